@@ -1,0 +1,216 @@
+//! The client: one async method per operation on the hand-written `Client`.
+
+use super::docs;
+use super::{ident, rust_ty, type_ident};
+use crate::ir::*;
+use proc_macro2::{Literal, TokenStream};
+use quote::quote;
+
+pub fn emit(api: &Api) -> TokenStream {
+    let methods = api.operations.iter().map(|op| method(api, op));
+    quote! {
+        impl crate::Client {
+            #( #methods )*
+        }
+    }
+}
+
+/// The argument type of a required parameter.
+fn arg_ty(ty: &Ty) -> TokenStream {
+    match ty {
+        Ty::String => quote!(&str),
+        Ty::Bool | Ty::Int(_) | Ty::Float(_) => rust_ty(ty),
+        other => {
+            let t = rust_ty(other);
+            quote!(&#t)
+        }
+    }
+}
+
+fn method(api: &Api, op: &Operation) -> TokenStream {
+    let name = ident(&op.name);
+    let resp = type_ident(&op.response_type);
+
+    // Docs: summary, description, the route, and the answers.
+    let mut text = String::new();
+    if let Some(s) = &op.summary {
+        text.push_str(&docs::sanitize(s));
+        text.push_str("\n\n");
+    }
+    if let Some(d) = &op.description {
+        text.push_str(&docs::sanitize(d));
+        text.push_str("\n\n");
+    }
+    text.push_str(&format!("`{} {}`", op.method, op.path.replace('`', "'")));
+    let doc = docs::lines(text.trim());
+
+    let required: Vec<&Param> = op.params.iter().filter(|p| p.required).collect();
+    let args = required.iter().map(|p| {
+        let n = ident(&p.rust);
+        let t = arg_ty(&p.ty);
+        quote!(#n: #t)
+    });
+    let body_arg = op.body.as_ref().map(|b| {
+        let t = match b.kind {
+            BodyKind::Json | BodyKind::Form => {
+                let t = rust_ty(&b.ty);
+                quote!(&#t)
+            }
+            BodyKind::Bytes => quote!(&[u8]),
+            BodyKind::Text => quote!(&str),
+        };
+        if b.required {
+            quote!(body: #t)
+        } else {
+            quote!(body: ::std::option::Option<#t>)
+        }
+    });
+    let params_arg = op.params_type.as_ref().map(|pt| {
+        let t = type_ident(pt);
+        quote!(params: &crate::types::#t)
+    });
+    let all_args = args.chain(body_arg).chain(params_arg);
+
+    let validate = op
+        .body
+        .as_ref()
+        .filter(|b| api.ty_validates(&b.ty))
+        .map(|b| {
+            if b.required {
+                quote! { crate::runtime::Validate::validate(body)?; }
+            } else {
+                quote! {
+                    if let ::std::option::Option::Some(body) = body {
+                        crate::runtime::Validate::validate(body)?;
+                    }
+                }
+            }
+        });
+
+    let (path_locals, path) = path_expr(op);
+    let method = proc_macro2::Ident::new(&op.method, proc_macro2::Span::call_site());
+    let auth = op.auth.iter().map(|a| match a {
+        Auth::ApiKeyHeader(h) => quote!(crate::runtime::Auth::ApiKeyHeader(#h)),
+        Auth::ApiKeyQuery(q) => quote!(crate::runtime::Auth::ApiKeyQuery(#q)),
+        Auth::Bearer => quote!(crate::runtime::Auth::Bearer),
+    });
+
+    let params = op
+        .params
+        .iter()
+        .filter(|p| p.location != ParamLocation::Path)
+        .map(|p| {
+            let n = ident(&p.rust);
+            let json = &p.json;
+            let value = if p.required {
+                quote!(&#n)
+            } else {
+                quote!(&params.#n)
+            };
+            match p.location {
+                ParamLocation::Query => quote! { req.query(#json, #value)?; },
+                _ => quote! { req.header(#json, #value)?; },
+            }
+        });
+    let body = op.body.as_ref().map(|b| {
+        let media = &b.media_type;
+        let set = match b.kind {
+            BodyKind::Json => quote!(req.json(body)?;),
+            BodyKind::Form => quote!(req.form(body)?;),
+            BodyKind::Bytes => quote!(req.raw(#media, body.to_vec());),
+            BodyKind::Text => quote!(req.raw(#media, body.as_bytes().to_vec());),
+        };
+        if b.required {
+            set
+        } else {
+            quote! { if let ::std::option::Option::Some(body) = body { #set } }
+        }
+    });
+    let mut_req =
+        if op.params.iter().any(|p| p.location != ParamLocation::Path) || op.body.is_some() {
+            quote!(mut)
+        } else {
+            TokenStream::new()
+        };
+
+    let arms = op.responses.iter().map(|r| {
+        let v = type_ident(&r.variant);
+        let pat = match r.status {
+            StatusMatch::Code(c) => {
+                let c = Literal::u16_unsuffixed(c);
+                quote!(#c)
+            }
+            StatusMatch::Range(d) => {
+                let lo = Literal::u16_unsuffixed(d * 100);
+                let hi = Literal::u16_unsuffixed(d * 100 + 99);
+                quote!(#lo..=#hi)
+            }
+            StatusMatch::Default => quote!(_),
+        };
+        let value = match r.body {
+            ResponseBody::Json(_) => quote!(response.json()?),
+            ResponseBody::Raw => quote!(response),
+        };
+        quote! { #pat => crate::types::#resp::#v(#value), }
+    });
+    let fallback = (!op
+        .responses
+        .iter()
+        .any(|r| r.status == StatusMatch::Default))
+    .then(|| quote! { _ => crate::types::#resp::Undocumented(response), });
+    let deprecated = op.deprecated.then(|| quote!(#[deprecated]));
+
+    quote! {
+        #doc
+        #deprecated
+        pub async fn #name(&self, #( #all_args ),*) -> ::std::result::Result<crate::types::#resp, crate::runtime::Error> {
+            #validate
+            #( #path_locals )*
+            let #mut_req req = crate::runtime::Request::new(::reqwest::Method::#method, #path, &[#( #auth ),*]);
+            #( #params )*
+            #body
+            let response = self.send(req).await?;
+            ::std::result::Result::Ok(match response.status {
+                #( #arms )*
+                #fallback
+            })
+        }
+    }
+}
+
+/// The path with each `{param}` filled in, percent-encoded: the `let` statements that encode the
+/// parameters, and the expression that builds the path from them.
+fn path_expr(op: &Operation) -> (Vec<TokenStream>, TokenStream) {
+    let mut fmt = String::new();
+    let mut locals = Vec::new();
+    let mut rest = op.path.as_str();
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}').map(|c| open + c) else {
+            break;
+        };
+        let name = &rest[open + 1..close];
+        let param = op
+            .params
+            .iter()
+            .find(|p| p.location == ParamLocation::Path && p.json == name);
+        fmt.push_str(&rest[..open].replace('{', "{{").replace('}', "}}"));
+        match param {
+            Some(p) => {
+                let local = format!("p{}", locals.len());
+                fmt.push_str(&format!("{{{local}}}"));
+                let local = proc_macro2::Ident::new(&local, proc_macro2::Span::call_site());
+                let n = ident(&p.rust);
+                locals.push(quote! { let #local = crate::runtime::path_param(&#n)?; });
+            }
+            None => fmt.push_str(&rest[open..=close].replace('{', "{{").replace('}', "}}")),
+        }
+        rest = &rest[close + 1..];
+    }
+    fmt.push_str(&rest.replace('{', "{{").replace('}', "}}"));
+    if locals.is_empty() {
+        let lit = fmt.replace("{{", "{").replace("}}", "}");
+        (locals, quote!(::std::string::String::from(#lit)))
+    } else {
+        (locals, quote!(format!(#fmt)))
+    }
+}

@@ -1,0 +1,245 @@
+//! Emitters: IR -> tokens -> `syn::File` -> prettyplease -> files of a crate.
+
+pub mod client;
+pub mod docs;
+pub mod types;
+
+use crate::diag::Error;
+use crate::ir::*;
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+use std::collections::BTreeMap;
+
+/// The support file every generated crate carries, written by hand once.
+pub const RUNTIME: &str = include_str!("../runtime/runtime.rs");
+
+/// The marker that tells generated files from hand-written ones in an output folder.
+pub const MARKER: &str = "@generated";
+
+/// What to emit.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Cargo package name of the generated crate.
+    pub crate_name: String,
+    /// Its version.
+    pub crate_version: String,
+    /// The spec's file name, for the preamble (a name, not a path, so output does not depend on
+    /// where the repository is checked out).
+    pub spec_name: String,
+    /// The command that regenerates the crate, for the preamble.
+    pub command: String,
+    /// Add an empty `[workspace]` table so the crate builds on its own, outside any workspace.
+    pub standalone: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            crate_name: "api-client".into(),
+            crate_version: "0.1.0".into(),
+            spec_name: "openapi.json".into(),
+            command: "cargo xtask regenerate".into(),
+            standalone: false,
+        }
+    }
+}
+
+/// An identifier for a field, method or parameter; keywords become raw identifiers.
+pub fn ident(name: &str) -> Ident {
+    if crate::names::is_keyword(name) {
+        Ident::new_raw(name, Span::call_site())
+    } else {
+        Ident::new(name, Span::call_site())
+    }
+}
+
+/// An identifier for a type or variant (names module guarantees it is not a keyword).
+pub fn type_ident(name: &str) -> Ident {
+    Ident::new(name, Span::call_site())
+}
+
+/// The Rust type for an IR type. Standard items are written in full so a schema called `String`,
+/// `Option` or `Value` cannot shadow them.
+pub fn rust_ty(ty: &Ty) -> TokenStream {
+    match ty {
+        Ty::Bool => quote!(bool),
+        Ty::Int(i) => match i {
+            IntTy::I8 => quote!(i8),
+            IntTy::I16 => quote!(i16),
+            IntTy::I32 => quote!(i32),
+            IntTy::I64 => quote!(i64),
+            IntTy::U8 => quote!(u8),
+            IntTy::U16 => quote!(u16),
+            IntTy::U32 => quote!(u32),
+            IntTy::U64 => quote!(u64),
+        },
+        Ty::Float(FloatTy::F32) => quote!(f32),
+        Ty::Float(FloatTy::F64) => quote!(f64),
+        Ty::String => quote!(::std::string::String),
+        Ty::Array(t) => {
+            let t = rust_ty(t);
+            quote!(::std::vec::Vec<#t>)
+        }
+        Ty::Map(t) => {
+            let t = rust_ty(t);
+            quote!(::std::collections::BTreeMap<::std::string::String, #t>)
+        }
+        Ty::Named(n) => {
+            let id = type_ident(n);
+            quote!(crate::types::#id)
+        }
+        Ty::Any => quote!(::serde_json::Value),
+        Ty::Nullable(t) => {
+            let t = rust_ty(t);
+            quote!(::std::option::Option<#t>)
+        }
+    }
+}
+
+/// Formats a token stream as a Rust file with the preamble.
+pub fn format_file(tokens: TokenStream, preamble: &str, what: &str) -> Result<String, Error> {
+    let file: syn::File = syn::parse2(tokens).map_err(|e| {
+        Error::new(
+            "",
+            format!("internal error: emitted {what} does not parse: {e}; please report it"),
+        )
+    })?;
+    Ok(format!("{preamble}\n{}", prettyplease::unparse(&file)))
+}
+
+fn preamble(opts: &Options, comment: &str) -> String {
+    format!(
+        "{comment} {MARKER} by `{}` from {}.\n{comment} Do not edit: change the spec and regenerate.\n",
+        opts.command, opts.spec_name
+    )
+}
+
+/// Every file of the generated crate, by path relative to the crate root.
+pub fn emit_crate(api: &Api, opts: &Options) -> Result<BTreeMap<String, String>, Error> {
+    let rs_pre = preamble(opts, "//");
+    let mut files = BTreeMap::new();
+
+    let lib = quote! {
+        #![doc = include_str!("../README.md")]
+        #![cfg_attr(rustfmt, rustfmt::skip)]
+        #![forbid(unsafe_code)]
+        #![warn(missing_docs)]
+
+        #[rustfmt::skip]
+        mod runtime;
+        /// Request and response types, one per schema of the document, and per operation an
+        /// enum of its answers.
+        #[rustfmt::skip]
+        #[allow(clippy::large_enum_variant, clippy::too_many_arguments)]
+        pub mod types;
+        #[rustfmt::skip]
+        #[allow(clippy::too_many_arguments)]
+        mod client;
+
+        pub use runtime::{
+            encode_component, field_path, path_param, Auth, Client, ClientBuilder, Error, Patch,
+            RawResponse, Request, Validate, ValidationErrors, Violation,
+        };
+    };
+    files.insert("src/lib.rs".into(), format_file(lib, &rs_pre, "lib.rs")?);
+
+    let types = types::emit(api);
+    let types = quote! {
+        #![allow(missing_docs)]
+        #types
+    };
+    files.insert(
+        "src/types.rs".into(),
+        format_file(types, &rs_pre, "types.rs")?,
+    );
+    files.insert(
+        "src/client.rs".into(),
+        format_file(client::emit(api), &rs_pre, "client.rs")?,
+    );
+    files.insert(
+        "src/runtime.rs".into(),
+        format!("{}\n{RUNTIME}", preamble(opts, "//")),
+    );
+    files.insert("Cargo.toml".into(), cargo_toml(opts));
+    files.insert("README.md".into(), readme(api, opts));
+    Ok(files)
+}
+
+fn cargo_toml(opts: &Options) -> String {
+    let workspace = if opts.standalone {
+        "\n[workspace]\n"
+    } else {
+        ""
+    };
+    format!(
+        r#"# {MARKER} by `{command}` from {spec}. Do not edit: change the spec and regenerate.
+[package]
+name = "{name}"
+version = "{version}"
+edition = "2021"
+rust-version = "1.80"
+description = "Typed async client for the API described by {spec}"
+publish = false
+
+[features]
+default = []
+## proptest strategies for every schema, for contract and property tests.
+proptest = ["dep:proptest"]
+
+[dependencies]
+reqwest = {{ version = "0.12", default-features = false, features = ["json", "rustls-tls"] }}
+serde = {{ version = "1", features = ["derive"] }}
+serde_json = "1"
+proptest = {{ version = "1", optional = true }}
+
+[dev-dependencies]
+tokio = {{ version = "1", features = ["rt-multi-thread", "macros"] }}
+{workspace}"#,
+        command = opts.command,
+        spec = opts.spec_name,
+        name = opts.crate_name,
+        version = opts.crate_version,
+    )
+}
+
+fn readme(api: &Api, opts: &Options) -> String {
+    let lib = opts.crate_name.replace('-', "_");
+    let mut s = format!(
+        "<!-- {MARKER} by `{}` from {}. Do not edit: change the spec and regenerate. -->\n# {}\n\n",
+        opts.command, opts.spec_name, opts.crate_name
+    );
+    s.push_str(&format!(
+        "Typed async client for **{}** (version {}), generated from `{}`.\n\n",
+        docs::sanitize(&api.title),
+        docs::sanitize(&api.version),
+        opts.spec_name
+    ));
+    if let Some(d) = &api.description {
+        s.push_str(&docs::sanitize(d));
+        s.push_str("\n\n");
+    }
+    s.push_str(&format!(
+        "```no_run\n# async fn demo() -> Result<(), {lib}::Error> {{\nlet client = {lib}::Client::builder(\"https://api.example.com\")\n    .api_key(\"...\")\n    .build()?;\n# let _ = client;\n# Ok(())\n# }}\n```\n\n"
+    ));
+    s.push_str("Each operation is an async method of `Client` that returns an enum with one variant per documented status, and `Undocumented` for any other answer.\n\n");
+    s.push_str("| method | route | answers |\n|---|---|---|\n");
+    for op in &api.operations {
+        let answers: Vec<String> = op
+            .responses
+            .iter()
+            .map(|r| match r.status {
+                StatusMatch::Code(c) => c.to_string(),
+                StatusMatch::Range(d) => format!("{d}XX"),
+                StatusMatch::Default => "default".into(),
+            })
+            .collect();
+        s.push_str(&format!(
+            "| `{}` | `{} {}` | {} |\n",
+            op.name,
+            op.method,
+            op.path.replace('|', "\\|"),
+            answers.join(", ")
+        ));
+    }
+    s
+}

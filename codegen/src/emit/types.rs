@@ -1,0 +1,562 @@
+//! Types: one Rust item per entry of the IR's type table, plus each operation's response enum and
+//! optional-parameter struct.
+
+use super::docs;
+use super::{ident, rust_ty, type_ident};
+use crate::ir::*;
+use proc_macro2::{Literal, TokenStream};
+use quote::quote;
+
+pub fn emit(api: &Api) -> TokenStream {
+    let defs = api.types.values().map(|t| type_def(api, t));
+    let ops = api.operations.iter().map(|op| operation_types(api, op));
+    quote! {
+        #( #defs )*
+        #( #ops )*
+    }
+}
+
+fn type_def(api: &Api, t: &TypeDef) -> TokenStream {
+    let name = type_ident(&t.name);
+    let doc = docs::attrs(t.doc.as_deref());
+    match &t.kind {
+        TypeKind::Alias(ty) => {
+            let ty = rust_ty(ty);
+            quote! { #doc pub type #name = #ty; }
+        }
+        TypeKind::Struct(s) => {
+            let derive_default = t.derives_default.then(|| quote!(Default,));
+            let fields = s.fields.iter().map(|f| field(f, true));
+            let extra = s.extra.as_ref().map(|ty| {
+                let ty = rust_ty(ty);
+                quote! {
+                    #[doc = " Properties beyond the documented ones."]
+                    #[serde(flatten)]
+                    pub extra: ::std::collections::BTreeMap<::std::string::String, #ty>,
+                }
+            });
+            let defaults = default_accessors(api, &t.name, &s.fields);
+            let validate = t.validates.then(|| validate_struct(api, &t.name, s));
+            quote! {
+                #doc
+                #[derive(Debug, Clone, PartialEq, #derive_default ::serde::Serialize, ::serde::Deserialize)]
+                pub struct #name {
+                    #( #fields )*
+                    #extra
+                }
+                #defaults
+                #validate
+            }
+        }
+        TypeKind::Enum {
+            variants,
+            open: false,
+        } => {
+            let vs = variants.iter().map(|v| {
+                let id = type_ident(&v.rust);
+                let value = &v.value;
+                quote! { #[serde(rename = #value)] #id, }
+            });
+            let arms = variants.iter().map(|v| {
+                let id = type_ident(&v.rust);
+                let value = &v.value;
+                quote! { Self::#id => #value, }
+            });
+            quote! {
+                #doc
+                #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize)]
+                pub enum #name { #( #vs )* }
+                impl #name {
+                    /// The value on the wire.
+                    pub fn as_str(&self) -> &'static str {
+                        match self { #( #arms )* }
+                    }
+                }
+            }
+        }
+        TypeKind::Enum {
+            variants,
+            open: true,
+        } => open_enum(&name, doc, variants),
+        TypeKind::Union { variants } => {
+            let vs = variants.iter().map(|v| {
+                let id = type_ident(&v.rust);
+                let ty = rust_ty(&v.ty);
+                quote! { #id(#ty), }
+            });
+            let validate = t.validates.then(|| {
+                let arms = variants.iter().map(|v| {
+                    let id = type_ident(&v.rust);
+                    if api.ty_validates(&v.ty) {
+                        quote! { Self::#id(v) => crate::runtime::Validate::validate_into(v, path, errors), }
+                    } else {
+                        quote! { Self::#id(_) => {} }
+                    }
+                });
+                quote! {
+                    impl crate::runtime::Validate for #name {
+                        fn validate_into(&self, path: &str, errors: &mut crate::runtime::ValidationErrors) {
+                            match self { #( #arms )* }
+                        }
+                    }
+                }
+            });
+            quote! {
+                #doc
+                #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+                #[serde(untagged)]
+                pub enum #name { #( #vs )* }
+                #validate
+            }
+        }
+        TypeKind::Tagged { tag, variants } => {
+            let vs = variants.iter().map(|v| {
+                let id = type_ident(&v.rust);
+                let value = &v.value;
+                let vdoc = docs::attrs(v.doc.as_deref());
+                let fields = v.fields.iter().map(|f| field(f, false));
+                if v.fields.is_empty() {
+                    quote! { #vdoc #[serde(rename = #value)] #id {}, }
+                } else {
+                    quote! { #vdoc #[serde(rename = #value)] #id { #( #fields )* }, }
+                }
+            });
+            let validate = t.validates.then(|| {
+                let arms = variants.iter().map(|v| {
+                    let id = type_ident(&v.rust);
+                    let names: Vec<_> = v.fields.iter().map(|f| ident(&f.rust)).collect();
+                    let checks = v.fields.iter().zip(&names).map(|(f, b)| field_check(api, f, quote!(#b), false));
+                    quote! { Self::#id { #( #names, )* } => { #( #checks )* } }
+                });
+                quote! {
+                    impl crate::runtime::Validate for #name {
+                        #[allow(unused_variables)]
+                        fn validate_into(&self, path: &str, errors: &mut crate::runtime::ValidationErrors) {
+                            match self { #( #arms )* }
+                        }
+                    }
+                }
+            });
+            quote! {
+                #doc
+                #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+                #[serde(tag = #tag)]
+                pub enum #name { #( #vs )* }
+                #validate
+            }
+        }
+    }
+}
+
+fn open_enum(name: &proc_macro2::Ident, doc: TokenStream, variants: &[EnumVariant]) -> TokenStream {
+    let vs = variants.iter().map(|v| {
+        let id = type_ident(&v.rust);
+        let d = format!(" `{}`", v.value);
+        quote! { #[doc = #d] #id, }
+    });
+    let to_str = variants.iter().map(|v| {
+        let id = type_ident(&v.rust);
+        let value = &v.value;
+        quote! { Self::#id => #value, }
+    });
+    let from_str = variants.iter().map(|v| {
+        let id = type_ident(&v.rust);
+        let value = &v.value;
+        quote! { #value => Self::#id, }
+    });
+    quote! {
+        #doc
+        #[doc = ""]
+        #[doc = " Open: values other than the known ones are kept in `Other`."]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum #name {
+            #( #vs )*
+            /// Any other value.
+            Other(::std::string::String),
+        }
+        impl #name {
+            /// The value on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    #( #to_str )*
+                    Self::Other(s) => s,
+                }
+            }
+        }
+        impl ::std::convert::From<::std::string::String> for #name {
+            fn from(s: ::std::string::String) -> Self {
+                match s.as_str() {
+                    #( #from_str )*
+                    _ => Self::Other(s),
+                }
+            }
+        }
+        impl ::std::convert::From<&str> for #name {
+            fn from(s: &str) -> Self {
+                Self::from(s.to_string())
+            }
+        }
+        impl ::serde::Serialize for #name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for #name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+                <::std::string::String as ::serde::Deserialize>::deserialize(d).map(Self::from)
+            }
+        }
+    }
+}
+
+/// The Rust type of a field, with its presence and boxing.
+pub fn field_ty(f: &Field) -> TokenStream {
+    let inner = rust_ty(&f.ty);
+    let inner = if f.boxed {
+        quote!(::std::boxed::Box<#inner>)
+    } else {
+        inner
+    };
+    match f.presence {
+        Presence::Required => inner,
+        Presence::RequiredNullable | Presence::Optional => quote!(::std::option::Option<#inner>),
+        Presence::OptionalNullable => quote!(crate::runtime::Patch<#inner>),
+    }
+}
+
+fn field(f: &Field, public: bool) -> TokenStream {
+    let name = ident(&f.rust);
+    let ty = field_ty(f);
+    let mut doc_text = f.doc.as_deref().map(docs::sanitize).unwrap_or_default();
+    let notes = constraint_notes(f);
+    if !notes.is_empty() {
+        if !doc_text.is_empty() {
+            doc_text.push_str("\n\n");
+        }
+        doc_text.push_str(&notes);
+    }
+    let doc = docs::lines(&doc_text);
+    let rename = (f.json != f.rust).then(|| {
+        let j = &f.json;
+        quote!(#[serde(rename = #j)])
+    });
+    let serde = match f.presence {
+        Presence::Required | Presence::RequiredNullable => TokenStream::new(),
+        Presence::Optional => {
+            quote!(#[serde(default, skip_serializing_if = "::std::option::Option::is_none")])
+        }
+        Presence::OptionalNullable => {
+            quote!(#[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")])
+        }
+    };
+    let vis = public.then(|| quote!(pub));
+    quote! { #doc #rename #serde #vis #name: #ty, }
+}
+
+fn num_lit(n: Num) -> String {
+    match n {
+        Num::Int(i) => i.to_string(),
+        Num::Float(f) => f.to_string(),
+    }
+}
+
+/// A line such as "Range: `10 <= x <= 1200`. Default: `false`." for the field's doc.
+fn constraint_notes(f: &Field) -> String {
+    let c = &f.constraints;
+    let mut parts = Vec::new();
+    match (c.minimum, c.maximum) {
+        (Some(lo), Some(hi)) => parts.push(format!(
+            "Range: `{} {} x {} {}`.",
+            num_lit(lo.value),
+            if lo.exclusive { "<" } else { "<=" },
+            if hi.exclusive { "<" } else { "<=" },
+            num_lit(hi.value)
+        )),
+        (Some(lo), None) => parts.push(format!(
+            "Minimum: `{}{}`.",
+            if lo.exclusive { "> " } else { "" },
+            num_lit(lo.value)
+        )),
+        (None, Some(hi)) => parts.push(format!(
+            "Maximum: `{}{}`.",
+            if hi.exclusive { "< " } else { "" },
+            num_lit(hi.value)
+        )),
+        (None, None) => {}
+    }
+    if let Some(m) = c.multiple_of {
+        parts.push(format!("Multiple of `{}`.", num_lit(m)));
+    }
+    if c.min_length.is_some() || c.max_length.is_some() {
+        parts.push(format!(
+            "Length: `{}..={}` characters.",
+            c.min_length.unwrap_or(0),
+            c.max_length.map(|m| m.to_string()).unwrap_or_default()
+        ));
+    }
+    if let Some(p) = &c.pattern {
+        parts.push(format!(
+            "Pattern (not checked locally): `{}`.",
+            p.replace('`', "'")
+        ));
+    }
+    if c.min_items.is_some() || c.max_items.is_some() {
+        parts.push(format!(
+            "Items: `{}..={}`.",
+            c.min_items.unwrap_or(0),
+            c.max_items.map(|m| m.to_string()).unwrap_or_default()
+        ));
+    }
+    if let Some(d) = &f.default {
+        let text = d.to_string();
+        if text.len() <= 80 {
+            parts.push(format!("Default: `{}`.", text.replace('`', "'")));
+        }
+    }
+    match f.presence {
+        Presence::OptionalNullable => {
+            parts.push("Absent, `null` and a value are told apart.".into())
+        }
+        Presence::RequiredNullable => parts.push("Always sent; may be `null`.".into()),
+        _ => {}
+    }
+    parts.join(" ")
+}
+
+/// `fn x_or_default(&self)` accessors for optional fields with a simple documented default.
+fn default_accessors(api: &Api, owner: &str, fields: &[Field]) -> TokenStream {
+    let methods: Vec<TokenStream> = fields
+        .iter()
+        .filter(|f| f.presence == Presence::Optional && !f.boxed)
+        .filter_map(|f| {
+            let d = f.default.as_ref()?;
+            let name = ident(&format!("{}_or_default", f.rust.trim_start_matches("r#")));
+            let field = ident(&f.rust);
+            let doc = format!(" `{}`, or its documented default `{}` when absent.", f.json, d);
+            let doc = doc.replace('[', "\\[").replace(']', "\\]");
+            let body = match (&f.ty, d) {
+                (Ty::Bool, serde_json::Value::Bool(b)) => {
+                    quote! { pub fn #name(&self) -> bool { self.#field.unwrap_or(#b) } }
+                }
+                (Ty::Int(_), serde_json::Value::Number(n)) => {
+                    let ty = rust_ty(&f.ty);
+                    let lit = Literal::i64_unsuffixed(n.as_i64()?);
+                    quote! { pub fn #name(&self) -> #ty { self.#field.unwrap_or(#lit) } }
+                }
+                (Ty::Float(_), serde_json::Value::Number(n)) => {
+                    let ty = rust_ty(&f.ty);
+                    let lit = Literal::f64_unsuffixed(n.as_f64()?);
+                    quote! { pub fn #name(&self) -> #ty { self.#field.unwrap_or(#lit) } }
+                }
+                (Ty::String, serde_json::Value::String(s)) => {
+                    quote! { pub fn #name(&self) -> &str { self.#field.as_deref().unwrap_or(#s) } }
+                }
+                (Ty::Named(n), serde_json::Value::String(s)) => {
+                    let TypeKind::Enum { variants, .. } = &api.type_def(n)?.kind else { return None };
+                    let v = variants.iter().find(|v| &v.value == s)?;
+                    let ty = type_ident(n);
+                    let var = type_ident(&v.rust);
+                    quote! { pub fn #name(&self) -> #ty { self.#field.clone().unwrap_or(#ty::#var) } }
+                }
+                _ => return None,
+            };
+            Some(quote! { #[doc = #doc] #body })
+        })
+        .collect();
+    if methods.is_empty() {
+        return TokenStream::new();
+    }
+    let owner = type_ident(owner);
+    quote! { impl #owner { #( #methods )* } }
+}
+
+fn validate_struct(api: &Api, name: &str, s: &Struct) -> TokenStream {
+    let id = type_ident(name);
+    let checks = s.fields.iter().map(|f| {
+        let name = ident(&f.rust);
+        field_check(api, f, quote!(self.#name), true)
+    });
+    let extra = s.extra.as_ref().filter(|t| api.ty_validates(t)).map(|_| {
+        quote! { crate::runtime::Validate::validate_into(&self.extra, path, errors); }
+    });
+    quote! {
+        impl crate::runtime::Validate for #id {
+            fn validate_into(&self, path: &str, errors: &mut crate::runtime::ValidationErrors) {
+                #( #checks )*
+                #extra
+            }
+        }
+    }
+}
+
+/// The checks of one field. `access` is the place expression (`self.x`, or a binding `x` of type
+/// `&T` inside a match when `owned_place` is false).
+fn field_check(api: &Api, f: &Field, access: TokenStream, owned_place: bool) -> TokenStream {
+    let c = &f.constraints;
+    let nested = api.ty_validates(&f.ty);
+    if !c.is_checked() && !nested {
+        return TokenStream::new();
+    }
+    let place = if owned_place {
+        quote!(&#access)
+    } else {
+        access.clone()
+    };
+    let json = &f.json;
+    let mut checks = Vec::new();
+    let bound = |b: Bound, which: &str| -> TokenStream {
+        let excl = b.exclusive;
+        let method = proc_macro2::Ident::new(which, proc_macro2::Span::call_site());
+        match (b.value, &f.ty) {
+            (Num::Int(i), Ty::Int(_)) => {
+                let lit = Literal::i128_unsuffixed(i as i128);
+                quote! { errors.#method(&p, i128::from(*v), #lit, #excl); }
+            }
+            (n, _) => {
+                let lit = Literal::f64_unsuffixed(match n {
+                    Num::Int(i) => i as f64,
+                    Num::Float(f) => f,
+                });
+                let value = as_f64(&f.ty);
+                quote! { errors.#method(&p, #value, #lit, #excl); }
+            }
+        }
+    };
+    if matches!(f.ty, Ty::Int(_) | Ty::Float(_)) {
+        if let Some(b) = c.minimum {
+            checks.push(bound(b, "minimum"));
+        }
+        if let Some(b) = c.maximum {
+            checks.push(bound(b, "maximum"));
+        }
+        if let Some(m) = c.multiple_of {
+            let lit = Literal::f64_unsuffixed(match m {
+                Num::Int(i) => i as f64,
+                Num::Float(f) => f,
+            });
+            let value = as_f64(&f.ty);
+            checks.push(quote! { errors.multiple_of(&p, #value, #lit); });
+        }
+    }
+    if matches!(f.ty, Ty::String) && (c.min_length.is_some() || c.max_length.is_some()) {
+        let min = opt_u64(c.min_length);
+        let max = opt_u64(c.max_length);
+        checks.push(quote! { errors.length(&p, v, #min, #max); });
+    }
+    if matches!(f.ty, Ty::Array(_)) && (c.min_items.is_some() || c.max_items.is_some()) {
+        let min = opt_u64(c.min_items);
+        let max = opt_u64(c.max_items);
+        checks.push(quote! { errors.items(&p, v.len(), #min, #max); });
+    }
+    if nested {
+        checks.push(quote! { crate::runtime::Validate::validate_into(v, &p, errors); });
+    }
+    if checks.is_empty() {
+        return TokenStream::new();
+    }
+    let get = match f.presence {
+        Presence::Required => quote!(::std::option::Option::Some(#place)),
+        Presence::RequiredNullable | Presence::Optional => quote!(#access.as_ref()),
+        Presence::OptionalNullable => quote!(#access.as_option()),
+    };
+    quote! {
+        if let ::std::option::Option::Some(v) = #get {
+            let p = crate::runtime::field_path(path, #json);
+            #( #checks )*
+        }
+    }
+}
+
+/// `*v` as an `f64`, without a cast clippy would call needless.
+fn as_f64(ty: &Ty) -> TokenStream {
+    match ty {
+        Ty::Float(FloatTy::F64) => quote!(*v),
+        Ty::Float(FloatTy::F32)
+        | Ty::Int(IntTy::I8 | IntTy::I16 | IntTy::I32 | IntTy::U8 | IntTy::U16 | IntTy::U32) => {
+            quote!(f64::from(*v))
+        }
+        _ => quote!(*v as f64),
+    }
+}
+
+fn opt_u64(v: Option<u64>) -> TokenStream {
+    match v {
+        Some(n) => {
+            let lit = Literal::u64_unsuffixed(n);
+            quote!(::std::option::Option::Some(#lit))
+        }
+        None => quote!(::std::option::Option::None),
+    }
+}
+
+fn operation_types(_api: &Api, op: &Operation) -> TokenStream {
+    let resp = type_ident(&op.response_type);
+    let doc = format!(
+        " Every answer of [`Client::{}`](crate::Client::{}), by status.",
+        op.name, op.name
+    );
+    let variants = op.responses.iter().map(|r| {
+        let id = type_ident(&r.variant);
+        let status = match r.status {
+            StatusMatch::Code(c) => c.to_string(),
+            StatusMatch::Range(d) => format!("{d}XX"),
+            StatusMatch::Default => "Any other status".into(),
+        };
+        let text = format!("{status}: {}", r.doc.trim());
+        let vdoc = docs::attrs(Some(&text));
+        match &r.body {
+            ResponseBody::Json(ty) => {
+                let ty = rust_ty(ty);
+                quote! { #vdoc #id(#ty), }
+            }
+            ResponseBody::Raw => quote! { #vdoc #id(crate::runtime::RawResponse), },
+        }
+    });
+    let undocumented = (!op
+        .responses
+        .iter()
+        .any(|r| r.status == StatusMatch::Default))
+    .then(|| {
+        quote! {
+            /// A status the document does not describe, kept as received.
+            Undocumented(crate::runtime::RawResponse),
+        }
+    });
+    let params = op.params_type.as_ref().map(|pt| {
+        let id = type_ident(pt);
+        let fields = op.params.iter().filter(|p| !p.required).map(|p| {
+            let name = ident(&p.rust);
+            let ty = rust_ty(&p.ty);
+            let where_ = match p.location {
+                ParamLocation::Query => "Query parameter",
+                ParamLocation::Header => "Header",
+                ParamLocation::Path => "Path parameter",
+                ParamLocation::Cookie => "Cookie",
+            };
+            let mut text = format!("{where_} `{}`.", p.json);
+            if let Some(d) = &p.doc {
+                text = format!("{}\n\n{text}", docs::sanitize(d));
+            }
+            let d = docs::lines(&text);
+            quote! { #d pub #name: ::std::option::Option<#ty>, }
+        });
+        let doc = format!(
+            " Optional parameters of [`Client::{}`](crate::Client::{}).",
+            op.name, op.name
+        );
+        quote! {
+            #[doc = #doc]
+            #[derive(Debug, Clone, Default, PartialEq)]
+            pub struct #id { #( #fields )* }
+        }
+    });
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone)]
+        pub enum #resp {
+            #( #variants )*
+            #undocumented
+        }
+        #params
+    }
+}

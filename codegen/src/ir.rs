@@ -1,0 +1,295 @@
+//! The IR: a small typed model of an API's types and operations, with every Rust name decided.
+//!
+//! Emitters read only this module's types. Everything here is ordered (`BTreeMap`, sorted `Vec`s), so
+//! the same document always yields the same IR.
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// A whole API.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Api {
+    pub title: String,
+    pub version: String,
+    pub description: Option<String>,
+    /// Every named type, keyed by its Rust name.
+    pub types: BTreeMap<String, TypeDef>,
+    /// Operations, sorted by method name.
+    pub operations: Vec<Operation>,
+}
+
+/// A type reference.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Ty {
+    Bool,
+    Int(IntTy),
+    Float(FloatTy),
+    String,
+    Array(Box<Ty>),
+    /// A JSON object with arbitrary keys.
+    Map(Box<Ty>),
+    /// A type of the table, by Rust name.
+    Named(String),
+    /// Any JSON value (empty schemas, and constructs the generator degrades).
+    Any,
+    /// A value that may also be `null` (outside struct fields, which carry nullability themselves).
+    Nullable(Box<Ty>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum IntTy {
+    I8,
+    I16,
+    I32,
+    I64,
+    U8,
+    U16,
+    U32,
+    U64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FloatTy {
+    F32,
+    F64,
+}
+
+/// A named type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypeDef {
+    pub name: String,
+    /// JSON pointer of the schema it comes from.
+    pub pointer: String,
+    pub doc: Option<String>,
+    pub kind: TypeKind,
+    /// Whether values of this type have constraints to check (here or in a type they contain).
+    pub validates: bool,
+    /// Whether `Default` can be derived.
+    pub derives_default: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TypeKind {
+    Struct(Struct),
+    /// A string enum. `open`: any other string is accepted too and kept.
+    Enum {
+        variants: Vec<EnumVariant>,
+        open: bool,
+    },
+    /// `oneOf`/`anyOf` whose branches are told apart by shape (serde `untagged`).
+    Union {
+        variants: Vec<UnionVariant>,
+    },
+    /// `oneOf` of inline objects told apart by a single-valued property (serde internally tagged).
+    Tagged {
+        tag: String,
+        variants: Vec<TaggedVariant>,
+    },
+    /// A plain alias (`pub type X = ...`).
+    Alias(Ty),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Struct {
+    pub fields: Vec<Field>,
+    /// Type of additional properties kept beside the named fields.
+    pub extra: Option<Ty>,
+}
+
+/// How a field is present on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    /// Required, not nullable: `T`.
+    Required,
+    /// Required and nullable: `Option<T>`, key always written.
+    RequiredNullable,
+    /// Optional, not nullable: `Option<T>`, skipped when `None`.
+    Optional,
+    /// Optional and nullable: `Patch<T>` (absent / null / value).
+    OptionalNullable,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    /// Name on the wire.
+    pub json: String,
+    /// Rust identifier (possibly a keyword, written raw).
+    pub rust: String,
+    pub ty: Ty,
+    pub presence: Presence,
+    /// Box the value (the field is on a containment cycle).
+    pub boxed: bool,
+    pub default: Option<Value>,
+    pub doc: Option<String>,
+    pub constraints: Constraints,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnumVariant {
+    pub value: String,
+    pub rust: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnionVariant {
+    pub rust: String,
+    pub ty: Ty,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaggedVariant {
+    pub value: String,
+    pub rust: String,
+    pub doc: Option<String>,
+    pub fields: Vec<Field>,
+}
+
+/// A numeric bound. Integer bounds are normalised to inclusive ones.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Num {
+    Int(i64),
+    Float(f64),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bound {
+    pub value: Num,
+    pub exclusive: bool,
+}
+
+/// Value constraints of one schema node, as the document states them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Constraints {
+    pub minimum: Option<Bound>,
+    pub maximum: Option<Bound>,
+    pub multiple_of: Option<Num>,
+    pub min_length: Option<u64>,
+    pub max_length: Option<u64>,
+    pub pattern: Option<String>,
+    pub min_items: Option<u64>,
+    pub max_items: Option<u64>,
+}
+
+impl Constraints {
+    /// Whether any constraint is checked by the generated `validate()` (patterns are documented only).
+    pub fn is_checked(&self) -> bool {
+        self.minimum.is_some()
+            || self.maximum.is_some()
+            || self.multiple_of.is_some()
+            || self.min_length.is_some()
+            || self.max_length.is_some()
+            || self.min_items.is_some()
+            || self.max_items.is_some()
+    }
+}
+
+/// An operation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Operation {
+    /// Method name on the client (snake_case).
+    pub name: String,
+    /// The document's `operationId`, if any.
+    pub operation_id: Option<String>,
+    /// HTTP method, upper case.
+    pub method: String,
+    pub path: String,
+    pub pointer: String,
+    pub summary: Option<String>,
+    pub description: Option<String>,
+    pub deprecated: bool,
+    pub params: Vec<Param>,
+    pub body: Option<Body>,
+    pub responses: Vec<Response>,
+    /// Name of the response enum.
+    pub response_type: String,
+    /// Name of the struct of optional parameters, when there are any.
+    pub params_type: Option<String>,
+    pub auth: Vec<Auth>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ParamLocation {
+    Path,
+    Query,
+    Header,
+    Cookie,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    pub json: String,
+    pub rust: String,
+    pub location: ParamLocation,
+    pub required: bool,
+    pub ty: Ty,
+    pub doc: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyKind {
+    Json,
+    Form,
+    /// Raw bytes with the given media type.
+    Bytes,
+    /// Text with the given media type.
+    Text,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Body {
+    pub ty: Ty,
+    pub required: bool,
+    pub kind: BodyKind,
+    pub media_type: String,
+    pub doc: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum StatusMatch {
+    Code(u16),
+    /// `4XX` and the like: the first digit.
+    Range(u16),
+    Default,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResponseBody {
+    /// No schema documented: the variant keeps the raw answer.
+    Raw,
+    /// A JSON body of this type.
+    Json(Ty),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    pub status: StatusMatch,
+    pub variant: String,
+    pub body: ResponseBody,
+    pub doc: String,
+}
+
+/// A way the client may authenticate an operation.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Auth {
+    /// An API key in the named header.
+    ApiKeyHeader(String),
+    /// An API key in the named query parameter.
+    ApiKeyQuery(String),
+    /// `Authorization: Bearer` (HTTP bearer and OAuth2 schemes).
+    Bearer,
+}
+
+impl Api {
+    pub fn type_def(&self, name: &str) -> Option<&TypeDef> {
+        self.types.get(name)
+    }
+
+    /// Whether a value of `ty` has constraints to check.
+    pub fn ty_validates(&self, ty: &Ty) -> bool {
+        match ty {
+            Ty::Named(n) => self.types.get(n).is_some_and(|t| t.validates),
+            Ty::Array(t) | Ty::Map(t) | Ty::Nullable(t) => self.ty_validates(t),
+            _ => false,
+        }
+    }
+}

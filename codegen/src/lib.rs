@@ -1,0 +1,49 @@
+//! OpenAPI 3.0/3.1 to Rust: typed request/response types and an async reqwest client.
+//!
+//! The pipeline runs one way, one stage a module:
+//! text -> [`load`](crate::load_api) (JSON or YAML, 3.1 lowered onto openapiv3's 3.0 model) ->
+//! [`ir`] (types and operations, every Rust name decided) -> emitters -> prettyplease -> files.
+//!
+//! ```no_run
+//! let text = std::fs::read_to_string("spec/phala-cloud.yaml").unwrap();
+//! let out = codegen::generate(&text, &codegen::Options::default()).unwrap();
+//! for (path, contents) in &out.files {
+//!     println!("{path}: {} bytes", contents.len());
+//! }
+//! ```
+
+mod build;
+mod diag;
+pub mod emit;
+pub mod ir;
+mod load;
+mod lower;
+pub mod names;
+
+pub use diag::{Diagnostic, Error};
+pub use emit::{Options, MARKER};
+use std::collections::BTreeMap;
+
+/// The result of a generation.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// Files of the generated crate, by path relative to its root.
+    pub files: BTreeMap<String, String>,
+    /// Constructs degraded or skipped, each once, sorted by pointer.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Loads a document (JSON or YAML, OpenAPI 3.0.x or 3.1.x) into the IR.
+pub fn load_api(text: &str) -> Result<(ir::Api, Vec<Diagnostic>), Error> {
+    let mut diags = diag::Diagnostics::default();
+    let spec = load::load(text, &mut diags)?;
+    let api = build::build(&spec, &mut diags)?;
+    Ok((api, diags.into_vec()))
+}
+
+/// Generates a crate from a document.
+pub fn generate(text: &str, opts: &Options) -> Result<Output, Error> {
+    let (api, diagnostics) = load_api(text)?;
+    let files = emit::emit_crate(&api, opts)?;
+    Ok(Output { files, diagnostics })
+}

@@ -1,0 +1,515 @@
+//! Lowering: rewrites an OpenAPI 3.1 document, as raw JSON, into the 3.0 shape that `openapiv3` models.
+//!
+//! One pass, schema-aware (it only rewrites nodes that are schemas, so a property *named* `const` or
+//! `examples` is left alone). Each rule keeps the meaning of the node:
+//!
+//! | 3.1 construct | lowered to |
+//! |---|---|
+//! | `type: [T, "null"]` | `type: T, nullable: true` |
+//! | `type: [A, B]` (several non-null types) | `anyOf: [{type: A}, {type: B}]` |
+//! | `type: "null"` | `x-null: true` (a schema that only admits `null`) |
+//! | `anyOf`/`oneOf` with a null branch | the other branches, `nullable: true`; a lone `$ref` branch becomes `allOf: [$ref]`, a lone inline branch is merged into the node |
+//! | numeric `exclusiveMinimum: n` / `exclusiveMaximum: n` | `minimum: n, exclusiveMinimum: true` (and likewise) |
+//! | `const: v` | `enum: [v]` (with `type` inferred from `v` when absent) |
+//! | `examples: [a, ...]` | `example: a` |
+//! | `$ref` with sibling keywords | `allOf: [{$ref}]` with the siblings kept |
+//! | `contentEncoding: base64` / `contentMediaType` | `format: byte` / `format: binary` |
+//! | `$schema`, `$id`, `$comment`, `$anchor` | dropped (no meaning for code) |
+//! | `prefixItems`, `if`/`then`/`else`, `patternProperties`, `dependentSchemas`, `unevaluated*`, `contains` | dropped, with a warning |
+//!
+//! A 3.0 document passes through unchanged except for the parts of it that are already 3.1-only.
+
+use crate::diag::{join, Diagnostics};
+use serde_json::{Map, Value};
+
+/// Lowers `doc` in place. Warnings go to `diags`.
+pub(crate) fn lower_document(doc: &mut Value, diags: &mut Diagnostics) {
+    let Some(root) = doc.as_object_mut() else {
+        return;
+    };
+    if let Some(Value::String(v)) = root.get("openapi") {
+        if v.starts_with("3.1") {
+            root.insert("openapi".into(), Value::String("3.0.3".into()));
+        }
+    }
+    if !root.contains_key("paths") {
+        root.insert("paths".into(), Value::Object(Map::new()));
+    }
+    for key in ["webhooks", "jsonSchemaDialect"] {
+        root.remove(key);
+    }
+    if let Some(Value::Object(info)) = root.get_mut("info") {
+        if let Some(Value::Object(lic)) = info.get_mut("license") {
+            lic.remove("identifier");
+            lic.entry("name")
+                .or_insert_with(|| Value::String(String::new()));
+        }
+    }
+    if let Some(Value::Object(paths)) = root.get_mut("paths") {
+        for (path, item) in paths.iter_mut() {
+            lower_path_item(item, &join("/paths", path), diags);
+        }
+    }
+    if let Some(Value::Object(components)) = root.get_mut("components") {
+        for_each_entry(components, "schemas", "/components", |v, p| {
+            lower_schema(v, p, diags)
+        });
+        for_each_entry(components, "parameters", "/components", |v, p| {
+            lower_parameter(v, p, diags)
+        });
+        for_each_entry(components, "headers", "/components", |v, p| {
+            lower_parameter(v, p, diags)
+        });
+        for_each_entry(components, "responses", "/components", |v, p| {
+            lower_response(v, p, diags)
+        });
+        for_each_entry(components, "requestBodies", "/components", |v, p| {
+            lower_content_holder(v, p, diags)
+        });
+        components.remove("pathItems");
+    }
+}
+
+fn for_each_entry(
+    obj: &mut Map<String, Value>,
+    key: &str,
+    base: &str,
+    mut f: impl FnMut(&mut Value, &str),
+) {
+    let at = join(base, key);
+    if let Some(Value::Object(entries)) = obj.get_mut(key) {
+        for (name, v) in entries.iter_mut() {
+            f(v, &join(&at, name));
+        }
+    }
+}
+
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+fn lower_path_item(item: &mut Value, ptr: &str, diags: &mut Diagnostics) {
+    let Some(item) = item.as_object_mut() else {
+        return;
+    };
+    lower_parameter_list(item, ptr, diags);
+    for m in METHODS {
+        let op_ptr = join(ptr, m);
+        if let Some(Value::Object(op)) = item.get_mut(m) {
+            lower_parameter_list(op, &op_ptr, diags);
+            if let Some(body) = op.get_mut("requestBody") {
+                lower_content_holder(body, &join(&op_ptr, "requestBody"), diags);
+            }
+            op.remove("callbacks");
+            for_each_entry(op, "responses", &op_ptr, |v, p| lower_response(v, p, diags));
+        }
+    }
+}
+
+fn lower_parameter_list(obj: &mut Map<String, Value>, ptr: &str, diags: &mut Diagnostics) {
+    let at = join(ptr, "parameters");
+    if let Some(Value::Array(params)) = obj.get_mut("parameters") {
+        for (i, p) in params.iter_mut().enumerate() {
+            lower_parameter(p, &join(&at, &i.to_string()), diags);
+        }
+    }
+}
+
+fn lower_parameter(p: &mut Value, ptr: &str, diags: &mut Diagnostics) {
+    let Some(obj) = p.as_object_mut() else {
+        return;
+    };
+    lower_examples(obj);
+    if let Some(s) = obj.get_mut("schema") {
+        lower_schema(s, &join(ptr, "schema"), diags);
+    }
+    lower_content_map(obj, ptr, diags);
+}
+
+fn lower_response(r: &mut Value, ptr: &str, diags: &mut Diagnostics) {
+    let Some(obj) = r.as_object_mut() else {
+        return;
+    };
+    for_each_entry(obj, "headers", ptr, |v, p| lower_parameter(v, p, diags));
+    lower_content_map(obj, ptr, diags);
+}
+
+fn lower_content_holder(r: &mut Value, ptr: &str, diags: &mut Diagnostics) {
+    if let Some(obj) = r.as_object_mut() {
+        lower_content_map(obj, ptr, diags);
+    }
+}
+
+fn lower_content_map(obj: &mut Map<String, Value>, ptr: &str, diags: &mut Diagnostics) {
+    let at = join(ptr, "content");
+    if let Some(Value::Object(content)) = obj.get_mut("content") {
+        for (mime, media) in content.iter_mut() {
+            let mptr = join(&at, mime);
+            if let Some(media) = media.as_object_mut() {
+                lower_examples(media);
+                if let Some(s) = media.get_mut("schema") {
+                    lower_schema(s, &join(&mptr, "schema"), diags);
+                }
+            }
+        }
+    }
+}
+
+/// `examples` on parameters and media types is a map in both versions; nothing to do, except that
+/// 3.1 allows `example` and `examples` together, which openapiv3 accepts. Kept for symmetry.
+fn lower_examples(_obj: &mut Map<String, Value>) {}
+
+/// Keywords that only annotate; dropped silently.
+const DROP_SILENT: [&str; 6] = [
+    "$schema",
+    "$id",
+    "$comment",
+    "$anchor",
+    "$dynamicAnchor",
+    "$defs",
+];
+/// Keywords that carry validation meaning the generator cannot express; dropped with a warning.
+const DROP_WARN: [&str; 12] = [
+    "prefixItems",
+    "if",
+    "then",
+    "else",
+    "patternProperties",
+    "dependentSchemas",
+    "dependentRequired",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+    "contains",
+    "propertyNames",
+    "$dynamicRef",
+];
+
+/// Lowers one schema node (and, first, every schema below it).
+pub(crate) fn lower_schema(schema: &mut Value, ptr: &str, diags: &mut Diagnostics) {
+    // JSON Schema allows `true`/`false` as schemas.
+    if let Value::Bool(b) = schema {
+        *schema = if *b {
+            Value::Object(Map::new())
+        } else {
+            diags.warn(ptr, "schema `false` (admits nothing) is read as any value");
+            Value::Object(Map::new())
+        };
+        return;
+    }
+    let Some(obj) = schema.as_object_mut() else {
+        return;
+    };
+
+    // Children first.
+    for key in ["items", "not", "additionalItems"] {
+        if let Some(child) = obj.get_mut(key) {
+            lower_schema(child, &join(ptr, key), diags);
+        }
+    }
+    if let Some(child) = obj.get_mut("additionalProperties") {
+        if child.is_object() {
+            lower_schema(child, &join(ptr, "additionalProperties"), diags);
+        }
+    }
+    for_each_entry(obj, "properties", ptr, |v, p| lower_schema(v, p, diags));
+    for key in ["allOf", "anyOf", "oneOf"] {
+        let at = join(ptr, key);
+        if let Some(Value::Array(branches)) = obj.get_mut(key) {
+            for (i, b) in branches.iter_mut().enumerate() {
+                lower_schema(b, &join(&at, &i.to_string()), diags);
+            }
+        }
+    }
+
+    for key in DROP_SILENT {
+        obj.remove(key);
+    }
+    for key in DROP_WARN {
+        if obj.remove(key).is_some() {
+            diags.warn(
+                join(ptr, key),
+                format!("`{key}` is not supported; the constraint is not enforced"),
+            );
+        }
+    }
+
+    // examples -> example
+    if let Some(ex) = obj.remove("examples") {
+        if !obj.contains_key("example") {
+            if let Value::Array(mut items) = ex {
+                if !items.is_empty() {
+                    obj.insert("example".into(), items.swap_remove(0));
+                }
+            }
+        }
+    }
+
+    // contentEncoding / contentMediaType -> format
+    let encoding = obj.remove("contentEncoding");
+    let media = obj.remove("contentMediaType");
+    if !obj.contains_key("format") {
+        if encoding.as_ref().and_then(Value::as_str) == Some("base64") {
+            obj.insert("format".into(), "byte".into());
+        } else if media.is_some() {
+            obj.insert("format".into(), "binary".into());
+        }
+    }
+
+    // exclusive bounds as numbers
+    for (excl, plain) in [
+        ("exclusiveMinimum", "minimum"),
+        ("exclusiveMaximum", "maximum"),
+    ] {
+        if let Some(n) = obj.get(excl).filter(|v| v.is_number()).cloned() {
+            obj.insert(plain.into(), n);
+            obj.insert(excl.into(), Value::Bool(true));
+        }
+    }
+
+    // const -> single-value enum
+    if let Some(c) = obj.remove("const") {
+        if !obj.contains_key("type") {
+            if let Some(t) = json_type_of(&c) {
+                obj.insert("type".into(), t.into());
+            }
+        }
+        if c.is_null() {
+            obj.insert("x-null".into(), Value::Bool(true));
+        } else {
+            obj.insert("enum".into(), Value::Array(vec![c]));
+        }
+    }
+
+    // type arrays and type: null
+    match obj.get("type").cloned() {
+        Some(Value::Array(types)) => {
+            let had_null = types.iter().any(|t| t == "null");
+            let rest: Vec<Value> = types.into_iter().filter(|t| t != "null").collect();
+            obj.remove("type");
+            match rest.len() {
+                0 => {
+                    obj.insert("x-null".into(), Value::Bool(true));
+                }
+                1 => {
+                    obj.insert("type".into(), rest[0].clone());
+                }
+                _ => {
+                    let branches = rest
+                        .into_iter()
+                        .map(|t| {
+                            let mut m = Map::new();
+                            m.insert("type".into(), t);
+                            Value::Object(m)
+                        })
+                        .collect();
+                    obj.insert("anyOf".into(), Value::Array(branches));
+                }
+            }
+            if had_null {
+                obj.insert("nullable".into(), Value::Bool(true));
+            }
+        }
+        Some(Value::String(t)) if t == "null" => {
+            obj.remove("type");
+            obj.insert("x-null".into(), Value::Bool(true));
+        }
+        _ => {}
+    }
+    // enum containing null admits null
+    if let Some(Value::Array(values)) = obj.get_mut("enum") {
+        if values.iter().any(Value::is_null) && values.len() > 1 {
+            values.retain(|v| !v.is_null());
+            obj.insert("nullable".into(), Value::Bool(true));
+        }
+    }
+
+    // Integer schemas: openapiv3 reads their bounds as i64, 3.1 writers (Pydantic) emit `10.0`.
+    if obj.get("type").and_then(Value::as_str) == Some("integer") {
+        for (key, round_up) in [("minimum", true), ("maximum", false), ("multipleOf", true)] {
+            if let Some(f) = obj
+                .get(key)
+                .and_then(|v| if v.is_f64() { v.as_f64() } else { None })
+            {
+                let r = if round_up { f.ceil() } else { f.floor() };
+                if r.is_finite() && r.abs() < 9.0e15 {
+                    obj.insert(key.into(), Value::from(r as i64));
+                } else {
+                    obj.remove(key);
+                }
+            }
+        }
+        for key in ["enum", "default", "example"] {
+            let fix = |v: &mut Value| {
+                if let Some(f) = v
+                    .as_f64()
+                    .filter(|f| v.is_f64() && f.fract() == 0.0 && f.abs() < 9.0e15)
+                {
+                    *v = Value::from(f as i64);
+                }
+            };
+            match obj.get_mut(key) {
+                Some(Value::Array(items)) => items.iter_mut().for_each(fix),
+                Some(v) => fix(v),
+                None => {}
+            }
+        }
+    }
+
+    // anyOf / oneOf with null branches
+    for key in ["anyOf", "oneOf"] {
+        let Some(Value::Array(branches)) = obj.get_mut(key) else {
+            continue;
+        };
+        let before = branches.len();
+        branches.retain(|b| !is_null_schema(b));
+        if branches.len() == before {
+            continue;
+        }
+        obj.insert("nullable".into(), Value::Bool(true));
+        let Some(Value::Array(branches)) = obj.get(key) else {
+            continue;
+        };
+        if branches.len() == 1 && !has_structure(obj, key) {
+            let only = branches[0].clone();
+            obj.remove(key);
+            if let Some(only) = only.as_object() {
+                if only.contains_key("$ref") {
+                    obj.insert(
+                        "allOf".into(),
+                        Value::Array(vec![Value::Object(only.clone())]),
+                    );
+                } else {
+                    for (k, v) in only {
+                        // The outer node's annotations (description, title, default) win.
+                        obj.entry(k.clone()).or_insert_with(|| v.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    // $ref with siblings -> allOf wrapper so the siblings survive
+    if obj.contains_key("$ref") && obj.len() > 1 {
+        let r = obj.remove("$ref").unwrap_or(Value::Null);
+        let mut inner = Map::new();
+        inner.insert("$ref".into(), r);
+        obj.insert("allOf".into(), Value::Array(vec![Value::Object(inner)]));
+    }
+
+    // A type-less node with object keywords is an object.
+    if !obj.contains_key("type")
+        && (obj.contains_key("properties") || obj.contains_key("additionalProperties"))
+        && !["allOf", "anyOf", "oneOf"]
+            .iter()
+            .any(|k| obj.contains_key(*k))
+    {
+        obj.insert("type".into(), "object".into());
+    }
+}
+
+fn json_type_of(v: &Value) -> Option<&'static str> {
+    Some(match v {
+        Value::String(_) => "string",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+        Value::Null => return None,
+    })
+}
+
+/// After lowering, a null-only schema is `{x-null: true}` (plus annotations), or `enum: [null]`.
+fn is_null_schema(v: &Value) -> bool {
+    let Some(o) = v.as_object() else {
+        return false;
+    };
+    o.get("x-null") == Some(&Value::Bool(true))
+        || matches!(o.get("enum"), Some(Value::Array(a)) if a.len() == 1 && a[0].is_null())
+}
+
+/// Whether the node has structure of its own besides `key` (then a lone branch cannot be merged).
+fn has_structure(obj: &Map<String, Value>, key: &str) -> bool {
+    [
+        "type",
+        "properties",
+        "items",
+        "allOf",
+        "anyOf",
+        "oneOf",
+        "enum",
+        "$ref",
+    ]
+    .iter()
+    .any(|k| *k != key && obj.contains_key(*k))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn lowered(mut v: Value) -> (Value, Vec<crate::Diagnostic>) {
+        let mut d = Diagnostics::default();
+        lower_schema(&mut v, "/s", &mut d);
+        (v, d.into_vec())
+    }
+
+    #[test]
+    fn nullable_any_of_of_inline_schema_is_merged() {
+        let (v, _) = lowered(json!({
+            "anyOf": [{"type": "integer", "maximum": 1200.0, "minimum": 10.0}, {"type": "null"}],
+            "description": "d"
+        }));
+        assert_eq!(
+            v,
+            json!({"description": "d", "nullable": true, "type": "integer", "maximum": 1200.0, "minimum": 10.0})
+        );
+    }
+
+    #[test]
+    fn nullable_ref_becomes_all_of() {
+        let (v, _) = lowered(json!({"anyOf": [{"$ref": "#/x"}, {"type": "null"}]}));
+        assert_eq!(v, json!({"nullable": true, "allOf": [{"$ref": "#/x"}]}));
+    }
+
+    #[test]
+    fn numeric_exclusive_bounds_and_const() {
+        let (v, _) = lowered(json!({"type": "number", "exclusiveMinimum": 0.0, "const": 3}));
+        assert_eq!(
+            v,
+            json!({"type": "number", "exclusiveMinimum": true, "minimum": 0.0, "enum": [3]})
+        );
+    }
+
+    #[test]
+    fn type_arrays() {
+        let (v, _) = lowered(json!({"type": ["string", "null"]}));
+        assert_eq!(v, json!({"type": "string", "nullable": true}));
+        let (v, _) = lowered(json!({"type": ["string", "integer"]}));
+        assert_eq!(
+            v,
+            json!({"anyOf": [{"type": "string"}, {"type": "integer"}]})
+        );
+    }
+
+    #[test]
+    fn property_named_like_a_keyword_is_left_alone() {
+        let (v, _) = lowered(json!({"type": "object", "properties": {
+            "const": {"type": "string"}, "examples": {"type": "string", "examples": ["a"]}
+        }}));
+        assert_eq!(
+            v,
+            json!({"type": "object", "properties": {
+                "const": {"type": "string"}, "examples": {"type": "string", "example": "a"}
+            }})
+        );
+    }
+
+    #[test]
+    fn unsupported_keywords_warn_with_pointer() {
+        let (_, d) = lowered(json!({"type": "array", "prefixItems": [{"type": "string"}]}));
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].pointer, "/s/prefixItems");
+    }
+}

@@ -1,0 +1,232 @@
+//! `cargo xtask regenerate`: spec -> generated crate, or, with `--check`, a comparison that writes
+//! nothing.
+
+use codegen::{Options, MARKER};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// One generation job: a spec and the crate folder it produces.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub spec: PathBuf,
+    pub out: PathBuf,
+    pub crate_name: String,
+    pub standalone: bool,
+}
+
+/// What regeneration would change in an output folder.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Changes {
+    /// Files to create or update, with their new contents.
+    pub write: BTreeMap<PathBuf, String>,
+    /// Generated files that the new output no longer has.
+    pub delete: Vec<PathBuf>,
+    /// A unified diff of all of it, for people.
+    pub diff: String,
+}
+
+impl Changes {
+    pub fn is_empty(&self) -> bool {
+        self.write.is_empty() && self.delete.is_empty()
+    }
+}
+
+/// The repository root (the folder above xtask/).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask sits in the repository")
+        .to_path_buf()
+}
+
+/// The jobs `cargo xtask regenerate` runs with no `--spec`: spec/ into generated/, and each codegen
+/// fixture into its snapshot crate.
+pub fn default_jobs(root: &Path) -> Result<Vec<Job>, String> {
+    let mut jobs = vec![Job {
+        spec: root.join("spec/phala-cloud.yaml"),
+        out: root.join("generated"),
+        crate_name: "phala-cloud".into(),
+        standalone: false,
+    }];
+    let fixtures = root.join("codegen/tests/fixtures");
+    let mut specs: Vec<PathBuf> = std::fs::read_dir(&fixtures)
+        .map_err(|e| format!("cannot read {}: {e}", fixtures.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "yml" | "json")
+            )
+        })
+        .collect();
+    specs.sort();
+    for spec in specs {
+        let stem = spec
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("fixture")
+            .to_string();
+        jobs.push(Job {
+            out: root.join("codegen/tests/snapshots").join(&stem),
+            crate_name: format!("snapshot-{stem}"),
+            spec,
+            standalone: false,
+        });
+    }
+    Ok(jobs)
+}
+
+/// Runs the generator for a job and returns the files it produces.
+pub fn generate(job: &Job, deny_warnings: bool) -> Result<BTreeMap<String, String>, String> {
+    let text = std::fs::read_to_string(&job.spec)
+        .map_err(|e| format!("cannot read {}: {e}", job.spec.display()))?;
+    let spec_name = job
+        .spec
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let opts = Options {
+        crate_name: job.crate_name.clone(),
+        crate_version: "0.1.0".into(),
+        spec_name,
+        command: "cargo xtask regenerate".into(),
+        standalone: job.standalone,
+    };
+    let out =
+        codegen::generate(&text, &opts).map_err(|e| format!("{}: {e}", job.spec.display()))?;
+    if !out.diagnostics.is_empty() {
+        eprintln!(
+            "{}: {} construct(s) degraded or skipped:",
+            job.spec.display(),
+            out.diagnostics.len()
+        );
+        for d in &out.diagnostics {
+            eprintln!("  {d}");
+        }
+        if deny_warnings {
+            return Err(format!(
+                "{}: {} warning(s) and --deny-warnings",
+                job.spec.display(),
+                out.diagnostics.len()
+            ));
+        }
+    }
+    Ok(out.files)
+}
+
+/// Whether a file in an output folder was written by the generator.
+fn is_generated(path: &Path) -> bool {
+    std::fs::read_to_string(path)
+        .map(|t| t.lines().take(3).any(|l| l.contains(MARKER)))
+        .unwrap_or(false)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        let name = e.file_name();
+        if name == "target" || name == ".git" {
+            continue;
+        }
+        if p.is_dir() {
+            walk(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+/// Compares `files` with what `out` holds. Hand-written files (without the marker) are never
+/// touched: a hand-written README.md, examples and tests stay.
+pub fn plan(out: &Path, files: &BTreeMap<String, String>) -> Changes {
+    let mut changes = Changes::default();
+    let mut wanted = BTreeSet::new();
+    for (rel, new) in files {
+        let path = out.join(rel);
+        wanted.insert(path.clone());
+        let old = std::fs::read_to_string(&path).ok();
+        if old.is_some() && !is_generated(&path) {
+            continue; // hand-written: the user's version wins
+        }
+        if old.as_deref() == Some(new.as_str()) {
+            continue;
+        }
+        let old_text = old.unwrap_or_default();
+        let diff = similar::TextDiff::from_lines(&old_text, new);
+        let shown = path
+            .strip_prefix(repo_root())
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        let _ = write!(
+            changes.diff,
+            "{}",
+            diff.unified_diff()
+                .context_radius(3)
+                .header(&format!("a/{shown}"), &format!("b/{shown}"))
+        );
+        changes.write.insert(path, new.clone());
+    }
+    let mut existing = Vec::new();
+    walk(out, &mut existing);
+    existing.sort();
+    for path in existing {
+        if !wanted.contains(&path) && is_generated(&path) {
+            let shown = path
+                .strip_prefix(repo_root())
+                .unwrap_or(&path)
+                .display()
+                .to_string();
+            let _ = writeln!(
+                changes.diff,
+                "deleted: {shown} (generated, no longer produced)"
+            );
+            changes.delete.push(path);
+        }
+    }
+    changes
+}
+
+/// Writes the planned changes.
+pub fn apply(changes: &Changes) -> Result<(), String> {
+    for (path, text) in &changes.write {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    for path in &changes.delete {
+        std::fs::remove_file(path).map_err(|e| format!("cannot delete {}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Regenerates (or, with `check`, compares) every job. Returns whether anything is or was stale.
+pub fn run(jobs: &[Job], check: bool, deny_warnings: bool) -> Result<bool, String> {
+    let mut stale = false;
+    for job in jobs {
+        let files = generate(job, deny_warnings)?;
+        let changes = plan(&job.out, &files);
+        if changes.is_empty() {
+            continue;
+        }
+        stale = true;
+        if check {
+            print!("{}", changes.diff);
+        } else {
+            apply(&changes)?;
+            eprintln!(
+                "{}: wrote {} file(s), deleted {}",
+                job.out.display(),
+                changes.write.len(),
+                changes.delete.len()
+            );
+        }
+    }
+    Ok(stale)
+}
