@@ -772,9 +772,16 @@ impl<'a> Builder<'a> {
             let mut variants = Vec::new();
             for (i, ((bv, value), rust)) in views.iter().zip(tag_values).zip(rust).enumerate() {
                 let bptr = join(ptr, &i.to_string());
-                let mut fields =
-                    self.fields(&format!("{name}{rust}"), bv.properties, bv.required, &bptr)?;
-                fields.retain(|f| &f.json != tag);
+                // The tag is the enum's own; the variant's fields are the other properties.
+                let rest: IndexMap<String, ReferenceOr<Box<Schema>>> = bv
+                    .properties
+                    .into_iter()
+                    .flatten()
+                    .filter(|(k, _)| *k != tag)
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                let fields =
+                    self.fields(&format!("{name}{rust}"), Some(&rest), bv.required, &bptr)?;
                 variants.push(TaggedVariant {
                     value,
                     rust,

@@ -230,3 +230,98 @@ pub fn run(jobs: &[Job], check: bool, deny_warnings: bool) -> Result<bool, Strin
     }
     Ok(stale)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("xtask-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// The snapshot test: generated/ and every fixture's snapshot crate are exactly what the
+    /// generator produces now. On failure, the message carries the diff and the command to run.
+    #[test]
+    fn committed_generated_code_is_fresh() {
+        let root = repo_root();
+        let jobs = default_jobs(&root).unwrap();
+        assert!(jobs.len() >= 3, "spec/ and at least two fixtures");
+        for job in &jobs {
+            let files = generate(job, false).unwrap();
+            let changes = plan(&job.out, &files);
+            assert!(
+                changes.is_empty(),
+                "{} is stale; run `cargo xtask regenerate`:\n{}",
+                job.out.display(),
+                changes.diff
+            );
+        }
+    }
+
+    #[test]
+    fn a_spec_change_makes_the_check_fail_until_regenerated() {
+        let dir = scratch("spec-change");
+        let spec = dir.join("phala-cloud.yaml");
+        let original = std::fs::read_to_string(repo_root().join("spec/phala-cloud.yaml")).unwrap();
+        std::fs::write(&spec, &original).unwrap();
+        let job = Job { spec: spec.clone(), out: dir.join("out"), crate_name: "t".into(), standalone: true };
+
+        assert!(run(std::slice::from_ref(&job), false, false).unwrap(), "first run writes");
+        assert!(!run(std::slice::from_ref(&job), true, false).unwrap(), "fresh after writing");
+
+        let changed = original.replace("maximum: 1200.0", "maximum: 1800.0");
+        assert_ne!(changed, original, "the spec states the maximum as `maximum: 1200.0`");
+        std::fs::write(&spec, changed).unwrap();
+        let changes = plan(&job.out, &generate(&job, false).unwrap());
+        assert!(changes.write.contains_key(&job.out.join("src/types.rs")));
+        assert!(changes.diff.contains("errors.maximum(&p, i128::from(*v), 1800, false);"), "{}", changes.diff);
+        assert!(run(std::slice::from_ref(&job), true, false).unwrap(), "--check fails before regenerating");
+        assert!(changes.write.keys().all(|p| std::fs::read_to_string(p).unwrap() != changes.write[p]), "check wrote nothing");
+
+        run(std::slice::from_ref(&job), false, false).unwrap();
+        assert!(!run(std::slice::from_ref(&job), true, false).unwrap(), "--check passes after");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn stale_generated_files_are_deleted_and_hand_written_ones_kept() {
+        let dir = scratch("delete");
+        let mut files = BTreeMap::new();
+        files.insert("src/lib.rs".to_string(), format!("// {MARKER} by test\n"));
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        std::fs::write(dir.join("src/old.rs"), format!("// {MARKER} by test\n")).unwrap();
+        std::fs::write(dir.join("src/mine.rs"), "// written by hand\n").unwrap();
+        std::fs::write(dir.join("README.md"), "hand-written readme\n").unwrap();
+        files.insert("README.md".to_string(), format!("<!-- {MARKER} -->\n"));
+
+        let changes = plan(&dir, &files);
+        assert_eq!(changes.delete, vec![dir.join("src/old.rs")]);
+        assert!(changes.diff.contains("deleted: "), "{}", changes.diff);
+        assert_eq!(changes.write.keys().collect::<Vec<_>>(), vec![&dir.join("src/lib.rs")]);
+        apply(&changes).unwrap();
+        assert!(!dir.join("src/old.rs").exists());
+        assert_eq!(std::fs::read_to_string(dir.join("src/mine.rs")).unwrap(), "// written by hand\n");
+        assert_eq!(std::fs::read_to_string(dir.join("README.md")).unwrap(), "hand-written readme\n");
+        assert!(plan(&dir, &files).is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_broken_spec_is_an_error_naming_the_node() {
+        let dir = scratch("broken");
+        let spec = dir.join("bad.yaml");
+        std::fs::write(
+            &spec,
+            "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      responses:\n        '200':\n          description: ok\n          content:\n            application/json:\n              schema: {$ref: '#/components/schemas/Missing'}\n",
+        )
+        .unwrap();
+        let job = Job { spec, out: dir.join("out"), crate_name: "t".into(), standalone: true };
+        let err = run(&[job], false, false).unwrap_err();
+        assert!(err.contains("/paths/~1a/get/responses/200/content/application~1json/schema"), "{err}");
+        assert!(!dir.join("out").exists(), "nothing written");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -193,7 +193,7 @@ serde_json = "1"
 proptest = {{ version = "1", optional = true }}
 
 [dev-dependencies]
-tokio = {{ version = "1", features = ["rt-multi-thread", "macros"] }}
+tokio = {{ version = "1", features = ["rt-multi-thread", "macros", "net", "io-util", "time"] }}
 {workspace}"#,
         command = opts.command,
         spec = opts.spec_name,

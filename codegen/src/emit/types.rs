@@ -352,11 +352,15 @@ fn default_accessors(api: &Api, owner: &str, fields: &[Field]) -> TokenStream {
                     quote! { pub fn #name(&self) -> &str { self.#field.as_deref().unwrap_or(#s) } }
                 }
                 (Ty::Named(n), serde_json::Value::String(s)) => {
-                    let TypeKind::Enum { variants, .. } = &api.type_def(n)?.kind else { return None };
+                    let TypeKind::Enum { variants, open } = &api.type_def(n)?.kind else {
+                        return None;
+                    };
                     let v = variants.iter().find(|v| &v.value == s)?;
                     let ty = type_ident(n);
                     let var = type_ident(&v.rust);
-                    quote! { pub fn #name(&self) -> #ty { self.#field.clone().unwrap_or(#ty::#var) } }
+                    // Closed enums are `Copy`; open ones carry a `String`.
+                    let get = if *open { quote!(self.#field.clone()) } else { quote!(self.#field) };
+                    quote! { pub fn #name(&self) -> #ty { #get.unwrap_or(#ty::#var) } }
                 }
                 _ => return None,
             };
@@ -455,7 +459,15 @@ fn field_check(api: &Api, f: &Field, access: TokenStream, owned_place: bool) -> 
         return TokenStream::new();
     }
     let get = match f.presence {
-        Presence::Required => quote!(::std::option::Option::Some(#place)),
+        Presence::Required => {
+            return quote! {
+                {
+                    let v = #place;
+                    let p = crate::runtime::field_path(path, #json);
+                    #( #checks )*
+                }
+            };
+        }
         Presence::RequiredNullable | Presence::Optional => quote!(#access.as_ref()),
         Presence::OptionalNullable => quote!(#access.as_option()),
     };

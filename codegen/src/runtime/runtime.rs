@@ -20,7 +20,7 @@ use std::time::Duration;
 /// `null` clears it, a value sets it. Fields of this type are skipped on the wire when
 /// [`Patch::Absent`] and read back as `Absent` when the key is missing.
 ///
-/// ```ignore
+/// ```text
 /// let mut body = UpdateCvmRequest::default();
 /// body.vcpu = Patch::Set(4);          // {"vcpu": 4}
 /// body.shutdown_timeout = Patch::Null; // {"shutdown_timeout": null}

@@ -1,0 +1,114 @@
+//! The wire form of generated types: absent, null and value stay apart, both ways.
+
+use phala_cloud::types::{GpuConfig, GpuConfigAttachMode, GpuSpec, UpdateCvmRequest};
+use phala_cloud::Patch;
+use serde_json::{json, Value};
+
+fn wire(body: &UpdateCvmRequest) -> String {
+    serde_json::to_string(body).unwrap()
+}
+
+fn back(text: &str) -> UpdateCvmRequest {
+    serde_json::from_str(text).unwrap()
+}
+
+#[test]
+fn absent_null_and_value_serialise_apart_and_read_back() {
+    let cases: [(Patch<i64>, &str); 3] = [
+        (Patch::Absent, "{}"),
+        (Patch::Null, r#"{"shutdown_timeout":null}"#),
+        (Patch::Set(600), r#"{"shutdown_timeout":600}"#),
+    ];
+    for (value, expected) in cases {
+        let body = UpdateCvmRequest { shutdown_timeout: value, ..Default::default() };
+        assert_eq!(wire(&body), expected);
+        assert_eq!(back(expected), body, "reading {expected} back");
+    }
+}
+
+#[test]
+fn every_nullable_field_keeps_an_explicit_null() {
+    let all_null = json!({
+        "docker_compose_file": null, "pre_launch_script": null, "allowed_envs": null,
+        "public_logs": null, "public_sysinfo": null, "public_tcbinfo": null,
+        "encrypted_env": null, "user_config": null, "gpus": null, "vcpu": null,
+        "memory": null, "disk_size": null, "image": null, "shutdown_timeout": null
+    });
+    let body: UpdateCvmRequest = serde_json::from_value(all_null.clone()).unwrap();
+    assert!(body.vcpu.is_null() && body.gpus.is_null() && body.allowed_envs.is_null());
+    assert_eq!(serde_json::to_value(&body).unwrap(), all_null);
+}
+
+#[test]
+fn allow_force_stop_is_optional_not_nullable_with_a_default() {
+    assert_eq!(back("{}").allow_force_stop, None);
+    assert!(!back("{}").allow_force_stop_or_default());
+    assert_eq!(back(r#"{"allow_force_stop":true}"#).allow_force_stop, Some(true));
+    let sent = UpdateCvmRequest { allow_force_stop: Some(false), ..Default::default() };
+    assert_eq!(wire(&sent), r#"{"allow_force_stop":false}"#);
+    // null is not a value of a non-nullable field; serde reads it as None, which the server's
+    // validation (not this type) must refuse: see the contract tests.
+}
+
+#[test]
+fn attach_mode_is_open_and_defaults_to_listed() {
+    let g: GpuConfig = serde_json::from_str(r#"{"gpus":[{"slot":"s1"}]}"#).unwrap();
+    assert_eq!(g.attach_mode, None);
+    assert_eq!(g.attach_mode_or_default(), GpuConfigAttachMode::Listed);
+    let g: GpuConfig = serde_json::from_str(r#"{"gpus":[],"attach_mode":"all"}"#).unwrap();
+    assert_eq!(g.attach_mode, Some(GpuConfigAttachMode::All));
+    let g: GpuConfig = serde_json::from_str(r#"{"gpus":[],"attach_mode":"numa-local"}"#).unwrap();
+    assert_eq!(g.attach_mode, Some(GpuConfigAttachMode::Other("numa-local".into())));
+    assert_eq!(
+        serde_json::to_string(&g).unwrap(),
+        r#"{"gpus":[],"attach_mode":"numa-local"}"#
+    );
+}
+
+#[test]
+fn required_keys_are_required() {
+    assert!(serde_json::from_str::<GpuConfig>(r#"{"attach_mode":"all"}"#).is_err());
+    assert!(serde_json::from_str::<GpuSpec>(r#"{"product_id":"x"}"#).is_err());
+    let spec: GpuSpec = serde_json::from_str(r#"{"slot":"a","product_id":null}"#).unwrap();
+    assert!(spec.product_id.is_null());
+}
+
+#[test]
+fn fastapi_validation_bodies_with_extra_keys_parse() {
+    let body = json!({"detail": [{
+        "type": "less_than_equal", "loc": ["body", "shutdown_timeout"],
+        "msg": "Input should be less than or equal to 1200", "input": 5000,
+        "ctx": {"le": 1200}, "url": "https://errors.pydantic.dev/2.9/v/less_than_equal"
+    }, {"type": "missing", "loc": ["body", "gpus", "gpus", 0, "slot"], "msg": "Field required"}]});
+    let parsed: phala_cloud::types::HttpValidationError = serde_json::from_value(body).unwrap();
+    let detail = parsed.detail.unwrap();
+    assert_eq!(detail.len(), 2);
+    assert_eq!(detail[0].r#type, "less_than_equal");
+    assert_eq!(
+        serde_json::to_value(&detail[1].loc).unwrap(),
+        json!(["body", "gpus", "gpus", 0, "slot"])
+    );
+}
+
+#[test]
+fn a_full_body_round_trips() {
+    let body = UpdateCvmRequest {
+        docker_compose_file: Patch::Set("services: {}\n".into()),
+        allowed_envs: Patch::Set(vec!["A".into(), "B".into()]),
+        public_logs: Patch::Set(true),
+        gpus: Patch::Set(GpuConfig {
+            gpus: vec![GpuSpec { slot: "0000:01:00.0".into(), product_id: Patch::Null }],
+            attach_mode: Some(GpuConfigAttachMode::Listed),
+        }),
+        vcpu: Patch::Set(4),
+        memory: Patch::Null,
+        image: Patch::Set("dstack-0.5".into()),
+        allow_force_stop: Some(true),
+        ..Default::default()
+    };
+    let text = wire(&body);
+    let value: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(value["gpus"]["gpus"][0], json!({"slot": "0000:01:00.0", "product_id": null}));
+    assert_eq!(value.as_object().unwrap().len(), 8);
+    assert_eq!(back(&text), body);
+}
