@@ -52,8 +52,18 @@ pub(crate) fn load(text: &str, diags: &mut Diagnostics) -> Result<openapiv3::Ope
 }
 
 fn from_value(value: Value) -> Result<openapiv3::OpenAPI, Error> {
+    match typed::<openapiv3::OpenAPI>(&value, "") {
+        Ok(doc) => Ok(doc),
+        // openapiv3 reads many nodes through untagged enums and flattened maps, where serde forgets
+        // the path; find the deepest node that fails on its own instead.
+        Err(top) => Err(locate(&value, "", Kind::Document).unwrap_or(top)),
+    }
+}
+
+/// Deserializes `value` as `T`, locating the error under `base`.
+fn typed<T: serde::de::DeserializeOwned>(value: &Value, base: &str) -> Result<T, Error> {
     serde_path_to_error::deserialize(value).map_err(|e| {
-        let mut pointer = String::new();
+        let mut pointer = base.to_string();
         for seg in e.path().iter() {
             use serde_path_to_error::Segment;
             match seg {
@@ -68,8 +78,163 @@ fn from_value(value: Value) -> Result<openapiv3::OpenAPI, Error> {
                 Segment::Enum { .. } | Segment::Unknown => {}
             }
         }
-        Error::new(pointer, format!("invalid document: {}", e.inner()))
+        let msg = e.inner().to_string();
+        let msg = if msg.starts_with("data did not match any variant") {
+            "not a valid node here (neither a `$ref` nor a well-formed object)".to_string()
+        } else {
+            msg
+        };
+        Error::new(pointer, format!("invalid document: {msg}"))
     })
+}
+
+/// The kinds of node the locator knows, each with its openapiv3 type and children.
+#[derive(Clone, Copy)]
+enum Kind {
+    Document,
+    Info,
+    PathItem,
+    Operation,
+    Parameter,
+    RequestBody,
+    Response,
+    MediaType,
+    Schema,
+    Components,
+    SecurityScheme,
+}
+
+fn check(value: &Value, ptr: &str, kind: Kind) -> Result<(), Error> {
+    use openapiv3 as o;
+    let is_ref = value.get("$ref").is_some();
+    match kind {
+        Kind::Document => typed::<o::OpenAPI>(value, ptr).map(drop),
+        Kind::Info => typed::<o::Info>(value, ptr).map(drop),
+        Kind::PathItem => typed::<o::ReferenceOr<o::PathItem>>(value, ptr).map(drop),
+        Kind::Operation => typed::<o::Operation>(value, ptr).map(drop),
+        Kind::Parameter if is_ref => typed::<o::ReferenceOr<o::Parameter>>(value, ptr).map(drop),
+        Kind::Parameter => typed::<o::Parameter>(value, ptr).map(drop),
+        Kind::RequestBody if is_ref => {
+            typed::<o::ReferenceOr<o::RequestBody>>(value, ptr).map(drop)
+        }
+        Kind::RequestBody => typed::<o::RequestBody>(value, ptr).map(drop),
+        Kind::Response if is_ref => typed::<o::ReferenceOr<o::Response>>(value, ptr).map(drop),
+        Kind::Response => typed::<o::Response>(value, ptr).map(drop),
+        Kind::MediaType => typed::<o::MediaType>(value, ptr).map(drop),
+        Kind::Schema if is_ref => typed::<o::ReferenceOr<o::Schema>>(value, ptr).map(drop),
+        Kind::Schema => typed::<o::Schema>(value, ptr).map(drop),
+        Kind::Components => typed::<o::Components>(value, ptr).map(drop),
+        Kind::SecurityScheme => typed::<o::ReferenceOr<o::SecurityScheme>>(value, ptr).map(drop),
+    }
+}
+
+/// The children of a node that the locator descends into.
+fn children<'v>(value: &'v Value, kind: Kind) -> Vec<(String, &'v Value, Kind)> {
+    let mut out = Vec::new();
+    let Some(obj) = value.as_object() else {
+        return out;
+    };
+    match kind {
+        Kind::Document => {
+            push_map(obj, "paths", Kind::PathItem, &mut out);
+            if let Some(v) = obj.get("info") {
+                out.push(("/info".into(), v, Kind::Info));
+            }
+            if let Some(v) = obj.get("components") {
+                out.push(("/components".into(), v, Kind::Components));
+            }
+        }
+        Kind::Components => {
+            push_map(obj, "schemas", Kind::Schema, &mut out);
+            push_map(obj, "parameters", Kind::Parameter, &mut out);
+            push_map(obj, "responses", Kind::Response, &mut out);
+            push_map(obj, "requestBodies", Kind::RequestBody, &mut out);
+            push_map(obj, "securitySchemes", Kind::SecurityScheme, &mut out);
+        }
+        Kind::PathItem => {
+            for m in [
+                "get", "put", "post", "delete", "options", "head", "patch", "trace",
+            ] {
+                if let Some(v) = obj.get(m) {
+                    out.push((format!("/{m}"), v, Kind::Operation));
+                }
+            }
+            push_list(obj, "parameters", Kind::Parameter, &mut out);
+        }
+        Kind::Operation => {
+            push_list(obj, "parameters", Kind::Parameter, &mut out);
+            if let Some(v) = obj.get("requestBody") {
+                out.push(("/requestBody".into(), v, Kind::RequestBody));
+            }
+            push_map(obj, "responses", Kind::Response, &mut out);
+        }
+        Kind::Parameter => {
+            if let Some(v) = obj.get("schema") {
+                out.push(("/schema".into(), v, Kind::Schema));
+            }
+            push_map(obj, "content", Kind::MediaType, &mut out);
+        }
+        Kind::RequestBody | Kind::Response => push_map(obj, "content", Kind::MediaType, &mut out),
+        Kind::MediaType => {
+            if let Some(v) = obj.get("schema") {
+                out.push(("/schema".into(), v, Kind::Schema));
+            }
+        }
+        Kind::Schema => {
+            push_map(obj, "properties", Kind::Schema, &mut out);
+            for key in ["items", "not", "additionalProperties"] {
+                if let Some(v) = obj.get(key).filter(|v| v.is_object()) {
+                    out.push((format!("/{key}"), v, Kind::Schema));
+                }
+            }
+            for key in ["allOf", "anyOf", "oneOf"] {
+                push_list(obj, key, Kind::Schema, &mut out);
+            }
+        }
+        Kind::Info | Kind::SecurityScheme => {}
+    }
+    out
+}
+
+fn push_map<'v>(
+    obj: &'v serde_json::Map<String, Value>,
+    key: &str,
+    kind: Kind,
+    out: &mut Vec<(String, &'v Value, Kind)>,
+) {
+    if let Some(Value::Object(m)) = obj.get(key) {
+        for (k, v) in m {
+            out.push((
+                format!("/{}/{}", escape_segment(key), escape_segment(k)),
+                v,
+                kind,
+            ));
+        }
+    }
+}
+
+fn push_list<'v>(
+    obj: &'v serde_json::Map<String, Value>,
+    key: &str,
+    kind: Kind,
+    out: &mut Vec<(String, &'v Value, Kind)>,
+) {
+    if let Some(Value::Array(items)) = obj.get(key) {
+        for (i, v) in items.iter().enumerate() {
+            out.push((format!("/{key}/{i}"), v, kind));
+        }
+    }
+}
+
+/// The deepest failing node under `value` (which fails as `kind`), or `None` if it does not fail.
+fn locate(value: &Value, ptr: &str, kind: Kind) -> Option<Error> {
+    let own = check(value, ptr, kind).err()?;
+    for (suffix, child, child_kind) in children(value, kind) {
+        if let Some(e) = locate(child, &format!("{ptr}{suffix}"), child_kind) {
+            return Some(e);
+        }
+    }
+    Some(own)
 }
 
 #[cfg(test)]

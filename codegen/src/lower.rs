@@ -463,7 +463,7 @@ mod tests {
         }));
         assert_eq!(
             v,
-            json!({"description": "d", "nullable": true, "type": "integer", "maximum": 1200.0, "minimum": 10.0})
+            json!({"description": "d", "nullable": true, "type": "integer", "maximum": 1200, "minimum": 10})
         );
     }
 

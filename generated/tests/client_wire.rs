@@ -60,7 +60,12 @@ async fn read_request(sock: &mut TcpStream) -> Option<Seen> {
         }
         body.extend_from_slice(&chunk[..n]);
     }
-    Some(Seen { method, path, headers, body })
+    Some(Seen {
+        method,
+        path,
+        headers,
+        body,
+    })
 }
 
 /// Serves one connection: reads one request, answers `status` with `body`, returns what it read
@@ -102,15 +107,28 @@ fn client(base: &str) -> Client {
 }
 
 fn body() -> UpdateCvmRequest {
-    UpdateCvmRequest { vcpu: Patch::Set(4), shutdown_timeout: Patch::Null, ..Default::default() }
+    UpdateCvmRequest {
+        vcpu: Patch::Set(4),
+        shutdown_timeout: Patch::Null,
+        ..Default::default()
+    }
 }
 
 #[tokio::test]
 async fn patch_sends_method_path_headers_and_exact_body() {
-    let (base, server) =
-        serve_once(202, r#"{"status":"accepted","message":"ok","correlation_id":"c-42"}"#).await;
-    let params = UpdateCvmParams { x_compose_hash: Some("0xabc".into()), ..Default::default() };
-    let answer = client(&base).update_cvm("app_123", &body(), &params).await.unwrap();
+    let (base, server) = serve_once(
+        202,
+        r#"{"status":"accepted","message":"ok","correlation_id":"c-42"}"#,
+    )
+    .await;
+    let params = UpdateCvmParams {
+        x_compose_hash: Some("0xabc".into()),
+        ..Default::default()
+    };
+    let answer = client(&base)
+        .update_cvm("app_123", &body(), &params)
+        .await
+        .unwrap();
     let seen = server.await.unwrap().expect("a request");
     assert_eq!(seen.method, "PATCH");
     assert_eq!(seen.path, "/api/v1/cvms/app_123");
@@ -119,7 +137,10 @@ async fn patch_sends_method_path_headers_and_exact_body() {
     assert_eq!(seen.header("x-compose-hash"), Some("0xabc"));
     assert_eq!(seen.header("x-transaction-hash"), None);
     assert_eq!(seen.header("x-prepare-only"), None);
-    assert_eq!(String::from_utf8(seen.body).unwrap(), r#"{"vcpu":4,"shutdown_timeout":null}"#);
+    assert_eq!(
+        String::from_utf8(seen.body).unwrap(),
+        r#"{"vcpu":4,"shutdown_timeout":null}"#
+    );
     match answer {
         UpdateCvmResponse::Accepted(a) => assert_eq!(a.correlation_id, "c-42"),
         other => panic!("expected Accepted, got {other:?}"),
@@ -130,7 +151,11 @@ async fn patch_sends_method_path_headers_and_exact_body() {
 async fn path_parameters_are_percent_encoded() {
     let (base, server) = serve_once(404, r#"{"detail":"CVM not found"}"#).await;
     let answer = client(&base)
-        .update_cvm("a b/c?d", &UpdateCvmRequest::default(), &UpdateCvmParams::default())
+        .update_cvm(
+            "a b/c?d",
+            &UpdateCvmRequest::default(),
+            &UpdateCvmParams::default(),
+        )
         .await
         .unwrap();
     let seen = server.await.unwrap().unwrap();
@@ -142,21 +167,32 @@ async fn path_parameters_are_percent_encoded() {
 #[tokio::test]
 async fn conflict_is_its_own_variant() {
     let (base, _server) = serve_once(409, r#"{"detail":"Another operation in progress"}"#).await;
-    let answer = client(&base).update_cvm("1", &body(), &Default::default()).await.unwrap();
-    assert!(matches!(answer, UpdateCvmResponse::Conflict(e) if e.detail == "Another operation in progress"));
+    let answer = client(&base)
+        .update_cvm("1", &body(), &Default::default())
+        .await
+        .unwrap();
+    assert!(
+        matches!(answer, UpdateCvmResponse::Conflict(e) if e.detail == "Another operation in progress")
+    );
 }
 
 #[tokio::test]
 async fn validation_error_is_typed_with_fastapi_extras() {
     let fastapi_422 = r#"{"detail":[{"type":"less_than_equal","loc":["body","shutdown_timeout"],"msg":"Input should be less than or equal to 1200","input":1201,"ctx":{"le":1200},"url":"https://errors.pydantic.dev/2.9/v/less_than_equal"}]}"#;
     let (base, _server) = serve_once(422, fastapi_422).await;
-    let answer = client(&base).update_cvm("1", &body(), &Default::default()).await.unwrap();
+    let answer = client(&base)
+        .update_cvm("1", &body(), &Default::default())
+        .await
+        .unwrap();
     let UpdateCvmResponse::UnprocessableEntity(e) = answer else {
         panic!("expected UnprocessableEntity, got {answer:?}");
     };
     let item = &e.detail.unwrap()[0];
     assert_eq!(item.r#type, "less_than_equal");
-    assert_eq!(serde_json::to_string(&item.loc).unwrap(), r#"["body","shutdown_timeout"]"#);
+    assert_eq!(
+        serde_json::to_string(&item.loc).unwrap(),
+        r#"["body","shutdown_timeout"]"#
+    );
 }
 
 #[tokio::test]
@@ -166,7 +202,10 @@ async fn phase_one_of_the_on_chain_flow_is_465() {
         r#"{"status":"precondition_required","message":"register it","compose_hash":"0xfeed","app_id":"app_1","device_id":"dev_9","kms_info":{"id":"kms_1","url":"https://kms","version":"1","chain_id":8453}}"#,
     )
     .await;
-    let answer = client(&base).update_cvm("1", &body(), &Default::default()).await.unwrap();
+    let answer = client(&base)
+        .update_cvm("1", &body(), &Default::default())
+        .await
+        .unwrap();
     let UpdateCvmResponse::Status465(p) = answer else {
         panic!("expected Status465, got {answer:?}");
     };
@@ -177,7 +216,10 @@ async fn phase_one_of_the_on_chain_flow_is_465() {
 #[tokio::test]
 async fn undocumented_answers_are_kept_whole() {
     let (base, _server) = serve_once(418, "<html>teapot</html>").await;
-    let answer = client(&base).update_cvm("1", &body(), &Default::default()).await.unwrap();
+    let answer = client(&base)
+        .update_cvm("1", &body(), &Default::default())
+        .await
+        .unwrap();
     let UpdateCvmResponse::Undocumented(raw) = answer else {
         panic!("expected Undocumented, got {answer:?}");
     };
@@ -189,7 +231,10 @@ async fn undocumented_answers_are_kept_whole() {
 #[tokio::test]
 async fn a_documented_status_with_a_wrong_body_keeps_the_raw_answer() {
     let (base, _server) = serve_once(202, r#"{"status":"accepted"}"#).await;
-    let err = client(&base).update_cvm("1", &body(), &Default::default()).await.unwrap_err();
+    let err = client(&base)
+        .update_cvm("1", &body(), &Default::default())
+        .await
+        .unwrap_err();
     let Error::Decode { response, source } = err else {
         panic!("expected Decode, got {err:?}");
     };
@@ -200,18 +245,41 @@ async fn a_documented_status_with_a_wrong_body_keeps_the_raw_answer() {
 #[tokio::test]
 async fn out_of_range_values_are_refused_before_sending() {
     let (base, server) = serve_once_within(202, "{}", Duration::from_millis(300)).await;
-    let bad = UpdateCvmRequest { shutdown_timeout: Patch::Set(5), ..Default::default() };
-    let err = client(&base).update_cvm("1", &bad, &Default::default()).await.unwrap_err();
-    let Error::Validation(v) = err else { panic!("expected Validation, got {err:?}") };
+    let bad = UpdateCvmRequest {
+        shutdown_timeout: Patch::Set(5),
+        ..Default::default()
+    };
+    let err = client(&base)
+        .update_cvm("1", &bad, &Default::default())
+        .await
+        .unwrap_err();
+    let Error::Validation(v) = err else {
+        panic!("expected Validation, got {err:?}")
+    };
     let first = &v.violations()[0];
-    assert_eq!((first.path.as_str(), first.rule), ("shutdown_timeout", "minimum"));
-    assert_eq!(v.to_string(), "shutdown_timeout: must be at least 10, got 5 (minimum)");
-    assert!(server.await.unwrap().is_none(), "nothing may reach the server");
+    assert_eq!(
+        (first.path.as_str(), first.rule),
+        ("shutdown_timeout", "minimum")
+    );
+    assert_eq!(
+        v.to_string(),
+        "shutdown_timeout: must be at least 10, got 5 (minimum)"
+    );
+    assert!(
+        server.await.unwrap().is_none(),
+        "nothing may reach the server"
+    );
 
     use phala_cloud::Validate;
-    let edge = |n| UpdateCvmRequest { shutdown_timeout: Patch::Set(n), ..Default::default() };
+    let edge = |n| UpdateCvmRequest {
+        shutdown_timeout: Patch::Set(n),
+        ..Default::default()
+    };
     assert!(edge(10).validate().is_ok() && edge(1200).validate().is_ok());
-    assert_eq!(edge(1201).validate().unwrap_err().violations()[0].rule, "maximum");
+    assert_eq!(
+        edge(1201).validate().unwrap_err().violations()[0].rule,
+        "maximum"
+    );
 }
 
 #[tokio::test]
@@ -223,9 +291,18 @@ async fn a_silent_server_hits_the_timeout() {
         tokio::time::sleep(Duration::from_secs(3)).await;
         drop(sock);
     });
-    let c = Client::builder(&base).timeout(Duration::from_millis(300)).build().unwrap();
-    let err = c.update_cvm("1", &body(), &Default::default()).await.unwrap_err();
-    assert!(matches!(&err, Error::Transport(e) if e.is_timeout()), "{err:?}");
+    let c = Client::builder(&base)
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let err = c
+        .update_cvm("1", &body(), &Default::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Transport(e) if e.is_timeout()),
+        "{err:?}"
+    );
     hold.abort();
 }
 
@@ -233,17 +310,38 @@ async fn a_silent_server_hits_the_timeout() {
 async fn large_answers_are_bounded() {
     let big = format!("{{\"detail\":\"{}\"}}", "x".repeat(10_000));
     let (base, _server) = serve_once(409, &big).await;
-    let c = Client::builder(&base).max_response_bytes(1024).build().unwrap();
-    let err = c.update_cvm("1", &body(), &Default::default()).await.unwrap_err();
-    assert!(matches!(err, Error::BodyTooLarge { status: 409, limit: 1024 }), "{err:?}");
+    let c = Client::builder(&base)
+        .max_response_bytes(1024)
+        .build()
+        .unwrap();
+    let err = c
+        .update_cvm("1", &body(), &Default::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::BodyTooLarge {
+                status: 409,
+                limit: 1024
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
 async fn your_own_reqwest_client_is_used() {
     let (base, server) = serve_once(202, r#"{"correlation_id":"c"}"#).await;
-    let http = reqwest::Client::builder().user_agent("mine/1.0").build().unwrap();
+    let http = reqwest::Client::builder()
+        .user_agent("mine/1.0")
+        .build()
+        .unwrap();
     let c = Client::from_client(&base, http);
-    let answer = c.update_cvm("1", &body(), &Default::default()).await.unwrap();
+    let answer = c
+        .update_cvm("1", &body(), &Default::default())
+        .await
+        .unwrap();
     assert!(matches!(answer, UpdateCvmResponse::Accepted(_)));
     let seen = server.await.unwrap().unwrap();
     assert_eq!(seen.header("user-agent"), Some("mine/1.0"));
@@ -259,8 +357,13 @@ async fn get_reads_the_cvm_back() {
     .await;
     let answer = client(&base).get_cvm("app_7").await.unwrap();
     let seen = server.await.unwrap().unwrap();
-    assert_eq!((seen.method.as_str(), seen.path.as_str()), ("GET", "/api/v1/cvms/app_7"));
-    let phala_cloud::types::GetCvmResponse::Ok(cvm) = answer else { panic!("{answer:?}") };
+    assert_eq!(
+        (seen.method.as_str(), seen.path.as_str()),
+        ("GET", "/api/v1/cvms/app_7")
+    );
+    let phala_cloud::types::GetCvmResponse::Ok(cvm) = answer else {
+        panic!("{answer:?}")
+    };
     assert_eq!((cvm.vcpu, cvm.disk_size), (4, 40));
     assert_eq!(cvm.public_logs, Patch::Set(true));
     assert!(cvm.base_image.is_absent());

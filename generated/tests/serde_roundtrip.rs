@@ -20,7 +20,10 @@ fn absent_null_and_value_serialise_apart_and_read_back() {
         (Patch::Set(600), r#"{"shutdown_timeout":600}"#),
     ];
     for (value, expected) in cases {
-        let body = UpdateCvmRequest { shutdown_timeout: value, ..Default::default() };
+        let body = UpdateCvmRequest {
+            shutdown_timeout: value,
+            ..Default::default()
+        };
         assert_eq!(wire(&body), expected);
         assert_eq!(back(expected), body, "reading {expected} back");
     }
@@ -43,8 +46,14 @@ fn every_nullable_field_keeps_an_explicit_null() {
 fn allow_force_stop_is_optional_not_nullable_with_a_default() {
     assert_eq!(back("{}").allow_force_stop, None);
     assert!(!back("{}").allow_force_stop_or_default());
-    assert_eq!(back(r#"{"allow_force_stop":true}"#).allow_force_stop, Some(true));
-    let sent = UpdateCvmRequest { allow_force_stop: Some(false), ..Default::default() };
+    assert_eq!(
+        back(r#"{"allow_force_stop":true}"#).allow_force_stop,
+        Some(true)
+    );
+    let sent = UpdateCvmRequest {
+        allow_force_stop: Some(false),
+        ..Default::default()
+    };
     assert_eq!(wire(&sent), r#"{"allow_force_stop":false}"#);
     // null is not a value of a non-nullable field; serde reads it as None, which the server's
     // validation (not this type) must refuse: see the contract tests.
@@ -58,7 +67,10 @@ fn attach_mode_is_open_and_defaults_to_listed() {
     let g: GpuConfig = serde_json::from_str(r#"{"gpus":[],"attach_mode":"all"}"#).unwrap();
     assert_eq!(g.attach_mode, Some(GpuConfigAttachMode::All));
     let g: GpuConfig = serde_json::from_str(r#"{"gpus":[],"attach_mode":"numa-local"}"#).unwrap();
-    assert_eq!(g.attach_mode, Some(GpuConfigAttachMode::Other("numa-local".into())));
+    assert_eq!(
+        g.attach_mode,
+        Some(GpuConfigAttachMode::Other("numa-local".into()))
+    );
     assert_eq!(
         serde_json::to_string(&g).unwrap(),
         r#"{"gpus":[],"attach_mode":"numa-local"}"#
@@ -97,7 +109,10 @@ fn a_full_body_round_trips() {
         allowed_envs: Patch::Set(vec!["A".into(), "B".into()]),
         public_logs: Patch::Set(true),
         gpus: Patch::Set(GpuConfig {
-            gpus: vec![GpuSpec { slot: "0000:01:00.0".into(), product_id: Patch::Null }],
+            gpus: vec![GpuSpec {
+                slot: "0000:01:00.0".into(),
+                product_id: Patch::Null,
+            }],
             attach_mode: Some(GpuConfigAttachMode::Listed),
         }),
         vcpu: Patch::Set(4),
@@ -108,7 +123,10 @@ fn a_full_body_round_trips() {
     };
     let text = wire(&body);
     let value: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(value["gpus"]["gpus"][0], json!({"slot": "0000:01:00.0", "product_id": null}));
+    assert_eq!(
+        value["gpus"]["gpus"][0],
+        json!({"slot": "0000:01:00.0", "product_id": null})
+    );
     assert_eq!(value.as_object().unwrap().len(), 8);
     assert_eq!(back(&text), body);
 }

@@ -267,22 +267,54 @@ mod tests {
         let spec = dir.join("phala-cloud.yaml");
         let original = std::fs::read_to_string(repo_root().join("spec/phala-cloud.yaml")).unwrap();
         std::fs::write(&spec, &original).unwrap();
-        let job = Job { spec: spec.clone(), out: dir.join("out"), crate_name: "t".into(), standalone: true };
+        let job = Job {
+            spec: spec.clone(),
+            out: dir.join("out"),
+            crate_name: "t".into(),
+            standalone: true,
+        };
 
-        assert!(run(std::slice::from_ref(&job), false, false).unwrap(), "first run writes");
-        assert!(!run(std::slice::from_ref(&job), true, false).unwrap(), "fresh after writing");
+        assert!(
+            run(std::slice::from_ref(&job), false, false).unwrap(),
+            "first run writes"
+        );
+        assert!(
+            !run(std::slice::from_ref(&job), true, false).unwrap(),
+            "fresh after writing"
+        );
 
         let changed = original.replace("maximum: 1200.0", "maximum: 1800.0");
-        assert_ne!(changed, original, "the spec states the maximum as `maximum: 1200.0`");
+        assert_ne!(
+            changed, original,
+            "the spec states the maximum as `maximum: 1200.0`"
+        );
         std::fs::write(&spec, changed).unwrap();
         let changes = plan(&job.out, &generate(&job, false).unwrap());
         assert!(changes.write.contains_key(&job.out.join("src/types.rs")));
-        assert!(changes.diff.contains("errors.maximum(&p, i128::from(*v), 1800, false);"), "{}", changes.diff);
-        assert!(run(std::slice::from_ref(&job), true, false).unwrap(), "--check fails before regenerating");
-        assert!(changes.write.keys().all(|p| std::fs::read_to_string(p).unwrap() != changes.write[p]), "check wrote nothing");
+        assert!(
+            changes
+                .diff
+                .contains("errors.maximum(&p, i128::from(*v), 1800, false);"),
+            "{}",
+            changes.diff
+        );
+        assert!(
+            run(std::slice::from_ref(&job), true, false).unwrap(),
+            "--check fails before regenerating"
+        );
+        assert!(
+            changes
+                .write
+                .keys()
+                .all(|p| std::fs::read_to_string(p).unwrap() != changes.write[p]),
+            "check wrote nothing"
+        );
 
         run(std::slice::from_ref(&job), false, false).unwrap();
-        assert!(!run(std::slice::from_ref(&job), true, false).unwrap(), "--check passes after");
+        assert!(
+            !run(std::slice::from_ref(&job), true, false).unwrap(),
+            "--check passes after"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 
@@ -300,11 +332,20 @@ mod tests {
         let changes = plan(&dir, &files);
         assert_eq!(changes.delete, vec![dir.join("src/old.rs")]);
         assert!(changes.diff.contains("deleted: "), "{}", changes.diff);
-        assert_eq!(changes.write.keys().collect::<Vec<_>>(), vec![&dir.join("src/lib.rs")]);
+        assert_eq!(
+            changes.write.keys().collect::<Vec<_>>(),
+            vec![&dir.join("src/lib.rs")]
+        );
         apply(&changes).unwrap();
         assert!(!dir.join("src/old.rs").exists());
-        assert_eq!(std::fs::read_to_string(dir.join("src/mine.rs")).unwrap(), "// written by hand\n");
-        assert_eq!(std::fs::read_to_string(dir.join("README.md")).unwrap(), "hand-written readme\n");
+        assert_eq!(
+            std::fs::read_to_string(dir.join("src/mine.rs")).unwrap(),
+            "// written by hand\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.join("README.md")).unwrap(),
+            "hand-written readme\n"
+        );
         assert!(plan(&dir, &files).is_empty());
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -318,9 +359,17 @@ mod tests {
             "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      responses:\n        '200':\n          description: ok\n          content:\n            application/json:\n              schema: {$ref: '#/components/schemas/Missing'}\n",
         )
         .unwrap();
-        let job = Job { spec, out: dir.join("out"), crate_name: "t".into(), standalone: true };
+        let job = Job {
+            spec,
+            out: dir.join("out"),
+            crate_name: "t".into(),
+            standalone: true,
+        };
         let err = run(&[job], false, false).unwrap_err();
-        assert!(err.contains("/paths/~1a/get/responses/200/content/application~1json/schema"), "{err}");
+        assert!(
+            err.contains("/paths/~1a/get/responses/200/content/application~1json/schema"),
+            "{err}"
+        );
         assert!(!dir.join("out").exists(), "nothing written");
         let _ = std::fs::remove_dir_all(&dir);
     }

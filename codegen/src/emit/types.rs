@@ -332,7 +332,10 @@ fn default_accessors(api: &Api, owner: &str, fields: &[Field]) -> TokenStream {
             let d = f.default.as_ref()?;
             let name = ident(&format!("{}_or_default", f.rust.trim_start_matches("r#")));
             let field = ident(&f.rust);
-            let doc = format!(" `{}`, or its documented default `{}` when absent.", f.json, d);
+            let doc = format!(
+                " `{}`, or its documented default `{}` when absent.",
+                f.json, d
+            );
             let doc = doc.replace('[', "\\[").replace(']', "\\]");
             let body = match (&f.ty, d) {
                 (Ty::Bool, serde_json::Value::Bool(b)) => {
@@ -359,7 +362,11 @@ fn default_accessors(api: &Api, owner: &str, fields: &[Field]) -> TokenStream {
                     let ty = type_ident(n);
                     let var = type_ident(&v.rust);
                     // Closed enums are `Copy`; open ones carry a `String`.
-                    let get = if *open { quote!(self.#field.clone()) } else { quote!(self.#field) };
+                    let get = if *open {
+                        quote!(self.#field.clone())
+                    } else {
+                        quote!(self.#field)
+                    };
                     quote! { pub fn #name(&self) -> #ty { #get.unwrap_or(#ty::#var) } }
                 }
                 _ => return None,
