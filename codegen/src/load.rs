@@ -129,7 +129,7 @@ fn check(value: &Value, ptr: &str, kind: Kind) -> Result<(), Error> {
 }
 
 /// The children of a node that the locator descends into.
-fn children<'v>(value: &'v Value, kind: Kind) -> Vec<(String, &'v Value, Kind)> {
+fn children(value: &Value, kind: Kind) -> Vec<(String, &Value, Kind)> {
     let mut out = Vec::new();
     let Some(obj) = value.as_object() else {
         return out;
