@@ -555,6 +555,10 @@ impl<'a> Builder<'a> {
                 Ty::Nullable(inner) => (*inner, true),
                 t => (t, false),
             };
+            let readback = match prop {
+                ReferenceOr::Item(s) => readback_of(s.schema_data.extensions.get("x-readback")),
+                ReferenceOr::Reference { .. } => None,
+            };
             let (doc, default, constraints) = match prop {
                 ReferenceOr::Item(s) => {
                     let pv = view(s);
@@ -587,6 +591,7 @@ impl<'a> Builder<'a> {
                 default,
                 doc,
                 constraints,
+                readback,
             });
         }
         Ok(out)
@@ -1273,6 +1278,23 @@ impl<'a> Builder<'a> {
             }
         }
         out.into_iter().collect()
+    }
+}
+
+/// `x-readback: name` or `x-readback: {field: name, divide_by: n}`.
+fn readback_of(v: Option<&Value>) -> Option<(String, i64)> {
+    match v? {
+        Value::String(s) => Some((s.clone(), 1)),
+        Value::Object(o) => {
+            let field = o.get("field")?.as_str()?.to_string();
+            let div = o
+                .get("divide_by")
+                .and_then(Value::as_i64)
+                .filter(|d| *d > 0)
+                .unwrap_or(1);
+            Some((field, div))
+        }
+        _ => None,
     }
 }
 

@@ -122,6 +122,9 @@ pub struct Field {
     pub default: Option<Value>,
     pub doc: Option<String>,
     pub constraints: Constraints,
+    /// From the `x-readback` extension: the field of the resource read back (GET) that shows this
+    /// field's value, and the divisor between the two units (1 when they agree).
+    pub readback: Option<(String, i64)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

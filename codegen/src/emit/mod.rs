@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod docs;
+pub mod strategies;
 pub mod types;
 
 use crate::diag::Error;
@@ -135,11 +136,18 @@ pub fn emit_crate(api: &Api, opts: &Options) -> Result<BTreeMap<String, String>,
         #[rustfmt::skip]
         #[allow(clippy::too_many_arguments)]
         mod client;
+        /// Each schema's constraints as data, and proptest strategies of valid values
+        /// (feature `proptest`).
+        #[cfg(feature = "proptest")]
+        #[rustfmt::skip]
+        pub mod strategies;
 
         pub use runtime::{
             encode_component, field_path, path_param, Auth, Client, ClientBuilder, Error, Patch,
             RawResponse, Request, Validate, ValidationErrors, Violation,
         };
+        #[cfg(feature = "proptest")]
+        pub use runtime::{meta, strategy};
     };
     files.insert("src/lib.rs".into(), format_file(lib, &rs_pre, "lib.rs")?);
 
@@ -155,6 +163,15 @@ pub fn emit_crate(api: &Api, opts: &Options) -> Result<BTreeMap<String, String>,
     files.insert(
         "src/client.rs".into(),
         format_file(client::emit(api), &rs_pre, "client.rs")?,
+    );
+    let strategies = strategies::emit(api);
+    let strategies = quote! {
+        #![allow(missing_docs)]
+        #strategies
+    };
+    files.insert(
+        "src/strategies.rs".into(),
+        format_file(strategies, &rs_pre, "strategies.rs")?,
     );
     files.insert(
         "src/runtime.rs".into(),

@@ -725,3 +725,235 @@ pub fn encode_component(s: &str) -> String {
     }
     out
 }
+
+// ---------------------------------------------------------------------------------------------
+// Schema metadata and proptest strategies (feature `proptest`)
+// ---------------------------------------------------------------------------------------------
+
+/// The schemas' constraints as data, for contract tests that build, break and judge JSON.
+#[cfg(feature = "proptest")]
+pub mod meta {
+    /// What a JSON value must look like.
+    #[derive(Debug, Clone, Copy)]
+    pub enum Shape {
+        /// Any JSON value.
+        Any,
+        /// `true` or `false`.
+        Boolean,
+        /// An integer within inclusive bounds.
+        Integer {
+            /// Smallest allowed value.
+            min: Option<i64>,
+            /// Largest allowed value.
+            max: Option<i64>,
+        },
+        /// A number within bounds.
+        Number {
+            /// Smallest allowed value.
+            min: Option<f64>,
+            /// Largest allowed value.
+            max: Option<f64>,
+            /// Whether `min` itself is excluded.
+            exclusive_min: bool,
+            /// Whether `max` itself is excluded.
+            exclusive_max: bool,
+        },
+        /// A string with a length in characters within bounds.
+        String {
+            /// Shortest allowed length.
+            min_len: Option<u64>,
+            /// Longest allowed length.
+            max_len: Option<u64>,
+        },
+        /// One of these strings (or, when `open`, any string).
+        Enum {
+            /// The known values.
+            values: &'static [&'static str],
+            /// Whether other strings are allowed too.
+            open: bool,
+        },
+        /// An array of items of one shape.
+        Array {
+            /// The items' shape.
+            items: &'static Shape,
+            /// Fewest items.
+            min_items: Option<u64>,
+            /// Most items.
+            max_items: Option<u64>,
+        },
+        /// An object with arbitrary keys.
+        Map(&'static Shape),
+        /// An object with documented fields.
+        Object(&'static Object),
+        /// Any of these shapes.
+        OneOf(&'static [Shape]),
+        /// `null` or the inner shape.
+        Nullable(&'static Shape),
+    }
+
+    /// A documented object.
+    #[derive(Debug)]
+    pub struct Object {
+        /// The Rust type name.
+        pub name: &'static str,
+        /// Its fields, in document order.
+        pub fields: &'static [Field],
+    }
+
+    /// A field of an object.
+    #[derive(Debug)]
+    pub struct Field {
+        /// The key on the wire.
+        pub name: &'static str,
+        /// The value's shape (without nullability).
+        pub shape: Shape,
+        /// Whether the key must be present.
+        pub required: bool,
+        /// Whether the value may be `null`.
+        pub nullable: bool,
+        /// From the `x-readback` extension: the field of the read-back resource that shows this
+        /// field's value, and the divisor from this field's unit to that one's.
+        pub readback: Option<(&'static str, i64)>,
+    }
+
+    /// An answer an operation documents.
+    #[derive(Debug)]
+    pub struct Response {
+        /// The status (a code such as `202`; `400` with `range` for `4XX`; `0` for `default`).
+        pub status: u16,
+        /// Whether `status` stands for a whole range.
+        pub range: bool,
+        /// The JSON body's shape, when one is documented.
+        pub body: Option<Shape>,
+    }
+
+    /// An operation.
+    #[derive(Debug)]
+    pub struct Operation {
+        /// The client method name.
+        pub name: &'static str,
+        /// HTTP method, upper case.
+        pub method: &'static str,
+        /// Path template, such as `/api/v1/cvms/{cvm_id}`.
+        pub path: &'static str,
+        /// The JSON body's shape, when the operation takes one.
+        pub body: Option<Shape>,
+        /// Every documented answer.
+        pub responses: &'static [Response],
+    }
+
+    impl Object {
+        /// The field with this wire name.
+        pub fn field(&self, name: &str) -> Option<&Field> {
+            self.fields.iter().find(|f| f.name == name)
+        }
+    }
+
+    impl Operation {
+        /// The documented answer for `status`: an exact code first, then a range, then `default`.
+        pub fn response(&self, status: u16) -> Option<&Response> {
+            let r = &self.responses;
+            r.iter()
+                .find(|x| !x.range && x.status == status && x.status != 0)
+                .or_else(|| r.iter().find(|x| x.range && x.status / 100 == status / 100))
+                .or_else(|| r.iter().find(|x| x.status == 0))
+        }
+    }
+}
+
+/// Building blocks of the generated strategies.
+#[cfg(feature = "proptest")]
+pub mod strategy {
+    use proptest::prelude::*;
+
+    /// Absent, null or a value, each about a third of the time.
+    pub fn patch<T: std::fmt::Debug + Clone + 'static>(
+        value: BoxedStrategy<T>,
+    ) -> BoxedStrategy<super::Patch<T>> {
+        prop_oneof![
+            1 => Just(super::Patch::Absent),
+            1 => Just(super::Patch::Null),
+            2 => value.prop_map(super::Patch::Set),
+        ]
+        .boxed()
+    }
+
+    /// Absent or a value.
+    pub fn optional<T: std::fmt::Debug + Clone + 'static>(
+        value: BoxedStrategy<T>,
+    ) -> BoxedStrategy<Option<T>> {
+        prop_oneof![1 => Just(None), 2 => value.prop_map(Some)].boxed()
+    }
+
+    /// An integer in `lo..=hi`, with weight on both edges and their neighbours.
+    pub fn integer(lo: i128, hi: i128) -> BoxedStrategy<i128> {
+        let mut edges = vec![lo, hi];
+        if lo < hi {
+            edges.push(lo + 1);
+            edges.push(hi - 1);
+        }
+        if lo <= 0 && 0 <= hi {
+            edges.push(0);
+        }
+        edges.sort_unstable();
+        edges.dedup();
+        prop_oneof![
+            1 => proptest::sample::select(edges),
+            2 => lo..=hi,
+        ]
+        .boxed()
+    }
+
+    /// A finite number in the range (bounds excluded when asked).
+    pub fn number(lo: f64, hi: f64, exclusive_lo: bool, exclusive_hi: bool) -> BoxedStrategy<f64> {
+        let (lo, hi) = (lo.max(-1e15), hi.min(1e15));
+        let step = |x: f64| (x.abs() * 1e-9).max(1e-9);
+        let lo = if exclusive_lo { lo + step(lo) } else { lo };
+        let hi = if exclusive_hi { hi - step(hi) } else { hi };
+        if lo >= hi {
+            return Just(lo).boxed();
+        }
+        prop_oneof![1 => proptest::sample::select(vec![lo, hi]), 3 => lo..=hi].boxed()
+    }
+
+    /// Strings of a length within bounds: empty, ASCII, any Unicode, and long ones.
+    pub fn string(min_len: Option<u64>, max_len: Option<u64>) -> BoxedStrategy<String> {
+        let lo = min_len.unwrap_or(0).min(4096) as usize;
+        let hi = (max_len.unwrap_or(4096).min(4096) as usize).max(lo);
+        let short_hi = hi.min(lo + 16);
+        let mut options: Vec<(u32, BoxedStrategy<String>)> = vec![
+            (3, proptest::string::string_regex(&format!("[a-zA-Z0-9_.-]{{{lo},{short_hi}}}")).unwrap().boxed()),
+            (2, proptest::collection::vec(any::<char>(), lo..=short_hi).prop_map(|c| c.into_iter().collect()).boxed()),
+        ];
+        if lo == 0 {
+            options.push((1, Just(String::new()).boxed()));
+        }
+        if hi > short_hi {
+            options.push((1, (short_hi..=hi).prop_map(|n| "x".repeat(n)).boxed()));
+        }
+        proptest::strategy::Union::new_weighted(options).boxed()
+    }
+
+    /// A small JSON value.
+    pub fn any_json() -> BoxedStrategy<serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::Bool),
+            any::<i64>().prop_map(serde_json::Value::from),
+            "[a-z]{0,8}".prop_map(serde_json::Value::String),
+        ];
+        leaf.prop_recursive(2, 8, 3, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..3).prop_map(serde_json::Value::Array),
+                proptest::collection::btree_map("[a-z]{1,6}", inner, 0..3)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+        .boxed()
+    }
+
+    /// Keys of generated maps.
+    pub fn key() -> BoxedStrategy<String> {
+        "[a-z][a-z0-9_]{0,7}".boxed()
+    }
+}

@@ -15,7 +15,14 @@ pub mod types;
 #[rustfmt::skip]
 #[allow(clippy::too_many_arguments)]
 mod client;
+/// Each schema's constraints as data, and proptest strategies of valid values
+/// (feature `proptest`).
+#[cfg(feature = "proptest")]
+#[rustfmt::skip]
+pub mod strategies;
 pub use runtime::{
     encode_component, field_path, path_param, Auth, Client, ClientBuilder, Error, Patch,
     RawResponse, Request, Validate, ValidationErrors, Violation,
 };
+#[cfg(feature = "proptest")]
+pub use runtime::{meta, strategy};
