@@ -1,1 +1,16 @@
-//! Contract tests (in progress).
+//! Contract tests for Phala Cloud's `PATCH /api/v1/cvms/{cvm_id}`.
+//!
+//! Bodies come from the spec: valid ones from the proptest strategies the generator emits
+//! ([`phala_cloud::strategies`]), invalid ones as named [`mutate`] mutations of valid ones. Every
+//! answer is judged by small named [`checks`]. [`runner::run`] runs the suite against any URL;
+//! [`server`] is an embedded reference implementation to run it against with no account.
+
+pub mod checks;
+pub mod http;
+pub mod judge;
+pub mod mutate;
+pub mod report;
+pub mod runner;
+pub mod server;
+
+pub use runner::{run, Mode, Progress, Report, Settings, Violation};

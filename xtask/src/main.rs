@@ -10,7 +10,7 @@ mod regenerate;
 #[command(
     name = "cargo xtask",
     about = "Project tasks: regenerate the client crate from spec/ and check it is fresh",
-    after_help = "Examples:\n  cargo xtask regenerate            # spec/ -> generated/\n  cargo xtask regenerate --check    # exit 1 and show a diff when generated/ is stale"
+    after_help = "Examples:\n  cargo xtask regenerate            # spec/ -> generated/\n  cargo xtask regenerate --check    # exit 1 and show a diff when generated/ is stale\n  cargo xtask contract              # the contract suite against the embedded reference server"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -44,11 +44,38 @@ enum Command {
         #[arg(long)]
         deny_warnings: bool,
     },
+    /// Run the contract suite for PATCH /api/v1/cvms/{cvm_id} (see `cargo xtask contract --help`).
+    ///
+    /// With no --target it starts the embedded reference server, runs the suite and stops it.
+    #[command(disable_help_flag = true)]
+    Contract {
+        /// Arguments of the suite; `--help` lists them.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+}
+
+/// Runs a binary of the workspace through cargo, passing its exit status through.
+fn cargo_run(package: &str, bin: &str, args: &[String]) -> ExitCode {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .current_dir(regenerate::repo_root())
+        .args(["run", "--quiet", "--package", package, "--bin", bin, "--"])
+        .args(args)
+        .status();
+    match status {
+        Ok(s) => ExitCode::from(s.code().and_then(|c| u8::try_from(c).ok()).unwrap_or(2)),
+        Err(e) => {
+            eprintln!("error: cannot run cargo: {e}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Contract { args } => cargo_run("contract-tests", "contract", &args),
         Command::Regenerate {
             check,
             spec,

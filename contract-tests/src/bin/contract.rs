@@ -1,0 +1,205 @@
+//! `contract`: runs the Update CVM contract suite (usually as `cargo xtask contract`).
+
+use clap::{Parser, ValueEnum};
+use contract_tests::server::{self, Fault};
+use contract_tests::{report, runner, Mode, Settings};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ModeArg {
+    Full,
+    Negative,
+}
+
+#[derive(Parser)]
+#[command(
+    name = "contract",
+    bin_name = "cargo xtask contract",
+    about = "Fuzz PATCH /api/v1/cvms/{cvm_id} from the spec and judge every answer",
+    long_about = "Fuzz PATCH /api/v1/cvms/{cvm_id} from the spec and judge every answer.\n\n\
+        With no --target, starts the embedded reference server on a free port of 127.0.0.1, runs \
+        the suite against it and stops it. With --target, runs against that server: in `negative` \
+        mode by default unless it is on 127.0.0.1, so nothing changes on a live API unless you \
+        ask for --mode full.",
+    after_help = "Examples:\n  cargo xtask contract\n  cargo xtask contract --cases 2000 --seed 42 --report json=target/contract.json\n  PHALA_API_KEY=... cargo xtask contract --target https://staging.example --cvm-id app_123 --rate 5\n\n\
+        Exit status: 0 no violation; 1 violations found; 2 could not run (bad arguments, target unreachable)."
+)]
+struct Args {
+    /// Base URL of the server to test (default: the embedded reference server).
+    #[arg(long, env = "CONTRACT_TARGET")]
+    target: Option<String>,
+    /// API key, sent as X-API-Key; never printed.
+    #[arg(long, env = "PHALA_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    /// The CVM to update (required with --target).
+    #[arg(long, env = "CONTRACT_CVM_ID")]
+    cvm_id: Option<String>,
+    /// A CVM whose KMS is on chain, to test the two-phase compose-hash flow.
+    #[arg(long, env = "CONTRACT_ONCHAIN_CVM_ID")]
+    onchain_cvm_id: Option<String>,
+    /// Random cases to run.
+    #[arg(long, env = "CONTRACT_CASES", default_value_t = 256)]
+    cases: u32,
+    /// Seed of the random cases: the same seed sends the same requests.
+    #[arg(long, env = "CONTRACT_SEED", default_value_t = 0)]
+    seed: u64,
+    /// Bound of each request, in seconds.
+    #[arg(long, env = "CONTRACT_TIMEOUT", default_value_t = 10.0)]
+    timeout: f64,
+    /// Bound of the whole run, in seconds.
+    #[arg(long, env = "CONTRACT_DEADLINE", default_value_t = 600.0)]
+    deadline: f64,
+    /// How long an accepted update may take to show when read back, in seconds.
+    #[arg(long, env = "CONTRACT_READBACK_TIMEOUT", default_value_t = 5.0)]
+    readback_timeout: f64,
+    /// `full` also sends valid bodies (which really change the CVM); `negative` only bodies a
+    /// correct server rejects. Default: full on 127.0.0.1, negative elsewhere.
+    #[arg(long, env = "CONTRACT_MODE", value_enum)]
+    mode: Option<ModeArg>,
+    /// Requests per second at most.
+    #[arg(long, env = "CONTRACT_RATE")]
+    rate: Option<f64>,
+    /// Requests at most.
+    #[arg(long, env = "CONTRACT_MAX_REQUESTS")]
+    max_requests: Option<u64>,
+    /// Count a server that accepts coercible wrong types ("4" for an integer) as a violation.
+    #[arg(long)]
+    strict_types: bool,
+    /// Do not verify TLS certificates (said in the report).
+    #[arg(long)]
+    insecure: bool,
+    /// Write a report: json=PATH, junit=PATH or html=PATH (repeatable).
+    #[arg(long = "report", value_name = "FORMAT=PATH")]
+    reports: Vec<String>,
+    /// Where failures are kept for the next run to replay first.
+    #[arg(long, env = "CONTRACT_PERSIST")]
+    persist: Option<PathBuf>,
+    /// Embedded server only: switch on a deliberate bug (repeatable), to see the suite catch it.
+    #[arg(long = "fault", value_name = "NAME")]
+    faults: Vec<String>,
+}
+
+fn fail(msg: &str) -> ExitCode {
+    eprintln!("error: {msg}");
+    ExitCode::from(2)
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let mut faults = Vec::new();
+    for f in &args.faults {
+        match Fault::from_name(f) {
+            Some(x) => faults.push(x),
+            None => {
+                let names: Vec<&str> = Fault::ALL.iter().map(|(_, n)| *n).collect();
+                return fail(&format!("unknown fault `{f}`; known: {}", names.join(", ")));
+            }
+        }
+    }
+    let mut reports = Vec::new();
+    for r in &args.reports {
+        match r.split_once('=') {
+            Some((fmt @ ("json" | "junit" | "html"), path)) if !path.is_empty() => {
+                reports.push((fmt.to_string(), PathBuf::from(path)))
+            }
+            _ => {
+                return fail(&format!(
+                    "--report takes json=PATH, junit=PATH or html=PATH, not `{r}`"
+                ))
+            }
+        }
+    }
+    for (what, v) in [
+        ("--timeout", args.timeout),
+        ("--deadline", args.deadline),
+        ("--readback-timeout", args.readback_timeout),
+    ] {
+        if !(v.is_finite() && v > 0.0) {
+            return fail(&format!("{what} must be a positive number of seconds"));
+        }
+    }
+
+    // The embedded server lives until the end of main.
+    let embedded;
+    let (url, key, cvm, onchain) = match &args.target {
+        Some(t) => {
+            if !faults.is_empty() {
+                return fail("--fault applies to the embedded server only (no --target)");
+            }
+            let Some(cvm) = args.cvm_id.clone() else {
+                return fail("--target needs --cvm-id (or CONTRACT_CVM_ID)");
+            };
+            (
+                t.clone(),
+                args.api_key.clone(),
+                cvm,
+                args.onchain_cvm_id.clone(),
+            )
+        }
+        None => {
+            embedded = match server::spawn(server::DEFAULT_API_KEY, &faults) {
+                Ok(s) => s,
+                Err(e) => return fail(&format!("cannot start the reference server: {e}")),
+            };
+            eprintln!(
+                "reference server on {}{}",
+                embedded.url,
+                if faults.is_empty() {
+                    String::new()
+                } else {
+                    format!(" with faults: {}", args.faults.join(", "))
+                }
+            );
+            (
+                embedded.url.clone(),
+                Some(server::DEFAULT_API_KEY.to_string()),
+                args.cvm_id.clone().unwrap_or_else(|| server::CVM_ID.into()),
+                Some(
+                    args.onchain_cvm_id
+                        .clone()
+                        .unwrap_or_else(|| server::ONCHAIN_CVM_ID.into()),
+                ),
+            )
+        }
+    };
+
+    let mut s = Settings::new(&url, key.clone(), &cvm);
+    s.onchain_cvm_id = onchain;
+    s.cases = args.cases;
+    s.seed = args.seed;
+    s.timeout = Duration::from_secs_f64(args.timeout);
+    s.deadline = Duration::from_secs_f64(args.deadline);
+    s.readback_timeout = Duration::from_secs_f64(args.readback_timeout);
+    if let Some(m) = args.mode {
+        s.mode = match m {
+            ModeArg::Full => Mode::Full,
+            ModeArg::Negative => Mode::Negative,
+        };
+    }
+    s.rate = args.rate;
+    s.max_requests = args.max_requests;
+    s.strict_types = args.strict_types;
+    s.insecure = args.insecure;
+    s.persist = args
+        .persist
+        .clone()
+        .or_else(|| Some(PathBuf::from("target/contract-tests/failures.json")));
+    s.progress = runner::progress_for_stderr();
+
+    let result = runner::run(&s);
+    let secrets: Vec<&str> = key.iter().map(String::as_str).collect();
+    print!("{}", report::summary(&result, &secrets));
+    for (fmt, path) in &reports {
+        if let Err(e) = report::write(fmt, path, &result, &secrets) {
+            eprintln!(
+                "error: cannot write the {fmt} report to {}: {e}",
+                path.display()
+            );
+            return ExitCode::from(2);
+        }
+        eprintln!("wrote {fmt} report to {}", path.display());
+    }
+    ExitCode::from(result.exit_code())
+}

@@ -1,0 +1,395 @@
+//! Talking to the target: raw requests (a mutated body is not a typed value), bounded in time and
+//! in bytes read, paced, counted, and recorded for reproducers.
+
+use serde_json::Value;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// The placeholder that stands for the API key in everything the harness prints or writes.
+pub const KEY_PLACEHOLDER: &str = "$PHALA_API_KEY";
+/// The header that carries the API key.
+pub const KEY_HEADER: &str = "X-API-Key";
+
+/// Which credentials a request carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// The configured API key.
+    Key,
+    /// No key at all.
+    Missing,
+    /// A key that cannot be valid.
+    Wrong,
+}
+
+/// A request as sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sent {
+    pub method: &'static str,
+    pub path: String,
+    /// Headers other than the key and content type.
+    pub headers: Vec<(String, String)>,
+    pub auth: Auth,
+    /// The exact body text, when there is one.
+    pub body: Option<String>,
+}
+
+/// An answer as received (body bounded).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub retry_after: Option<String>,
+    /// The first bytes of the body, at most the read limit.
+    pub body: Vec<u8>,
+    /// Whether the body went on past the read limit (the rest was not read).
+    pub truncated: bool,
+    pub elapsed: Duration,
+}
+
+impl Answer {
+    /// The body parsed as JSON, if it is complete JSON.
+    pub fn json(&self) -> Option<Value> {
+        if self.truncated {
+            return None;
+        }
+        serde_json::from_slice(&self.body).ok()
+    }
+
+    /// At most `n` bytes of the body as text, marked when cut.
+    pub fn excerpt(&self, n: usize) -> String {
+        let cut = self.body.len() > n || self.truncated;
+        let text = String::from_utf8_lossy(&self.body[..self.body.len().min(n)]).into_owned();
+        if cut {
+            format!("{text}... [cut]")
+        } else {
+            text
+        }
+    }
+}
+
+/// Why no answer came.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// `timeout`, `connect`, `reset` or `other`.
+    pub kind: &'static str,
+    pub message: String,
+}
+
+/// One request and what came of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exchange {
+    pub sent: Sent,
+    pub outcome: Result<Answer, Failure>,
+}
+
+impl Exchange {
+    pub fn status(&self) -> Option<u16> {
+        self.outcome.as_ref().ok().map(|a| a.status)
+    }
+}
+
+/// The budget ran out: `--max-requests` or the run's deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exhausted;
+
+/// Settings of the connection to the target.
+#[derive(Debug, Clone)]
+pub struct TargetOptions {
+    pub base_url: String,
+    pub api_key: Option<String>,
+    /// Bound of one request, answer included.
+    pub timeout: Duration,
+    /// Requests per second at most.
+    pub rate: Option<f64>,
+    /// Requests at most.
+    pub max_requests: Option<u64>,
+    /// When the whole run must end.
+    pub deadline: Instant,
+    /// Bytes of an answer read at most.
+    pub read_limit: usize,
+    /// Accept invalid TLS certificates.
+    pub insecure: bool,
+    /// Longest `Retry-After` honoured; a longer one is reported as it is.
+    pub max_retry_after: Duration,
+}
+
+/// The target server.
+pub struct Target {
+    opts: TargetOptions,
+    client: reqwest::Client,
+    sent: AtomicU64,
+    next_slot: Mutex<Option<Instant>>,
+}
+
+impl Target {
+    pub fn new(opts: TargetOptions) -> Result<Self, String> {
+        let client = reqwest::Client::builder()
+            .timeout(opts.timeout)
+            .connect_timeout(opts.timeout)
+            .danger_accept_invalid_certs(opts.insecure)
+            .user_agent(concat!("phala-contract-tests/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(Target {
+            opts,
+            client,
+            sent: AtomicU64::new(0),
+            next_slot: Mutex::new(None),
+        })
+    }
+
+    pub fn options(&self) -> &TargetOptions {
+        &self.opts
+    }
+
+    /// Requests sent so far.
+    pub fn requests(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
+    }
+
+    /// Whether the run's budget allows another request.
+    pub fn has_budget(&self) -> bool {
+        Instant::now() < self.opts.deadline
+            && self.opts.max_requests.is_none_or(|m| self.requests() < m)
+    }
+
+    async fn pace(&self) {
+        let Some(rate) = self.opts.rate.filter(|r| *r > 0.0) else {
+            return;
+        };
+        let gap = Duration::from_secs_f64(1.0 / rate);
+        let wait = {
+            let mut slot = self.next_slot.lock().expect("pacer lock");
+            let now = Instant::now();
+            let at = slot.map_or(now, |s| s.max(now));
+            *slot = Some(at + gap);
+            at.saturating_duration_since(now)
+        };
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Sends one request; honours `Retry-After` on 429/503 up to a bound.
+    pub async fn send(
+        &self,
+        method: &'static str,
+        path: &str,
+        headers: &[(String, String)],
+        body: Option<&Value>,
+        auth: Auth,
+    ) -> Result<Exchange, Exhausted> {
+        let body_text = body.map(|b| serde_json::to_string(b).expect("JSON values serialise"));
+        let sent = Sent {
+            method,
+            path: path.to_string(),
+            headers: headers.to_vec(),
+            auth,
+            body: body_text,
+        };
+        let mut attempt = 0;
+        loop {
+            if !self.has_budget() {
+                return Err(Exhausted);
+            }
+            self.pace().await;
+            self.sent.fetch_add(1, Ordering::Relaxed);
+            let outcome = self.once(&sent).await;
+            if let Ok(a) = &outcome {
+                if matches!(a.status, 429 | 503) && attempt < 3 {
+                    if let Some(wait) = a
+                        .retry_after
+                        .as_deref()
+                        .and_then(|r| r.trim().parse::<u64>().ok())
+                    {
+                        let wait = Duration::from_secs(wait);
+                        let left = self.opts.deadline.saturating_duration_since(Instant::now());
+                        if wait <= self.opts.max_retry_after && wait < left {
+                            attempt += 1;
+                            tokio::time::sleep(wait).await;
+                            continue;
+                        }
+                    }
+                }
+            }
+            return Ok(Exchange { sent, outcome });
+        }
+    }
+
+    async fn once(&self, sent: &Sent) -> Result<Answer, Failure> {
+        let url = format!("{}{}", self.opts.base_url.trim_end_matches('/'), sent.path);
+        let method = reqwest::Method::from_bytes(sent.method.as_bytes()).expect("known method");
+        let mut rb = self.client.request(method, url);
+        match (sent.auth, &self.opts.api_key) {
+            (Auth::Key, Some(k)) => rb = rb.header(KEY_HEADER, k),
+            (Auth::Wrong, _) => rb = rb.header(KEY_HEADER, "contract-tests-wrong-key"),
+            _ => {}
+        }
+        for (k, v) in &sent.headers {
+            rb = rb.header(k, v);
+        }
+        if let Some(b) = &sent.body {
+            rb = rb
+                .header("content-type", "application/json")
+                .body(b.clone());
+        }
+        let started = Instant::now();
+        let limit = self.opts.read_limit;
+        let work = async {
+            let mut resp = rb.send().await.map_err(failure)?;
+            let header = |n: &str| {
+                resp.headers()
+                    .get(n)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            };
+            let content_type = header("content-type");
+            let retry_after = header("retry-after");
+            let status = resp.status().as_u16();
+            let mut body = Vec::new();
+            let mut truncated = false;
+            while let Some(chunk) = resp.chunk().await.map_err(failure)? {
+                let room = limit - body.len();
+                if chunk.len() > room {
+                    body.extend_from_slice(&chunk[..room]);
+                    truncated = true;
+                    break; // the rest is never read: memory stays flat
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(Answer {
+                status,
+                content_type,
+                retry_after,
+                body,
+                truncated,
+                elapsed: started.elapsed(),
+            })
+        };
+        match tokio::time::timeout(self.opts.timeout, work).await {
+            Ok(r) => r,
+            Err(_) => Err(Failure {
+                kind: "timeout",
+                message: format!("no complete answer within {:?}", self.opts.timeout),
+            }),
+        }
+    }
+}
+
+fn failure(e: reqwest::Error) -> Failure {
+    let text = format!("{e}");
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(&e);
+    let mut detail = String::new();
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    let kind = if e.is_timeout() {
+        "timeout"
+    } else if e.is_connect() {
+        "connect"
+    } else if detail.contains("reset")
+        || detail.contains("closed")
+        || detail.contains("incomplete")
+        || e.is_body()
+    {
+        "reset"
+    } else {
+        "other"
+    };
+    let message = if detail.is_empty() {
+        text
+    } else {
+        format!("{text}: {detail}")
+    };
+    Failure { kind, message }
+}
+
+/// Replaces every secret in a JSON body with `<redacted>`: the values of `encrypted_env`.
+pub fn redact_body(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| {
+                    let v = if k == "encrypted_env" && !v.is_null() {
+                        Value::String("<redacted>".into())
+                    } else {
+                        redact_body(v)
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(redact_body).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Replaces `secret` wherever it occurs in `text`.
+pub fn redact_text(text: &str, secrets: &[&str]) -> String {
+    let mut out = text.to_string();
+    for s in secrets.iter().filter(|s| s.len() >= 4) {
+        out = out.replace(s, "<redacted>");
+    }
+    out
+}
+
+/// A curl command that repeats `sent` against `base_url`; the key shows as `$PHALA_API_KEY` and
+/// `encrypted_env` values as `<redacted>`.
+pub fn curl(base_url: &str, sent: &Sent) -> String {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    let mut parts = vec![format!("curl -sS -X {}", sent.method)];
+    parts.push(quote(&format!(
+        "{}{}",
+        base_url.trim_end_matches('/'),
+        sent.path
+    )));
+    match sent.auth {
+        Auth::Key => parts.push(format!("-H \"{KEY_HEADER}: {KEY_PLACEHOLDER}\"")),
+        Auth::Wrong => parts.push(format!(
+            "-H {}",
+            quote(&format!("{KEY_HEADER}: contract-tests-wrong-key"))
+        )),
+        Auth::Missing => {}
+    }
+    for (k, v) in &sent.headers {
+        parts.push(format!("-H {}", quote(&format!("{k}: {v}"))));
+    }
+    if let Some(b) = &sent.body {
+        let shown = serde_json::from_str::<Value>(b)
+            .map(|v| serde_json::to_string(&redact_body(&v)).unwrap_or_default())
+            .unwrap_or_else(|_| b.clone());
+        parts.push("-H 'Content-Type: application/json'".into());
+        parts.push(format!("--data-raw {}", quote(&shown)));
+    }
+    parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn curl_hides_the_key_and_secret_values() {
+        let sent = Sent {
+            method: "PATCH",
+            path: "/api/v1/cvms/c1".into(),
+            headers: vec![("X-Prepare-Only".into(), "true".into())],
+            auth: Auth::Key,
+            body: Some(r#"{"encrypted_env":"deadbeef","name":"it's"}"#.into()),
+        };
+        let c = curl("http://127.0.0.1:1/", &sent);
+        assert_eq!(
+            c,
+            "curl -sS -X PATCH 'http://127.0.0.1:1/api/v1/cvms/c1' -H \"X-API-Key: $PHALA_API_KEY\" \
+             -H 'X-Prepare-Only: true' -H 'Content-Type: application/json' \
+             --data-raw '{\"encrypted_env\":\"<redacted>\",\"name\":\"it'\\''s\"}'"
+        );
+        assert_eq!(
+            redact_body(&json!([{"encrypted_env": null}])),
+            json!([{"encrypted_env": null}])
+        );
+    }
+}

@@ -1,0 +1,250 @@
+//! Judging JSON against the schema metadata the generator emits: the same rules for request bodies
+//! (is a mutation really invalid?) and for answers (does a body match its documented schema?).
+
+use phala_cloud::meta::{Object, Shape};
+use serde_json::Value;
+
+/// One way a value breaks its schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Where, as a JSON path of keys and indices (empty for the value itself).
+    pub path: Vec<Value>,
+    /// The schema keyword broken (`type`, `minimum`, `required`, `enum`, ...).
+    pub rule: &'static str,
+}
+
+impl Problem {
+    /// The path as `a.b[0].c`.
+    pub fn dotted(&self) -> String {
+        dotted(&self.path)
+    }
+}
+
+/// Formats a JSON path as `a.b[0].c` (`(body)` when empty).
+pub fn dotted(path: &[Value]) -> String {
+    let mut s = String::new();
+    for seg in path {
+        match seg {
+            Value::Number(n) => s.push_str(&format!("[{n}]")),
+            Value::String(k) => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(k);
+            }
+            other => s.push_str(&other.to_string()),
+        }
+    }
+    if s.is_empty() {
+        "(body)".into()
+    } else {
+        s
+    }
+}
+
+/// Every problem of `value` against `shape`.
+pub fn check(value: &Value, shape: &Shape) -> Vec<Problem> {
+    let mut out = Vec::new();
+    walk(value, shape, &mut Vec::new(), &mut out, 0);
+    out
+}
+
+/// Every problem of `value` against an object schema.
+pub fn check_object(value: &Value, object: &'static Object) -> Vec<Problem> {
+    check(value, &Shape::Object(object))
+}
+
+fn push(out: &mut Vec<Problem>, path: &[Value], rule: &'static str) {
+    out.push(Problem {
+        path: path.to_vec(),
+        rule,
+    });
+}
+
+fn walk(value: &Value, shape: &Shape, path: &mut Vec<Value>, out: &mut Vec<Problem>, depth: u32) {
+    if depth > 64 {
+        return;
+    }
+    match shape {
+        Shape::Any => {}
+        Shape::Nullable(inner) => {
+            if !value.is_null() {
+                walk(value, inner, path, out, depth + 1);
+            }
+        }
+        Shape::Boolean => {
+            if !value.is_boolean() {
+                push(out, path, "type");
+            }
+        }
+        Shape::Integer { min, max } => match as_integer(value) {
+            None => push(out, path, "type"),
+            Some(n) => {
+                if min.is_some_and(|m| n < i128::from(m)) {
+                    push(out, path, "minimum");
+                }
+                if max.is_some_and(|m| n > i128::from(m)) {
+                    push(out, path, "maximum");
+                }
+            }
+        },
+        Shape::Number {
+            min,
+            max,
+            exclusive_min,
+            exclusive_max,
+        } => match value.as_f64() {
+            None => push(out, path, "type"),
+            Some(n) => {
+                if min.is_some_and(|m| if *exclusive_min { n <= m } else { n < m }) {
+                    push(out, path, "minimum");
+                }
+                if max.is_some_and(|m| if *exclusive_max { n >= m } else { n > m }) {
+                    push(out, path, "maximum");
+                }
+            }
+        },
+        Shape::String { min_len, max_len } => match value.as_str() {
+            None => push(out, path, "type"),
+            Some(s) => {
+                let n = s.chars().count() as u64;
+                if min_len.is_some_and(|m| n < m) {
+                    push(out, path, "minLength");
+                }
+                if max_len.is_some_and(|m| n > m) {
+                    push(out, path, "maxLength");
+                }
+            }
+        },
+        Shape::Enum { values, open } => match value.as_str() {
+            None => push(out, path, "type"),
+            Some(s) => {
+                if !open && !values.contains(&s) {
+                    push(out, path, "enum");
+                }
+            }
+        },
+        Shape::Array {
+            items,
+            min_items,
+            max_items,
+        } => match value.as_array() {
+            None => push(out, path, "type"),
+            Some(a) => {
+                let n = a.len() as u64;
+                if min_items.is_some_and(|m| n < m) {
+                    push(out, path, "minItems");
+                }
+                if max_items.is_some_and(|m| n > m) {
+                    push(out, path, "maxItems");
+                }
+                for (i, item) in a.iter().enumerate() {
+                    path.push(Value::from(i));
+                    walk(item, items, path, out, depth + 1);
+                    path.pop();
+                }
+            }
+        },
+        Shape::Map(inner) => match value.as_object() {
+            None => push(out, path, "type"),
+            Some(m) => {
+                for (k, v) in m {
+                    path.push(Value::String(k.clone()));
+                    walk(v, inner, path, out, depth + 1);
+                    path.pop();
+                }
+            }
+        },
+        Shape::Object(obj) => match value.as_object() {
+            None => push(out, path, "type"),
+            Some(m) => {
+                for f in obj.fields {
+                    path.push(Value::String(f.name.to_string()));
+                    match m.get(f.name) {
+                        None if f.required => push(out, path, "required"),
+                        None => {}
+                        Some(Value::Null) if f.nullable => {}
+                        Some(Value::Null) => push(out, path, "nullable"),
+                        Some(v) => walk(v, &f.shape, path, out, depth + 1),
+                    }
+                    path.pop();
+                }
+            }
+        },
+        Shape::OneOf(options) => {
+            let fits = options.iter().any(|o| {
+                let mut inner = Vec::new();
+                walk(value, o, &mut path.clone(), &mut inner, depth + 1);
+                inner.is_empty()
+            });
+            if !fits {
+                push(out, path, "anyOf");
+            }
+        }
+    }
+}
+
+/// A JSON integer: any number without a fraction part (JSON Schema counts `10.0` as an integer).
+fn as_integer(v: &Value) -> Option<i128> {
+    match v {
+        Value::Number(n) => n
+            .as_i64()
+            .map(i128::from)
+            .or_else(|| n.as_u64().map(i128::from))
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 1e30)
+                    .map(|f| f as i128)
+            }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use phala_cloud::strategies::UPDATE_CVM_REQUEST;
+    use serde_json::json;
+
+    fn rules(v: Value) -> Vec<(String, &'static str)> {
+        check_object(&v, &UPDATE_CVM_REQUEST)
+            .into_iter()
+            .map(|p| (p.dotted(), p.rule))
+            .collect()
+    }
+
+    #[test]
+    fn the_seed_rules_hold() {
+        assert!(rules(json!({})).is_empty());
+        assert!(
+            rules(json!({"shutdown_timeout": null, "vcpu": 4, "allow_force_stop": false}))
+                .is_empty()
+        );
+        assert_eq!(
+            rules(json!({"shutdown_timeout": 9})),
+            [("shutdown_timeout".into(), "minimum")]
+        );
+        assert_eq!(
+            rules(json!({"shutdown_timeout": 1201})),
+            [("shutdown_timeout".into(), "maximum")]
+        );
+        assert_eq!(
+            rules(json!({"shutdown_timeout": 10.5})),
+            [("shutdown_timeout".into(), "type")]
+        );
+        assert_eq!(
+            rules(json!({"allow_force_stop": null})),
+            [("allow_force_stop".into(), "nullable")]
+        );
+        assert_eq!(
+            rules(json!({"gpus": {"attach_mode": "all"}})),
+            [("gpus.gpus".into(), "required")]
+        );
+        assert_eq!(
+            rules(json!({"gpus": {"gpus": [{}]}})),
+            [("gpus.gpus[0].slot".into(), "required")]
+        );
+        assert!(rules(json!({"gpus": {"gpus": [], "attach_mode": "anything"}})).is_empty());
+        assert_eq!(rules(json!([])), [("(body)".into(), "type")]);
+    }
+}

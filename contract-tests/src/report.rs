@@ -1,0 +1,474 @@
+//! What a run tells people and machines: a text summary, and report files.
+
+use crate::checks;
+use crate::http::{self, redact_text};
+use crate::runner::{Report, Violation};
+use std::fmt::Write as _;
+
+/// Bytes of an answer shown in a report.
+pub const EXCERPT: usize = 500;
+
+/// The secrets to hide in what is shown of `v`: the run's (the API key) and the `encrypted_env`
+/// value its request carried.
+fn secrets_of(v: &Violation, base: &[&str]) -> Vec<String> {
+    let mut out: Vec<String> = base.iter().map(|s| s.to_string()).collect();
+    let sent: Option<serde_json::Value> = v
+        .exchange
+        .sent
+        .body
+        .as_deref()
+        .and_then(|b| serde_json::from_str(b).ok());
+    if let Some(e) = sent
+        .as_ref()
+        .and_then(|b| b.get("encrypted_env"))
+        .and_then(|e| e.as_str())
+    {
+        out.push(e.to_string());
+    }
+    out
+}
+
+fn hide(text: &str, v: &Violation, base: &[&str]) -> String {
+    let secrets = secrets_of(v, base);
+    let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    redact_text(text, &refs)
+}
+
+/// The answer of a violation, for people: status and a bounded excerpt, or why none came.
+pub fn answer_text(v: &Violation, secrets: &[&str]) -> String {
+    match &v.exchange.outcome {
+        Ok(a) => hide(&format!("{} {}", a.status, a.excerpt(EXCERPT)), v, secrets),
+        Err(f) => hide(
+            &format!("no answer ({}): {}", f.kind, f.message),
+            v,
+            secrets,
+        ),
+    }
+}
+
+/// The body sent, with secrets hidden.
+pub fn body_text(v: &Violation) -> String {
+    match &v.exchange.sent.body {
+        Some(b) => match serde_json::from_str(b) {
+            Ok(json) => serde_json::to_string(&http::redact_body(&json)).unwrap_or_default(),
+            Err(_) => b.clone(),
+        },
+        None => "(none)".into(),
+    }
+}
+
+/// The text summary printed at the end of a run.
+pub fn summary(r: &Report, secrets: &[&str]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "contract suite: {} (mode {}, seed {})",
+        r.target, r.mode, r.seed
+    );
+    if r.insecure {
+        let _ = writeln!(s, "TLS certificates were NOT verified (--insecure)");
+    }
+    if let Some(why) = &r.could_not_run {
+        let _ = writeln!(s, "could not run: {why}");
+        return s;
+    }
+    for v in &r.violations {
+        let _ = writeln!(
+            s,
+            "\nVIOLATION {} on {}{}",
+            v.check.name,
+            v.field,
+            v.rule.map(|r| format!(" ({r})")).unwrap_or_default()
+        );
+        let _ = writeln!(s, "  check:    {}", v.check.doc);
+        let _ = writeln!(s, "  what:     {}", hide(&v.message, v, secrets));
+        let _ = writeln!(
+            s,
+            "  sent:     {} {} {}",
+            v.exchange.sent.method,
+            v.exchange.sent.path,
+            body_text(v)
+        );
+        let _ = writeln!(s, "  answer:   {}", answer_text(v, secrets));
+        let _ = writeln!(
+            s,
+            "  reproduce: {}",
+            http::curl(&r.target, &v.exchange.sent)
+        );
+        let _ = writeln!(
+            s,
+            "  seed:     {} (cargo xtask contract --seed {})",
+            v.seed, r.seed
+        );
+    }
+    for w in &r.warnings {
+        let _ = writeln!(
+            s,
+            "\nwarning {} on {} ({}): {}",
+            w.check.name,
+            w.field,
+            w.rule.unwrap_or("-"),
+            hide(&w.message, w, secrets)
+        );
+        let _ = writeln!(
+            s,
+            "  reproduce: {}",
+            http::curl(&r.target, &w.exchange.sent)
+        );
+    }
+    let _ = writeln!(s, "\nchecks (requests judged):");
+    for c in checks::ALL {
+        let n = r.per_check.get(c.name).copied().unwrap_or(0);
+        let failed = r
+            .violations
+            .iter()
+            .filter(|v| v.check.name == c.name)
+            .count();
+        let mark = if failed > 0 {
+            format!("FAILED ({failed})")
+        } else if n == 0 {
+            "not run".into()
+        } else {
+            "ok".into()
+        };
+        let _ = writeln!(s, "  {:<30} {:>7}  {}", c.name, n, mark);
+    }
+    let _ = writeln!(s, "fields (requests that exercised them):");
+    for (f, n) in &r.per_field {
+        let _ = writeln!(s, "  {f:<30} {n:>7}");
+    }
+    if let Some(why) = &r.stopped_early {
+        let _ = writeln!(s, "stopped early: {why}");
+    }
+    let _ = writeln!(
+        s,
+        "{} case(s) of {}, {} request(s) in {:.2} s ({:.0} req/s); {} violation(s), {} warning(s)",
+        r.cases,
+        r.cases_planned,
+        r.requests,
+        r.elapsed.as_secs_f64(),
+        r.requests_per_second(),
+        r.violations.len(),
+        r.warnings.len()
+    );
+    s
+}
+
+fn violation_json(r: &Report, v: &Violation, secrets: &[&str]) -> serde_json::Value {
+    let answer = match &v.exchange.outcome {
+        Ok(a) => {
+            serde_json::json!({"status": a.status, "excerpt": hide(&a.excerpt(EXCERPT), v, secrets), "truncated": a.truncated})
+        }
+        Err(f) => serde_json::json!({"error": f.kind, "message": f.message}),
+    };
+    serde_json::json!({
+        "check": v.check.name,
+        "field": v.field,
+        "rule": v.rule,
+        "message": hide(&v.message, v, secrets),
+        "request": {
+            "method": v.exchange.sent.method,
+            "path": v.exchange.sent.path,
+            "body": body_text(v),
+        },
+        "answer": answer,
+        "curl": http::curl(&r.target, &v.exchange.sent),
+        "seed": v.seed,
+    })
+}
+
+/// The machine-readable result.
+pub fn json(r: &Report, secrets: &[&str]) -> serde_json::Value {
+    let checks: serde_json::Map<String, serde_json::Value> = checks::ALL
+        .iter()
+        .map(|c| {
+            let failed = r.violations.iter().filter(|v| v.check.name == c.name).count();
+            (
+                c.name.to_string(),
+                serde_json::json!({"doc": c.doc, "judged": r.per_check.get(c.name).copied().unwrap_or(0), "violations": failed}),
+            )
+        })
+        .collect();
+    let coverage: Vec<serde_json::Value> = r
+        .coverage
+        .iter()
+        .map(|((field, rule), answers)| serde_json::json!({"field": field, "rule": rule, "answers": answers}))
+        .collect();
+    serde_json::json!({
+        "target": r.target,
+        "mode": r.mode,
+        "seed": r.seed,
+        "tls_verified": !r.insecure,
+        "exit_code": r.exit_code(),
+        "could_not_run": r.could_not_run,
+        "stopped_early": r.stopped_early,
+        "cases": r.cases,
+        "cases_planned": r.cases_planned,
+        "requests": r.requests,
+        "elapsed_secs": (r.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
+        "requests_per_second": r.requests_per_second().round(),
+        "violations": r.violations.iter().map(|v| violation_json(r, v, secrets)).collect::<Vec<_>>(),
+        "warnings": r.warnings.iter().map(|v| violation_json(r, v, secrets)).collect::<Vec<_>>(),
+        "checks": checks,
+        "coverage": coverage,
+    })
+}
+
+fn xml(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // XML 1.0 cannot carry most control characters, even escaped.
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// JUnit XML: one test case per check and field judged; failures carry the reproducer.
+pub fn junit(r: &Report, secrets: &[&str]) -> String {
+    let mut cases: std::collections::BTreeMap<(String, String), Option<&Violation>> = r
+        .judged
+        .keys()
+        .map(|(c, f)| ((c.to_string(), f.clone()), None))
+        .collect();
+    for v in &r.violations {
+        cases.insert((v.check.name.to_string(), v.field.clone()), Some(v));
+    }
+    let failures = r.violations.len() + usize::from(r.could_not_run.is_some());
+    let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        s,
+        "<testsuites name=\"contract\" tests=\"{}\" failures=\"{failures}\" time=\"{:.3}\">",
+        cases.len().max(1),
+        r.elapsed.as_secs_f64()
+    );
+    let _ = writeln!(
+        s,
+        "  <testsuite name=\"update_cvm contract ({} mode, seed {})\" tests=\"{}\" failures=\"{failures}\" time=\"{:.3}\">",
+        r.mode,
+        r.seed,
+        cases.len().max(1),
+        r.elapsed.as_secs_f64()
+    );
+    if let Some(why) = &r.could_not_run {
+        let _ = writeln!(s, "    <testcase classname=\"contract\" name=\"run\"><failure message=\"{}\"/></testcase>", xml(why));
+    }
+    for ((check, field), v) in &cases {
+        let name = xml(&format!("{check}[{field}]"));
+        match v {
+            None => {
+                let _ = writeln!(
+                    s,
+                    "    <testcase classname=\"{}\" name=\"{name}\"/>",
+                    xml(check)
+                );
+            }
+            Some(v) => {
+                let _ = writeln!(
+                    s,
+                    "    <testcase classname=\"{}\" name=\"{name}\">",
+                    xml(check)
+                );
+                let body = format!(
+                    "{}\nsent: {} {} {}\nanswer: {}\nreproduce: {}\nseed: {}",
+                    hide(&v.message, v, secrets),
+                    v.exchange.sent.method,
+                    v.exchange.sent.path,
+                    body_text(v),
+                    answer_text(v, secrets),
+                    http::curl(&r.target, &v.exchange.sent),
+                    v.seed
+                );
+                let _ = writeln!(
+                    s,
+                    "      <failure message=\"{}\" type=\"{}\">{}</failure>",
+                    xml(&hide(&v.message, v, secrets)),
+                    xml(check),
+                    xml(&body)
+                );
+                let _ = writeln!(s, "    </testcase>");
+            }
+        }
+    }
+    let _ = writeln!(s, "  </testsuite>\n</testsuites>");
+    s
+}
+
+/// A self-contained page: summary, coverage matrix (fields x rules, answers seen, coloured by
+/// result) and every violation with its reproducer.
+pub fn html(r: &Report, secrets: &[&str]) -> String {
+    let e = |t: &str| xml(t);
+    let mut rules: Vec<String> = Vec::new();
+    let mut fields: Vec<String> = Vec::new();
+    for (f, rule) in r.coverage.keys() {
+        if !fields.contains(f) {
+            fields.push(f.clone());
+        }
+        if !rules.contains(rule) {
+            rules.push(rule.clone());
+        }
+    }
+    let order = |x: &String| {
+        ["value", "null"]
+            .iter()
+            .position(|r| r == x)
+            .unwrap_or_else(|| {
+                2 + crate::mutate::RULES
+                    .iter()
+                    .position(|r| r == x)
+                    .unwrap_or(99)
+            })
+    };
+    rules.sort_by_key(order);
+    let verdict = if r.could_not_run.is_some() {
+        "could not run"
+    } else if r.violations.is_empty() {
+        "passed"
+    } else {
+        "failed"
+    };
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Contract report: {verdict}</title>\n<style>\
+body{{font-family:system-ui,sans-serif;margin:2em;color:#222}}table{{border-collapse:collapse;margin:1em 0}}\
+th,td{{border:1px solid #bbb;padding:4px 8px;font-size:13px;text-align:left;vertical-align:top}}\
+th{{background:#eee}}td.ok{{background:#c8f0c8}}td.bad{{background:#f6b3b3}}td.warn{{background:#f8e6a0}}td.none{{background:#f4f4f4;color:#999}}\
+pre{{background:#f6f6f6;padding:8px;white-space:pre-wrap;word-break:break-all}}.verdict-passed{{color:#176317}}.verdict-failed,.verdict-could{{color:#a11}}\
+</style></head><body>\n<h1 class=\"verdict-{}\">Contract report: {verdict}</h1>\n",
+        verdict.split(' ').next().unwrap_or("")
+    );
+    let _ = writeln!(
+        s,
+        "<p>Target <code>{}</code>, mode <b>{}</b>, seed {}, TLS {}; {} case(s) of {}, {} request(s) in {:.2} s ({:.0} req/s); {} violation(s), {} warning(s).</p>",
+        e(&r.target),
+        r.mode,
+        r.seed,
+        if r.insecure { "<b>not verified (--insecure)</b>" } else { "verified" },
+        r.cases,
+        r.cases_planned,
+        r.requests,
+        r.elapsed.as_secs_f64(),
+        r.requests_per_second(),
+        r.violations.len(),
+        r.warnings.len()
+    );
+    if let Some(why) = &r.could_not_run {
+        let _ = writeln!(s, "<p><b>Could not run:</b> {}</p>", e(why));
+    }
+    let _ = writeln!(s, "<h2>Coverage</h2>\n<p>Rows are fields, columns what was sent (a value, null, or a mutation breaking one rule); each cell lists the answers seen and how often. Red: a violation on that field and rule; yellow: a warning; green: exercised, no violation; grey: not exercised.</p>");
+    let _ = writeln!(
+        s,
+        "<table id=\"coverage\"><tr><th>field</th>{}</tr>",
+        rules
+            .iter()
+            .map(|r| format!("<th>{}</th>", e(r)))
+            .collect::<String>()
+    );
+    for f in &fields {
+        let _ = write!(s, "<tr><th>{}</th>", e(f));
+        for rule in &rules {
+            match r.coverage.get(&(f.clone(), rule.clone())) {
+                None => s.push_str("<td class=\"none\">-</td>"),
+                Some(answers) => {
+                    let hit = |list: &Vec<Violation>| {
+                        list.iter().any(|v| {
+                            &v.field == f
+                                && v.rule.is_none_or(|x| x == rule)
+                                && (v.rule.is_some()
+                                    || !crate::mutate::RULES.contains(&rule.as_str()))
+                        })
+                    };
+                    let class = if hit(&r.violations) {
+                        "bad"
+                    } else if hit(&r.warnings) {
+                        "warn"
+                    } else {
+                        "ok"
+                    };
+                    let text: Vec<String> = answers
+                        .iter()
+                        .map(|(st, n)| format!("{st}&times;{n}"))
+                        .collect();
+                    let _ = write!(s, "<td class=\"{class}\">{}</td>", text.join(" "));
+                }
+            }
+        }
+        s.push_str("</tr>\n");
+    }
+    s.push_str("</table>\n<h2>Checks</h2>\n<table id=\"checks\"><tr><th>check</th><th>asserts</th><th>judged</th><th>result</th></tr>\n");
+    for c in checks::ALL {
+        let n = r.per_check.get(c.name).copied().unwrap_or(0);
+        let failed = r
+            .violations
+            .iter()
+            .filter(|v| v.check.name == c.name)
+            .count();
+        let (class, text) = if failed > 0 {
+            ("bad", format!("{failed} violation(s)"))
+        } else if n == 0 {
+            ("none", "not run".into())
+        } else {
+            ("ok", "ok".into())
+        };
+        let _ = writeln!(s, "<tr><td><code>{}</code></td><td>{}</td><td>{n}</td><td class=\"{class}\">{text}</td></tr>", c.name, e(c.doc));
+    }
+    s.push_str("</table>\n");
+    for (title, list) in [("Violations", &r.violations), ("Warnings", &r.warnings)] {
+        if list.is_empty() {
+            continue;
+        }
+        let _ = writeln!(s, "<h2>{title}</h2>");
+        for v in list {
+            let _ = writeln!(
+                s,
+                "<div class=\"violation\"><h3><code>{}</code> on <code>{}</code>{}</h3><p>{}</p><pre>sent: {} {} {}\nanswer: {}</pre><p>Reproduce:</p><pre>{}</pre><p>Seed {}.</p></div>",
+                v.check.name,
+                e(&v.field),
+                v.rule.map(|r| format!(" ({r})")).unwrap_or_default(),
+                e(&hide(&v.message, v, secrets)),
+                v.exchange.sent.method,
+                e(&v.exchange.sent.path),
+                e(&body_text(v)),
+                e(&answer_text(v, secrets)),
+                e(&http::curl(&r.target, &v.exchange.sent)),
+                v.seed
+            );
+        }
+    }
+    s.push_str("</body></html>\n");
+    s
+}
+
+/// Writes a report file in `format` (`json`, `junit` or `html`).
+pub fn write(
+    format: &str,
+    path: &std::path::Path,
+    r: &Report,
+    secrets: &[&str],
+) -> std::io::Result<()> {
+    let text = match format {
+        "json" => serde_json::to_string_pretty(&json(r, secrets)).unwrap_or_default() + "\n",
+        "junit" => junit(r, secrets),
+        "html" => html(r, secrets),
+        other => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("unknown report format `{other}`"),
+            ))
+        }
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, text)
+}

@@ -1,0 +1,1144 @@
+//! The suite: preflight, authentication, a sweep of every mutation, proptest-driven cases with
+//! read-back, the header flows, and a verdict. Each violation is kept once per (check, field), with
+//! the smallest body proptest could shrink it to.
+
+use crate::checks::{self, Check};
+use crate::http::{self, Auth, Exchange, Exhausted, Target, TargetOptions};
+use crate::judge;
+use crate::mutate::{self, Mutation};
+use phala_cloud::meta::{Object, Operation, Shape};
+use phala_cloud::strategies::{OP_GET_CVM, OP_UPDATE_CVM, UPDATE_CVM_REQUEST};
+use proptest::prelude::*;
+use proptest::test_runner::{Config as PtConfig, RngAlgorithm, TestError, TestRng, TestRunner};
+use serde_json::{json, Value};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// What the suite may send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Valid bodies too: they really resize and restart CVMs.
+    Full,
+    /// Only bodies a correct server must reject: nothing changes.
+    Negative,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Full => "full",
+            Mode::Negative => "negative",
+        }
+    }
+
+    /// `full` against a loopback target, `negative` anywhere else.
+    pub fn default_for(url: &str) -> Mode {
+        let host = url
+            .split("://")
+            .nth(1)
+            .unwrap_or(url)
+            .split(['/', ':'])
+            .next()
+            .unwrap_or("");
+        if host == "127.0.0.1" || host == "localhost" || host == "[" || url.contains("://[::1]") {
+            Mode::Full
+        } else {
+            Mode::Negative
+        }
+    }
+}
+
+/// How to show progress while running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    Off,
+    /// A line rewritten in place (terminals).
+    Line,
+    /// A plain line every few seconds (logs).
+    Plain,
+}
+
+/// Everything a run needs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub target: String,
+    pub api_key: Option<String>,
+    pub cvm_id: String,
+    /// A CVM whose KMS is on chain, for the two-phase flow (skipped when absent).
+    pub onchain_cvm_id: Option<String>,
+    pub cases: u32,
+    pub seed: u64,
+    pub timeout: Duration,
+    pub deadline: Duration,
+    /// How long read-back may take to show an accepted update.
+    pub readback_timeout: Duration,
+    pub mode: Mode,
+    pub rate: Option<f64>,
+    pub max_requests: Option<u64>,
+    /// Report servers that coerce wrongly typed values (`"4"` for an integer) as violations.
+    pub strict_types: bool,
+    pub insecure: bool,
+    /// Where failures are kept so the next run replays them first.
+    pub persist: Option<PathBuf>,
+    /// Mutations sent per random case.
+    pub mutations_per_case: usize,
+    pub progress: Progress,
+    /// Bytes of an answer read at most.
+    pub read_limit: usize,
+}
+
+impl Settings {
+    /// Defaults for a target: 256 cases, seed 0, 10 s per request, 10 min per run.
+    pub fn new(target: &str, api_key: Option<String>, cvm_id: &str) -> Self {
+        Settings {
+            target: target.trim_end_matches('/').to_string(),
+            api_key,
+            cvm_id: cvm_id.to_string(),
+            onchain_cvm_id: None,
+            cases: 256,
+            seed: 0,
+            timeout: Duration::from_secs(10),
+            deadline: Duration::from_secs(600),
+            readback_timeout: Duration::from_secs(5),
+            mode: Mode::default_for(target),
+            rate: None,
+            max_requests: None,
+            strict_types: false,
+            insecure: false,
+            persist: None,
+            mutations_per_case: 4,
+            progress: Progress::Off,
+            read_limit: 1 << 20,
+        }
+    }
+}
+
+/// One broken check, kept once per (check, field).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    pub check: Check,
+    /// The field concerned (`shutdown_timeout`, `gpus.gpus[0].slot`), or `(body)`, `(status)`...
+    pub field: String,
+    /// The mutation rule, for negative checks.
+    pub rule: Option<&'static str>,
+    pub message: String,
+    /// What was sent and what came back.
+    pub exchange: Exchange,
+    /// Whether the body was a valid one (`true`) or a mutation (`false`); for replay.
+    pub valid_body: bool,
+    /// The run's seed and the round of proptest that found it.
+    pub seed: u64,
+}
+
+impl Violation {
+    pub fn key(&self) -> (&'static str, String) {
+        (self.check.name, self.field.clone())
+    }
+}
+
+/// The result of a run.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub target: String,
+    pub mode: &'static str,
+    pub seed: u64,
+    pub insecure: bool,
+    pub cases: u32,
+    pub cases_planned: u32,
+    pub requests: u64,
+    pub elapsed: Duration,
+    pub violations: Vec<Violation>,
+    /// Findings that do not fail the run (lenient type coercion, unless strict).
+    pub warnings: Vec<Violation>,
+    /// Requests judged by each check.
+    pub per_check: BTreeMap<&'static str, u64>,
+    /// Requests judged by each check, per field.
+    pub judged: BTreeMap<(&'static str, String), u64>,
+    /// Requests that exercised each field.
+    pub per_field: BTreeMap<String, u64>,
+    /// Field x rule -> answers seen (status code, or `error`) and their counts.
+    pub coverage: BTreeMap<(String, String), BTreeMap<String, u64>>,
+    /// Why the run ended before its planned cases, if it did.
+    pub stopped_early: Option<String>,
+    /// Why the run could not happen at all (exit status 2).
+    pub could_not_run: Option<String>,
+}
+
+impl Report {
+    /// 0 no violation, 1 violations, 2 could not run.
+    pub fn exit_code(&self) -> u8 {
+        if self.could_not_run.is_some() {
+            2
+        } else if self.violations.is_empty() {
+            0
+        } else {
+            1
+        }
+    }
+
+    pub fn requests_per_second(&self) -> f64 {
+        let s = self.elapsed.as_secs_f64();
+        if s > 0.0 {
+            self.requests as f64 / s
+        } else {
+            0.0
+        }
+    }
+
+    /// Whether a violation of this check was found.
+    pub fn failed(&self, check: &str) -> bool {
+        self.violations.iter().any(|v| v.check.name == check)
+    }
+}
+
+/// Runs the suite. Never panics on what the target does; a target that cannot be reached gives a
+/// report with `could_not_run`.
+pub fn run(settings: &Settings) -> Report {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            return Report {
+                could_not_run: Some(format!("cannot start a runtime: {e}")),
+                ..Report::default()
+            }
+        }
+    };
+    let started = Instant::now();
+    let target = match Target::new(TargetOptions {
+        base_url: settings.target.clone(),
+        api_key: settings.api_key.clone(),
+        timeout: settings.timeout,
+        rate: settings.rate,
+        max_requests: settings.max_requests,
+        deadline: started + settings.deadline,
+        read_limit: settings.read_limit,
+        insecure: settings.insecure,
+        max_retry_after: Duration::from_secs(30).min(settings.deadline / 4),
+    }) {
+        Ok(t) => t,
+        Err(e) => {
+            return Report {
+                could_not_run: Some(e),
+                ..Report::default()
+            }
+        }
+    };
+    let suite = Suite {
+        s: settings,
+        target,
+        report: RefCell::new(Report {
+            target: settings.target.clone(),
+            mode: settings.mode.name(),
+            seed: settings.seed,
+            insecure: settings.insecure,
+            cases_planned: settings.cases,
+            ..Report::default()
+        }),
+        state: RefCell::new(None),
+        answered: RefCell::new(0),
+        progress_at: RefCell::new(Instant::now()),
+        round_seed: RefCell::new(settings.seed),
+    };
+    rt.block_on(suite.preflight_and_fixed_phases());
+    if suite.report.borrow().could_not_run.is_none() {
+        suite.random_phase(&rt);
+        rt.block_on(suite.closing_phases());
+    }
+    suite.finish_progress();
+    let mut report = suite.report.into_inner();
+    report.requests = suite.target.requests();
+    report.elapsed = started.elapsed();
+    if let Some(path) = &settings.persist {
+        persist(path, &report);
+    }
+    report
+}
+
+struct Suite<'a> {
+    s: &'a Settings,
+    target: Target,
+    report: RefCell<Report>,
+    /// The CVM as last read back.
+    state: RefCell<Option<Value>>,
+    /// Requests that got any answer at all.
+    answered: RefCell<u64>,
+    progress_at: RefCell<Instant>,
+    round_seed: RefCell<u64>,
+}
+
+fn cvm_path(id: &str) -> String {
+    format!("/api/v1/cvms/{}", phala_cloud::encode_component(id))
+}
+
+impl Suite<'_> {
+    fn secrets<'b>(&'b self, body: Option<&'b Value>) -> Vec<&'b str> {
+        let mut out: Vec<&str> = self.s.api_key.iter().map(String::as_str).collect();
+        if let Some(e) = body
+            .and_then(|b| b.get("encrypted_env"))
+            .and_then(Value::as_str)
+        {
+            out.push(e);
+        }
+        out
+    }
+
+    fn tick(&self, check: Check, field: &str) {
+        let mut r = self.report.borrow_mut();
+        *r.per_check.entry(check.name).or_default() += 1;
+        *r.judged.entry((check.name, field.to_string())).or_default() += 1;
+    }
+
+    fn violation(
+        &self,
+        check: Check,
+        field: &str,
+        rule: Option<&'static str>,
+        msg: String,
+        ex: &Exchange,
+        valid: bool,
+    ) -> Violation {
+        Violation {
+            check,
+            field: field.to_string(),
+            rule,
+            message: msg,
+            exchange: ex.clone(),
+            valid_body: valid,
+            seed: *self.round_seed.borrow(),
+        }
+    }
+
+    /// Records a violation found outside the random phase (first one per key wins).
+    fn record(&self, v: Violation) {
+        let mut r = self.report.borrow_mut();
+        if !r.violations.iter().any(|x| x.key() == v.key()) {
+            r.violations.push(v);
+        }
+    }
+
+    fn warn(&self, v: Violation) {
+        let mut r = self.report.borrow_mut();
+        if !r.warnings.iter().any(|x| x.key() == v.key()) {
+            r.warnings.push(v);
+        }
+    }
+
+    /// Checks every answer gets: it came, no 5xx, documented, matching its schema, no echo.
+    fn common(
+        &self,
+        op: &Operation,
+        ex: &Exchange,
+        field: &str,
+        valid: bool,
+        body: Option<&Value>,
+    ) -> Vec<Violation> {
+        let mut out = Vec::new();
+        self.tick(checks::TARGET_ANSWERS, field);
+        let a = match &ex.outcome {
+            Ok(a) => {
+                *self.answered.borrow_mut() += 1;
+                a
+            }
+            Err(_) => {
+                if let Err(m) = checks::target_answers(ex) {
+                    out.push(self.violation(
+                        checks::TARGET_ANSWERS,
+                        "(request)",
+                        None,
+                        m,
+                        ex,
+                        valid,
+                    ));
+                }
+                return out;
+            }
+        };
+        for (check, verdict) in [
+            (checks::NOT_A_SERVER_ERROR, checks::not_a_server_error(a)),
+            (
+                checks::STATUS_CODE_CONFORMANCE,
+                checks::status_code_conformance(op, a),
+            ),
+            (
+                checks::RESPONSE_SCHEMA_CONFORMANCE,
+                checks::response_schema_conformance(op, a),
+            ),
+            (
+                checks::NO_SECRET_ECHO,
+                checks::no_secret_echo(a, &self.secrets(body)),
+            ),
+        ] {
+            self.tick(check, field);
+            if let Err(m) = verdict {
+                let f = if check == checks::STATUS_CODE_CONFORMANCE
+                    || check == checks::RESPONSE_SCHEMA_CONFORMANCE
+                {
+                    format!("(status {})", a.status)
+                } else {
+                    field.to_string()
+                };
+                out.push(self.violation(check, &f, None, m, ex, valid));
+            }
+        }
+        out
+    }
+
+    fn cover(&self, field: &str, rule: &str, ex: &Exchange) {
+        let seen = ex
+            .status()
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "error".into());
+        let mut r = self.report.borrow_mut();
+        *r.coverage
+            .entry((field.to_string(), rule.to_string()))
+            .or_default()
+            .entry(seen)
+            .or_default() += 1;
+        *r.per_field.entry(field.to_string()).or_default() += 1;
+    }
+
+    async fn get(&self, id: &str) -> Result<Exchange, Exhausted> {
+        self.target
+            .send("GET", &cvm_path(id), &[], None, Auth::Key)
+            .await
+    }
+
+    /// Reads the CVM back; records the GET's own checks. `None` when it could not be read.
+    async fn read_back(&self, id: &str) -> Result<Option<Value>, Exhausted> {
+        let ex = self.get(id).await?;
+        for v in self.common(&OP_GET_CVM, &ex, "(read-back)", true, None) {
+            self.record(v);
+        }
+        Ok(ex
+            .outcome
+            .ok()
+            .filter(|a| a.status == 200)
+            .and_then(|a| a.json()))
+    }
+
+    async fn preflight_and_fixed_phases(&self) {
+        // Preflight: the target answers and knows the CVM.
+        let ex = match self.get(&self.s.cvm_id).await {
+            Ok(ex) => ex,
+            Err(Exhausted) => {
+                self.report.borrow_mut().could_not_run = Some("no request budget at all".into());
+                return;
+            }
+        };
+        let why = match &ex.outcome {
+            Err(f) => Some(format!("target unreachable: {} ({})", f.message, f.kind)),
+            Ok(a) if a.status == 401 || a.status == 403 => Some(format!(
+                "the target refused the API key ({}); set --api-key or PHALA_API_KEY",
+                a.status
+            )),
+            Ok(a) if a.status == 404 => Some(format!(
+                "the target has no CVM `{}` (404); set --cvm-id",
+                self.s.cvm_id
+            )),
+            Ok(_) => None,
+        };
+        if let Some(why) = why {
+            self.report.borrow_mut().could_not_run = Some(why);
+            return;
+        }
+        for v in self.common(&OP_GET_CVM, &ex, "(read-back)", true, None) {
+            self.record(v);
+        }
+        let initial = ex.outcome.ok().and_then(|a| a.json());
+        *self.state.borrow_mut() = initial.clone();
+
+        let _ = self.auth_phase().await;
+        let _ = self.replay_persisted().await;
+        let _ = self.sweep().await;
+        if self.s.mode == Mode::Negative {
+            // Nothing may have changed.
+            if let (Ok(after), Some(before)) = (self.read_back(&self.s.cvm_id).await, initial) {
+                self.tick(checks::REJECTION_CHANGES_NOTHING, "(read-back)");
+                if let Some(after) = after {
+                    if after != before {
+                        let ex = self.get(&self.s.cvm_id).await;
+                        if let Ok(ex) = ex {
+                            let field = first_difference(&before, &after);
+                            let m = format!(
+                                "the CVM changed although every body was rejected: {field} differs"
+                            );
+                            self.record(self.violation(
+                                checks::REJECTION_CHANGES_NOTHING,
+                                &field,
+                                None,
+                                m,
+                                &ex,
+                                false,
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    async fn auth_phase(&self) -> Result<(), Exhausted> {
+        let before = self.state.borrow().clone();
+        let body = match (&before, self.s.mode) {
+            // A change that would show, had the server accepted it.
+            (Some(b), Mode::Full) => {
+                json!({"public_sysinfo": !b.get("public_sysinfo").and_then(Value::as_bool).unwrap_or(false)})
+            }
+            _ => json!({}),
+        };
+        for auth in [Auth::Missing, Auth::Wrong] {
+            let ex = self
+                .target
+                .send("PATCH", &cvm_path(&self.s.cvm_id), &[], Some(&body), auth)
+                .await?;
+            let which = if auth == Auth::Missing {
+                "(no key)"
+            } else {
+                "(wrong key)"
+            };
+            self.cover(which, "auth", &ex);
+            for v in self.common(&OP_UPDATE_CVM, &ex, which, true, Some(&body)) {
+                self.record(v);
+            }
+            self.tick(checks::AUTH_REQUIRED, which);
+            if let Ok(a) = &ex.outcome {
+                if a.status != 401 {
+                    let m = format!("a PATCH {which} got {}, not 401", a.status);
+                    self.record(self.violation(checks::AUTH_REQUIRED, which, None, m, &ex, true));
+                }
+            }
+        }
+        let after = self.read_back(&self.s.cvm_id).await?;
+        if let (Some(b), Some(a)) = (&before, &after) {
+            if a != b {
+                let field = first_difference(b, a);
+                let ex = self.get(&self.s.cvm_id).await?;
+                let m = format!("an unauthenticated PATCH changed the CVM: {field} differs");
+                self.record(self.violation(checks::AUTH_REQUIRED, &field, None, m, &ex, true));
+            }
+        }
+        *self.state.borrow_mut() = after.or(before);
+        Ok(())
+    }
+
+    /// Sends a mutation and judges the answer. Returns the violations (not yet recorded).
+    async fn send_mutation(&self, m: &Mutation) -> Result<Vec<Violation>, Exhausted> {
+        let ex = self
+            .target
+            .send(
+                "PATCH",
+                &cvm_path(&self.s.cvm_id),
+                &[],
+                Some(&m.body),
+                Auth::Key,
+            )
+            .await?;
+        self.cover(&m.field, m.rule, &ex);
+        self.progress();
+        let mut out = self.common(&OP_UPDATE_CVM, &ex, &m.field, false, Some(&m.body));
+        if let Ok(a) = &ex.outcome {
+            self.tick(checks::NEGATIVE_DATA_REJECTION, &m.field);
+            if let Err(msg) = checks::negative_data_rejection(m, a) {
+                let v = self.violation(
+                    checks::NEGATIVE_DATA_REJECTION,
+                    &m.field,
+                    Some(m.rule),
+                    msg,
+                    &ex,
+                    false,
+                );
+                if m.coercible && !self.s.strict_types && a.status < 300 {
+                    // Lenient coercion ("4" read as 4): reported, not failed, unless strict.
+                    let mut w = v;
+                    w.message = format!("{} (a lax validator coerces this value; --strict-types makes it a violation)", w.message);
+                    self.warn(w);
+                } else {
+                    out.push(v);
+                }
+            }
+            self.tick(checks::VALIDATION_ERROR_NAMES_FIELD, &m.field);
+            if let Err(msg) = checks::validation_error_names_field(m, a) {
+                out.push(self.violation(
+                    checks::VALIDATION_ERROR_NAMES_FIELD,
+                    &m.field,
+                    Some(m.rule),
+                    msg,
+                    &ex,
+                    false,
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    fn should_send(&self, m: &Mutation) -> bool {
+        // A lax server applies coerced values; in negative mode nothing may change.
+        !(m.coercible && self.s.mode == Mode::Negative && !self.s.strict_types)
+    }
+
+    /// Every mutation of two base bodies, once: the coverage phase.
+    async fn sweep(&self) -> Result<(), Exhausted> {
+        let bases = [
+            json!({}),
+            json!({"gpus": {"gpus": [{"slot": "slot-0", "product_id": null}], "attach_mode": "listed"}}),
+        ];
+        let mut done = BTreeSet::new();
+        for base in bases {
+            for m in mutate::mutations(&base, &UPDATE_CVM_REQUEST) {
+                if !self.should_send(&m) || !done.insert(m.body.to_string()) {
+                    continue;
+                }
+                for v in self.send_mutation(&m).await? {
+                    self.record(v);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends a valid body and, on 202, reads the CVM back until it shows the update.
+    async fn send_valid(&self, body: &Value) -> Result<Vec<Violation>, Exhausted> {
+        let ex = self
+            .target
+            .send(
+                "PATCH",
+                &cvm_path(&self.s.cvm_id),
+                &[],
+                Some(body),
+                Auth::Key,
+            )
+            .await?;
+        for f in body.as_object().into_iter().flat_map(|o| o.keys()) {
+            let how = if body[f].is_null() { "null" } else { "value" };
+            self.cover(f, how, &ex);
+        }
+        if body.as_object().is_some_and(|o| o.is_empty()) {
+            self.cover("(empty body)", "value", &ex);
+        }
+        self.progress();
+        let mut out = self.common(&OP_UPDATE_CVM, &ex, "(valid body)", true, Some(body));
+        let Ok(a) = &ex.outcome else { return Ok(out) };
+        self.tick(checks::POSITIVE_DATA_ACCEPTANCE, "(valid body)");
+        if let Err(msg) = checks::positive_data_acceptance(&OP_UPDATE_CVM, a) {
+            let field = a
+                .json()
+                .and_then(|v| first_loc_field(&v))
+                .unwrap_or_else(|| "(body)".into());
+            out.push(self.violation(
+                checks::POSITIVE_DATA_ACCEPTANCE,
+                &field,
+                None,
+                msg,
+                &ex,
+                true,
+            ));
+        }
+        if a.status == 202 {
+            out.extend(self.check_readback(body, &ex).await?);
+        }
+        Ok(out)
+    }
+
+    async fn check_readback(
+        &self,
+        body: &Value,
+        ex: &Exchange,
+    ) -> Result<Vec<Violation>, Exhausted> {
+        let before = self.state.borrow().clone();
+        let Some(before) = before else {
+            return Ok(vec![]);
+        };
+        let expected = expectations(body, &before, &UPDATE_CVM_REQUEST, get_object());
+        let until = Instant::now() + self.s.readback_timeout;
+        let mut delay = Duration::from_millis(20);
+        loop {
+            let Some(now) = self.read_back(&self.s.cvm_id).await? else {
+                return Ok(vec![]);
+            };
+            let wrong: Vec<&Expect> = expected
+                .iter()
+                .filter(|e| {
+                    now.get(&e.readback) != Some(&e.value)
+                        && !(e.value.is_null() && now.get(&e.readback).is_none())
+                })
+                .collect();
+            for e in &expected {
+                self.tick(checks::PATCH_SEMANTICS, &e.field);
+            }
+            if wrong.is_empty() {
+                *self.state.borrow_mut() = Some(now);
+                return Ok(vec![]);
+            }
+            if Instant::now() >= until || !self.target.has_budget() {
+                let e = wrong[0];
+                let shown = now.get(&e.readback).cloned().unwrap_or(Value::Null);
+                let msg = format!(
+                    "after a 202, `{}` reads back {} where {} was expected ({}) within {:?}",
+                    e.readback, shown, e.value, e.why, self.s.readback_timeout
+                );
+                *self.state.borrow_mut() = Some(now);
+                return Ok(vec![self.violation(
+                    checks::PATCH_SEMANTICS,
+                    &e.field,
+                    None,
+                    msg,
+                    ex,
+                    true,
+                )]);
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_millis(500));
+        }
+    }
+
+    fn random_phase(&self, rt: &tokio::runtime::Runtime) {
+        let strategy = (
+            phala_cloud::strategies::update_cvm_request(),
+            proptest::collection::vec(any::<prop::sample::Index>(), self.s.mutations_per_case),
+        );
+        #[derive(Default)]
+        struct Hunt {
+            target: Option<(&'static str, String)>,
+            best: Option<Violation>,
+            cases: u32,
+        }
+        let hunt = RefCell::new(Hunt::default());
+        let known: RefCell<BTreeSet<(&'static str, String)>> = RefCell::new(
+            self.report
+                .borrow()
+                .violations
+                .iter()
+                .map(Violation::key)
+                .collect(),
+        );
+        let mut round = 0u64;
+        loop {
+            let done = hunt.borrow().cases;
+            if done >= self.s.cases || !self.target.has_budget() {
+                break;
+            }
+            let seed = self
+                .s
+                .seed
+                .wrapping_add(round.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            *self.round_seed.borrow_mut() = seed;
+            let mut bytes = [0u8; 32];
+            bytes[..8].copy_from_slice(&seed.to_le_bytes());
+            let config = PtConfig {
+                cases: self.s.cases - done,
+                max_shrink_iters: 256,
+                max_shrink_time: 20_000,
+                failure_persistence: None,
+                max_global_rejects: 0,
+                ..PtConfig::default()
+            };
+            let mut runner =
+                TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes));
+            let result = runner.run(&strategy, |(typed, picks)| {
+                if !self.target.has_budget() {
+                    return Ok(());
+                }
+                let found = rt.block_on(self.case(&typed, &picks));
+                let mut h = hunt.borrow_mut();
+                match &h.target {
+                    None => {
+                        h.cases += 1;
+                        let known = known.borrow();
+                        if let Some(v) = found.into_iter().find(|v| !known.contains(&v.key())) {
+                            h.target = Some(v.key());
+                            h.best = Some(v);
+                            return Err(TestCaseError::fail("violation"));
+                        }
+                        Ok(())
+                    }
+                    Some(k) => {
+                        let k = k.clone();
+                        match found.into_iter().find(|v| v.key() == k) {
+                            Some(v) => {
+                                h.best = Some(v);
+                                Err(TestCaseError::fail("violation"))
+                            }
+                            None => Ok(()),
+                        }
+                    }
+                }
+            });
+            let mut h = hunt.borrow_mut();
+            match result {
+                Err(TestError::Fail(_, _)) => {
+                    if let Some(v) = h.best.take() {
+                        known.borrow_mut().insert(v.key());
+                        self.record(v);
+                    }
+                    h.target = None;
+                }
+                _ => break,
+            }
+            round += 1;
+        }
+        let mut r = self.report.borrow_mut();
+        r.cases = hunt.borrow().cases;
+        if r.cases < self.s.cases && r.stopped_early.is_none() {
+            r.stopped_early = Some(if Instant::now() >= self.target.options().deadline {
+                format!("the run's deadline ({:?}) was reached", self.s.deadline)
+            } else {
+                "the request budget (--max-requests) was used up".to_string()
+            });
+        }
+    }
+
+    /// One random case: a valid body (full mode) and some of its mutations.
+    async fn case(
+        &self,
+        typed: &phala_cloud::types::UpdateCvmRequest,
+        picks: &[prop::sample::Index],
+    ) -> Vec<Violation> {
+        let body = serde_json::to_value(typed).expect("generated values serialise");
+        let mut out = Vec::new();
+        if self.s.mode == Mode::Full {
+            match self.send_valid(&body).await {
+                Ok(v) => out.extend(v),
+                Err(Exhausted) => return out,
+            }
+        }
+        let all: Vec<Mutation> = mutate::mutations(&body, &UPDATE_CVM_REQUEST)
+            .into_iter()
+            .filter(|m| self.should_send(m))
+            .collect();
+        if all.is_empty() {
+            return out;
+        }
+        for pick in picks {
+            let m = &all[pick.index(all.len())];
+            match self.send_mutation(m).await {
+                Ok(v) => out.extend(v),
+                Err(Exhausted) => break,
+            }
+        }
+        out
+    }
+
+    async fn closing_phases(&self) {
+        let _ = self.header_flows().await;
+    }
+
+    /// X-Prepare-Only and the two-phase flow, on the on-chain CVM when there is one.
+    async fn header_flows(&self) -> Result<(), Exhausted> {
+        if self.s.mode != Mode::Full {
+            return Ok(());
+        }
+        let Some(id) = self.s.onchain_cvm_id.clone() else {
+            return Ok(());
+        };
+        let path = cvm_path(&id);
+        let compose = format!(
+            "services:\n  app:\n    image: nginx:{}\n",
+            self.s.seed % 1000
+        );
+        let body = json!({ "docker_compose_file": compose });
+        let hdr = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<Vec<_>>()
+        };
+        let flow_check = |ex: &Exchange, allowed: &[u16], what: &str| {
+            for v in self.common(&OP_UPDATE_CVM, ex, "(header flow)", true, Some(&body)) {
+                self.record(v);
+            }
+            self.tick(checks::HEADER_FLOWS, what);
+            self.cover("(header flow)", what, ex);
+            if let Some(s) = ex.status() {
+                if !allowed.contains(&s) {
+                    let m = format!("{what}: got {s}, expected one of {allowed:?}");
+                    self.record(self.violation(checks::HEADER_FLOWS, what, None, m, ex, true));
+                }
+            }
+        };
+
+        let ex = self
+            .target
+            .send(
+                "PATCH",
+                &path,
+                &hdr(&[("X-Prepare-Only", "true")]),
+                Some(&body),
+                Auth::Key,
+            )
+            .await?;
+        flow_check(&ex, &[202, 465], "prepare_only");
+
+        let ex = self
+            .target
+            .send("PATCH", &path, &[], Some(&body), Auth::Key)
+            .await?;
+        flow_check(&ex, &[465], "phase_1");
+        let hash = ex.outcome.ok().and_then(|a| a.json()).and_then(|v| {
+            v.get("compose_hash")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        });
+        let Some(hash) = hash else { return Ok(()) };
+
+        let wrong = self
+            .target
+            .send(
+                "PATCH",
+                &path,
+                &hdr(&[
+                    ("X-Compose-Hash", "0xdeadbeef"),
+                    ("X-Transaction-Hash", "0xabc"),
+                ]),
+                Some(&body),
+                Auth::Key,
+            )
+            .await?;
+        flow_check(&wrong, &[465, 466], "phase_2_wrong_hash");
+
+        let tx = format!("0x{}", "ab".repeat(32));
+        let ex = self
+            .target
+            .send(
+                "PATCH",
+                &path,
+                &hdr(&[("X-Compose-Hash", &hash), ("X-Transaction-Hash", &tx)]),
+                Some(&body),
+                Auth::Key,
+            )
+            .await?;
+        flow_check(&ex, &[202, 466, 467, 468], "phase_2");
+        Ok(())
+    }
+
+    async fn replay_persisted(&self) -> Result<(), Exhausted> {
+        let Some(path) = &self.s.persist else {
+            return Ok(());
+        };
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return Ok(());
+        };
+        let Ok(Value::Array(entries)) = serde_json::from_str::<Value>(&text) else {
+            return Ok(());
+        };
+        for e in entries {
+            let Some(body) = e.get("body") else { continue };
+            if e.get("valid_body") == Some(&Value::Bool(true)) {
+                if self.s.mode == Mode::Full {
+                    for v in self.send_valid(body).await? {
+                        self.record(v);
+                    }
+                }
+            } else {
+                let m = Mutation {
+                    rule: mutate::RULES
+                        .iter()
+                        .find(|r| e.get("rule").and_then(Value::as_str) == Some(**r))
+                        .copied()
+                        .unwrap_or("replay"),
+                    field: e
+                        .get("field")
+                        .and_then(Value::as_str)
+                        .unwrap_or("(body)")
+                        .to_string(),
+                    path: e
+                        .get("path")
+                        .and_then(Value::as_array)
+                        .cloned()
+                        .unwrap_or_default(),
+                    body: body.clone(),
+                    coercible: false,
+                };
+                if judge::check_object(&m.body, &UPDATE_CVM_REQUEST).is_empty() {
+                    continue; // the spec changed and made it valid
+                }
+                for v in self.send_mutation(&m).await? {
+                    self.record(v);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn progress(&self) {
+        if self.s.progress == Progress::Off {
+            return;
+        }
+        let now = Instant::now();
+        let every = if self.s.progress == Progress::Line {
+            Duration::from_millis(200)
+        } else {
+            Duration::from_secs(5)
+        };
+        if now.duration_since(*self.progress_at.borrow()) < every {
+            return;
+        }
+        *self.progress_at.borrow_mut() = now;
+        let r = self.report.borrow();
+        let start = self.target.options().deadline - self.s.deadline;
+        let secs = now.duration_since(start).as_secs_f64().max(1e-3);
+        let line = format!(
+            "{} requests, {:.0} req/s, {} violation(s) so far",
+            self.target.requests(),
+            self.target.requests() as f64 / secs,
+            r.violations.len()
+        );
+        let mut err = std::io::stderr();
+        if self.s.progress == Progress::Line {
+            let _ = write!(err, "\r\x1b[2K{line}");
+        } else {
+            let _ = writeln!(err, "progress: {line}");
+        }
+        let _ = err.flush();
+    }
+
+    fn finish_progress(&self) {
+        if self.s.progress == Progress::Line {
+            let _ = write!(std::io::stderr(), "\r\x1b[2K");
+        }
+    }
+}
+
+/// The progress style for stderr: a rewritten line on a terminal, plain lines otherwise.
+pub fn progress_for_stderr() -> Progress {
+    if std::io::stderr().is_terminal() {
+        Progress::Line
+    } else {
+        Progress::Plain
+    }
+}
+
+/// What read-back must show after a PATCH.
+#[derive(Debug)]
+struct Expect {
+    /// The PATCH field.
+    field: String,
+    /// The GET field.
+    readback: String,
+    value: Value,
+    why: &'static str,
+}
+
+fn get_object() -> Option<&'static Object> {
+    OP_GET_CVM
+        .responses
+        .iter()
+        .find(|r| r.status == 200)
+        .and_then(|r| match r.body {
+            Some(Shape::Object(o)) => Some(o),
+            _ => None,
+        })
+}
+
+/// For every field with `x-readback`: set -> the value (unit converted), null -> null where the
+/// read-back field may be null, absent -> as before.
+fn expectations(
+    body: &Value,
+    before: &Value,
+    req: &Object,
+    got: Option<&'static Object>,
+) -> Vec<Expect> {
+    let mut out = Vec::new();
+    for f in req.fields {
+        let Some((rb, div)) = f.readback else {
+            continue;
+        };
+        let rb_nullable = got
+            .and_then(|g| g.field(rb))
+            .is_some_and(|gf| gf.nullable || !gf.required);
+        match body.get(f.name) {
+            Some(Value::Null) if rb_nullable => out.push(Expect {
+                field: f.name.into(),
+                readback: rb.into(),
+                value: Value::Null,
+                why: "sent as null",
+            }),
+            Some(Value::Null) => {}
+            Some(v) => {
+                let value = match (v.as_i64(), div) {
+                    (Some(n), d) if d > 1 => json!(n.div_euclid(d)),
+                    _ => v.clone(),
+                };
+                out.push(Expect {
+                    field: f.name.into(),
+                    readback: rb.into(),
+                    value,
+                    why: "sent with a value",
+                })
+            }
+            None => {
+                if let Some(prev) = before.get(rb) {
+                    out.push(Expect {
+                        field: f.name.into(),
+                        readback: rb.into(),
+                        value: prev.clone(),
+                        why: "left out",
+                    })
+                }
+            }
+        }
+    }
+    out
+}
+
+fn first_difference(a: &Value, b: &Value) -> String {
+    if let (Some(x), Some(y)) = (a.as_object(), b.as_object()) {
+        for (k, v) in x {
+            if y.get(k) != Some(v) {
+                return k.clone();
+            }
+        }
+        for k in y.keys() {
+            if !x.contains_key(k) {
+                return k.clone();
+            }
+        }
+    }
+    "(body)".into()
+}
+
+/// The field a 422's first `loc` names (after `body`).
+fn first_loc_field(v: &Value) -> Option<String> {
+    let loc = v
+        .get("detail")?
+        .as_array()?
+        .first()?
+        .get("loc")?
+        .as_array()?;
+    let path: Vec<Value> = loc.iter().skip(1).cloned().collect();
+    Some(judge::dotted(&path))
+}
+
+/// Writes the violations so the next run replays them first (secrets never written).
+fn persist(path: &std::path::Path, report: &Report) {
+    let entries: Vec<Value> = report
+        .violations
+        .iter()
+        .filter_map(|v| {
+            let body: Value = serde_json::from_str(v.exchange.sent.body.as_deref()?).ok()?;
+            let path = v.rule.map(|_| {
+                mutate::mutations(&body, &UPDATE_CVM_REQUEST)
+                    .into_iter()
+                    .find(|m| m.field == v.field)
+                    .map(|m| Value::Array(m.path))
+                    .unwrap_or(Value::Null)
+            });
+            Some(json!({
+                "check": v.check.name, "field": v.field, "rule": v.rule,
+                "valid_body": v.valid_body, "body": http::redact_body(&body), "path": path,
+            }))
+        })
+        .collect();
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let _ = std::fs::write(
+        path,
+        serde_json::to_string_pretty(&entries).unwrap_or_default(),
+    );
+}

@@ -1,0 +1,577 @@
+//! The embedded reference server: an in-memory implementation of the Update CVM contract as the
+//! endpoint's documentation describes it, shaped like the FastAPI service (422 bodies included).
+//!
+//! It is the default target of the suite, and it takes fault switches, one per realistic server
+//! bug, so the suite can prove it catches what it claims to catch.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+
+/// A deliberate bug, for proving that the suite notices it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Fault {
+    /// `shutdown_timeout` accepts 9 (the lower bound is off by one).
+    BoundOffByOne,
+    /// `shutdown_timeout: null` is rejected, although null means "no timeout".
+    NullRejected,
+    /// Fields left out of a PATCH are cleared (`public_logs`, `base_image`) or reset (`vcpu`).
+    AbsentCleared,
+    /// `memory` is accepted but never applied.
+    PresentIgnored,
+    /// Updates answer 200 instead of 202.
+    OkInsteadOfAccepted,
+    /// 422 answers carry no `detail` list.
+    ValidationWithoutDetail,
+    /// `shutdown_timeout: 1200` (the top edge) crashes with a 500.
+    ServerErrorOnEdge,
+    /// Requests without a valid API key are served anyway.
+    AuthNotEnforced,
+    /// The 202 body lacks `correlation_id`.
+    AcceptedWithoutCorrelationId,
+    /// `encrypted_env` is echoed back in the 202 answer.
+    EchoesSecret,
+}
+
+impl Fault {
+    /// Every fault, with its command-line name.
+    pub const ALL: [(Fault, &'static str); 10] = [
+        (Fault::BoundOffByOne, "bound-off-by-one"),
+        (Fault::NullRejected, "null-rejected"),
+        (Fault::AbsentCleared, "absent-cleared"),
+        (Fault::PresentIgnored, "present-ignored"),
+        (Fault::OkInsteadOfAccepted, "ok-instead-of-accepted"),
+        (Fault::ValidationWithoutDetail, "validation-without-detail"),
+        (Fault::ServerErrorOnEdge, "server-error-on-edge"),
+        (Fault::AuthNotEnforced, "auth-not-enforced"),
+        (
+            Fault::AcceptedWithoutCorrelationId,
+            "accepted-without-correlation-id",
+        ),
+        (Fault::EchoesSecret, "echoes-secret"),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(f, _)| *f == self)
+            .map(|(_, n)| *n)
+            .unwrap_or("?")
+    }
+
+    pub fn from_name(name: &str) -> Option<Fault> {
+        Self::ALL.iter().find(|(_, n)| *n == name).map(|(f, _)| *f)
+    }
+}
+
+/// The id of the ordinary CVM the server starts with.
+pub const CVM_ID: &str = "cvm-1";
+/// The id of the CVM whose KMS is on chain (updates to its compose take two phases).
+pub const ONCHAIN_CVM_ID: &str = "cvm-onchain";
+/// The API key the server accepts unless told otherwise.
+pub const DEFAULT_API_KEY: &str = "reference-key";
+
+#[derive(Debug, Clone)]
+struct Cvm {
+    /// Every stored field by its PATCH name (disk in MB), plus the read-only ones.
+    fields: Map<String, Value>,
+    onchain: bool,
+}
+
+struct Inner {
+    api_key: String,
+    faults: BTreeSet<Fault>,
+    cvms: BTreeMap<String, Cvm>,
+    next_correlation: u64,
+}
+
+type Shared = Arc<Mutex<Inner>>;
+
+fn initial_cvm(id: u64, name: &str, onchain: bool) -> Cvm {
+    let mut f = Map::new();
+    f.insert("id".into(), json!(id));
+    f.insert("name".into(), json!(name));
+    f.insert("status".into(), json!("running"));
+    f.insert("app_id".into(), json!(format!("app_{name}")));
+    f.insert("vcpu".into(), json!(2));
+    f.insert("memory".into(), json!(4096));
+    f.insert("disk_size".into(), json!(40 * 1024));
+    f.insert("image".into(), json!("dstack-0.5.0"));
+    f.insert("public_logs".into(), json!(true));
+    f.insert("public_sysinfo".into(), json!(true));
+    f.insert("public_tcbinfo".into(), json!(false));
+    f.insert("docker_compose_file".into(), json!("services: {}\n"));
+    f.insert("shutdown_timeout".into(), json!(60));
+    f.insert("allow_force_stop".into(), json!(false));
+    Cvm { fields: f, onchain }
+}
+
+/// Builds the router for a server with these faults and this API key.
+pub fn router(api_key: &str, faults: &[Fault]) -> Router {
+    let mut cvms = BTreeMap::new();
+    cvms.insert(CVM_ID.to_string(), initial_cvm(1, "web", false));
+    cvms.insert(ONCHAIN_CVM_ID.to_string(), initial_cvm(2, "chain", true));
+    let state: Shared = Arc::new(Mutex::new(Inner {
+        api_key: api_key.to_string(),
+        faults: faults.iter().copied().collect(),
+        cvms,
+        next_correlation: 1,
+    }));
+    Router::new()
+        .route("/api/v1/cvms/{cvm_id}", get(get_cvm).patch(patch_cvm))
+        .with_state(state)
+}
+
+/// A running server on 127.0.0.1; it stops when dropped.
+pub struct Running {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Starts the reference server on a free port of 127.0.0.1, on a thread of its own.
+pub fn spawn(api_key: &str, faults: &[Fault]) -> std::io::Result<Running> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    listener.set_nonblocking(true)?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let app = router(api_key, faults);
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name("reference-server".into())
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = rx.await;
+                    })
+                    .await;
+            });
+        })?;
+    Ok(Running {
+        url,
+        stop: Some(tx),
+        thread: Some(thread),
+    })
+}
+
+fn detail(status: StatusCode, text: &str) -> Response {
+    (status, Json(json!({ "detail": text }))).into_response()
+}
+
+fn authorized(inner: &Inner, headers: &HeaderMap) -> bool {
+    inner.faults.contains(&Fault::AuthNotEnforced)
+        || headers.get("x-api-key").and_then(|v| v.to_str().ok()) == Some(inner.api_key.as_str())
+}
+
+/// The CVM as GET reports it (disk in GB).
+fn basic_info(c: &Cvm, faults: &BTreeSet<Fault>) -> Value {
+    let f = &c.fields;
+    let g = |k: &str| f.get(k).cloned().unwrap_or(Value::Null);
+    let disk_mb = f.get("disk_size").and_then(Value::as_i64).unwrap_or(0);
+    let _ = faults;
+    let mut out = json!({
+        "id": g("id"), "name": g("name"), "status": g("status"), "in_progress": false,
+        "app_id": g("app_id"), "vcpu": g("vcpu"), "memory": g("memory"),
+        "disk_size": disk_mb.div_euclid(1024), "base_image": g("image"),
+        "public_logs": g("public_logs"), "public_sysinfo": g("public_sysinfo"), "listed": false,
+    });
+    if c.onchain {
+        out["kms_info"] = json!({"id": "kms_base", "url": "https://kms.example", "version": "0.5", "chain_id": 8453, "kms_contract_address": "0x00000000000000000000000000000000000000aa"});
+    }
+    out
+}
+
+async fn get_cvm(State(s): State<Shared>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let inner = s.lock().expect("state lock");
+    if !authorized(&inner, &headers) {
+        return detail(StatusCode::UNAUTHORIZED, "Authentication required");
+    }
+    match inner.cvms.get(&id) {
+        Some(c) => (StatusCode::OK, Json(basic_info(c, &inner.faults))).into_response(),
+        None => detail(StatusCode::NOT_FOUND, "CVM not found"),
+    }
+}
+
+/// One FastAPI/Pydantic v2 style error item.
+fn item(kind: &str, loc: &[Value], msg: &str, input: &Value) -> Value {
+    let mut full = vec![json!("body")];
+    full.extend_from_slice(loc);
+    json!({ "type": kind, "loc": full, "msg": msg, "input": input })
+}
+
+fn validation_error(items: Vec<Value>, faults: &BTreeSet<Fault>) -> Response {
+    let body = if faults.contains(&Fault::ValidationWithoutDetail) {
+        json!({ "message": "invalid request" })
+    } else {
+        json!({ "detail": items })
+    };
+    (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
+}
+
+/// Validates an UpdateCvmRequest body the way Pydantic does in strict mode; returns error items.
+fn validate(body: &Value, faults: &BTreeSet<Fault>) -> Vec<Value> {
+    let mut errs = Vec::new();
+    let Some(obj) = body.as_object() else {
+        let (kind, msg) = if body.is_null() {
+            ("missing", "Field required")
+        } else {
+            (
+                "model_attributes_type",
+                "Input should be a valid dictionary or object to extract fields from",
+            )
+        };
+        return vec![item(kind, &[], msg, body)];
+    };
+    let strings = [
+        "docker_compose_file",
+        "pre_launch_script",
+        "encrypted_env",
+        "user_config",
+        "image",
+    ];
+    let bools = ["public_logs", "public_sysinfo", "public_tcbinfo"];
+    let ints = ["vcpu", "memory", "disk_size"];
+    for (k, v) in obj {
+        let loc = [json!(k)];
+        if v.is_null() {
+            let nullable = k != "allow_force_stop";
+            let rejected = k == "shutdown_timeout" && faults.contains(&Fault::NullRejected);
+            if !nullable || rejected {
+                let (kind, msg) = if k == "allow_force_stop" {
+                    ("bool_type", "Input should be a valid boolean")
+                } else {
+                    ("int_type", "Input should be a valid integer")
+                };
+                errs.push(item(kind, &loc, msg, v));
+            }
+            continue;
+        }
+        let k = k.as_str();
+        if strings.contains(&k) && !v.is_string() {
+            errs.push(item(
+                "string_type",
+                &loc,
+                "Input should be a valid string",
+                v,
+            ));
+        } else if (bools.contains(&k) || k == "allow_force_stop") && !v.is_boolean() {
+            errs.push(item(
+                "bool_type",
+                &loc,
+                "Input should be a valid boolean",
+                v,
+            ));
+        } else if ints.contains(&k) || k == "shutdown_timeout" {
+            check_int(v, &loc, k == "shutdown_timeout", faults, &mut errs);
+        } else if k == "allowed_envs" {
+            match v.as_array() {
+                None => errs.push(item("list_type", &loc, "Input should be a valid list", v)),
+                Some(a) => {
+                    for (i, e) in a.iter().enumerate() {
+                        if !e.is_string() {
+                            errs.push(item(
+                                "string_type",
+                                &[json!(k), json!(i)],
+                                "Input should be a valid string",
+                                e,
+                            ));
+                        }
+                    }
+                }
+            }
+        } else if k == "gpus" {
+            check_gpus(v, &mut errs);
+        }
+        // Unknown keys are ignored, as Pydantic does by default.
+    }
+    errs
+}
+
+fn check_int(
+    v: &Value,
+    loc: &[Value],
+    bounded: bool,
+    faults: &BTreeSet<Fault>,
+    errs: &mut Vec<Value>,
+) {
+    let n = match v {
+        Value::Number(n) if n.is_i64() || n.is_u64() => n.as_i64(),
+        Value::Number(n) if n.as_f64().is_some_and(|f| f.fract() != 0.0) => {
+            errs.push(item(
+                "int_from_float",
+                loc,
+                "Input should be a valid integer, got a number with a fractional part",
+                v,
+            ));
+            return;
+        }
+        Value::Number(n) => n.as_f64().map(|f| f as i64),
+        _ => {
+            errs.push(item("int_type", loc, "Input should be a valid integer", v));
+            return;
+        }
+    };
+    let Some(n) = n else {
+        errs.push(item(
+            "int_parsing_size",
+            loc,
+            "Unable to parse input string as an integer, exceeded maximum size",
+            v,
+        ));
+        return;
+    };
+    if bounded {
+        let min = if faults.contains(&Fault::BoundOffByOne) {
+            9
+        } else {
+            10
+        };
+        if n < min {
+            errs.push(json!({"type": "greater_than_equal", "loc": ["body", loc[0].clone()], "msg": "Input should be greater than or equal to 10", "input": v, "ctx": {"ge": 10}}));
+        } else if n > 1200 {
+            errs.push(json!({"type": "less_than_equal", "loc": ["body", loc[0].clone()], "msg": "Input should be less than or equal to 1200", "input": v, "ctx": {"le": 1200}}));
+        }
+    }
+}
+
+fn check_gpus(v: &Value, errs: &mut Vec<Value>) {
+    let Some(g) = v.as_object() else {
+        errs.push(item(
+            "model_type",
+            &[json!("gpus")],
+            "Input should be a valid dictionary or instance of GpuConfig",
+            v,
+        ));
+        return;
+    };
+    match g.get("gpus") {
+        None => errs.push(item(
+            "missing",
+            &[json!("gpus"), json!("gpus")],
+            "Field required",
+            v,
+        )),
+        Some(Value::Array(list)) => {
+            for (i, spec) in list.iter().enumerate() {
+                let at = |k: &str| vec![json!("gpus"), json!("gpus"), json!(i), json!(k)];
+                let Some(s) = spec.as_object() else {
+                    errs.push(item(
+                        "model_type",
+                        &at("")[..3],
+                        "Input should be a valid dictionary or instance of GpuSpec",
+                        spec,
+                    ));
+                    continue;
+                };
+                match s.get("slot") {
+                    None => errs.push(item("missing", &at("slot"), "Field required", spec)),
+                    Some(Value::String(_)) => {}
+                    Some(other) => errs.push(item(
+                        "string_type",
+                        &at("slot"),
+                        "Input should be a valid string",
+                        other,
+                    )),
+                }
+                if let Some(p) = s
+                    .get("product_id")
+                    .filter(|p| !p.is_null() && !p.is_string())
+                {
+                    errs.push(item(
+                        "string_type",
+                        &at("product_id"),
+                        "Input should be a valid string",
+                        p,
+                    ));
+                }
+            }
+        }
+        Some(other) => errs.push(item(
+            "list_type",
+            &[json!("gpus"), json!("gpus")],
+            "Input should be a valid list",
+            other,
+        )),
+    }
+    if let Some(m) = g.get("attach_mode").filter(|m| !m.is_string()) {
+        errs.push(item(
+            "string_type",
+            &[json!("gpus"), json!("attach_mode")],
+            "Input should be a valid string",
+            m,
+        ));
+    }
+}
+
+/// A short stable hash, standing in for the compose hash.
+fn compose_hash(text: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("0x{h:016x}")
+}
+
+async fn patch_cvm(
+    State(s): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut inner = s.lock().expect("state lock");
+    let faults = inner.faults.clone();
+    // FastAPI decodes the JSON first: malformed JSON is a 422 whatever the credentials.
+    let body: Value = if body.is_empty() {
+        Value::Null
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(v) => v,
+            Err(e) => {
+                let items = vec![
+                    json!({"type": "json_invalid", "loc": ["body", e.column()], "msg": "JSON decode error", "input": {}, "ctx": {"error": e.to_string()}}),
+                ];
+                return validation_error(items, &faults);
+            }
+        }
+    };
+    if !authorized(&inner, &headers) {
+        return detail(StatusCode::UNAUTHORIZED, "Authentication required");
+    }
+    let errs = validate(&body, &faults);
+    if !errs.is_empty() {
+        return validation_error(errs, &faults);
+    }
+    let obj = body.as_object().cloned().unwrap_or_default();
+    if faults.contains(&Fault::ServerErrorOnEdge)
+        && obj.get("shutdown_timeout") == Some(&json!(1200))
+    {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response();
+    }
+    let Some(cvm) = inner.cvms.get(&id).cloned() else {
+        return detail(StatusCode::NOT_FOUND, "CVM not found");
+    };
+
+    // Two-phase flow for compose changes of an on-chain CVM.
+    let compose_change =
+        obj.contains_key("docker_compose_file") || obj.contains_key("pre_launch_script");
+    if cvm.onchain && compose_change {
+        let h = |n: &str| {
+            headers
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let expected = compose_hash(&serde_json::to_string(&obj).unwrap_or_default());
+        let phase1 = || {
+            let app_id = cvm.fields.get("app_id").cloned().unwrap_or(Value::Null);
+            let kms = basic_info(&cvm, &faults)["kms_info"].clone();
+            (StatusCode::from_u16(465).expect("valid status"), Json(json!({
+                "status": "precondition_required",
+                "message": "Register the compose hash on chain, then repeat the request with X-Compose-Hash and X-Transaction-Hash.",
+                "compose_hash": expected, "app_id": app_id, "device_id": "device-1", "kms_info": kms,
+            })))
+                .into_response()
+        };
+        if h("x-prepare-only").as_deref() == Some("true") {
+            return phase1();
+        }
+        match (h("x-compose-hash"), h("x-transaction-hash")) {
+            (None, _) => return phase1(),
+            (Some(given), _) if given != expected => {
+                return detail(
+                    StatusCode::from_u16(466).expect("valid"),
+                    "Compose hash invalid or expired",
+                )
+            }
+            (Some(_), tx)
+                if !tx
+                    .as_deref()
+                    .is_some_and(|t| t.starts_with("0x") && t.len() > 2) =>
+            {
+                return detail(
+                    StatusCode::from_u16(467).expect("valid"),
+                    "Transaction verification failed",
+                )
+            }
+            _ => {
+                let text = obj
+                    .get("docker_compose_file")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                if text.contains("not-allowed") {
+                    return detail(
+                        StatusCode::from_u16(468).expect("valid"),
+                        "Compose hash not allowed on-chain",
+                    );
+                }
+            }
+        }
+    }
+
+    let echoed = obj.get("encrypted_env").cloned();
+    let stored = inner.cvms.get_mut(&id).expect("present");
+    if faults.contains(&Fault::AbsentCleared) {
+        for k in ["public_logs", "image"] {
+            if !obj.contains_key(k) {
+                stored.fields.insert(k.into(), Value::Null);
+            }
+        }
+        if !obj.contains_key("vcpu") {
+            stored.fields.insert("vcpu".into(), json!(1));
+        }
+    }
+    for (k, v) in obj {
+        if k == "memory" && faults.contains(&Fault::PresentIgnored) {
+            continue;
+        }
+        // Resources cannot be "cleared": null leaves them as they are.
+        if v.is_null() && ["vcpu", "memory", "disk_size"].contains(&k.as_str()) {
+            continue;
+        }
+        stored.fields.insert(k, v);
+    }
+    let n = inner.next_correlation;
+    inner.next_correlation += 1;
+    let mut answer = json!({"status": "accepted", "message": "Update initiated", "correlation_id": format!("corr-{n}")});
+    if faults.contains(&Fault::AcceptedWithoutCorrelationId) {
+        answer
+            .as_object_mut()
+            .expect("object")
+            .remove("correlation_id");
+    }
+    if faults.contains(&Fault::EchoesSecret) {
+        if let Some(e) = echoed {
+            answer["encrypted_env"] = e;
+        }
+    }
+    let status = if faults.contains(&Fault::OkInsteadOfAccepted) {
+        StatusCode::OK
+    } else {
+        StatusCode::ACCEPTED
+    };
+    (status, Json(answer)).into_response()
+}

@@ -1,0 +1,137 @@
+//! What the suite writes: reports in each format, and no secret in any of them.
+
+use contract_tests::report;
+use contract_tests::server::{self, Fault};
+use contract_tests::{run, Settings};
+use serde_json::Value;
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("contract-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn secrets_never_appear_in_any_output() {
+    let key = "super-secret-api-key-0123";
+    let srv = server::spawn(key, &[Fault::EchoesSecret, Fault::BoundOffByOne]).unwrap();
+    let dir = scratch("secrets");
+    let mut s = Settings::new(&srv.url, Some(key.into()), server::CVM_ID);
+    s.cases = 48;
+    s.persist = Some(dir.join("failures.json"));
+    let r = run(&s);
+    assert!(
+        r.failed("no_secret_echo"),
+        "{}",
+        report::summary(&r, &[key])
+    );
+
+    // Every encrypted_env value the violations carried.
+    let mut secrets = vec![key.to_string()];
+    for v in r.violations.iter().chain(&r.warnings) {
+        let body: Option<Value> = v
+            .exchange
+            .sent
+            .body
+            .as_deref()
+            .and_then(|b| serde_json::from_str(b).ok());
+        if let Some(e) = body
+            .as_ref()
+            .and_then(|b| b.get("encrypted_env"))
+            .and_then(Value::as_str)
+        {
+            if e.len() >= 4 {
+                secrets.push(e.to_string());
+            }
+        }
+    }
+    assert!(
+        secrets.len() > 1,
+        "the echo violation carries an encrypted_env value"
+    );
+
+    let mut outputs = vec![("summary".to_string(), report::summary(&r, &[key]))];
+    for fmt in ["json", "junit", "html"] {
+        let path = dir.join(format!("report.{fmt}"));
+        report::write(fmt, &path, &r, &[key]).unwrap();
+        outputs.push((fmt.to_string(), std::fs::read_to_string(&path).unwrap()));
+    }
+    outputs.push((
+        "persisted".into(),
+        std::fs::read_to_string(dir.join("failures.json")).unwrap(),
+    ));
+    for (name, text) in &outputs {
+        for secret in &secrets {
+            assert!(
+                !text.contains(secret.as_str()),
+                "{name} shows a secret in clear:\n{text}"
+            );
+        }
+    }
+    assert!(outputs[0].1.contains("$PHALA_API_KEY") && outputs[0].1.contains("<redacted>"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn reports_have_their_format() {
+    let srv = server::spawn(server::DEFAULT_API_KEY, &[Fault::ServerErrorOnEdge]).unwrap();
+    let mut s = Settings::new(
+        &srv.url,
+        Some(server::DEFAULT_API_KEY.into()),
+        server::CVM_ID,
+    );
+    s.cases = 24;
+    let r = run(&s);
+    let j = report::json(&r, &[]);
+    assert_eq!(j["exit_code"], 1);
+    assert_eq!(j["mode"], "full");
+    assert_eq!(j["tls_verified"], true);
+    let v = &j["violations"][0];
+    assert_eq!(v["check"], "not_a_server_error");
+    assert_eq!(v["answer"]["status"], 500);
+    assert!(v["curl"].as_str().unwrap().starts_with("curl -sS -X PATCH"));
+    assert!(j["coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["field"] == "shutdown_timeout" && c["rule"] == "below_minimum"));
+
+    let x = report::junit(&r, &[]);
+    assert!(x.starts_with("<?xml"));
+    assert!(
+        x.contains(
+            "<testcase classname=\"not_a_server_error\" name=\"not_a_server_error[(valid body)]\">"
+        ),
+        "{x}"
+    );
+    assert!(x.contains("<failure message=\"answered 500\""), "{x}");
+    assert!(x.contains("classname=\"negative_data_rejection\" name=\"negative_data_rejection[shutdown_timeout]\"/>"));
+
+    let h = report::html(&r, &[]);
+    assert!(h.starts_with("<!DOCTYPE html>") && h.contains("<table id=\"coverage\">"));
+    assert!(h.contains("<td class=\"bad\">"), "the failing cell is red");
+    assert!(h.contains("curl -sS -X PATCH"));
+}
+
+/// `cargo test -p contract-tests` runs the suite against the server named by the environment
+/// (CONTRACT_TARGET, PHALA_API_KEY, CONTRACT_CVM_ID...), as `cargo xtask contract --target` does.
+#[test]
+fn the_target_from_the_environment_passes() {
+    let Ok(target) = std::env::var("CONTRACT_TARGET") else {
+        eprintln!("CONTRACT_TARGET not set: the suite runs against the embedded server in tests/reference.rs");
+        return;
+    };
+    let cvm = std::env::var("CONTRACT_CVM_ID").expect("CONTRACT_CVM_ID with CONTRACT_TARGET");
+    let mut s = Settings::new(&target, std::env::var("PHALA_API_KEY").ok(), &cvm);
+    s.onchain_cvm_id = std::env::var("CONTRACT_ONCHAIN_CVM_ID").ok();
+    if let Some(n) = std::env::var("CONTRACT_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+    {
+        s.cases = n;
+    }
+    let key = s.api_key.clone().unwrap_or_default();
+    let r = run(&s);
+    assert_eq!(r.exit_code(), 0, "{}", report::summary(&r, &[&key]));
+}

@@ -1,0 +1,196 @@
+//! The suite against the embedded reference server: it passes as built, and it fails, naming the
+//! right check, against each deliberate fault.
+
+use contract_tests::server::{self, Fault};
+use contract_tests::{run, Mode, Settings};
+
+fn settings(url: &str, cases: u32) -> Settings {
+    let mut s = Settings::new(url, Some(server::DEFAULT_API_KEY.into()), server::CVM_ID);
+    s.onchain_cvm_id = Some(server::ONCHAIN_CVM_ID.into());
+    s.cases = cases;
+    s.seed = 7;
+    s
+}
+
+#[test]
+fn the_reference_server_honours_the_contract() {
+    let srv = server::spawn(server::DEFAULT_API_KEY, &[]).unwrap();
+    let report = run(&settings(&srv.url, 64));
+    let text = contract_tests::report::summary(&report, &[]);
+    assert_eq!(report.exit_code(), 0, "{text}");
+    assert_eq!(report.mode, "full");
+    assert_eq!(report.cases, 64);
+    for check in contract_tests::checks::ALL {
+        if check.name != "rejection_changes_nothing" {
+            assert!(
+                report.per_check.get(check.name).copied().unwrap_or(0) > 0,
+                "{} never ran\n{text}",
+                check.name
+            );
+        }
+    }
+    println!("{text}");
+}
+
+/// Runs the suite against a server with one fault.
+fn against(fault: Fault) -> contract_tests::Report {
+    let srv = server::spawn(server::DEFAULT_API_KEY, &[fault]).unwrap();
+    let mut s = settings(&srv.url, 48);
+    s.readback_timeout = std::time::Duration::from_millis(30);
+    run(&s)
+}
+
+#[test]
+fn every_fault_is_caught_by_the_right_check() {
+    let expected = [
+        (
+            Fault::BoundOffByOne,
+            "negative_data_rejection",
+            Some("shutdown_timeout"),
+        ),
+        (
+            Fault::NullRejected,
+            "positive_data_acceptance",
+            Some("shutdown_timeout"),
+        ),
+        (Fault::AbsentCleared, "patch_semantics", None),
+        (Fault::PresentIgnored, "patch_semantics", Some("memory")),
+        (
+            Fault::OkInsteadOfAccepted,
+            "status_code_conformance",
+            Some("(status 200)"),
+        ),
+        (
+            Fault::ValidationWithoutDetail,
+            "validation_error_names_field",
+            None,
+        ),
+        (Fault::ServerErrorOnEdge, "not_a_server_error", None),
+        (Fault::AuthNotEnforced, "auth_required", None),
+        (
+            Fault::AcceptedWithoutCorrelationId,
+            "response_schema_conformance",
+            Some("(status 202)"),
+        ),
+        (Fault::EchoesSecret, "no_secret_echo", None),
+    ];
+    assert_eq!(
+        expected.len(),
+        Fault::ALL.len(),
+        "every fault has an expectation"
+    );
+    for (fault, check, field) in expected {
+        let report = against(fault);
+        let text = contract_tests::report::summary(&report, &[]);
+        assert_eq!(
+            report.exit_code(),
+            1,
+            "{} went unnoticed:\n{text}",
+            fault.name()
+        );
+        let hit = report.violations.iter().find(|v| v.check.name == check);
+        let hit = hit.unwrap_or_else(|| panic!("{}: no {check} violation:\n{text}", fault.name()));
+        if let Some(field) = field {
+            assert_eq!(hit.field, field, "{}:\n{text}", fault.name());
+        }
+    }
+}
+
+#[test]
+fn violations_are_shrunk_to_a_minimal_body() {
+    let report = against(Fault::ServerErrorOnEdge);
+    let v = report
+        .violations
+        .iter()
+        .find(|v| v.check.name == "not_a_server_error")
+        .expect("found");
+    assert_eq!(
+        v.exchange.sent.body.as_deref(),
+        Some(r#"{"shutdown_timeout":1200}"#)
+    );
+    let report = against(Fault::PresentIgnored);
+    let v = report
+        .violations
+        .iter()
+        .find(|v| v.check.name == "patch_semantics")
+        .expect("found");
+    let body: serde_json::Value =
+        serde_json::from_str(v.exchange.sent.body.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        body.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["memory"],
+        "{body}"
+    );
+}
+
+#[test]
+fn a_negative_run_leaves_the_state_as_it_was() {
+    let srv = server::spawn(server::DEFAULT_API_KEY, &[]).unwrap();
+    let before = reqwest::blocking_get(&srv.url);
+    let mut s = settings(&srv.url, 32);
+    s.mode = Mode::Negative;
+    let report = run(&s);
+    assert_eq!(
+        report.exit_code(),
+        0,
+        "{}",
+        contract_tests::report::summary(&report, &[])
+    );
+    assert!(
+        report
+            .per_check
+            .get("rejection_changes_nothing")
+            .copied()
+            .unwrap_or(0)
+            > 0
+    );
+    assert_eq!(
+        report.per_check.get("positive_data_acceptance"),
+        None,
+        "no valid body was sent"
+    );
+    assert_eq!(reqwest::blocking_get(&srv.url), before);
+}
+
+#[test]
+fn an_unreachable_target_cannot_run() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let report = run(&settings(&format!("http://127.0.0.1:{port}"), 8));
+    assert_eq!(report.exit_code(), 2);
+    assert!(
+        report
+            .could_not_run
+            .as_deref()
+            .unwrap()
+            .starts_with("target unreachable"),
+        "{:?}",
+        report.could_not_run
+    );
+}
+
+mod reqwest {
+    /// The CVM as the server holds it, read without the harness.
+    pub fn blocking_get(url: &str) -> serde_json::Value {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let c = ::reqwest::Client::new();
+            let mut all = serde_json::Map::new();
+            for id in [super::server::CVM_ID, super::server::ONCHAIN_CVM_ID] {
+                let r = c
+                    .get(format!("{url}/api/v1/cvms/{id}"))
+                    .header("x-api-key", super::server::DEFAULT_API_KEY)
+                    .send()
+                    .await
+                    .unwrap();
+                all.insert(id.into(), r.json().await.unwrap());
+            }
+            serde_json::Value::Object(all)
+        })
+    }
+}
