@@ -244,6 +244,7 @@ pub fn run(settings: &Settings) -> Report {
         answered: RefCell::new(0),
         progress_at: RefCell::new(Instant::now()),
         round_seed: RefCell::new(settings.seed),
+        stale: RefCell::new(false),
     };
     rt.block_on(suite.preflight_and_fixed_phases());
     if suite.report.borrow().could_not_run.is_none() {
@@ -270,6 +271,9 @@ struct Suite<'a> {
     answered: RefCell<u64>,
     progress_at: RefCell<Instant>,
     round_seed: RefCell<u64>,
+    /// Whether a request may have changed the CVM since it was last read back (an invalid body
+    /// that a lax server accepted, a header flow).
+    stale: RefCell<bool>,
 }
 
 fn cvm_path(id: &str) -> String {
@@ -542,6 +546,9 @@ impl Suite<'_> {
         self.cover(&m.field, m.rule, &ex);
         self.progress();
         let mut out = self.common(&OP_UPDATE_CVM, &ex, &m.field, false, Some(&m.body));
+        if ex.status().is_some_and(|s| s < 300) {
+            *self.stale.borrow_mut() = true;
+        }
         if let Ok(a) = &ex.outcome {
             self.tick(checks::NEGATIVE_DATA_REJECTION, &m.field);
             if let Err(msg) = checks::negative_data_rejection(m, a) {
@@ -604,6 +611,12 @@ impl Suite<'_> {
 
     /// Sends a valid body and, on 202, reads the CVM back until it shows the update.
     async fn send_valid(&self, body: &Value) -> Result<Vec<Violation>, Exhausted> {
+        if self.stale.replace(false) {
+            let now = self.read_back(&self.s.cvm_id).await?;
+            if now.is_some() {
+                *self.state.borrow_mut() = now;
+            }
+        }
         let ex = self
             .target
             .send(

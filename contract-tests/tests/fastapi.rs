@@ -1,0 +1,116 @@
+//! The suite against a real FastAPI + Pydantic v2 server (targets/fastapi_app.py): no violation on
+//! the correct implementation, the planted bug found on the broken one. Skipped, with a notice,
+//! where Python lacks fastapi and uvicorn (`.ci/run` installs them).
+
+use contract_tests::{report, run, Settings};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn python_has_fastapi() -> bool {
+    Command::new("python3")
+        .args(["-c", "import fastapi, uvicorn"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn start(broken: bool) -> Server {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/targets");
+    let child = Command::new("python3")
+        .args([
+            "-m",
+            "uvicorn",
+            "fastapi_app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--log-level",
+            "warning",
+        ])
+        .current_dir(dir)
+        .env("API_KEY", "fastapi-key")
+        .env("BROKEN", if broken { "1" } else { "0" })
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("python3 runs");
+    let url = format!("http://127.0.0.1:{port}");
+    let until = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < until, "uvicorn did not start within 30 s");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Server { child, url }
+}
+
+fn settings(url: &str) -> Settings {
+    let mut s = Settings::new(url, Some("fastapi-key".into()), "cvm-1");
+    s.onchain_cvm_id = Some("cvm-onchain".into());
+    s.cases = 96;
+    s.seed = 3;
+    s
+}
+
+#[test]
+fn a_correct_fastapi_server_passes_and_a_broken_one_fails() {
+    if !python_has_fastapi() {
+        eprintln!("notice: python3 with fastapi and uvicorn not found; FastAPI target skipped (pip install fastapi uvicorn)");
+        return;
+    }
+    let good = start(false);
+    let r = run(&settings(&good.url));
+    let text = report::summary(&r, &["fastapi-key"]);
+    assert_eq!(
+        r.exit_code(),
+        0,
+        "false positive on a correct FastAPI server:\n{text}"
+    );
+    assert!(r.per_check.get("patch_semantics").copied().unwrap_or(0) > 0);
+    assert!(
+        r.per_check.get("header_flows").copied().unwrap_or(0) >= 4,
+        "{text}"
+    );
+    // Pydantic's lax mode reads "4" as 4: a warning, not a failure.
+    assert!(
+        r.warnings
+            .iter()
+            .all(|w| w.check.name == "negative_data_rejection"),
+        "{text}"
+    );
+
+    let broken = start(true);
+    let r = run(&settings(&broken.url));
+    let text = report::summary(&r, &["fastapi-key"]);
+    assert_eq!(r.exit_code(), 1, "{text}");
+    let v = r
+        .violations
+        .iter()
+        .find(|v| v.check.name == "negative_data_rejection")
+        .expect("the off-by-one bound");
+    assert_eq!(
+        (v.field.as_str(), v.rule),
+        ("shutdown_timeout", Some("below_minimum")),
+        "{text}"
+    );
+    assert_eq!(
+        v.exchange.sent.body.as_deref(),
+        Some(r#"{"shutdown_timeout":9}"#)
+    );
+}
