@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod corpus;
 mod regenerate;
 
 #[derive(Parser)]
@@ -44,6 +45,14 @@ enum Command {
         #[arg(long)]
         deny_warnings: bool,
     },
+    /// Generate each real-world document of ../shared/specs into target/corpus/ and build it
+    /// with clippy and -D warnings.
+    #[command(after_help = "Examples:\n  cargo xtask corpus\n  cargo xtask corpus --only github")]
+    Corpus {
+        /// Only the documents whose file name starts with this.
+        #[arg(long)]
+        only: Option<String>,
+    },
     /// Run the contract suite for PATCH /api/v1/cvms/{cvm_id} (see `cargo xtask contract --help`).
     ///
     /// With no --target it starts the embedded reference server, runs the suite and stops it.
@@ -76,6 +85,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Contract { args } => cargo_run("contract-tests", "contract", &args),
+        Command::Corpus { only } => match corpus::run(only.as_deref()) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(1)
+            }
+        },
         Command::Regenerate {
             check,
             spec,

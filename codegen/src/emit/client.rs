@@ -159,6 +159,23 @@ fn method(api: &Api, op: &Operation) -> TokenStream {
         .any(|r| r.status == StatusMatch::Default))
     .then(|| quote! { _ => crate::types::#resp::Undocumented(response), });
     let deprecated = op.deprecated.then(|| quote!(#[deprecated]));
+    let result = match op.responses.as_slice() {
+        // Only `default`: no status to tell apart.
+        [only] if only.status == StatusMatch::Default => {
+            let v = type_ident(&only.variant);
+            let value = match only.body {
+                ResponseBody::Json(_) => quote!(response.json()?),
+                ResponseBody::Raw => quote!(response),
+            };
+            quote!(crate::types::#resp::#v(#value))
+        }
+        _ => quote! {
+            match response.status {
+                #( #arms )*
+                #fallback
+            }
+        },
+    };
 
     quote! {
         #doc
@@ -170,10 +187,7 @@ fn method(api: &Api, op: &Operation) -> TokenStream {
             #( #params )*
             #body
             let response = self.send(req).await?;
-            ::std::result::Result::Ok(match response.status {
-                #( #arms )*
-                #fallback
-            })
+            ::std::result::Result::Ok(#result)
         }
     }
 }

@@ -8,6 +8,8 @@ use quote::quote;
 pub fn sanitize(text: &str) -> String {
     let mut out = Vec::new();
     let mut in_fence = false;
+    // Width of the marker of the list item being continued, if any.
+    let mut item: Option<usize> = None;
     for line in text.lines() {
         let trimmed = line.trim();
         if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
@@ -24,8 +26,23 @@ pub fn sanitize(text: &str) -> String {
             out.push(line.trim_end().to_string());
             continue;
         }
-        // Leading indentation would make an indented code block (a doctest): drop it.
-        out.push(escape_prose(trimmed));
+        // Leading indentation would make an indented code block (a doctest): drop it, except
+        // the indentation that continues a list item.
+        if trimmed.is_empty() {
+            item = None;
+            out.push(String::new());
+        } else if let Some(width) = list_marker(trimmed) {
+            item = Some(width);
+            out.push(format!(
+                "{}{}",
+                &trimmed[..width],
+                escape_prose(&trimmed[width..])
+            ));
+        } else if let Some(width) = item {
+            out.push(format!("{}{}", " ".repeat(width), escape_prose(trimmed)));
+        } else {
+            out.push(escape_prose(trimmed));
+        }
     }
     if in_fence {
         out.push("```".into());
@@ -36,6 +53,26 @@ pub fn sanitize(text: &str) -> String {
     }
     let start = out.iter().position(|l| !l.is_empty()).unwrap_or(out.len());
     out[start..].join("\n")
+}
+
+/// The width of a list item's marker (`- `, `* `, `+ `, `12. `) at the start of a line.
+fn list_marker(line: &str) -> Option<usize> {
+    let bullet = if line.starts_with("- ") || line.starts_with("* ") || line.starts_with("+ ") {
+        1
+    } else {
+        let digits = line.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 || digits >= 10 || !line[digits..].starts_with(". ") {
+            return None;
+        }
+        digits + 1
+    };
+    // The item's text starts after the marker and its spaces (one to four).
+    let spaces = line[bullet..]
+        .bytes()
+        .take_while(|b| *b == b' ')
+        .count()
+        .min(4);
+    Some(bullet + spaces)
 }
 
 fn escape_prose(line: &str) -> String {
@@ -119,6 +156,13 @@ mod tests {
             s,
             "Use \\[x\\] at <https://a.b/c>.\nindented\n```text\nprint(1)\n```"
         );
+    }
+
+    #[test]
+    fn list_items_keep_their_continuation_indented() {
+        assert_eq!(sanitize("- one\ntwo\n\nthree"), "- one\n  two\n\nthree");
+        assert_eq!(sanitize("10. ten\n  more"), "10. ten\n    more");
+        assert_eq!(sanitize("*   wide\nnext"), "*   wide\n    next");
     }
 
     #[test]
