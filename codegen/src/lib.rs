@@ -43,7 +43,56 @@ pub fn load_api(text: &str) -> Result<(ir::Api, Vec<Diagnostic>), Error> {
 
 /// Generates a crate from a document.
 pub fn generate(text: &str, opts: &Options) -> Result<Output, Error> {
-    let (api, diagnostics) = load_api(text)?;
+    generate_timed(text, opts).map(|(out, _)| out)
+}
+
+/// Time spent in each stage of one generation.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timings {
+    /// Text to JSON value.
+    pub parse: std::time::Duration,
+    /// 3.1 lowered onto the 3.0 shape.
+    pub lower: std::time::Duration,
+    /// JSON value to openapiv3's model.
+    pub model: std::time::Duration,
+    /// Model to IR (names, types, operations).
+    pub ir: std::time::Duration,
+    /// IR to formatted files.
+    pub emit: std::time::Duration,
+}
+
+impl Timings {
+    /// The whole generation.
+    pub fn total(&self) -> std::time::Duration {
+        self.parse + self.lower + self.model + self.ir + self.emit
+    }
+}
+
+/// [`generate`], timing each stage.
+pub fn generate_timed(text: &str, opts: &Options) -> Result<(Output, Timings), Error> {
+    use std::time::Instant;
+    let mut t = Timings::default();
+    let mut diags = diag::Diagnostics::default();
+    let at = Instant::now();
+    let mut value = load::parse_text(text)?;
+    t.parse = at.elapsed();
+    let at = Instant::now();
+    lower::lower_document(&mut value, &mut diags);
+    t.lower = at.elapsed();
+    let at = Instant::now();
+    let spec = load::from_value(value)?;
+    t.model = at.elapsed();
+    let at = Instant::now();
+    let api = build::build(&spec, &mut diags)?;
+    t.ir = at.elapsed();
+    let at = Instant::now();
     let files = emit::emit_crate(&api, opts)?;
-    Ok(Output { files, diagnostics })
+    t.emit = at.elapsed();
+    Ok((
+        Output {
+            files,
+            diagnostics: diags.into_vec(),
+        },
+        t,
+    ))
 }

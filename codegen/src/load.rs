@@ -51,7 +51,7 @@ pub(crate) fn load(text: &str, diags: &mut Diagnostics) -> Result<openapiv3::Ope
     from_value(value)
 }
 
-fn from_value(value: Value) -> Result<openapiv3::OpenAPI, Error> {
+pub(crate) fn from_value(value: Value) -> Result<openapiv3::OpenAPI, Error> {
     match typed::<openapiv3::OpenAPI>(&value, "") {
         Ok(doc) => Ok(doc),
         // openapiv3 reads many nodes through untagged enums and flattened maps, where serde forgets

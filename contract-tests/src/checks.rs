@@ -210,7 +210,6 @@ pub fn no_secret_echo(a: &Answer, secrets: &[&str]) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use phala_cloud::strategies::OP_UPDATE_CVM;
     use serde_json::json;
     use std::time::Duration;
 
@@ -239,21 +238,29 @@ mod tests {
     fn each_check_passes_and_fails() {
         assert!(not_a_server_error(&answer(503, json!({}))).is_err());
         assert!(not_a_server_error(&answer(465, json!({}))).is_ok());
-        assert!(status_code_conformance(&OP_UPDATE_CVM, &answer(465, json!({}))).is_ok());
-        assert!(status_code_conformance(&OP_UPDATE_CVM, &answer(200, json!({}))).is_err());
+        assert!(status_code_conformance(crate::spec::update_op(), &answer(465, json!({}))).is_ok());
+        assert!(
+            status_code_conformance(crate::spec::update_op(), &answer(200, json!({}))).is_err()
+        );
         assert!(response_schema_conformance(
-            &OP_UPDATE_CVM,
+            crate::spec::update_op(),
             &answer(202, json!({"correlation_id": "c"}))
         )
         .is_ok());
-        let e = response_schema_conformance(&OP_UPDATE_CVM, &answer(202, json!({"status": "ok"})))
-            .unwrap_err();
+        let e = response_schema_conformance(
+            crate::spec::update_op(),
+            &answer(202, json!({"status": "ok"})),
+        )
+        .unwrap_err();
         assert!(e.contains("correlation_id (required)"), "{e}");
-        assert!(positive_data_acceptance(&OP_UPDATE_CVM, &answer(422, json!({}))).is_err());
         assert!(
-            positive_data_acceptance(&OP_UPDATE_CVM, &answer(409, json!({"detail": "busy"})))
-                .is_ok()
+            positive_data_acceptance(crate::spec::update_op(), &answer(422, json!({}))).is_err()
         );
+        assert!(positive_data_acceptance(
+            crate::spec::update_op(),
+            &answer(409, json!({"detail": "busy"}))
+        )
+        .is_ok());
         let m = mutation(vec![json!("shutdown_timeout")]);
         assert!(negative_data_rejection(&m, &answer(202, json!({}))).is_err());
         let good =

@@ -1,7 +1,7 @@
 //! Judging JSON against the schema metadata the generator emits: the same rules for request bodies
 //! (is a mutation really invalid?) and for answers (does a body match its documented schema?).
 
-use phala_cloud::meta::{Object, Shape};
+use phala_cloud::meta::{schema, Object, Shape};
 use serde_json::Value;
 
 /// One way a value breaks its schema.
@@ -50,8 +50,34 @@ pub fn check(value: &Value, shape: &Shape) -> Vec<Problem> {
 }
 
 /// Every problem of `value` against an object schema.
-pub fn check_object(value: &Value, object: &'static Object) -> Vec<Problem> {
-    check(value, &Shape::Object(object))
+pub fn check_object(value: &Value, object: &Object) -> Vec<Problem> {
+    let mut out = Vec::new();
+    walk_object(value, object, &mut Vec::new(), &mut out, 0);
+    out
+}
+
+fn walk_object(
+    value: &Value,
+    obj: &Object,
+    path: &mut Vec<Value>,
+    out: &mut Vec<Problem>,
+    depth: u32,
+) {
+    let Some(m) = value.as_object() else {
+        push(out, path, "type");
+        return;
+    };
+    for f in &obj.fields {
+        path.push(Value::String(f.name.clone()));
+        match m.get(&f.name) {
+            None if f.required => push(out, path, "required"),
+            None => {}
+            Some(Value::Null) if f.nullable => {}
+            Some(Value::Null) => push(out, path, "nullable"),
+            Some(v) => walk(v, &f.shape, path, out, depth + 1),
+        }
+        path.pop();
+    }
 }
 
 fn push(out: &mut Vec<Problem>, path: &[Value], rule: &'static str) {
@@ -67,7 +93,7 @@ fn walk(value: &Value, shape: &Shape, path: &mut Vec<Value>, out: &mut Vec<Probl
     }
     match shape {
         Shape::Any => {}
-        Shape::Nullable(inner) => {
+        Shape::Nullable { inner } => {
             if !value.is_null() {
                 walk(value, inner, path, out, depth + 1);
             }
@@ -119,7 +145,7 @@ fn walk(value: &Value, shape: &Shape, path: &mut Vec<Value>, out: &mut Vec<Probl
         Shape::Enum { values, open } => match value.as_str() {
             None => push(out, path, "type"),
             Some(s) => {
-                if !open && !values.contains(&s) {
+                if !open && !values.iter().any(|v| v == s) {
                     push(out, path, "enum");
                 }
             }
@@ -145,7 +171,7 @@ fn walk(value: &Value, shape: &Shape, path: &mut Vec<Value>, out: &mut Vec<Probl
                 }
             }
         },
-        Shape::Map(inner) => match value.as_object() {
+        Shape::Map { values: inner } => match value.as_object() {
             None => push(out, path, "type"),
             Some(m) => {
                 for (k, v) in m {
@@ -155,23 +181,12 @@ fn walk(value: &Value, shape: &Shape, path: &mut Vec<Value>, out: &mut Vec<Probl
                 }
             }
         },
-        Shape::Object(obj) => match value.as_object() {
-            None => push(out, path, "type"),
-            Some(m) => {
-                for f in obj.fields {
-                    path.push(Value::String(f.name.to_string()));
-                    match m.get(f.name) {
-                        None if f.required => push(out, path, "required"),
-                        None => {}
-                        Some(Value::Null) if f.nullable => {}
-                        Some(Value::Null) => push(out, path, "nullable"),
-                        Some(v) => walk(v, &f.shape, path, out, depth + 1),
-                    }
-                    path.pop();
-                }
+        Shape::Object { name } => {
+            if let Some(obj) = schema().object(name) {
+                walk_object(value, obj, path, out, depth);
             }
-        },
-        Shape::OneOf(options) => {
+        }
+        Shape::OneOf { options } => {
             let fits = options.iter().any(|o| {
                 let mut inner = Vec::new();
                 walk(value, o, &mut path.clone(), &mut inner, depth + 1);
@@ -203,11 +218,10 @@ fn as_integer(v: &Value) -> Option<i128> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use phala_cloud::strategies::UPDATE_CVM_REQUEST;
     use serde_json::json;
 
     fn rules(v: Value) -> Vec<(String, &'static str)> {
-        check_object(&v, &UPDATE_CVM_REQUEST)
+        check_object(&v, crate::spec::update_body())
             .into_iter()
             .map(|p| (p.dotted(), p.rule))
             .collect()

@@ -12,5 +12,6 @@ pub mod mutate;
 pub mod report;
 pub mod runner;
 pub mod server;
+pub mod spec;
 
 pub use runner::{run, Mode, Progress, Report, Settings, Violation};

@@ -2,6 +2,7 @@
 //! rule and the field. A mutation that the schema still accepts is dropped, never sent as negative.
 
 use crate::judge::{self, dotted};
+use crate::spec::object_of;
 use phala_cloud::meta::{Field, Object, Shape};
 use serde_json::{json, Value};
 
@@ -41,7 +42,7 @@ pub const RULES: [&str; 11] = [
 
 /// Every mutation of `valid` (an instance of `object`): each field of the schema, present or not,
 /// and the fields of nested objects and list items that `valid` holds.
-pub fn mutations(valid: &Value, object: &'static Object) -> Vec<Mutation> {
+pub fn mutations(valid: &Value, object: &Object) -> Vec<Mutation> {
     let mut out = Vec::new();
     for (rule, body) in [
         ("not_an_object", json!([])),
@@ -74,7 +75,7 @@ pub fn mutations(valid: &Value, object: &'static Object) -> Vec<Mutation> {
 fn object_mutations(
     root: &Value,
     here: &Value,
-    object: &'static Object,
+    object: &Object,
     path: &mut Vec<Value>,
     out: &mut Vec<Mutation>,
     depth: u32,
@@ -82,9 +83,9 @@ fn object_mutations(
     if depth > 6 {
         return;
     }
-    for field in object.fields {
-        path.push(Value::String(field.name.to_string()));
-        let current = here.get(field.name);
+    for field in &object.fields {
+        path.push(Value::String(field.name.clone()));
+        let current = here.get(&field.name);
         field_mutations(root, field, path, out);
         // Descend into what the body holds.
         if let Some(v) = current {
@@ -103,8 +104,12 @@ fn nested(
     depth: u32,
 ) {
     match (shape, v) {
-        (Shape::Object(o), Value::Object(_)) => object_mutations(root, v, o, path, out, depth + 1),
-        (Shape::Nullable(inner), _) => nested(root, v, inner, path, out, depth),
+        (Shape::Object { .. }, Value::Object(_)) => {
+            if let Some(o) = object_of(shape) {
+                object_mutations(root, v, o, path, out, depth + 1);
+            }
+        }
+        (Shape::Nullable { inner }, _) => nested(root, v, inner, path, out, depth),
         (Shape::Array { items, .. }, Value::Array(a)) if !a.is_empty() => {
             path.push(Value::from(0));
             nested(root, &a[0], items, path, out, depth + 1);
@@ -158,11 +163,11 @@ fn field_mutations(root: &Value, field: &Field, path: &[Value], out: &mut Vec<Mu
     if !field.nullable {
         add("null_not_nullable", Some(Value::Null), false);
     }
-    let shape = match field.shape {
-        Shape::Nullable(inner) => *inner,
+    let shape = match &field.shape {
+        Shape::Nullable { inner } => inner.as_ref(),
         s => s,
     };
-    match shape {
+    match shape.clone() {
         Shape::Integer { min, max } => {
             if let Some(min) = min {
                 for v in [min.saturating_sub(1), 0, -1, i64::MIN] {
@@ -232,11 +237,8 @@ fn field_mutations(root: &Value, field: &Field, path: &[Value], out: &mut Vec<Mu
         Shape::Enum { values, open } => {
             add("wrong_type", Some(json!(5)), false);
             if !open {
-                add(
-                    "not_in_enum",
-                    Some(json!(format!("not-{}", values.first().unwrap_or(&"a")))),
-                    false,
-                );
+                let first = values.first().map(String::as_str).unwrap_or("a");
+                add("not_in_enum", Some(json!(format!("not-{first}"))), false);
             }
         }
         Shape::Array {
@@ -251,7 +253,7 @@ fn field_mutations(root: &Value, field: &Field, path: &[Value], out: &mut Vec<Mu
                 let _ = min;
             }
             if let Some(max) = max_items.filter(|m| *m < 1000) {
-                let item = example(items);
+                let item = example(&items);
                 add(
                     "too_many_items",
                     Some(Value::Array(vec![item; max as usize + 1])),
@@ -259,11 +261,11 @@ fn field_mutations(root: &Value, field: &Field, path: &[Value], out: &mut Vec<Mu
                 );
             }
         }
-        Shape::Object(_) | Shape::Map(_) => {
+        Shape::Object { .. } | Shape::Map { .. } => {
             add("wrong_type", Some(json!([])), false);
             add("wrong_type", Some(json!("not-an-object")), false);
         }
-        Shape::Any | Shape::OneOf(_) | Shape::Nullable(_) => {}
+        Shape::Any | Shape::OneOf { .. } | Shape::Nullable { .. } => {}
     }
 }
 
@@ -274,7 +276,7 @@ fn example(shape: &Shape) -> Value {
         Shape::Integer { min, .. } => json!(min.unwrap_or(1)),
         Shape::Number { min, .. } => json!(min.unwrap_or(1.0)),
         Shape::String { min_len, .. } => json!("x".repeat(min_len.unwrap_or(1) as usize)),
-        Shape::Enum { values, .. } => json!(values.first().copied().unwrap_or("x")),
+        Shape::Enum { values, .. } => json!(values.first().cloned().unwrap_or_else(|| "x".into())),
         _ => json!({}),
     }
 }
@@ -282,7 +284,7 @@ fn example(shape: &Shape) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use phala_cloud::strategies::UPDATE_CVM_REQUEST;
+    use crate::spec::update_body;
 
     fn find<'a>(ms: &'a [Mutation], rule: &str, field: &str) -> Vec<&'a Mutation> {
         ms.iter()
@@ -292,10 +294,7 @@ mod tests {
 
     #[test]
     fn the_seed_rules_become_mutations() {
-        let ms = mutations(
-            &json!({"gpus": {"gpus": [{"slot": "a"}]}}),
-            &UPDATE_CVM_REQUEST,
-        );
+        let ms = mutations(&json!({"gpus": {"gpus": [{"slot": "a"}]}}), update_body());
         let below: Vec<Value> = find(&ms, "below_minimum", "shutdown_timeout")
             .iter()
             .map(|m| m.body["shutdown_timeout"].clone())
@@ -327,10 +326,10 @@ mod tests {
 
     #[test]
     fn every_mutation_is_invalid_and_nested_ones_need_their_parent() {
-        let ms = mutations(&json!({}), &UPDATE_CVM_REQUEST);
+        let ms = mutations(&json!({}), update_body());
         assert!(ms
             .iter()
-            .all(|m| !judge::check_object(&m.body, &UPDATE_CVM_REQUEST).is_empty()));
+            .all(|m| !judge::check_object(&m.body, update_body()).is_empty()));
         assert!(
             find(&ms, "missing_required", "gpus.gpus").is_empty(),
             "no gpus object to break"
@@ -338,7 +337,7 @@ mod tests {
         // An open enum has no `not_in_enum`: any string is valid there.
         let ms = mutations(
             &json!({"gpus": {"gpus": [], "attach_mode": "all"}}),
-            &UPDATE_CVM_REQUEST,
+            update_body(),
         );
         assert!(find(&ms, "not_in_enum", "gpus.attach_mode").is_empty());
         assert_eq!(find(&ms, "null_not_nullable", "gpus.attach_mode").len(), 1);

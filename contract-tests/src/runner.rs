@@ -6,8 +6,8 @@ use crate::checks::{self, Check};
 use crate::http::{self, Auth, Exchange, Exhausted, Target, TargetOptions};
 use crate::judge;
 use crate::mutate::{self, Mutation};
-use phala_cloud::meta::{Object, Operation, Shape};
-use phala_cloud::strategies::{OP_GET_CVM, OP_UPDATE_CVM, UPDATE_CVM_REQUEST};
+use crate::spec::{get_op, readback_object, update_body, update_op};
+use phala_cloud::meta::{Object, Operation};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as PtConfig, RngAlgorithm, TestError, TestRng, TestRunner};
 use serde_json::{json, Value};
@@ -429,7 +429,7 @@ impl Suite<'_> {
     /// Reads the CVM back; records the GET's own checks. `None` when it could not be read.
     async fn read_back(&self, id: &str) -> Result<Option<Value>, Exhausted> {
         let ex = self.get(id).await?;
-        for v in self.common(&OP_GET_CVM, &ex, "(read-back)", true, None) {
+        for v in self.common(get_op(), &ex, "(read-back)", true, None) {
             self.record(v);
         }
         Ok(ex
@@ -464,7 +464,7 @@ impl Suite<'_> {
             self.report.borrow_mut().could_not_run = Some(why);
             return;
         }
-        for v in self.common(&OP_GET_CVM, &ex, "(read-back)", true, None) {
+        for v in self.common(get_op(), &ex, "(read-back)", true, None) {
             self.record(v);
         }
         let initial = ex.outcome.ok().and_then(|a| a.json());
@@ -520,7 +520,7 @@ impl Suite<'_> {
                 "(wrong key)"
             };
             self.cover(which, "auth", &ex);
-            for v in self.common(&OP_UPDATE_CVM, &ex, which, true, Some(&body)) {
+            for v in self.common(update_op(), &ex, which, true, Some(&body)) {
                 self.record(v);
             }
             self.tick(checks::AUTH_REQUIRED, which);
@@ -558,7 +558,7 @@ impl Suite<'_> {
             .await?;
         self.cover(&m.field, m.rule, &ex);
         self.progress();
-        let mut out = self.common(&OP_UPDATE_CVM, &ex, &m.field, false, Some(&m.body));
+        let mut out = self.common(update_op(), &ex, &m.field, false, Some(&m.body));
         if ex.status().is_some_and(|s| s < 300) {
             *self.stale.borrow_mut() = true;
         }
@@ -610,7 +610,7 @@ impl Suite<'_> {
         ];
         let mut done = BTreeSet::new();
         for base in bases {
-            for m in mutate::mutations(&base, &UPDATE_CVM_REQUEST) {
+            for m in mutate::mutations(&base, update_body()) {
                 if !self.should_send(&m) || !done.insert(m.body.to_string()) {
                     continue;
                 }
@@ -648,10 +648,10 @@ impl Suite<'_> {
             self.cover("(empty body)", "value", &ex);
         }
         self.progress();
-        let mut out = self.common(&OP_UPDATE_CVM, &ex, "(valid body)", true, Some(body));
+        let mut out = self.common(update_op(), &ex, "(valid body)", true, Some(body));
         let Ok(a) = &ex.outcome else { return Ok(out) };
         self.tick(checks::POSITIVE_DATA_ACCEPTANCE, "(valid body)");
-        if let Err(msg) = checks::positive_data_acceptance(&OP_UPDATE_CVM, a) {
+        if let Err(msg) = checks::positive_data_acceptance(update_op(), a) {
             let field = a
                 .json()
                 .and_then(|v| first_loc_field(&v))
@@ -680,7 +680,7 @@ impl Suite<'_> {
         let Some(before) = before else {
             return Ok(vec![]);
         };
-        let expected = expectations(body, &before, &UPDATE_CVM_REQUEST, get_object());
+        let expected = expectations(body, &before, update_body(), readback_object());
         let until = Instant::now() + self.s.readback_timeout;
         let mut delay = Duration::from_millis(20);
         loop {
@@ -833,7 +833,7 @@ impl Suite<'_> {
                 Err(Exhausted) => return out,
             }
         }
-        let all: Vec<Mutation> = mutate::mutations(&body, &UPDATE_CVM_REQUEST)
+        let all: Vec<Mutation> = mutate::mutations(&body, update_body())
             .into_iter()
             .filter(|m| self.should_send(m))
             .collect();
@@ -875,7 +875,7 @@ impl Suite<'_> {
                 .collect::<Vec<_>>()
         };
         let flow_check = |ex: &Exchange, allowed: &[u16], what: &str| {
-            for v in self.common(&OP_UPDATE_CVM, ex, "(header flow)", true, Some(&body)) {
+            for v in self.common(update_op(), ex, "(header flow)", true, Some(&body)) {
                 self.record(v);
             }
             self.tick(checks::HEADER_FLOWS, what);
@@ -980,7 +980,7 @@ impl Suite<'_> {
                     body: body.clone(),
                     coercible: false,
                 };
-                if judge::check_object(&m.body, &UPDATE_CVM_REQUEST).is_empty() {
+                if judge::check_object(&m.body, update_body()).is_empty() {
                     continue; // the spec changed and made it valid
                 }
                 for v in self.send_mutation(&m).await? {
@@ -1050,36 +1050,21 @@ struct Expect {
     why: &'static str,
 }
 
-fn get_object() -> Option<&'static Object> {
-    OP_GET_CVM
-        .responses
-        .iter()
-        .find(|r| r.status == 200)
-        .and_then(|r| match r.body {
-            Some(Shape::Object(o)) => Some(o),
-            _ => None,
-        })
-}
-
 /// For every field with `x-readback`: set -> the value (unit converted), null -> null where the
 /// read-back field may be null, absent -> as before.
-fn expectations(
-    body: &Value,
-    before: &Value,
-    req: &Object,
-    got: Option<&'static Object>,
-) -> Vec<Expect> {
+fn expectations(body: &Value, before: &Value, req: &Object, got: Option<&Object>) -> Vec<Expect> {
     let mut out = Vec::new();
-    for f in req.fields {
-        let Some((rb, div)) = f.readback else {
+    for f in &req.fields {
+        let Some(readback) = &f.readback else {
             continue;
         };
+        let (rb, div) = (readback.field.as_str(), readback.divide_by);
         let rb_nullable = got
             .and_then(|g| g.field(rb))
             .is_some_and(|gf| gf.nullable || !gf.required);
-        match body.get(f.name) {
+        match body.get(&f.name) {
             Some(Value::Null) if rb_nullable => out.push(Expect {
-                field: f.name.into(),
+                field: f.name.clone(),
                 readback: rb.into(),
                 value: Value::Null,
                 why: "sent as null",
@@ -1091,7 +1076,7 @@ fn expectations(
                     _ => v.clone(),
                 };
                 out.push(Expect {
-                    field: f.name.into(),
+                    field: f.name.clone(),
                     readback: rb.into(),
                     value,
                     why: "sent with a value",
@@ -1100,7 +1085,7 @@ fn expectations(
             None => {
                 if let Some(prev) = before.get(rb) {
                     out.push(Expect {
-                        field: f.name.into(),
+                        field: f.name.clone(),
                         readback: rb.into(),
                         value: prev.clone(),
                         why: "left out",
@@ -1148,7 +1133,7 @@ fn persist(path: &std::path::Path, report: &Report) {
         .filter_map(|v| {
             let body: Value = serde_json::from_str(v.exchange.sent.body.as_deref()?).ok()?;
             let path = v.rule.map(|_| {
-                mutate::mutations(&body, &UPDATE_CVM_REQUEST)
+                mutate::mutations(&body, update_body())
                     .into_iter()
                     .find(|m| m.field == v.field)
                     .map(|m| Value::Array(m.path))

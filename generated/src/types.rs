@@ -2,24 +2,28 @@
 // Do not edit: change the spec and regenerate.
 
 #![allow(missing_docs)]
+#[allow(unused_imports)]
+use std::collections::BTreeMap;
+#[allow(unused_imports)]
+use crate::runtime::Patch;
 /// Phase 1 of the two-phase flow: the compose hash must be registered on chain before the update can be applied.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ComposeHashRegistrationRequired {
-    pub status: crate::types::ComposeHashRegistrationRequiredStatus,
+    pub status: ComposeHashRegistrationRequiredStatus,
     /// A sentence for people.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub message: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
     /// The hash to register on chain, then to send back in `X-Compose-Hash`.
-    pub compose_hash: ::std::string::String,
+    pub compose_hash: String,
     /// The application the hash belongs to.
-    pub app_id: ::std::string::String,
+    pub app_id: String,
     /// The device (node) the CVM runs on.
-    pub device_id: ::std::string::String,
+    pub device_id: String,
     /// The KMS that governs the CVM.
     ///
     /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")]
-    pub kms_info: crate::runtime::Patch<crate::types::KmsInfo>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub kms_info: Patch<KmsInfo>,
 }
 #[derive(
     Debug,
@@ -30,8 +34,8 @@ pub struct ComposeHashRegistrationRequired {
     Hash,
     PartialOrd,
     Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
+    serde::Serialize,
+    serde::Deserialize
 )]
 pub enum ComposeHashRegistrationRequiredStatus {
     #[serde(rename = "precondition_required")]
@@ -45,33 +49,33 @@ impl ComposeHashRegistrationRequiredStatus {
         }
     }
 }
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct CvmNetworkUrls {
-    pub app: ::std::string::String,
-    pub instance: ::std::string::String,
+    pub app: String,
+    pub instance: String,
 }
 /// An update accepted for background processing.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct CvmUpdateAccepted {
     /// State of the request, such as `accepted`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub status: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
     /// A sentence for people.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub message: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
     /// Identifies the background operation, to follow its progress.
-    pub correlation_id: ::std::string::String,
+    pub correlation_id: String,
 }
 /// The GPUs attached to a CVM.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct GpuConfig {
     /// The GPUs, by slot.
-    pub gpus: ::std::vec::Vec<crate::types::GpuSpec>,
+    pub gpus: Vec<GpuSpec>,
     /// `listed` attaches the GPUs of `gpus`, `all` every GPU of the node; other values are passed to the server as they are.
     ///
     /// Default: `"listed"`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub attach_mode: ::std::option::Option<crate::types::GpuConfigAttachMode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attach_mode: Option<GpuConfigAttachMode>,
 }
 impl GpuConfig {
     /// `attach_mode`, or its documented default `"listed"` when absent.
@@ -89,7 +93,7 @@ pub enum GpuConfigAttachMode {
     /// `all`
     All,
     /// Any other value.
-    Other(::std::string::String),
+    Other(String),
 }
 impl GpuConfigAttachMode {
     /// The value on the wire.
@@ -101,8 +105,8 @@ impl GpuConfigAttachMode {
         }
     }
 }
-impl ::std::convert::From<::std::string::String> for GpuConfigAttachMode {
-    fn from(s: ::std::string::String) -> Self {
+impl ::std::convert::From<String> for GpuConfigAttachMode {
+    fn from(s: String) -> Self {
         match s.as_str() {
             "listed" => Self::Listed,
             "all" => Self::All,
@@ -115,100 +119,100 @@ impl ::std::convert::From<&str> for GpuConfigAttachMode {
         Self::from(s.to_string())
     }
 }
-impl ::serde::Serialize for GpuConfigAttachMode {
-    fn serialize<S: ::serde::Serializer>(
+impl serde::Serialize for GpuConfigAttachMode {
+    fn serialize<S: serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for GpuConfigAttachMode {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> serde::Deserialize<'de> for GpuConfigAttachMode {
+    fn deserialize<D: serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        <::std::string::String as ::serde::Deserialize>::deserialize(d).map(Self::from)
+        <String as serde::Deserialize>::deserialize(d).map(Self::from)
     }
 }
 /// One GPU.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct GpuSpec {
     /// The slot the GPU sits in.
-    pub slot: ::std::string::String,
+    pub slot: String,
     /// The GPU's product id.
     ///
     /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")]
-    pub product_id: crate::runtime::Patch<::std::string::String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub product_id: Patch<String>,
 }
 /// The body FastAPI gives an HTTPException: a `detail` string or object.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct HttpError {
     /// What went wrong.
-    pub detail: ::serde_json::Value,
+    pub detail: serde_json::Value,
 }
 /// The 422 body FastAPI gives when a request does not match its schema.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct HttpValidationError {
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub detail: ::std::option::Option<::std::vec::Vec<crate::types::ValidationError>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<Vec<ValidationError>>,
 }
 /// A key management service.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct KmsInfo {
     /// Hashed KMS id (`kms_...`).
-    pub id: ::std::string::String,
+    pub id: String,
     /// A readable name.
     ///
     /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")]
-    pub slug: crate::runtime::Patch<::std::string::String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub slug: Patch<String>,
     /// The KMS endpoint.
-    pub url: ::std::string::String,
+    pub url: String,
     /// The KMS software version.
-    pub version: ::std::string::String,
+    pub version: String,
     /// The chain's id, for an on-chain KMS.
     ///
     /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")]
-    pub chain_id: crate::runtime::Patch<i64>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub chain_id: Patch<i64>,
     /// The governing contract, for an on-chain KMS.
     ///
     /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")]
-    pub kms_contract_address: crate::runtime::Patch<::std::string::String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub kms_contract_address: Patch<String>,
     /// The gateway application's id.
     ///
     /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")]
-    pub gateway_app_id: crate::runtime::Patch<::std::string::String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub gateway_app_id: Patch<String>,
 }
 /// A CVM as GET /api/v1/cvms/{cvm_id} reports it.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ManagementCvmBasicInfo {
     /// The CVM's database id.
     pub id: i64,
     /// The CVM's name (RFC 1123).
-    pub name: ::std::string::String,
+    pub name: String,
     /// Current state: running, stopped, starting and so on.
-    pub status: ::std::string::String,
+    pub status: String,
     /// Whether an operation is running.
     ///
     /// Default: `false`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub in_progress: ::std::option::Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_progress: Option<bool>,
     /// The application id.
-    pub app_id: ::std::string::String,
+    pub app_id: String,
     /// The VM's UUID on its node.
     ///
     /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")]
-    pub vm_uuid: crate::runtime::Patch<::std::string::String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub vm_uuid: Patch<String>,
     /// The public instance id.
     ///
     /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")]
-    pub instance_id: crate::runtime::Patch<::std::string::String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub instance_id: Patch<String>,
     /// Number of virtual CPUs.
     pub vcpu: i64,
     /// Memory, in MB.
@@ -218,55 +222,53 @@ pub struct ManagementCvmBasicInfo {
     /// The OS image.
     ///
     /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")]
-    pub base_image: crate::runtime::Patch<::std::string::String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub base_image: Patch<String>,
     /// The public key to encrypt environment variables with.
     ///
     /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")]
-    pub encrypted_env_pubkey: crate::runtime::Patch<::std::string::String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub encrypted_env_pubkey: Patch<String>,
     /// Whether the CVM is publicly listed.
     ///
     /// Default: `false`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub listed: ::std::option::Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listed: Option<bool>,
     /// The project the CVM belongs to.
     ///
     /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")]
-    pub project_id: crate::runtime::Patch<::std::string::String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub project_id: Patch<String>,
     /// The instance type.
     ///
     /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")]
-    pub instance_type: crate::runtime::Patch<::std::string::String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub instance_type: Patch<String>,
     /// Whether system information is visible to anyone.
     ///
     /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")]
-    pub public_sysinfo: crate::runtime::Patch<bool>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub public_sysinfo: Patch<bool>,
     /// Whether container logs are visible to anyone.
     ///
     /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")]
-    pub public_logs: crate::runtime::Patch<bool>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub public_logs: Patch<bool>,
     /// The KMS that governs the CVM.
     ///
     /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")]
-    pub kms_info: crate::runtime::Patch<crate::types::KmsInfo>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub kms_info: Patch<KmsInfo>,
     /// The gateway's base domain.
     ///
     /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")]
-    pub gateway_domain: crate::runtime::Patch<::std::string::String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub gateway_domain: Patch<String>,
     /// The CVM's public URLs.
     ///
     /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")]
-    pub public_urls: crate::runtime::Patch<
-        ::std::vec::Vec<crate::types::CvmNetworkUrls>,
-    >,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub public_urls: Patch<Vec<CvmNetworkUrls>>,
 }
 impl ManagementCvmBasicInfo {
     /// `in_progress`, or its documented default `false` when absent.
@@ -279,83 +281,83 @@ impl ManagementCvmBasicInfo {
     }
 }
 /// Body of a CVM update. Every field is optional; only fields present are applied, and a field sent as null is cleared.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct UpdateCvmRequest {
     /// The Docker Compose file, as YAML text.
     ///
     /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")]
-    pub docker_compose_file: crate::runtime::Patch<::std::string::String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub docker_compose_file: Patch<String>,
     /// A shell script run before the containers start.
     ///
     /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")]
-    pub pre_launch_script: crate::runtime::Patch<::std::string::String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub pre_launch_script: Patch<String>,
     /// Names of the environment variables the CVM may receive.
     ///
     /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")]
-    pub allowed_envs: crate::runtime::Patch<::std::vec::Vec<::std::string::String>>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub allowed_envs: Patch<Vec<String>>,
     /// Whether container logs are visible to anyone.
     ///
     /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")]
-    pub public_logs: crate::runtime::Patch<bool>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub public_logs: Patch<bool>,
     /// Whether system information is visible to anyone.
     ///
     /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")]
-    pub public_sysinfo: crate::runtime::Patch<bool>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub public_sysinfo: Patch<bool>,
     /// Whether the TCB attestation information is visible to anyone.
     ///
     /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")]
-    pub public_tcbinfo: crate::runtime::Patch<bool>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub public_tcbinfo: Patch<bool>,
     /// Environment variables, encrypted, as a hex string.
     ///
     /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")]
-    pub encrypted_env: crate::runtime::Patch<::std::string::String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub encrypted_env: Patch<String>,
     /// A free-form user configuration string.
     ///
     /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")]
-    pub user_config: crate::runtime::Patch<::std::string::String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub user_config: Patch<String>,
     /// Which GPUs to attach.
     ///
     /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")]
-    pub gpus: crate::runtime::Patch<crate::types::GpuConfig>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub gpus: Patch<GpuConfig>,
     /// Number of virtual CPUs.
     ///
     /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")]
-    pub vcpu: crate::runtime::Patch<i64>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub vcpu: Patch<i64>,
     /// Memory, in MB.
     ///
     /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")]
-    pub memory: crate::runtime::Patch<i64>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub memory: Patch<i64>,
     /// Disk size, in MB (the CVM details report it in GB).
     ///
     /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")]
-    pub disk_size: crate::runtime::Patch<i64>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub disk_size: Patch<i64>,
     /// Name or slug of an OS image, as listed by the available OS images.
     ///
     /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")]
-    pub image: crate::runtime::Patch<::std::string::String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub image: Patch<String>,
     /// Seconds to wait for a graceful shutdown; null waits without limit.
     ///
     /// Range: `10 <= x <= 1200`. Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")]
-    pub shutdown_timeout: crate::runtime::Patch<i64>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub shutdown_timeout: Patch<i64>,
     /// Stop the CVM hard when a graceful shutdown runs out of time; meant for CVMs that no longer answer shutdown requests.
     ///
     /// Default: `false`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub allow_force_stop: ::std::option::Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_force_stop: Option<bool>,
 }
 impl UpdateCvmRequest {
     /// `allow_force_stop`, or its documented default `false` when absent.
@@ -373,34 +375,34 @@ impl crate::runtime::Validate for UpdateCvmRequest {
     }
 }
 /// One reason a request does not match its schema.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ValidationError {
     /// Where, as a path such as `\["body", "shutdown_timeout"\]`.
-    pub loc: ::std::vec::Vec<crate::types::ValidationErrorLocItem>,
+    pub loc: Vec<ValidationErrorLocItem>,
     /// A sentence for people.
-    pub msg: ::std::string::String,
+    pub msg: String,
     /// The kind of error, such as `less_than_equal`.
-    pub r#type: ::std::string::String,
+    pub r#type: String,
 }
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 pub enum ValidationErrorLocItem {
-    String(::std::string::String),
+    String(String),
     Integer(i64),
 }
 /// Every answer of [`Client::get_cvm`](crate::Client::get_cvm), by status.
 #[derive(Debug, Clone)]
 pub enum GetCvmResponse {
     /// 200: The CVM.
-    Ok(crate::types::ManagementCvmBasicInfo),
+    Ok(ManagementCvmBasicInfo),
     /// 401: No API key, or an API key that is not valid.
-    Unauthorized(crate::types::HttpError),
+    Unauthorized(HttpError),
     /// 403: The CVM belongs to another workspace.
-    Forbidden(crate::types::HttpError),
+    Forbidden(HttpError),
     /// 404: No CVM has this id.
-    NotFound(crate::types::HttpError),
+    NotFound(HttpError),
     /// 422: The request does not match its schema.
-    UnprocessableEntity(crate::types::HttpValidationError),
+    UnprocessableEntity(HttpValidationError),
     /// A status the document does not describe, kept as received.
     Undocumented(crate::runtime::RawResponse),
 }
@@ -408,27 +410,27 @@ pub enum GetCvmResponse {
 #[derive(Debug, Clone)]
 pub enum UpdateCvmResponse {
     /// 202: The update is accepted and runs in the background; follow it by correlation id.
-    Accepted(crate::types::CvmUpdateAccepted),
+    Accepted(CvmUpdateAccepted),
     /// 400: The request is not acceptable (for example it breaks the terms of service).
-    BadRequest(crate::types::HttpError),
+    BadRequest(HttpError),
     /// 401: No API key, or an API key that is not valid.
-    Unauthorized(crate::types::HttpError),
+    Unauthorized(HttpError),
     /// 403: The CVM belongs to another workspace, or is a GPU rental managed elsewhere.
-    Forbidden(crate::types::HttpError),
+    Forbidden(HttpError),
     /// 404: No CVM has this id.
-    NotFound(crate::types::HttpError),
+    NotFound(HttpError),
     /// 409: Another operation on this CVM is still running.
-    Conflict(crate::types::HttpError),
+    Conflict(HttpError),
     /// 422: The request does not match its schema.
-    UnprocessableEntity(crate::types::HttpValidationError),
+    UnprocessableEntity(HttpValidationError),
     /// 465: Phase 1 of the on-chain flow: register the returned compose hash on chain, then repeat the request with `X-Compose-Hash` and `X-Transaction-Hash`.
-    Status465(crate::types::ComposeHashRegistrationRequired),
+    Status465(ComposeHashRegistrationRequired),
     /// 466: The compose hash sent is not valid, or has expired.
-    Status466(crate::types::HttpError),
+    Status466(HttpError),
     /// 467: The transaction sent could not be verified.
-    Status467(crate::types::HttpError),
+    Status467(HttpError),
     /// 468: The on-chain contract does not allow this compose hash.
-    Status468(crate::types::HttpError),
+    Status468(HttpError),
     /// A status the document does not describe, kept as received.
     Undocumented(crate::runtime::RawResponse),
 }
@@ -438,13 +440,13 @@ pub struct UpdateCvmParams {
     /// Phase 2 only; the compose hash the 465 answer of phase 1 gave.
     ///
     /// Header `X-Compose-Hash`.
-    pub x_compose_hash: ::std::option::Option<::std::string::String>,
+    pub x_compose_hash: Option<String>,
     /// Phase 2 only; the hash of the transaction that registered the compose hash on chain.
     ///
     /// Header `X-Transaction-Hash`.
-    pub x_transaction_hash: ::std::option::Option<::std::string::String>,
+    pub x_transaction_hash: Option<String>,
     /// Set to `true` to get a commit token for a multisig workflow instead of being asked for an immediate on-chain registration.
     ///
     /// Header `X-Prepare-Only`.
-    pub x_prepare_only: ::std::option::Option<::std::string::String>,
+    pub x_prepare_only: Option<String>,
 }

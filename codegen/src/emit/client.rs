@@ -9,6 +9,7 @@ use quote::quote;
 pub fn emit(api: &Api) -> TokenStream {
     let methods = api.operations.iter().map(|op| method(api, op));
     quote! {
+        use crate::types;
         impl crate::Client {
             #( #methods )*
         }
@@ -67,7 +68,7 @@ fn method(api: &Api, op: &Operation) -> TokenStream {
     });
     let params_arg = op.params_type.as_ref().map(|pt| {
         let t = type_ident(pt);
-        quote!(params: &crate::types::#t)
+        quote!(params: &types::#t)
     });
     let all_args = args.chain(body_arg).chain(params_arg);
 
@@ -151,13 +152,13 @@ fn method(api: &Api, op: &Operation) -> TokenStream {
             ResponseBody::Json(_) => quote!(response.json()?),
             ResponseBody::Raw => quote!(response),
         };
-        quote! { #pat => crate::types::#resp::#v(#value), }
+        quote! { #pat => types::#resp::#v(#value), }
     });
     let fallback = (!op
         .responses
         .iter()
         .any(|r| r.status == StatusMatch::Default))
-    .then(|| quote! { _ => crate::types::#resp::Undocumented(response), });
+    .then(|| quote! { _ => types::#resp::Undocumented(response), });
     let deprecated = op.deprecated.then(|| quote!(#[deprecated]));
     let result = match op.responses.as_slice() {
         // Only `default`: no status to tell apart.
@@ -167,7 +168,7 @@ fn method(api: &Api, op: &Operation) -> TokenStream {
                 ResponseBody::Json(_) => quote!(response.json()?),
                 ResponseBody::Raw => quote!(response),
             };
-            quote!(crate::types::#resp::#v(#value))
+            quote!(types::#resp::#v(#value))
         }
         _ => quote! {
             match response.status {
@@ -180,7 +181,7 @@ fn method(api: &Api, op: &Operation) -> TokenStream {
     quote! {
         #doc
         #deprecated
-        pub async fn #name(&self, #( #all_args ),*) -> ::std::result::Result<crate::types::#resp, crate::runtime::Error> {
+        pub async fn #name(&self, #( #all_args ),*) -> ::std::result::Result<types::#resp, crate::runtime::Error> {
             #validate
             #( #path_locals )*
             let #mut_req req = crate::runtime::Request::new(::reqwest::Method::#method, #path, &[#( #auth ),*]);

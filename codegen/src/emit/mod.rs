@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod docs;
+pub mod meta;
 pub mod strategies;
 pub mod types;
 
@@ -59,42 +60,184 @@ pub fn type_ident(name: &str) -> Ident {
     Ident::new(name, Span::call_site())
 }
 
-/// The Rust type for an IR type. Standard items are written in full so a schema called `String`,
-/// `Option` or `Value` cannot shadow them.
-pub fn rust_ty(ty: &Ty) -> TokenStream {
-    match ty {
-        Ty::Bool => quote!(bool),
-        Ty::Int(i) => match i {
-            IntTy::I8 => quote!(i8),
-            IntTy::I16 => quote!(i16),
-            IntTy::I32 => quote!(i32),
-            IntTy::I64 => quote!(i64),
-            IntTy::U8 => quote!(u8),
-            IntTy::U16 => quote!(u16),
-            IntTy::U32 => quote!(u32),
-            IntTy::U64 => quote!(u64),
-        },
-        Ty::Float(FloatTy::F32) => quote!(f32),
-        Ty::Float(FloatTy::F64) => quote!(f64),
-        Ty::String => quote!(::std::string::String),
-        Ty::Array(t) => {
-            let t = rust_ty(t);
-            quote!(::std::vec::Vec<#t>)
-        }
-        Ty::Map(t) => {
-            let t = rust_ty(t);
-            quote!(::std::collections::BTreeMap<::std::string::String, #t>)
-        }
-        Ty::Named(n) => {
-            let id = type_ident(n);
-            quote!(crate::types::#id)
-        }
-        Ty::Any => quote!(::serde_json::Value),
-        Ty::Nullable(t) => {
-            let t = rust_ty(t);
-            quote!(::std::option::Option<#t>)
+/// How a module of the generated crate writes types: short names where nothing shadows them.
+///
+/// In `types.rs` the schemas' own types are written bare (`GpuConfig`) and the standard ones
+/// short (`Option`, `String`, `Vec`, `Box`, `BTreeMap`, `Patch`) unless a schema of that name
+/// shadows them, in which case they are written in full. Elsewhere schema types are
+/// `types::GpuConfig` and nothing is shadowed.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    in_types: bool,
+    shadowed: std::collections::BTreeSet<&'static str>,
+}
+
+const SHORT: [&str; 7] = [
+    "Option", "String", "Vec", "Box", "BTreeMap", "Patch", "Value",
+];
+
+impl Scope {
+    /// The scope of `types.rs`.
+    pub fn types(api: &Api) -> Self {
+        Scope {
+            in_types: true,
+            shadowed: SHORT
+                .into_iter()
+                .filter(|n| api.types.contains_key(*n))
+                .collect(),
         }
     }
+
+    /// The scope of the other generated modules (which `use crate::types;`).
+    pub fn outside() -> Self {
+        Scope {
+            in_types: false,
+            shadowed: Default::default(),
+        }
+    }
+
+    fn free(&self, name: &str) -> bool {
+        !self.shadowed.contains(name)
+    }
+
+    /// `use` lines a module needs for the short names (allowed to go unused).
+    pub fn imports(&self) -> TokenStream {
+        let map = self.free("BTreeMap").then(|| {
+            quote!(
+                use std::collections::BTreeMap;
+            )
+        });
+        let patch = (self.in_types && self.free("Patch")).then(|| {
+            quote!(
+                use crate::runtime::Patch;
+            )
+        });
+        quote! {
+            #[allow(unused_imports)]
+            #map
+            #[allow(unused_imports)]
+            #patch
+        }
+    }
+
+    pub fn option(&self) -> TokenStream {
+        if self.free("Option") {
+            quote!(Option)
+        } else {
+            quote!(::std::option::Option)
+        }
+    }
+
+    pub fn string(&self) -> TokenStream {
+        if self.free("String") {
+            quote!(String)
+        } else {
+            quote!(::std::string::String)
+        }
+    }
+
+    pub fn vec(&self) -> TokenStream {
+        if self.free("Vec") {
+            quote!(Vec)
+        } else {
+            quote!(::std::vec::Vec)
+        }
+    }
+
+    pub fn boxed(&self) -> TokenStream {
+        if self.free("Box") {
+            quote!(Box)
+        } else {
+            quote!(::std::boxed::Box)
+        }
+    }
+
+    pub fn map(&self) -> TokenStream {
+        if self.free("BTreeMap") {
+            quote!(BTreeMap)
+        } else {
+            quote!(::std::collections::BTreeMap)
+        }
+    }
+
+    pub fn patch(&self) -> TokenStream {
+        if self.in_types && self.free("Patch") {
+            quote!(Patch)
+        } else {
+            quote!(crate::runtime::Patch)
+        }
+    }
+
+    pub fn value(&self) -> TokenStream {
+        quote!(serde_json::Value)
+    }
+
+    /// The path serde calls to skip an absent `Option`.
+    pub fn option_is_none(&self) -> &'static str {
+        if self.free("Option") {
+            "Option::is_none"
+        } else {
+            "::std::option::Option::is_none"
+        }
+    }
+
+    /// The path serde calls to skip an absent `Patch`.
+    pub fn patch_is_absent(&self) -> &'static str {
+        if self.in_types && self.free("Patch") {
+            "Patch::is_absent"
+        } else {
+            "crate::runtime::Patch::is_absent"
+        }
+    }
+
+    /// A type of the table.
+    pub fn named(&self, n: &str) -> TokenStream {
+        let id = type_ident(n);
+        if self.in_types {
+            quote!(#id)
+        } else {
+            quote!(types::#id)
+        }
+    }
+
+    /// The Rust type for an IR type.
+    pub fn ty(&self, ty: &Ty) -> TokenStream {
+        match ty {
+            Ty::Bool => quote!(bool),
+            Ty::Int(i) => match i {
+                IntTy::I8 => quote!(i8),
+                IntTy::I16 => quote!(i16),
+                IntTy::I32 => quote!(i32),
+                IntTy::I64 => quote!(i64),
+                IntTy::U8 => quote!(u8),
+                IntTy::U16 => quote!(u16),
+                IntTy::U32 => quote!(u32),
+                IntTy::U64 => quote!(u64),
+            },
+            Ty::Float(FloatTy::F32) => quote!(f32),
+            Ty::Float(FloatTy::F64) => quote!(f64),
+            Ty::String => self.string(),
+            Ty::Array(t) => {
+                let (v, t) = (self.vec(), self.ty(t));
+                quote!(#v<#t>)
+            }
+            Ty::Map(t) => {
+                let (m, s, t) = (self.map(), self.string(), self.ty(t));
+                quote!(#m<#s, #t>)
+            }
+            Ty::Named(n) => self.named(n),
+            Ty::Any => self.value(),
+            Ty::Nullable(t) => {
+                let (o, t) = (self.option(), self.ty(t));
+                quote!(#o<#t>)
+            }
+        }
+    }
+}
+
+/// A type as written outside `types.rs` (see [`Scope::outside`]).
+pub fn rust_ty(ty: &Ty) -> TokenStream {
+    Scope::outside().ty(ty)
 }
 
 /// Formats a token stream as a Rust file with the preamble.
@@ -173,6 +316,11 @@ pub fn emit_crate(api: &Api, opts: &Options) -> Result<BTreeMap<String, String>,
         "src/strategies.rs".into(),
         format_file(strategies, &rs_pre, "strategies.rs")?,
     );
+    let marker = format!(
+        "{MARKER} by `{}` from {}. Do not edit: change the spec and regenerate.",
+        opts.command, opts.spec_name
+    );
+    files.insert("src/schema.json".into(), meta::emit(api, &marker));
     files.insert(
         "src/runtime.rs".into(),
         format!("{}\n{RUNTIME}", preamble(opts, "//")),

@@ -1,9 +1,9 @@
-//! The `strategies` module (feature `proptest`): each schema's constraints as data (`meta` statics)
-//! and a proptest strategy per type that builds only valid values, with weight on the edges.
+//! The `strategies` module (feature `proptest`): a proptest strategy per type that a request can
+//! carry (bodies and parameters), building only valid values, with weight on the edges.
 
 use super::{ident, rust_ty, type_ident};
 use crate::ir::*;
-use heck::{ToShoutySnakeCase, ToSnakeCase};
+use heck::ToSnakeCase;
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::quote;
 use std::collections::{BTreeMap, BTreeSet};
@@ -11,8 +11,6 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Names and reachability decided once for the module.
 struct Ctx<'a> {
     api: &'a Api,
-    /// Type name -> static name of its `meta::Object`.
-    statics: BTreeMap<String, String>,
     /// Type name -> strategy function name, for the types that have one.
     fns: BTreeMap<String, String>,
     /// Type name -> the types it can reach (through any reference).
@@ -22,77 +20,32 @@ struct Ctx<'a> {
 pub fn emit(api: &Api) -> TokenStream {
     let mut ctx = Ctx {
         api,
-        statics: BTreeMap::new(),
         fns: BTreeMap::new(),
         reach: reach(api),
     };
-    let mut used = BTreeSet::new();
-    for (name, t) in &api.types {
-        if matches!(t.kind, TypeKind::Struct(_)) {
-            ctx.statics
-                .insert(name.clone(), unique(name.to_shouty_snake_case(), &mut used));
+    // Strategies for what requests carry: body and parameter types and what they contain.
+    let mut wanted = BTreeSet::new();
+    for op in &api.operations {
+        let tys = op
+            .body
+            .iter()
+            .map(|b| &b.ty)
+            .chain(op.params.iter().map(|p| &p.ty));
+        for ty in tys {
+            let mut direct = BTreeSet::new();
+            refs(ty, &mut direct);
+            for n in direct {
+                wanted.extend(ctx.reach.get(&n).into_iter().flatten().cloned());
+                wanted.insert(n);
+            }
         }
     }
     let buildable = buildable(&ctx);
     let mut used_fns = BTreeSet::new();
-    for name in &buildable {
+    for name in buildable.intersection(&wanted) {
         ctx.fns
             .insert(name.clone(), unique(name.to_snake_case(), &mut used_fns));
     }
-
-    let objects = api.types.iter().filter_map(|(name, t)| {
-        let TypeKind::Struct(s) = &t.kind else {
-            return None;
-        };
-        let id = Ident::new(&ctx.statics[name], Span::call_site());
-        let fields = s.fields.iter().map(|f| field_meta(&ctx, f));
-        Some(quote! {
-            pub static #id: crate::runtime::meta::Object = crate::runtime::meta::Object {
-                name: #name,
-                fields: &[#( #fields ),*],
-            };
-        })
-    });
-    let ops = api.operations.iter().map(|op| {
-        let id = Ident::new(&format!("OP_{}", op.name.to_shouty_snake_case()), Span::call_site());
-        let name = &op.name;
-        let method = &op.method;
-        let path = &op.path;
-        let body = match &op.body {
-            Some(b) if b.kind == BodyKind::Json => {
-                let s = shape(&ctx, &b.ty, None, 0);
-                quote!(::std::option::Option::Some(#s))
-            }
-            _ => quote!(::std::option::Option::None),
-        };
-        let responses = op.responses.iter().map(|r| {
-            let (status, range) = match r.status {
-                StatusMatch::Code(c) => (c, false),
-                StatusMatch::Range(d) => (d * 100, true),
-                StatusMatch::Default => (0, false),
-            };
-            let body = match &r.body {
-                ResponseBody::Json(ty) => {
-                    let s = shape(&ctx, ty, None, 0);
-                    quote!(::std::option::Option::Some(#s))
-                }
-                ResponseBody::Raw => quote!(::std::option::Option::None),
-            };
-            let status = Literal::u16_unsuffixed(status);
-            quote! { crate::runtime::meta::Response { status: #status, range: #range, body: #body } }
-        });
-        let doc = format!(" `{method} {path}`");
-        quote! {
-            #[doc = #doc]
-            pub static #id: crate::runtime::meta::Operation = crate::runtime::meta::Operation {
-                name: #name,
-                method: #method,
-                path: #path,
-                body: #body,
-                responses: &[#( #responses ),*],
-            };
-        }
-    });
     let fns = api.types.iter().filter_map(|(name, t)| {
         let f = ctx.fns.get(name)?;
         let f = Ident::new(f, Span::call_site());
@@ -101,7 +54,7 @@ pub fn emit(api: &Api) -> TokenStream {
         let doc = format!(" Valid values of [`{name}`](crate::types::{name}).");
         Some(quote! {
             #[doc = #doc]
-            pub fn #f() -> ::proptest::strategy::BoxedStrategy<crate::types::#ty> {
+            pub fn #f() -> ::proptest::strategy::BoxedStrategy<types::#ty> {
                 #body
             }
         })
@@ -109,8 +62,8 @@ pub fn emit(api: &Api) -> TokenStream {
     quote! {
         #[allow(unused_imports)]
         use ::proptest::strategy::Strategy as _;
-        #( #objects )*
-        #( #ops )*
+        #[allow(unused_imports)]
+        use crate::types;
         #( #fns )*
     }
 }
@@ -238,122 +191,10 @@ fn opt_u64(v: Option<u64>) -> TokenStream {
     }
 }
 
-fn opt_i64(v: Option<i64>) -> TokenStream {
-    match v {
-        Some(n) => {
-            let l = Literal::i64_unsuffixed(n);
-            quote!(::std::option::Option::Some(#l))
-        }
-        None => quote!(::std::option::Option::None),
-    }
-}
-
-fn opt_f64(v: Option<f64>) -> TokenStream {
-    match v {
-        Some(n) => {
-            let l = Literal::f64_unsuffixed(n);
-            quote!(::std::option::Option::Some(#l))
-        }
-        None => quote!(::std::option::Option::None),
-    }
-}
-
 fn num_f64(n: Num) -> f64 {
     match n {
         Num::Int(i) => i as f64,
         Num::Float(f) => f,
-    }
-}
-
-/// A `meta::Shape` expression for a type (and the field's constraints, when there are any).
-fn shape(ctx: &Ctx<'_>, ty: &Ty, c: Option<&Constraints>, depth: u32) -> TokenStream {
-    let m = quote!(crate::runtime::meta::Shape);
-    let empty = Constraints::default();
-    let c = c.unwrap_or(&empty);
-    match ty {
-        Ty::Bool => quote!(#m::Boolean),
-        Ty::Int(_) => {
-            let to_i = |b: Option<Bound>| {
-                b.map(|b| match b.value {
-                    Num::Int(i) => i,
-                    Num::Float(f) => f as i64,
-                })
-            };
-            let (min, max) = (opt_i64(to_i(c.minimum)), opt_i64(to_i(c.maximum)));
-            quote!(#m::Integer { min: #min, max: #max })
-        }
-        Ty::Float(_) => {
-            let min = opt_f64(c.minimum.map(|b| num_f64(b.value)));
-            let max = opt_f64(c.maximum.map(|b| num_f64(b.value)));
-            let emin = c.minimum.is_some_and(|b| b.exclusive);
-            let emax = c.maximum.is_some_and(|b| b.exclusive);
-            quote!(#m::Number { min: #min, max: #max, exclusive_min: #emin, exclusive_max: #emax })
-        }
-        Ty::String => {
-            let (a, b) = (opt_u64(c.min_length), opt_u64(c.max_length));
-            quote!(#m::String { min_len: #a, max_len: #b })
-        }
-        Ty::Array(t) => {
-            let inner = shape(ctx, t, None, depth);
-            let (a, b) = (opt_u64(c.min_items), opt_u64(c.max_items));
-            quote!(#m::Array { items: &#inner, min_items: #a, max_items: #b })
-        }
-        Ty::Map(t) => {
-            let inner = shape(ctx, t, None, depth);
-            quote!(#m::Map(&#inner))
-        }
-        Ty::Nullable(t) => {
-            let inner = shape(ctx, t, Some(c), depth);
-            quote!(#m::Nullable(&#inner))
-        }
-        Ty::Any => quote!(#m::Any),
-        Ty::Named(n) => {
-            let Some(t) = ctx.api.types.get(n) else {
-                return quote!(#m::Any);
-            };
-            match &t.kind {
-                TypeKind::Struct(_) => {
-                    let id = Ident::new(&ctx.statics[n], Span::call_site());
-                    quote!(#m::Object(&#id))
-                }
-                TypeKind::Enum { variants, open } => {
-                    let values = variants.iter().map(|v| &v.value);
-                    quote!(#m::Enum { values: &[#( #values ),*], open: #open })
-                }
-                TypeKind::Union { variants } if depth < 8 => {
-                    let shapes = variants.iter().map(|v| shape(ctx, &v.ty, None, depth + 1));
-                    quote!(#m::OneOf(&[#( #shapes ),*]))
-                }
-                TypeKind::Alias(a) if depth < 8 => shape(ctx, a, Some(c), depth + 1),
-                _ => quote!(#m::Any),
-            }
-        }
-    }
-}
-
-fn field_meta(ctx: &Ctx<'_>, f: &Field) -> TokenStream {
-    let name = &f.json;
-    let shape = shape(ctx, &f.ty, Some(&f.constraints), 0);
-    let required = matches!(f.presence, Presence::Required | Presence::RequiredNullable);
-    let nullable = matches!(
-        f.presence,
-        Presence::RequiredNullable | Presence::OptionalNullable
-    );
-    let readback = match &f.readback {
-        Some((field, div)) => {
-            let div = Literal::i64_unsuffixed(*div);
-            quote!(::std::option::Option::Some((#field, #div)))
-        }
-        None => quote!(::std::option::Option::None),
-    };
-    quote! {
-        crate::runtime::meta::Field {
-            name: #name,
-            shape: #shape,
-            required: #required,
-            nullable: #nullable,
-            readback: #readback,
-        }
     }
 }
 
@@ -520,23 +361,23 @@ fn type_strategy(ctx: &Ctx<'_>, name: &str, t: &TypeDef) -> Option<TokenStream> 
                 .map(|_| quote!(extra: ::std::default::Default::default(),));
             Some(from_fields(
                 strategies,
-                quote!(crate::types::#ty { #( #inits, )* #extra }),
+                quote!(types::#ty { #( #inits, )* #extra }),
             ))
         }
         TypeKind::Enum { variants, open } => {
             let known = variants.iter().map(|v| {
                 let id = type_ident(&v.rust);
-                quote!(crate::types::#ty::#id)
+                quote!(types::#ty::#id)
             });
             let select = quote!(::proptest::sample::select(::std::vec![#( #known ),*]));
             if *open {
                 if variants.is_empty() {
-                    return Some(quote!("[a-z_]{1,12}".prop_map(crate::types::#ty::from).boxed()));
+                    return Some(quote!("[a-z_]{1,12}".prop_map(types::#ty::from).boxed()));
                 }
                 Some(quote! {
                     ::proptest::prop_oneof![
                         3 => #select,
-                        1 => "[a-z_]{1,12}".prop_map(crate::types::#ty::from),
+                        1 => "[a-z_]{1,12}".prop_map(types::#ty::from),
                     ].boxed()
                 })
             } else {
@@ -549,7 +390,7 @@ fn type_strategy(ctx: &Ctx<'_>, name: &str, t: &TypeDef) -> Option<TokenStream> 
                 .filter_map(|v| {
                     let s = ty_strategy(ctx, name, &v.ty, None)?;
                     let id = type_ident(&v.rust);
-                    Some(quote!(#s.prop_map(crate::types::#ty::#id).boxed()))
+                    Some(quote!(#s.prop_map(types::#ty::#id).boxed()))
                 })
                 .collect();
             if arms.is_empty() {
@@ -577,7 +418,7 @@ fn type_strategy(ctx: &Ctx<'_>, name: &str, t: &TypeDef) -> Option<TokenStream> 
                     });
                     Some(from_fields(
                         strategies,
-                        quote!(crate::types::#ty::#id { #( #inits, )* }),
+                        quote!(types::#ty::#id { #( #inits, )* }),
                     ))
                 })
                 .collect();

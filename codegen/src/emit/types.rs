@@ -2,44 +2,48 @@
 //! optional-parameter struct.
 
 use super::docs;
-use super::{ident, rust_ty, type_ident};
+use super::{ident, type_ident, Scope};
 use crate::ir::*;
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 pub fn emit(api: &Api) -> TokenStream {
-    let defs = api.types.values().map(|t| type_def(api, t));
-    let ops = api.operations.iter().map(|op| operation_types(api, op));
+    let sc = &Scope::types(api);
+    let imports = sc.imports();
+    let defs = api.types.values().map(|t| type_def(api, sc, t));
+    let ops = api.operations.iter().map(|op| operation_types(sc, op));
     quote! {
+        #imports
         #( #defs )*
         #( #ops )*
     }
 }
 
-fn type_def(api: &Api, t: &TypeDef) -> TokenStream {
+fn type_def(api: &Api, sc: &Scope, t: &TypeDef) -> TokenStream {
     let name = type_ident(&t.name);
     let doc = docs::attrs(t.doc.as_deref());
     match &t.kind {
         TypeKind::Alias(ty) => {
-            let ty = rust_ty(ty);
+            let ty = sc.ty(ty);
             quote! { #doc pub type #name = #ty; }
         }
         TypeKind::Struct(s) => {
             let derive_default = t.derives_default.then(|| quote!(Default,));
-            let fields = s.fields.iter().map(|f| field(f, true));
+            let fields = s.fields.iter().map(|f| field(sc, f, true));
             let extra = s.extra.as_ref().map(|ty| {
-                let ty = rust_ty(ty);
+                let ty = sc.ty(ty);
+                let (map, string) = (sc.map(), sc.string());
                 quote! {
                     #[doc = " Properties beyond the documented ones."]
                     #[serde(flatten)]
-                    pub extra: ::std::collections::BTreeMap<::std::string::String, #ty>,
+                    pub extra: #map<#string, #ty>,
                 }
             });
-            let defaults = default_accessors(api, &t.name, &s.fields);
+            let defaults = default_accessors(api, sc, &t.name, &s.fields);
             let validate = t.validates.then(|| validate_struct(api, &t.name, s));
             quote! {
                 #doc
-                #[derive(Debug, Clone, PartialEq, #derive_default ::serde::Serialize, ::serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, #derive_default serde::Serialize, serde::Deserialize)]
                 pub struct #name {
                     #( #fields )*
                     #extra
@@ -64,7 +68,7 @@ fn type_def(api: &Api, t: &TypeDef) -> TokenStream {
             });
             quote! {
                 #doc
-                #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize)]
+                #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
                 pub enum #name { #( #vs )* }
                 impl #name {
                     /// The value on the wire.
@@ -77,11 +81,11 @@ fn type_def(api: &Api, t: &TypeDef) -> TokenStream {
         TypeKind::Enum {
             variants,
             open: true,
-        } => open_enum(&name, doc, variants),
+        } => open_enum(sc, &name, doc, variants),
         TypeKind::Union { variants } => {
             let vs = variants.iter().map(|v| {
                 let id = type_ident(&v.rust);
-                let ty = rust_ty(&v.ty);
+                let ty = sc.ty(&v.ty);
                 quote! { #id(#ty), }
             });
             let validate = t.validates.then(|| {
@@ -103,7 +107,7 @@ fn type_def(api: &Api, t: &TypeDef) -> TokenStream {
             });
             quote! {
                 #doc
-                #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                 #[serde(untagged)]
                 pub enum #name { #( #vs )* }
                 #validate
@@ -114,7 +118,7 @@ fn type_def(api: &Api, t: &TypeDef) -> TokenStream {
                 let id = type_ident(&v.rust);
                 let value = &v.value;
                 let vdoc = docs::attrs(v.doc.as_deref());
-                let fields = v.fields.iter().map(|f| field(f, false));
+                let fields = v.fields.iter().map(|f| field(sc, f, false));
                 if v.fields.is_empty() {
                     quote! { #vdoc #[serde(rename = #value)] #id {}, }
                 } else {
@@ -139,7 +143,7 @@ fn type_def(api: &Api, t: &TypeDef) -> TokenStream {
             });
             quote! {
                 #doc
-                #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                 #[serde(tag = #tag)]
                 pub enum #name { #( #vs )* }
                 #validate
@@ -148,7 +152,13 @@ fn type_def(api: &Api, t: &TypeDef) -> TokenStream {
     }
 }
 
-fn open_enum(name: &proc_macro2::Ident, doc: TokenStream, variants: &[EnumVariant]) -> TokenStream {
+fn open_enum(
+    sc: &Scope,
+    name: &proc_macro2::Ident,
+    doc: TokenStream,
+    variants: &[EnumVariant],
+) -> TokenStream {
+    let string = sc.string();
     let vs = variants.iter().map(|v| {
         let id = type_ident(&v.rust);
         let d = format!(" `{}`", v.value);
@@ -172,7 +182,7 @@ fn open_enum(name: &proc_macro2::Ident, doc: TokenStream, variants: &[EnumVarian
         pub enum #name {
             #( #vs )*
             /// Any other value.
-            Other(::std::string::String),
+            Other(#string),
         }
         impl #name {
             /// The value on the wire.
@@ -183,8 +193,8 @@ fn open_enum(name: &proc_macro2::Ident, doc: TokenStream, variants: &[EnumVarian
                 }
             }
         }
-        impl ::std::convert::From<::std::string::String> for #name {
-            fn from(s: ::std::string::String) -> Self {
+        impl ::std::convert::From<#string> for #name {
+            fn from(s: #string) -> Self {
                 match s.as_str() {
                     #( #from_str )*
                     _ => Self::Other(s),
@@ -196,37 +206,44 @@ fn open_enum(name: &proc_macro2::Ident, doc: TokenStream, variants: &[EnumVarian
                 Self::from(s.to_string())
             }
         }
-        impl ::serde::Serialize for #name {
-            fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        impl serde::Serialize for #name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
                 s.serialize_str(self.as_str())
             }
         }
-        impl<'de> ::serde::Deserialize<'de> for #name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
-                <::std::string::String as ::serde::Deserialize>::deserialize(d).map(Self::from)
+        impl<'de> serde::Deserialize<'de> for #name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+                <#string as serde::Deserialize>::deserialize(d).map(Self::from)
             }
         }
     }
 }
 
 /// The Rust type of a field, with its presence and boxing.
-pub fn field_ty(f: &Field) -> TokenStream {
-    let inner = rust_ty(&f.ty);
+pub fn field_ty(sc: &Scope, f: &Field) -> TokenStream {
+    let inner = sc.ty(&f.ty);
     let inner = if f.boxed {
-        quote!(::std::boxed::Box<#inner>)
+        let b = sc.boxed();
+        quote!(#b<#inner>)
     } else {
         inner
     };
     match f.presence {
         Presence::Required => inner,
-        Presence::RequiredNullable | Presence::Optional => quote!(::std::option::Option<#inner>),
-        Presence::OptionalNullable => quote!(crate::runtime::Patch<#inner>),
+        Presence::RequiredNullable | Presence::Optional => {
+            let o = sc.option();
+            quote!(#o<#inner>)
+        }
+        Presence::OptionalNullable => {
+            let p = sc.patch();
+            quote!(#p<#inner>)
+        }
     }
 }
 
-fn field(f: &Field, public: bool) -> TokenStream {
+fn field(sc: &Scope, f: &Field, public: bool) -> TokenStream {
     let name = ident(&f.rust);
-    let ty = field_ty(f);
+    let ty = field_ty(sc, f);
     let mut doc_text = f.doc.as_deref().map(docs::sanitize).unwrap_or_default();
     let notes = constraint_notes(f);
     if !notes.is_empty() {
@@ -243,10 +260,12 @@ fn field(f: &Field, public: bool) -> TokenStream {
     let serde = match f.presence {
         Presence::Required | Presence::RequiredNullable => TokenStream::new(),
         Presence::Optional => {
-            quote!(#[serde(default, skip_serializing_if = "::std::option::Option::is_none")])
+            let f = sc.option_is_none();
+            quote!(#[serde(default, skip_serializing_if = #f)])
         }
         Presence::OptionalNullable => {
-            quote!(#[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")])
+            let f = sc.patch_is_absent();
+            quote!(#[serde(default, skip_serializing_if = #f)])
         }
     };
     let vis = public.then(|| quote!(pub));
@@ -324,7 +343,7 @@ fn constraint_notes(f: &Field) -> String {
 }
 
 /// `fn x_or_default(&self)` accessors for optional fields with a simple documented default.
-fn default_accessors(api: &Api, owner: &str, fields: &[Field]) -> TokenStream {
+fn default_accessors(api: &Api, sc: &Scope, owner: &str, fields: &[Field]) -> TokenStream {
     let methods: Vec<TokenStream> = fields
         .iter()
         .filter(|f| f.presence == Presence::Optional && !f.boxed)
@@ -342,12 +361,12 @@ fn default_accessors(api: &Api, owner: &str, fields: &[Field]) -> TokenStream {
                     quote! { pub fn #name(&self) -> bool { self.#field.unwrap_or(#b) } }
                 }
                 (Ty::Int(_), serde_json::Value::Number(n)) => {
-                    let ty = rust_ty(&f.ty);
+                    let ty = sc.ty(&f.ty);
                     let lit = Literal::i64_unsuffixed(n.as_i64()?);
                     quote! { pub fn #name(&self) -> #ty { self.#field.unwrap_or(#lit) } }
                 }
                 (Ty::Float(_), serde_json::Value::Number(n)) => {
-                    let ty = rust_ty(&f.ty);
+                    let ty = sc.ty(&f.ty);
                     let lit = Literal::f64_unsuffixed(n.as_f64()?);
                     quote! { pub fn #name(&self) -> #ty { self.#field.unwrap_or(#lit) } }
                 }
@@ -508,7 +527,7 @@ fn opt_u64(v: Option<u64>) -> TokenStream {
     }
 }
 
-fn operation_types(_api: &Api, op: &Operation) -> TokenStream {
+fn operation_types(sc: &Scope, op: &Operation) -> TokenStream {
     let resp = type_ident(&op.response_type);
     let doc = format!(
         " Every answer of [`Client::{}`](crate::Client::{}), by status.",
@@ -525,7 +544,7 @@ fn operation_types(_api: &Api, op: &Operation) -> TokenStream {
         let vdoc = docs::attrs(Some(&text));
         match &r.body {
             ResponseBody::Json(ty) => {
-                let ty = rust_ty(ty);
+                let ty = sc.ty(ty);
                 quote! { #vdoc #id(#ty), }
             }
             ResponseBody::Raw => quote! { #vdoc #id(crate::runtime::RawResponse), },
@@ -545,7 +564,7 @@ fn operation_types(_api: &Api, op: &Operation) -> TokenStream {
         let id = type_ident(pt);
         let fields = op.params.iter().filter(|p| !p.required).map(|p| {
             let name = ident(&p.rust);
-            let ty = rust_ty(&p.ty);
+            let ty = sc.ty(&p.ty);
             let where_ = match p.location {
                 ParamLocation::Query => "Query parameter",
                 ParamLocation::Header => "Header",
@@ -557,7 +576,8 @@ fn operation_types(_api: &Api, op: &Operation) -> TokenStream {
                 text = format!("{}\n\n{text}", docs::sanitize(d));
             }
             let d = docs::lines(&text);
-            quote! { #d pub #name: ::std::option::Option<#ty>, }
+            let o = sc.option();
+            quote! { #d pub #name: #o<#ty>, }
         });
         let doc = format!(
             " Optional parameters of [`Client::{}`](crate::Client::{}).",

@@ -4,677 +4,10 @@
 #![allow(missing_docs)]
 #[allow(unused_imports)]
 use ::proptest::strategy::Strategy as _;
-pub static APP_MODELS_PROBLEM: crate::runtime::meta::Object = crate::runtime::meta::Object {
-    name: "AppModelsProblem",
-    fields: &[
-        crate::runtime::meta::Field {
-            name: "code",
-            shape: crate::runtime::meta::Shape::Integer {
-                min: ::std::option::Option::None,
-                max: ::std::option::Option::None,
-            },
-            required: false,
-            nullable: false,
-            readback: ::std::option::Option::None,
-        },
-    ],
-};
-pub static BASE: crate::runtime::meta::Object = crate::runtime::meta::Object {
-    name: "Base",
-    fields: &[
-        crate::runtime::meta::Field {
-            name: "id",
-            shape: crate::runtime::meta::Shape::String {
-                min_len: ::std::option::Option::None,
-                max_len: ::std::option::Option::None,
-            },
-            required: true,
-            nullable: false,
-            readback: ::std::option::Option::None,
-        },
-    ],
-};
-pub static CAT: crate::runtime::meta::Object = crate::runtime::meta::Object {
-    name: "Cat",
-    fields: &[
-        crate::runtime::meta::Field {
-            name: "meow",
-            shape: crate::runtime::meta::Shape::Boolean,
-            required: true,
-            nullable: false,
-            readback: ::std::option::Option::None,
-        },
-    ],
-};
-pub static DOG: crate::runtime::meta::Object = crate::runtime::meta::Object {
-    name: "Dog",
-    fields: &[
-        crate::runtime::meta::Field {
-            name: "bark",
-            shape: crate::runtime::meta::Shape::Integer {
-                min: ::std::option::Option::None,
-                max: ::std::option::Option::Some(10),
-            },
-            required: true,
-            nullable: false,
-            readback: ::std::option::Option::None,
-        },
-    ],
-};
-pub static EXTENDED: crate::runtime::meta::Object = crate::runtime::meta::Object {
-    name: "Extended",
-    fields: &[
-        crate::runtime::meta::Field {
-            name: "id",
-            shape: crate::runtime::meta::Shape::String {
-                min_len: ::std::option::Option::None,
-                max_len: ::std::option::Option::None,
-            },
-            required: true,
-            nullable: false,
-            readback: ::std::option::Option::None,
-        },
-        crate::runtime::meta::Field {
-            name: "note",
-            shape: crate::runtime::meta::Shape::String {
-                min_len: ::std::option::Option::None,
-                max_len: ::std::option::Option::Some(10),
-            },
-            required: false,
-            nullable: false,
-            readback: ::std::option::Option::None,
-        },
-    ],
-};
-pub static OTHER_MODELS_PROBLEM: crate::runtime::meta::Object = crate::runtime::meta::Object {
-    name: "OtherModelsProblem",
-    fields: &[
-        crate::runtime::meta::Field {
-            name: "detail",
-            shape: crate::runtime::meta::Shape::String {
-                min_len: ::std::option::Option::None,
-                max_len: ::std::option::Option::None,
-            },
-            required: false,
-            nullable: false,
-            readback: ::std::option::Option::None,
-        },
-    ],
-};
-pub static PET: crate::runtime::meta::Object = crate::runtime::meta::Object {
-    name: "Pet",
-    fields: &[
-        crate::runtime::meta::Field {
-            name: "name",
-            shape: crate::runtime::meta::Shape::String {
-                min_len: ::std::option::Option::Some(1),
-                max_len: ::std::option::Option::Some(64),
-            },
-            required: true,
-            nullable: false,
-            readback: ::std::option::Option::None,
-        },
-        crate::runtime::meta::Field {
-            name: "type",
-            shape: crate::runtime::meta::Shape::String {
-                min_len: ::std::option::Option::None,
-                max_len: ::std::option::Option::None,
-            },
-            required: true,
-            nullable: false,
-            readback: ::std::option::Option::None,
-        },
-        crate::runtime::meta::Field {
-            name: "self",
-            shape: crate::runtime::meta::Shape::Boolean,
-            required: false,
-            nullable: false,
-            readback: ::std::option::Option::None,
-        },
-        crate::runtime::meta::Field {
-            name: "1st",
-            shape: crate::runtime::meta::Shape::Boolean,
-            required: false,
-            nullable: false,
-            readback: ::std::option::Option::None,
-        },
-        crate::runtime::meta::Field {
-            name: "foo-bar",
-            shape: crate::runtime::meta::Shape::String {
-                min_len: ::std::option::Option::None,
-                max_len: ::std::option::Option::None,
-            },
-            required: false,
-            nullable: false,
-            readback: ::std::option::Option::None,
-        },
-        crate::runtime::meta::Field {
-            name: "foo_bar",
-            shape: crate::runtime::meta::Shape::String {
-                min_len: ::std::option::Option::None,
-                max_len: ::std::option::Option::None,
-            },
-            required: false,
-            nullable: false,
-            readback: ::std::option::Option::None,
-        },
-        crate::runtime::meta::Field {
-            name: "owner",
-            shape: crate::runtime::meta::Shape::Object(&PET_OWNER),
-            required: false,
-            nullable: false,
-            readback: ::std::option::Option::None,
-        },
-        crate::runtime::meta::Field {
-            name: "status",
-            shape: crate::runtime::meta::Shape::Enum {
-                values: &["available", "sold", "in-stock"],
-                open: false,
-            },
-            required: false,
-            nullable: false,
-            readback: ::std::option::Option::None,
-        },
-        crate::runtime::meta::Field {
-            name: "mode",
-            shape: crate::runtime::meta::Shape::Enum {
-                values: &["fast", "slow"],
-                open: true,
-            },
-            required: false,
-            nullable: false,
-            readback: ::std::option::Option::None,
-        },
-        crate::runtime::meta::Field {
-            name: "tags",
-            shape: crate::runtime::meta::Shape::Array {
-                items: &crate::runtime::meta::Shape::String {
-                    min_len: ::std::option::Option::None,
-                    max_len: ::std::option::Option::None,
-                },
-                min_items: ::std::option::Option::Some(1),
-                max_items: ::std::option::Option::Some(3),
-            },
-            required: false,
-            nullable: false,
-            readback: ::std::option::Option::None,
-        },
-        crate::runtime::meta::Field {
-            name: "weight",
-            shape: crate::runtime::meta::Shape::Number {
-                min: ::std::option::Option::Some(0.0),
-                max: ::std::option::Option::Some(500.5),
-                exclusive_min: true,
-                exclusive_max: false,
-            },
-            required: false,
-            nullable: false,
-            readback: ::std::option::Option::None,
-        },
-        crate::runtime::meta::Field {
-            name: "age",
-            shape: crate::runtime::meta::Shape::Integer {
-                min: ::std::option::Option::Some(0),
-                max: ::std::option::Option::Some(99),
-            },
-            required: false,
-            nullable: false,
-            readback: ::std::option::Option::None,
-        },
-        crate::runtime::meta::Field {
-            name: "step",
-            shape: crate::runtime::meta::Shape::Integer {
-                min: ::std::option::Option::None,
-                max: ::std::option::Option::None,
-            },
-            required: false,
-            nullable: false,
-            readback: ::std::option::Option::None,
-        },
-        crate::runtime::meta::Field {
-            name: "nickname",
-            shape: crate::runtime::meta::Shape::String {
-                min_len: ::std::option::Option::None,
-                max_len: ::std::option::Option::None,
-            },
-            required: false,
-            nullable: true,
-            readback: ::std::option::Option::None,
-        },
-        crate::runtime::meta::Field {
-            name: "meta",
-            shape: crate::runtime::meta::Shape::Map(
-                &crate::runtime::meta::Shape::Integer {
-                    min: ::std::option::Option::None,
-                    max: ::std::option::Option::None,
-                },
-            ),
-            required: false,
-            nullable: false,
-            readback: ::std::option::Option::None,
-        },
-        crate::runtime::meta::Field {
-            name: "created",
-            shape: crate::runtime::meta::Shape::String {
-                min_len: ::std::option::Option::None,
-                max_len: ::std::option::Option::None,
-            },
-            required: false,
-            nullable: false,
-            readback: ::std::option::Option::None,
-        },
-        crate::runtime::meta::Field {
-            name: "id",
-            shape: crate::runtime::meta::Shape::String {
-                min_len: ::std::option::Option::None,
-                max_len: ::std::option::Option::None,
-            },
-            required: false,
-            nullable: false,
-            readback: ::std::option::Option::None,
-        },
-        crate::runtime::meta::Field {
-            name: "kind",
-            shape: crate::runtime::meta::Shape::Enum {
-                values: &["pet"],
-                open: false,
-            },
-            required: false,
-            nullable: false,
-            readback: ::std::option::Option::None,
-        },
-        crate::runtime::meta::Field {
-            name: "sample",
-            shape: crate::runtime::meta::Shape::String {
-                min_len: ::std::option::Option::None,
-                max_len: ::std::option::Option::None,
-            },
-            required: false,
-            nullable: false,
-            readback: ::std::option::Option::None,
-        },
-        crate::runtime::meta::Field {
-            name: "parent",
-            shape: crate::runtime::meta::Shape::Object(&PET),
-            required: false,
-            nullable: true,
-            readback: ::std::option::Option::None,
-        },
-        crate::runtime::meta::Field {
-            name: "children",
-            shape: crate::runtime::meta::Shape::Array {
-                items: &crate::runtime::meta::Shape::Object(&PET),
-                min_items: ::std::option::Option::None,
-                max_items: ::std::option::Option::None,
-            },
-            required: false,
-            nullable: false,
-            readback: ::std::option::Option::None,
-        },
-        crate::runtime::meta::Field {
-            name: "anything",
-            shape: crate::runtime::meta::Shape::Any,
-            required: false,
-            nullable: false,
-            readback: ::std::option::Option::None,
-        },
-        crate::runtime::meta::Field {
-            name: "nothing",
-            shape: crate::runtime::meta::Shape::Any,
-            required: false,
-            nullable: false,
-            readback: ::std::option::Option::None,
-        },
-        crate::runtime::meta::Field {
-            name: "score",
-            shape: crate::runtime::meta::Shape::OneOf(
-                &[
-                    crate::runtime::meta::Shape::Integer {
-                        min: ::std::option::Option::None,
-                        max: ::std::option::Option::None,
-                    },
-                    crate::runtime::meta::Shape::String {
-                        min_len: ::std::option::Option::None,
-                        max_len: ::std::option::Option::None,
-                    },
-                ],
-            ),
-            required: false,
-            nullable: false,
-            readback: ::std::option::Option::None,
-        },
-        crate::runtime::meta::Field {
-            name: "legacy",
-            shape: crate::runtime::meta::Shape::Array {
-                items: &crate::runtime::meta::Shape::String {
-                    min_len: ::std::option::Option::None,
-                    max_len: ::std::option::Option::None,
-                },
-                min_items: ::std::option::Option::None,
-                max_items: ::std::option::Option::None,
-            },
-            required: false,
-            nullable: false,
-            readback: ::std::option::Option::None,
-        },
-    ],
-};
-pub static PET_OWNER: crate::runtime::meta::Object = crate::runtime::meta::Object {
-    name: "PetOwner",
-    fields: &[
-        crate::runtime::meta::Field {
-            name: "name",
-            shape: crate::runtime::meta::Shape::String {
-                min_len: ::std::option::Option::None,
-                max_len: ::std::option::Option::None,
-            },
-            required: false,
-            nullable: false,
-            readback: ::std::option::Option::None,
-        },
-    ],
-};
-pub static PROBLEM: crate::runtime::meta::Object = crate::runtime::meta::Object {
-    name: "Problem",
-    fields: &[
-        crate::runtime::meta::Field {
-            name: "title",
-            shape: crate::runtime::meta::Shape::String {
-                min_len: ::std::option::Option::None,
-                max_len: ::std::option::Option::None,
-            },
-            required: false,
-            nullable: false,
-            readback: ::std::option::Option::None,
-        },
-    ],
-};
-pub static RENAME_PET_BODY: crate::runtime::meta::Object = crate::runtime::meta::Object {
-    name: "RenamePetBody",
-    fields: &[
-        crate::runtime::meta::Field {
-            name: "name",
-            shape: crate::runtime::meta::Shape::String {
-                min_len: ::std::option::Option::None,
-                max_len: ::std::option::Option::None,
-            },
-            required: false,
-            nullable: false,
-            readback: ::std::option::Option::None,
-        },
-    ],
-};
-pub static TREE: crate::runtime::meta::Object = crate::runtime::meta::Object {
-    name: "Tree",
-    fields: &[
-        crate::runtime::meta::Field {
-            name: "value",
-            shape: crate::runtime::meta::Shape::Integer {
-                min: ::std::option::Option::None,
-                max: ::std::option::Option::None,
-            },
-            required: false,
-            nullable: false,
-            readback: ::std::option::Option::None,
-        },
-        crate::runtime::meta::Field {
-            name: "left",
-            shape: crate::runtime::meta::Shape::Object(&TREE),
-            required: false,
-            nullable: false,
-            readback: ::std::option::Option::None,
-        },
-        crate::runtime::meta::Field {
-            name: "right",
-            shape: crate::runtime::meta::Shape::Object(&TREE),
-            required: false,
-            nullable: false,
-            readback: ::std::option::Option::None,
-        },
-    ],
-};
-/// `POST /pets`
-pub static OP_CREATE_PET: crate::runtime::meta::Operation = crate::runtime::meta::Operation {
-    name: "create_pet",
-    method: "POST",
-    path: "/pets",
-    body: ::std::option::Option::Some(crate::runtime::meta::Shape::Object(&PET)),
-    responses: &[
-        crate::runtime::meta::Response {
-            status: 201,
-            range: false,
-            body: ::std::option::Option::Some(crate::runtime::meta::Shape::Object(&PET)),
-        },
-        crate::runtime::meta::Response {
-            status: 0,
-            range: false,
-            body: ::std::option::Option::Some(
-                crate::runtime::meta::Shape::Object(&PROBLEM),
-            ),
-        },
-    ],
-};
-/// `DELETE /pets/{pet_id}`
-pub static OP_DELETE_PETS_PET_ID: crate::runtime::meta::Operation = crate::runtime::meta::Operation {
-    name: "delete_pets_pet_id",
-    method: "DELETE",
-    path: "/pets/{pet_id}",
-    body: ::std::option::Option::None,
-    responses: &[
-        crate::runtime::meta::Response {
-            status: 204,
-            range: false,
-            body: ::std::option::Option::None,
-        },
-        crate::runtime::meta::Response {
-            status: 404,
-            range: false,
-            body: ::std::option::Option::None,
-        },
-    ],
-};
-/// `POST /shapes`
-pub static OP_DRAW: crate::runtime::meta::Operation = crate::runtime::meta::Operation {
-    name: "draw",
-    method: "POST",
-    path: "/shapes",
-    body: ::std::option::Option::Some(crate::runtime::meta::Shape::Any),
-    responses: &[
-        crate::runtime::meta::Response {
-            status: 200,
-            range: false,
-            body: ::std::option::Option::Some(
-                crate::runtime::meta::Shape::OneOf(
-                    &[
-                        crate::runtime::meta::Shape::Object(&CAT),
-                        crate::runtime::meta::Shape::Object(&DOG),
-                    ],
-                ),
-            ),
-        },
-    ],
-};
-/// `GET /pets`
-pub static OP_LIST_PETS_API: crate::runtime::meta::Operation = crate::runtime::meta::Operation {
-    name: "list_pets_api",
-    method: "GET",
-    path: "/pets",
-    body: ::std::option::Option::None,
-    responses: &[
-        crate::runtime::meta::Response {
-            status: 200,
-            range: false,
-            body: ::std::option::Option::Some(crate::runtime::meta::Shape::Array {
-                items: &crate::runtime::meta::Shape::Object(&PET),
-                min_items: ::std::option::Option::None,
-                max_items: ::std::option::Option::None,
-            }),
-        },
-        crate::runtime::meta::Response {
-            status: 400,
-            range: true,
-            body: ::std::option::Option::Some(
-                crate::runtime::meta::Shape::Object(&PROBLEM),
-            ),
-        },
-    ],
-};
-/// `PUT /pets/{pet_id}`
-pub static OP_RENAME_PET: crate::runtime::meta::Operation = crate::runtime::meta::Operation {
-    name: "rename_pet",
-    method: "PUT",
-    path: "/pets/{pet_id}",
-    body: ::std::option::Option::None,
-    responses: &[
-        crate::runtime::meta::Response {
-            status: 200,
-            range: false,
-            body: ::std::option::Option::Some(crate::runtime::meta::Shape::Any),
-        },
-    ],
-};
-/// Valid values of [`Alias`](crate::types::Alias).
-pub fn alias() -> ::proptest::strategy::BoxedStrategy<crate::types::Alias> {
-    crate::runtime::strategy::string(
-        ::std::option::Option::None,
-        ::std::option::Option::None,
-    )
-}
-/// Valid values of [`AppModelsProblem`](crate::types::AppModelsProblem).
-pub fn app_models_problem() -> ::proptest::strategy::BoxedStrategy<
-    crate::types::AppModelsProblem,
-> {
-    (
-        (
-            crate::runtime::strategy::optional(
-                crate::runtime::strategy::integer(
-                        -9223372036854775808,
-                        9223372036854775807,
-                    )
-                    .prop_map(|v| v as i64)
-                    .boxed(),
-            ),
-        ),
-    )
-        .prop_map(|((f0,),)| crate::types::AppModelsProblem {
-            code: f0,
-        })
-        .boxed()
-}
-/// Valid values of [`Base`](crate::types::Base).
-pub fn base() -> ::proptest::strategy::BoxedStrategy<crate::types::Base> {
-    (
-        (
-            crate::runtime::strategy::string(
-                ::std::option::Option::None,
-                ::std::option::Option::None,
-            ),
-        ),
-    )
-        .prop_map(|((f0,),)| crate::types::Base { id: f0 })
-        .boxed()
-}
-/// Valid values of [`Cat`](crate::types::Cat).
-pub fn cat() -> ::proptest::strategy::BoxedStrategy<crate::types::Cat> {
-    ((::proptest::arbitrary::any::<bool>().boxed(),),)
-        .prop_map(|((f0,),)| crate::types::Cat { meow: f0 })
-        .boxed()
-}
-/// Valid values of [`Dog`](crate::types::Dog).
-pub fn dog() -> ::proptest::strategy::BoxedStrategy<crate::types::Dog> {
-    (
-        (
-            crate::runtime::strategy::integer(-9223372036854775808, 10)
-                .prop_map(|v| v as i64)
-                .boxed(),
-        ),
-    )
-        .prop_map(|((f0,),)| crate::types::Dog { bark: f0 })
-        .boxed()
-}
-/// Valid values of [`DrawOkBody`](crate::types::DrawOkBody).
-pub fn draw_ok_body() -> ::proptest::strategy::BoxedStrategy<crate::types::DrawOkBody> {
-    ::proptest::strategy::Union::new(
-            ::std::vec![
-                crate ::strategies::cat().prop_map(crate ::types::DrawOkBody::Cat)
-                .boxed(), crate ::strategies::dog().prop_map(crate
-                ::types::DrawOkBody::Dog).boxed()
-            ],
-        )
-        .boxed()
-}
-/// Valid values of [`Extended`](crate::types::Extended).
-pub fn extended() -> ::proptest::strategy::BoxedStrategy<crate::types::Extended> {
-    (
-        (
-            crate::runtime::strategy::string(
-                ::std::option::Option::None,
-                ::std::option::Option::None,
-            ),
-            crate::runtime::strategy::optional(
-                crate::runtime::strategy::string(
-                    ::std::option::Option::None,
-                    ::std::option::Option::Some(10),
-                ),
-            ),
-        ),
-    )
-        .prop_map(|((f0, f1),)| crate::types::Extended {
-            id: f0,
-            note: f1,
-        })
-        .boxed()
-}
-/// Valid values of [`Mixed`](crate::types::Mixed).
-pub fn mixed() -> ::proptest::strategy::BoxedStrategy<crate::types::Mixed> {
-    ::proptest::strategy::Union::new(
-            ::std::vec![
-                crate ::runtime::strategy::string(::std::option::Option::None,
-                ::std::option::Option::None).prop_map(crate ::types::Mixed::String)
-                .boxed(), crate ::runtime::strategy::integer(- 9223372036854775808,
-                9223372036854775807).prop_map(| v | v as i64).boxed().prop_map(crate
-                ::types::Mixed::Integer).boxed(), ::proptest::collection::vec(crate
-                ::runtime::strategy::string(::std::option::Option::None,
-                ::std::option::Option::None), 0usize..= 3usize).boxed().prop_map(crate
-                ::types::Mixed::Array).boxed()
-            ],
-        )
-        .boxed()
-}
-/// Valid values of [`Named`](crate::types::Named).
-pub fn named() -> ::proptest::strategy::BoxedStrategy<crate::types::Named> {
-    ::proptest::strategy::Union::new(
-            ::std::vec![
-                crate ::runtime::strategy::string(::std::option::Option::None,
-                ::std::option::Option::None).prop_map(crate ::types::Named::ByName)
-                .boxed(), crate ::runtime::strategy::integer(- 9223372036854775808,
-                9223372036854775807).prop_map(| v | v as i64).boxed().prop_map(crate
-                ::types::Named::ById).boxed()
-            ],
-        )
-        .boxed()
-}
-/// Valid values of [`OtherModelsProblem`](crate::types::OtherModelsProblem).
-pub fn other_models_problem() -> ::proptest::strategy::BoxedStrategy<
-    crate::types::OtherModelsProblem,
-> {
-    (
-        (
-            crate::runtime::strategy::optional(
-                crate::runtime::strategy::string(
-                    ::std::option::Option::None,
-                    ::std::option::Option::None,
-                ),
-            ),
-        ),
-    )
-        .prop_map(|((f0,),)| crate::types::OtherModelsProblem {
-            detail: f0,
-        })
-        .boxed()
-}
+#[allow(unused_imports)]
+use crate::types;
 /// Valid values of [`Pet`](crate::types::Pet).
-pub fn pet() -> ::proptest::strategy::BoxedStrategy<crate::types::Pet> {
+pub fn pet() -> ::proptest::strategy::BoxedStrategy<types::Pet> {
     (
         (
             crate::runtime::strategy::string(
@@ -800,7 +133,7 @@ pub fn pet() -> ::proptest::strategy::BoxedStrategy<crate::types::Pet> {
                 (f16, f17, f18, f19, f20, f21, f22, f23),
                 (f24,),
             )|
-        crate::types::Pet {
+        types::Pet {
             name: f0,
             r#type: f1,
             self_: f2,
@@ -830,20 +163,19 @@ pub fn pet() -> ::proptest::strategy::BoxedStrategy<crate::types::Pet> {
         .boxed()
 }
 /// Valid values of [`PetKind`](crate::types::PetKind).
-pub fn pet_kind() -> ::proptest::strategy::BoxedStrategy<crate::types::PetKind> {
-    ::proptest::sample::select(::std::vec![crate ::types::PetKind::Pet]).boxed()
+pub fn pet_kind() -> ::proptest::strategy::BoxedStrategy<types::PetKind> {
+    ::proptest::sample::select(::std::vec![types::PetKind::Pet]).boxed()
 }
 /// Valid values of [`PetMode`](crate::types::PetMode).
-pub fn pet_mode() -> ::proptest::strategy::BoxedStrategy<crate::types::PetMode> {
+pub fn pet_mode() -> ::proptest::strategy::BoxedStrategy<types::PetMode> {
     ::proptest::prop_oneof![
-        3 => ::proptest::sample::select(::std::vec![crate ::types::PetMode::Fast, crate
-        ::types::PetMode::Slow]), 1 => "[a-z_]{1,12}".prop_map(crate
-        ::types::PetMode::from),
+        3 => ::proptest::sample::select(::std::vec![types::PetMode::Fast,
+        types::PetMode::Slow]), 1 => "[a-z_]{1,12}".prop_map(types::PetMode::from),
     ]
         .boxed()
 }
 /// Valid values of [`PetOwner`](crate::types::PetOwner).
-pub fn pet_owner() -> ::proptest::strategy::BoxedStrategy<crate::types::PetOwner> {
+pub fn pet_owner() -> ::proptest::strategy::BoxedStrategy<types::PetOwner> {
     (
         (
             crate::runtime::strategy::optional(
@@ -854,52 +186,34 @@ pub fn pet_owner() -> ::proptest::strategy::BoxedStrategy<crate::types::PetOwner
             ),
         ),
     )
-        .prop_map(|((f0,),)| crate::types::PetOwner { name: f0 })
+        .prop_map(|((f0,),)| types::PetOwner { name: f0 })
         .boxed()
 }
 /// Valid values of [`PetScore`](crate::types::PetScore).
-pub fn pet_score() -> ::proptest::strategy::BoxedStrategy<crate::types::PetScore> {
+pub fn pet_score() -> ::proptest::strategy::BoxedStrategy<types::PetScore> {
     ::proptest::strategy::Union::new(
             ::std::vec![
                 crate ::runtime::strategy::integer(- 9223372036854775808,
-                9223372036854775807).prop_map(| v | v as i64).boxed().prop_map(crate
-                ::types::PetScore::Integer).boxed(), crate
+                9223372036854775807).prop_map(| v | v as i64).boxed()
+                .prop_map(types::PetScore::Integer).boxed(), crate
                 ::runtime::strategy::string(::std::option::Option::None,
-                ::std::option::Option::None).prop_map(crate ::types::PetScore::String)
-                .boxed()
+                ::std::option::Option::None).prop_map(types::PetScore::String).boxed()
             ],
         )
         .boxed()
 }
 /// Valid values of [`PetStatus`](crate::types::PetStatus).
-pub fn pet_status() -> ::proptest::strategy::BoxedStrategy<crate::types::PetStatus> {
+pub fn pet_status() -> ::proptest::strategy::BoxedStrategy<types::PetStatus> {
     ::proptest::sample::select(
             ::std::vec![
-                crate ::types::PetStatus::Available, crate ::types::PetStatus::Sold,
-                crate ::types::PetStatus::InStock
+                types::PetStatus::Available, types::PetStatus::Sold,
+                types::PetStatus::InStock
             ],
         )
-        .boxed()
-}
-/// Valid values of [`Problem`](crate::types::Problem).
-pub fn problem() -> ::proptest::strategy::BoxedStrategy<crate::types::Problem> {
-    (
-        (
-            crate::runtime::strategy::optional(
-                crate::runtime::strategy::string(
-                    ::std::option::Option::None,
-                    ::std::option::Option::None,
-                ),
-            ),
-        ),
-    )
-        .prop_map(|((f0,),)| crate::types::Problem { title: f0 })
         .boxed()
 }
 /// Valid values of [`RenamePetBody`](crate::types::RenamePetBody).
-pub fn rename_pet_body() -> ::proptest::strategy::BoxedStrategy<
-    crate::types::RenamePetBody,
-> {
+pub fn rename_pet_body() -> ::proptest::strategy::BoxedStrategy<types::RenamePetBody> {
     (
         (
             crate::runtime::strategy::optional(
@@ -910,44 +224,19 @@ pub fn rename_pet_body() -> ::proptest::strategy::BoxedStrategy<
             ),
         ),
     )
-        .prop_map(|((f0,),)| crate::types::RenamePetBody {
-            name: f0,
-        })
+        .prop_map(|((f0,),)| types::RenamePetBody { name: f0 })
         .boxed()
 }
 /// Valid values of [`Shape`](crate::types::Shape).
-pub fn shape() -> ::proptest::strategy::BoxedStrategy<crate::types::Shape> {
+pub fn shape() -> ::proptest::strategy::BoxedStrategy<types::Shape> {
     ::proptest::strategy::Union::new(
             ::std::vec![
                 ((crate ::runtime::strategy::number(0.0, 1000000000000000.0, false,
-                false),),).prop_map(| ((f0,),) | crate ::types::Shape::Circle { radius :
-                f0, }).boxed(), ((crate ::runtime::strategy::integer(1,
-                9223372036854775807).prop_map(| v | v as i64).boxed(),),).prop_map(|
-                ((f0,),) | crate ::types::Shape::Square { side : f0, }).boxed()
+                false),),).prop_map(| ((f0,),) | types::Shape::Circle { radius : f0, })
+                .boxed(), ((crate ::runtime::strategy::integer(1, 9223372036854775807)
+                .prop_map(| v | v as i64).boxed(),),).prop_map(| ((f0,),) |
+                types::Shape::Square { side : f0, }).boxed()
             ],
         )
-        .boxed()
-}
-/// Valid values of [`Tree`](crate::types::Tree).
-pub fn tree() -> ::proptest::strategy::BoxedStrategy<crate::types::Tree> {
-    (
-        (
-            crate::runtime::strategy::optional(
-                crate::runtime::strategy::integer(
-                        -9223372036854775808,
-                        9223372036854775807,
-                    )
-                    .prop_map(|v| v as i64)
-                    .boxed(),
-            ),
-            ::proptest::strategy::Just(::std::option::Option::None).boxed(),
-            ::proptest::strategy::Just(::std::option::Option::None).boxed(),
-        ),
-    )
-        .prop_map(|((f0, f1, f2),)| crate::types::Tree {
-            value: f0,
-            left: f1,
-            right: f2,
-        })
         .boxed()
 }

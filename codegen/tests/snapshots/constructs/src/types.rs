@@ -2,22 +2,26 @@
 // Do not edit: change the spec and regenerate.
 
 #![allow(missing_docs)]
+#[allow(unused_imports)]
+use std::collections::BTreeMap;
+#[allow(unused_imports)]
+use crate::runtime::Patch;
 /// A named plain string.
-pub type Alias = ::std::string::String;
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub type Alias = String;
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct AppModelsProblem {
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub code: ::std::option::Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<i64>,
 }
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Base {
-    pub id: ::std::string::String,
+    pub id: String,
 }
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Cat {
     pub meow: bool,
 }
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Dog {
     /// Maximum: `10`.
     pub bark: i64,
@@ -31,11 +35,11 @@ impl crate::runtime::Validate for Dog {
         }
     }
 }
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 pub enum DrawOkBody {
-    Cat(crate::types::Cat),
-    Dog(crate::types::Dog),
+    Cat(Cat),
+    Dog(Dog),
 }
 impl crate::runtime::Validate for DrawOkBody {
     fn validate_into(&self, path: &str, errors: &mut crate::runtime::ValidationErrors) {
@@ -45,12 +49,12 @@ impl crate::runtime::Validate for DrawOkBody {
         }
     }
 }
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Extended {
-    pub id: ::std::string::String,
+    pub id: String,
     /// Length: `0..=10` characters.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub note: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 impl crate::runtime::Validate for Extended {
     fn validate_into(&self, path: &str, errors: &mut crate::runtime::ValidationErrors) {
@@ -66,94 +70,92 @@ impl crate::runtime::Validate for Extended {
         }
     }
 }
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 pub enum Mixed {
-    String(::std::string::String),
+    String(String),
     Integer(i64),
-    Array(::std::vec::Vec<::std::string::String>),
+    Array(Vec<String>),
 }
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 pub enum Named {
-    ByName(::std::string::String),
+    ByName(String),
     ById(i64),
 }
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct OtherModelsProblem {
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub detail: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 /// A pet, with a field of each kind.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Pet {
     /// The name, lower case.
     ///
     /// Length: `1..=64` characters. Pattern (not checked locally): `^[a-z]+$`.
-    pub name: ::std::string::String,
+    pub name: String,
     /// A property named like a keyword.
-    pub r#type: ::std::string::String,
+    pub r#type: String,
     #[serde(rename = "self")]
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub self_: ::std::option::Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_: Option<bool>,
     /// A property starting with a digit.
     #[serde(rename = "1st")]
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub _1st: ::std::option::Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub _1st: Option<bool>,
     #[serde(rename = "foo-bar")]
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub foo_bar: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub foo_bar: Option<String>,
     #[serde(rename = "foo_bar")]
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub foo_bar_2: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub foo_bar_2: Option<String>,
     /// An inline object becomes its own struct.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub owner: ::std::option::Option<crate::types::PetOwner>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<PetOwner>,
     /// Default: `"available"`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub status: ::std::option::Option<crate::types::PetStatus>,
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub mode: ::std::option::Option<crate::types::PetMode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<PetStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<PetMode>,
     /// Items: `1..=3`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
     /// Range: `0 < x <= 500.5`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub weight: ::std::option::Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<f64>,
     /// Range: `0 <= x <= 99`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub age: ::std::option::Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age: Option<i32>,
     /// Multiple of `5`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub step: ::std::option::Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<i64>,
     /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")]
-    pub nickname: crate::runtime::Patch<::std::string::String>,
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub meta: ::std::option::Option<
-        ::std::collections::BTreeMap<::std::string::String, i64>,
-    >,
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub created: ::std::option::Option<::std::string::String>,
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub id: ::std::option::Option<::std::string::String>,
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub kind: ::std::option::Option<crate::types::PetKind>,
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub sample: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub nickname: Patch<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<BTreeMap<String, i64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<PetKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<String>,
     /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")]
-    pub parent: crate::runtime::Patch<::std::boxed::Box<crate::types::Pet>>,
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub children: ::std::option::Option<::std::vec::Vec<crate::types::Pet>>,
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub anything: ::std::option::Option<::serde_json::Value>,
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub nothing: ::std::option::Option<::serde_json::Value>,
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub score: ::std::option::Option<crate::types::PetScore>,
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub legacy: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub parent: Patch<Box<Pet>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub children: Option<Vec<Pet>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anything: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nothing: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<PetScore>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legacy: Option<Vec<String>>,
 }
 impl Pet {
     /// `status`, or its documented default `"available"` when absent.
@@ -217,8 +219,8 @@ impl crate::runtime::Validate for Pet {
     Hash,
     PartialOrd,
     Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
+    serde::Serialize,
+    serde::Deserialize
 )]
 pub enum PetKind {
     #[serde(rename = "pet")]
@@ -241,7 +243,7 @@ pub enum PetMode {
     /// `slow`
     Slow,
     /// Any other value.
-    Other(::std::string::String),
+    Other(String),
 }
 impl PetMode {
     /// The value on the wire.
@@ -253,8 +255,8 @@ impl PetMode {
         }
     }
 }
-impl ::std::convert::From<::std::string::String> for PetMode {
-    fn from(s: ::std::string::String) -> Self {
+impl ::std::convert::From<String> for PetMode {
+    fn from(s: String) -> Self {
         match s.as_str() {
             "fast" => Self::Fast,
             "slow" => Self::Slow,
@@ -267,32 +269,32 @@ impl ::std::convert::From<&str> for PetMode {
         Self::from(s.to_string())
     }
 }
-impl ::serde::Serialize for PetMode {
-    fn serialize<S: ::serde::Serializer>(
+impl serde::Serialize for PetMode {
+    fn serialize<S: serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for PetMode {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> serde::Deserialize<'de> for PetMode {
+    fn deserialize<D: serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        <::std::string::String as ::serde::Deserialize>::deserialize(d).map(Self::from)
+        <String as serde::Deserialize>::deserialize(d).map(Self::from)
     }
 }
 /// An inline object becomes its own struct.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct PetOwner {
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 pub enum PetScore {
     Integer(i64),
-    String(::std::string::String),
+    String(String),
 }
 #[derive(
     Debug,
@@ -303,8 +305,8 @@ pub enum PetScore {
     Hash,
     PartialOrd,
     Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
+    serde::Serialize,
+    serde::Deserialize
 )]
 pub enum PetStatus {
     #[serde(rename = "available")]
@@ -324,18 +326,18 @@ impl PetStatus {
         }
     }
 }
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Problem {
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub title: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
 }
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct RenamePetBody {
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 /// Shapes told apart by `kind`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind")]
 pub enum Shape {
     #[serde(rename = "circle")]
@@ -366,22 +368,22 @@ impl crate::runtime::Validate for Shape {
         }
     }
 }
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Tree {
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub value: ::std::option::Option<i64>,
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub left: ::std::option::Option<::std::boxed::Box<crate::types::Tree>>,
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub right: ::std::option::Option<::std::boxed::Box<crate::types::Tree>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left: Option<Box<Tree>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub right: Option<Box<Tree>>,
 }
 /// Every answer of [`Client::create_pet`](crate::Client::create_pet), by status.
 #[derive(Debug, Clone)]
 pub enum CreatePetResponse {
     /// 201: Created.
-    Created(crate::types::Pet),
+    Created(Pet),
     /// Any other status: Anything else.
-    Default(crate::types::Problem),
+    Default(Problem),
 }
 /// Every answer of [`Client::delete_pets_pet_id`](crate::Client::delete_pets_pet_id), by status.
 #[derive(Debug, Clone)]
@@ -397,7 +399,7 @@ pub enum DeletePetsPetIdResponse {
 #[derive(Debug, Clone)]
 pub enum DrawResponse {
     /// 200: One of several shapes.
-    Ok(crate::types::DrawOkBody),
+    Ok(DrawOkBody),
     /// A status the document does not describe, kept as received.
     Undocumented(crate::runtime::RawResponse),
 }
@@ -405,9 +407,9 @@ pub enum DrawResponse {
 #[derive(Debug, Clone)]
 pub enum ListPetsApiResponse {
     /// 200: The pets.
-    Ok(::std::vec::Vec<crate::types::Pet>),
+    Ok(Vec<Pet>),
     /// 4XX: A client error.
-    ClientError(crate::types::Problem),
+    ClientError(Problem),
     /// A status the document does not describe, kept as received.
     Undocumented(crate::runtime::RawResponse),
 }
@@ -415,17 +417,17 @@ pub enum ListPetsApiResponse {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListPetsApiParams {
     /// Query parameter `limit`.
-    pub limit: ::std::option::Option<i64>,
+    pub limit: Option<i64>,
     /// Query parameter `tag`.
-    pub tag: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    pub tag: Option<Vec<String>>,
     /// Header `X-Trace`.
-    pub x_trace: ::std::option::Option<::std::string::String>,
+    pub x_trace: Option<String>,
 }
 /// Every answer of [`Client::rename_pet`](crate::Client::rename_pet), by status.
 #[derive(Debug, Clone)]
 pub enum RenamePetResponse {
     /// 200: Renamed; the body is not described.
-    Ok(::serde_json::Value),
+    Ok(serde_json::Value),
     /// A status the document does not describe, kept as received.
     Undocumented(crate::runtime::RawResponse),
 }

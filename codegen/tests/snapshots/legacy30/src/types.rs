@@ -2,11 +2,15 @@
 // Do not edit: change the spec and regenerate.
 
 #![allow(missing_docs)]
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[allow(unused_imports)]
+use std::collections::BTreeMap;
+#[allow(unused_imports)]
+use crate::runtime::Patch;
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Cat {
-    pub pet_type: crate::types::CatPetType,
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub lives: ::std::option::Option<i64>,
+    pub pet_type: CatPetType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lives: Option<i64>,
 }
 #[derive(
     Debug,
@@ -17,8 +21,8 @@ pub struct Cat {
     Hash,
     PartialOrd,
     Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
+    serde::Serialize,
+    serde::Deserialize
 )]
 pub enum CatPetType {
     #[serde(rename = "Cat")]
@@ -32,11 +36,11 @@ impl CatPetType {
         }
     }
 }
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Dog {
-    pub pet_type: crate::types::DogPetType,
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub good: ::std::option::Option<bool>,
+    pub pet_type: DogPetType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub good: Option<bool>,
 }
 #[derive(
     Debug,
@@ -47,8 +51,8 @@ pub struct Dog {
     Hash,
     PartialOrd,
     Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
+    serde::Serialize,
+    serde::Deserialize
 )]
 pub enum DogPetType {
     #[serde(rename = "Dog")]
@@ -62,22 +66,22 @@ impl DogPetType {
         }
     }
 }
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 pub enum Pet {
-    Cat(crate::types::Cat),
-    Dog(crate::types::Dog),
+    Cat(Cat),
+    Dog(Dog),
 }
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Thing {
-    pub id: ::std::string::String,
+    pub id: String,
     /// Always sent; may be `null`.
-    pub label: ::std::option::Option<::std::string::String>,
+    pub label: Option<String>,
     /// Range: `1 <= x <= 10`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub size: ::std::option::Option<i64>,
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub pet: ::std::option::Option<crate::types::Pet>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pet: Option<Pet>,
 }
 impl crate::runtime::Validate for Thing {
     fn validate_into(&self, path: &str, errors: &mut crate::runtime::ValidationErrors) {
@@ -88,14 +92,14 @@ impl crate::runtime::Validate for Thing {
         }
     }
 }
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ThingPatch {
     /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")]
-    pub label: crate::runtime::Patch<::std::string::String>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub label: Patch<String>,
     /// Minimum: `1`. Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "crate::runtime::Patch::is_absent")]
-    pub size: crate::runtime::Patch<i64>,
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub size: Patch<i64>,
 }
 impl crate::runtime::Validate for ThingPatch {
     fn validate_into(&self, path: &str, errors: &mut crate::runtime::ValidationErrors) {
@@ -109,7 +113,7 @@ impl crate::runtime::Validate for ThingPatch {
 #[derive(Debug, Clone)]
 pub enum GetThingResponse {
     /// 200: The thing.
-    Ok(crate::types::Thing),
+    Ok(Thing),
     /// 404: Not found.
     NotFound(crate::runtime::RawResponse),
     /// A status the document does not describe, kept as received.
@@ -119,7 +123,7 @@ pub enum GetThingResponse {
 #[derive(Debug, Clone)]
 pub enum PatchThingResponse {
     /// 200: Patched.
-    Ok(crate::types::Thing),
+    Ok(Thing),
     /// A status the document does not describe, kept as received.
     Undocumented(crate::runtime::RawResponse),
 }
