@@ -2,6 +2,10 @@
 //! emitted. Reads ../shared/specs; prints a notice and exits when it is absent.
 
 use codegen::{generate_timed, Options, Timings};
+
+/// The allocator `cargo xtask` uses too.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::time::Duration;
 
 fn median(mut v: Vec<Duration>) -> Duration {

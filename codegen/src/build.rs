@@ -1401,20 +1401,11 @@ fn analyse(api: &mut Api) {
             TypeKind::Enum { .. } => {}
         }
     }
-    let reaches = |from: &str, to: &str| -> bool {
-        let mut stack = vec![from.to_string()];
-        let mut seen = BTreeSet::new();
-        while let Some(n) = stack.pop() {
-            if n == to {
-                return true;
-            }
-            if seen.insert(n.clone()) {
-                if let Some(next) = edges.get(&n) {
-                    stack.extend(next.iter().cloned());
-                }
-            }
-        }
-        false
+    // A field is on a containment cycle when its target is in the owner's component: the field
+    // is an edge owner -> target, and the target leads back (a field of the owner's own type too).
+    let comp = crate::graph::components(&edges);
+    let on_cycle = |owner: &str, target: &str| -> bool {
+        comp.get(owner).is_some() && comp.get(owner) == comp.get(target)
     };
     let mut boxed: BTreeSet<(String, String)> = BTreeSet::new();
     for (name, t) in &api.types {
@@ -1426,7 +1417,7 @@ fn analyse(api: &mut Api) {
         for f in fields {
             let mut targets = BTreeSet::new();
             direct(&f.ty, &mut targets);
-            if targets.iter().any(|t| reaches(t, name)) {
+            if targets.iter().any(|t| on_cycle(name, t)) {
                 boxed.insert((name.clone(), f.rust.clone()));
             }
         }

@@ -87,3 +87,67 @@ pub fn escape_segment(s: &str) -> String {
 pub(crate) fn join(pointer: &str, segment: &str) -> String {
     format!("{pointer}/{}", escape_segment(segment))
 }
+
+/// A JSON pointer built only when it is needed: a chain of segments on the stack, turned into a
+/// string when a diagnostic names it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Ptr<'a> {
+    parent: Option<&'a Ptr<'a>>,
+    seg: Seg<'a>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Seg<'a> {
+    Root,
+    Key(&'a str),
+    Index(usize),
+}
+
+impl<'a> Ptr<'a> {
+    /// The document root (`""`).
+    pub(crate) const ROOT: Ptr<'static> = Ptr {
+        parent: None,
+        seg: Seg::Root,
+    };
+
+    /// This pointer with a key appended.
+    pub(crate) fn key(&'a self, key: &'a str) -> Ptr<'a> {
+        Ptr {
+            parent: Some(self),
+            seg: Seg::Key(key),
+        }
+    }
+
+    /// This pointer with an array index appended.
+    pub(crate) fn index(&'a self, i: usize) -> Ptr<'a> {
+        Ptr {
+            parent: Some(self),
+            seg: Seg::Index(i),
+        }
+    }
+
+    /// The pointer as RFC 6901 text.
+    pub(crate) fn text(&self) -> String {
+        let mut segs = Vec::new();
+        let mut cur = Some(self);
+        while let Some(p) = cur {
+            segs.push(p.seg);
+            cur = p.parent;
+        }
+        let mut out = String::new();
+        for s in segs.iter().rev() {
+            match s {
+                Seg::Root => {}
+                Seg::Key(k) => {
+                    out.push('/');
+                    out.push_str(&escape_segment(k));
+                }
+                Seg::Index(i) => {
+                    out.push('/');
+                    out.push_str(&i.to_string());
+                }
+            }
+        }
+        out
+    }
+}

@@ -15,6 +15,7 @@
 mod build;
 mod diag;
 pub mod emit;
+pub mod graph;
 pub mod ir;
 mod load;
 mod lower;

@@ -19,7 +19,7 @@
 //!
 //! A 3.0 document passes through unchanged except for the parts of it that are already 3.1-only.
 
-use crate::diag::{join, Diagnostics};
+use crate::diag::{Diagnostics, Ptr};
 use serde_json::{Map, Value};
 
 /// Lowers `doc` in place. Warnings go to `diags`.
@@ -45,25 +45,27 @@ pub(crate) fn lower_document(doc: &mut Value, diags: &mut Diagnostics) {
                 .or_insert_with(|| Value::String(String::new()));
         }
     }
+    let paths_ptr = Ptr::ROOT.key("paths");
     if let Some(Value::Object(paths)) = root.get_mut("paths") {
         for (path, item) in paths.iter_mut() {
-            lower_path_item(item, &join("/paths", path), diags);
+            lower_path_item(item, paths_ptr.key(path), diags);
         }
     }
+    let comp = Ptr::ROOT.key("components");
     if let Some(Value::Object(components)) = root.get_mut("components") {
-        for_each_entry(components, "schemas", "/components", |v, p| {
+        for_each_entry(components, "schemas", comp, |v, p| {
             lower_schema(v, p, diags)
         });
-        for_each_entry(components, "parameters", "/components", |v, p| {
+        for_each_entry(components, "parameters", comp, |v, p| {
             lower_parameter(v, p, diags)
         });
-        for_each_entry(components, "headers", "/components", |v, p| {
+        for_each_entry(components, "headers", comp, |v, p| {
             lower_parameter(v, p, diags)
         });
-        for_each_entry(components, "responses", "/components", |v, p| {
+        for_each_entry(components, "responses", comp, |v, p| {
             lower_response(v, p, diags)
         });
-        for_each_entry(components, "requestBodies", "/components", |v, p| {
+        for_each_entry(components, "requestBodies", comp, |v, p| {
             lower_content_holder(v, p, diags)
         });
         components.remove("pathItems");
@@ -73,13 +75,13 @@ pub(crate) fn lower_document(doc: &mut Value, diags: &mut Diagnostics) {
 fn for_each_entry(
     obj: &mut Map<String, Value>,
     key: &str,
-    base: &str,
-    mut f: impl FnMut(&mut Value, &str),
+    base: Ptr<'_>,
+    mut f: impl FnMut(&mut Value, Ptr<'_>),
 ) {
-    let at = join(base, key);
+    let at = base.key(key);
     if let Some(Value::Object(entries)) = obj.get_mut(key) {
         for (name, v) in entries.iter_mut() {
-            f(v, &join(&at, name));
+            f(v, at.key(name));
         }
     }
 }
@@ -88,45 +90,45 @@ const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
-fn lower_path_item(item: &mut Value, ptr: &str, diags: &mut Diagnostics) {
+fn lower_path_item(item: &mut Value, ptr: Ptr<'_>, diags: &mut Diagnostics) {
     let Some(item) = item.as_object_mut() else {
         return;
     };
     lower_parameter_list(item, ptr, diags);
     for m in METHODS {
-        let op_ptr = join(ptr, m);
+        let op_ptr = ptr.key(m);
         if let Some(Value::Object(op)) = item.get_mut(m) {
-            lower_parameter_list(op, &op_ptr, diags);
+            lower_parameter_list(op, op_ptr, diags);
             if let Some(body) = op.get_mut("requestBody") {
-                lower_content_holder(body, &join(&op_ptr, "requestBody"), diags);
+                lower_content_holder(body, op_ptr.key("requestBody"), diags);
             }
             op.remove("callbacks");
-            for_each_entry(op, "responses", &op_ptr, |v, p| lower_response(v, p, diags));
+            for_each_entry(op, "responses", op_ptr, |v, p| lower_response(v, p, diags));
         }
     }
 }
 
-fn lower_parameter_list(obj: &mut Map<String, Value>, ptr: &str, diags: &mut Diagnostics) {
-    let at = join(ptr, "parameters");
+fn lower_parameter_list(obj: &mut Map<String, Value>, ptr: Ptr<'_>, diags: &mut Diagnostics) {
+    let at = ptr.key("parameters");
     if let Some(Value::Array(params)) = obj.get_mut("parameters") {
         for (i, p) in params.iter_mut().enumerate() {
-            lower_parameter(p, &join(&at, &i.to_string()), diags);
+            lower_parameter(p, at.index(i), diags);
         }
     }
 }
 
-fn lower_parameter(p: &mut Value, ptr: &str, diags: &mut Diagnostics) {
+fn lower_parameter(p: &mut Value, ptr: Ptr<'_>, diags: &mut Diagnostics) {
     let Some(obj) = p.as_object_mut() else {
         return;
     };
     lower_examples(obj);
     if let Some(s) = obj.get_mut("schema") {
-        lower_schema(s, &join(ptr, "schema"), diags);
+        lower_schema(s, ptr.key("schema"), diags);
     }
     lower_content_map(obj, ptr, diags);
 }
 
-fn lower_response(r: &mut Value, ptr: &str, diags: &mut Diagnostics) {
+fn lower_response(r: &mut Value, ptr: Ptr<'_>, diags: &mut Diagnostics) {
     let Some(obj) = r.as_object_mut() else {
         return;
     };
@@ -134,21 +136,21 @@ fn lower_response(r: &mut Value, ptr: &str, diags: &mut Diagnostics) {
     lower_content_map(obj, ptr, diags);
 }
 
-fn lower_content_holder(r: &mut Value, ptr: &str, diags: &mut Diagnostics) {
+fn lower_content_holder(r: &mut Value, ptr: Ptr<'_>, diags: &mut Diagnostics) {
     if let Some(obj) = r.as_object_mut() {
         lower_content_map(obj, ptr, diags);
     }
 }
 
-fn lower_content_map(obj: &mut Map<String, Value>, ptr: &str, diags: &mut Diagnostics) {
-    let at = join(ptr, "content");
+fn lower_content_map(obj: &mut Map<String, Value>, ptr: Ptr<'_>, diags: &mut Diagnostics) {
+    let at = ptr.key("content");
     if let Some(Value::Object(content)) = obj.get_mut("content") {
         for (mime, media) in content.iter_mut() {
-            let mptr = join(&at, mime);
+            let mptr = at.key(mime);
             if let Some(media) = media.as_object_mut() {
                 lower_examples(media);
                 if let Some(s) = media.get_mut("schema") {
-                    lower_schema(s, &join(&mptr, "schema"), diags);
+                    lower_schema(s, mptr.key("schema"), diags);
                 }
             }
         }
@@ -185,13 +187,16 @@ const DROP_WARN: [&str; 12] = [
 ];
 
 /// Lowers one schema node (and, first, every schema below it).
-pub(crate) fn lower_schema(schema: &mut Value, ptr: &str, diags: &mut Diagnostics) {
+pub(crate) fn lower_schema(schema: &mut Value, ptr: Ptr<'_>, diags: &mut Diagnostics) {
     // JSON Schema allows `true`/`false` as schemas.
     if let Value::Bool(b) = schema {
         *schema = if *b {
             Value::Object(Map::new())
         } else {
-            diags.warn(ptr, "schema `false` (admits nothing) is read as any value");
+            diags.warn(
+                ptr.text(),
+                "schema `false` (admits nothing) is read as any value",
+            );
             Value::Object(Map::new())
         };
         return;
@@ -203,33 +208,39 @@ pub(crate) fn lower_schema(schema: &mut Value, ptr: &str, diags: &mut Diagnostic
     // Children first.
     for key in ["items", "not", "additionalItems"] {
         if let Some(child) = obj.get_mut(key) {
-            lower_schema(child, &join(ptr, key), diags);
+            lower_schema(child, ptr.key(key), diags);
         }
     }
     if let Some(child) = obj.get_mut("additionalProperties") {
         if child.is_object() {
-            lower_schema(child, &join(ptr, "additionalProperties"), diags);
+            lower_schema(child, ptr.key("additionalProperties"), diags);
         }
     }
     for_each_entry(obj, "properties", ptr, |v, p| lower_schema(v, p, diags));
     for key in ["allOf", "anyOf", "oneOf"] {
-        let at = join(ptr, key);
+        let at = ptr.key(key);
         if let Some(Value::Array(branches)) = obj.get_mut(key) {
             for (i, b) in branches.iter_mut().enumerate() {
-                lower_schema(b, &join(&at, &i.to_string()), diags);
+                lower_schema(b, at.index(i), diags);
             }
         }
     }
 
-    for key in DROP_SILENT {
-        obj.remove(key);
-    }
-    for key in DROP_WARN {
-        if obj.remove(key).is_some() {
-            diags.warn(
-                join(ptr, key),
-                format!("`{key}` is not supported; the constraint is not enforced"),
-            );
+    // One pass over the keys finds the rare node with keywords to drop.
+    if obj
+        .keys()
+        .any(|k| DROP_SILENT.contains(&k.as_str()) || DROP_WARN.contains(&k.as_str()))
+    {
+        for key in DROP_SILENT {
+            obj.remove(key);
+        }
+        for key in DROP_WARN {
+            if obj.remove(key).is_some() {
+                diags.warn(
+                    ptr.key(key).text(),
+                    format!("`{key}` is not supported; the constraint is not enforced"),
+                );
+            }
         }
     }
 
@@ -451,7 +462,7 @@ mod tests {
 
     fn lowered(mut v: Value) -> (Value, Vec<crate::Diagnostic>) {
         let mut d = Diagnostics::default();
-        lower_schema(&mut v, "/s", &mut d);
+        lower_schema(&mut v, Ptr::ROOT.key("s"), &mut d);
         (v, d.into_vec())
     }
 

@@ -59,6 +59,10 @@ pub fn build_one(spec: &Path, crate_name: &str) -> Result<Outcome, String> {
     let status = Command::new(cargo)
         .current_dir(&out)
         .env("CARGO_TARGET_DIR", root.join("target/corpus-target"))
+        // Its own jobs, not a share of a parent cargo's (when run from `cargo test`).
+        .env_remove("CARGO_MAKEFLAGS")
+        .env_remove("MAKEFLAGS")
+        .env_remove("MFLAGS")
         .args([
             "clippy",
             "--quiet",

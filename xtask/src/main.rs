@@ -4,6 +4,11 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// Generation allocates many small token trees; mimalloc does that about a third faster than
+/// the system allocator (see `cargo bench -p codegen`).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod corpus;
 mod regenerate;
 

@@ -153,7 +153,9 @@ impl Scope {
     }
 
     pub fn map(&self) -> TokenStream {
-        if self.free("BTreeMap") {
+        if !self.in_types {
+            quote!(std::collections::BTreeMap)
+        } else if self.free("BTreeMap") {
             quote!(BTreeMap)
         } else {
             quote!(::std::collections::BTreeMap)
@@ -240,6 +242,54 @@ pub fn rust_ty(ty: &Ty) -> TokenStream {
     Scope::outside().ty(ty)
 }
 
+/// Formats a token stream as Rust, without a preamble.
+pub fn format_fragment(tokens: TokenStream, what: &str) -> Result<String, Error> {
+    let file: syn::File = syn::parse2(tokens).map_err(|e| {
+        Error::new(
+            "",
+            format!("internal error: emitted {what} does not parse: {e}; please report it"),
+        )
+    })?;
+    Ok(prettyplease::unparse(&file))
+}
+
+/// Runs `jobs` on every core and returns their results in order.
+fn run_parallel(
+    jobs: Vec<&(dyn Fn() -> Result<String, Error> + Sync)>,
+) -> Result<Vec<String>, Error> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, jobs.len().max(1));
+    let next = AtomicUsize::new(0);
+    let results: Vec<Mutex<Option<Result<String, Error>>>> =
+        jobs.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(job) = jobs.get(i) else { break };
+                let out = job();
+                *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(out);
+            });
+        }
+    });
+    results
+        .into_iter()
+        .map(|r| {
+            r.into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or_else(|| {
+                    Err(Error::new(
+                        "",
+                        "internal error: a formatting job did not run",
+                    ))
+                })
+        })
+        .collect()
+}
+
 /// Formats a token stream as a Rust file with the preamble.
 pub fn format_file(tokens: TokenStream, preamble: &str, what: &str) -> Result<String, Error> {
     let file: syn::File = syn::parse2(tokens).map_err(|e| {
@@ -294,28 +344,41 @@ pub fn emit_crate(api: &Api, opts: &Options) -> Result<BTreeMap<String, String>,
     };
     files.insert("src/lib.rs".into(), format_file(lib, &rs_pre, "lib.rs")?);
 
-    let types = types::emit(api);
-    let types = quote! {
-        #![allow(missing_docs)]
-        #types
-    };
-    files.insert(
-        "src/types.rs".into(),
-        format_file(types, &rs_pre, "types.rs")?,
-    );
-    files.insert(
-        "src/client.rs".into(),
-        format_file(client::emit(api), &rs_pre, "client.rs")?,
-    );
-    let strategies = strategies::emit(api);
-    let strategies = quote! {
-        #![allow(missing_docs)]
-        #strategies
-    };
-    files.insert(
-        "src/strategies.rs".into(),
-        format_file(strategies, &rs_pre, "strategies.rs")?,
-    );
+    // The large files are built and formatted in parts, on every core; the parts are fixed by the
+    // document, not by the number of cores, so the output is the same everywhere.
+    type Job<'a> = Box<dyn Fn() -> Result<String, Error> + Sync + 'a>;
+    let mut jobs: Vec<(&str, Job<'_>)> = Vec::new();
+    jobs.push((
+        "src/types.rs",
+        Box::new(|| format_fragment(types::header(api), "types.rs")),
+    ));
+    for i in 0..types::parts(api) {
+        jobs.push((
+            "src/types.rs",
+            Box::new(move || format_fragment(types::emit_part(api, i), "types.rs")),
+        ));
+    }
+    jobs.push((
+        "src/client.rs",
+        Box::new(|| format_fragment(client::emit(api), "client.rs")),
+    ));
+    jobs.push((
+        "src/strategies.rs",
+        Box::new(|| {
+            let strategies = strategies::emit(api);
+            format_fragment(
+                quote! { #![allow(missing_docs)] #strategies },
+                "strategies.rs",
+            )
+        }),
+    ));
+    let texts = run_parallel(jobs.iter().map(|(_, j)| j.as_ref()).collect())?;
+    for ((path, _), text) in jobs.iter().zip(texts) {
+        files
+            .entry(path.to_string())
+            .or_insert_with(|| rs_pre.clone() + "\n")
+            .push_str(&text);
+    }
     let marker = format!(
         "{MARKER} by `{}` from {}. Do not edit: change the spec and regenerate.",
         opts.command, opts.spec_name

@@ -13,15 +13,20 @@ struct Ctx<'a> {
     api: &'a Api,
     /// Type name -> strategy function name, for the types that have one.
     fns: BTreeMap<String, String>,
-    /// Type name -> the types it can reach (through any reference).
-    reach: BTreeMap<String, BTreeSet<String>>,
+    /// Type name -> component id in the graph of all references (recursive types share one).
+    comp: BTreeMap<String, usize>,
 }
 
 pub fn emit(api: &Api) -> TokenStream {
+    let edges: BTreeMap<String, BTreeSet<String>> = api
+        .types
+        .iter()
+        .map(|(n, t)| (n.clone(), type_refs(t)))
+        .collect();
     let mut ctx = Ctx {
         api,
         fns: BTreeMap::new(),
-        reach: reach(api),
+        comp: crate::graph::components(&edges),
     };
     // Strategies for what requests carry: body and parameter types and what they contain.
     let mut wanted = BTreeSet::new();
@@ -34,9 +39,11 @@ pub fn emit(api: &Api) -> TokenStream {
         for ty in tys {
             let mut direct = BTreeSet::new();
             refs(ty, &mut direct);
-            for n in direct {
-                wanted.extend(ctx.reach.get(&n).into_iter().flatten().cloned());
-                wanted.insert(n);
+            let mut stack: Vec<String> = direct.into_iter().collect();
+            while let Some(n) = stack.pop() {
+                if wanted.insert(n.clone()) {
+                    stack.extend(edges.get(&n).into_iter().flatten().cloned());
+                }
             }
         }
     }
@@ -108,32 +115,11 @@ fn type_refs(t: &TypeDef) -> BTreeSet<String> {
     out
 }
 
-fn reach(api: &Api) -> BTreeMap<String, BTreeSet<String>> {
-    let direct: BTreeMap<&String, BTreeSet<String>> =
-        api.types.iter().map(|(n, t)| (n, type_refs(t))).collect();
-    api.types
-        .keys()
-        .map(|start| {
-            let mut seen = BTreeSet::new();
-            let mut stack: Vec<String> = direct[start].iter().cloned().collect();
-            while let Some(n) = stack.pop() {
-                if seen.insert(n.clone()) {
-                    if let Some(next) = direct.get(&n) {
-                        stack.extend(next.iter().cloned());
-                    }
-                }
-            }
-            (start.clone(), seen)
-        })
-        .collect()
-}
-
 impl Ctx<'_> {
     /// Whether `target` is on a cycle through `owner` (references to it are cut inside `owner`).
     fn cyclic(&self, owner: &str, target: &str) -> bool {
         target == owner
-            || (self.reach.get(target).is_some_and(|r| r.contains(owner))
-                && self.reach.get(owner).is_some_and(|r| r.contains(target)))
+            || (self.comp.get(owner).is_some() && self.comp.get(owner) == self.comp.get(target))
     }
 }
 

@@ -7,15 +7,45 @@ use crate::ir::*;
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
+/// The whole of `types.rs`: its header, then every part.
 pub fn emit(api: &Api) -> TokenStream {
-    let sc = &Scope::types(api);
-    let imports = sc.imports();
-    let defs = api.types.values().map(|t| type_def(api, sc, t));
-    let ops = api.operations.iter().map(|op| operation_types(sc, op));
+    let parts = (0..parts(api)).map(|i| emit_part(api, i));
+    let header = header(api);
+    quote! { #header #( #parts )* }
+}
+
+/// Types per part: `types.rs` is emitted and formatted in parts, in parallel.
+const PART: usize = 48;
+
+/// How many parts `types.rs` has: the type table in runs of [`PART`], then the operations' types.
+pub fn parts(api: &Api) -> usize {
+    api.types.len().div_ceil(PART) + 1
+}
+
+/// The module's inner attribute and imports.
+pub fn header(api: &Api) -> TokenStream {
+    let imports = Scope::types(api).imports();
     quote! {
+        #![allow(missing_docs)]
         #imports
-        #( #defs )*
-        #( #ops )*
+    }
+}
+
+/// Part `i` of `types.rs`; the parts in order make the module (after [`header`]).
+pub fn emit_part(api: &Api, i: usize) -> TokenStream {
+    let sc = &Scope::types(api);
+    let table = api.types.len().div_ceil(PART);
+    if i < table {
+        let defs = api
+            .types
+            .values()
+            .skip(i * PART)
+            .take(PART)
+            .map(|t| type_def(api, sc, t));
+        quote! { #( #defs )* }
+    } else {
+        let ops = api.operations.iter().map(|op| operation_types(sc, op));
+        quote! { #( #ops )* }
     }
 }
 
