@@ -1405,7 +1405,7 @@ fn analyse(api: &mut Api) {
     // is an edge owner -> target, and the target leads back (a field of the owner's own type too).
     let comp = crate::graph::components(&edges);
     let on_cycle = |owner: &str, target: &str| -> bool {
-        comp.get(owner).is_some() && comp.get(owner) == comp.get(target)
+        comp.contains_key(owner) && comp.get(owner) == comp.get(target)
     };
     let mut boxed: BTreeSet<(String, String)> = BTreeSet::new();
     for (name, t) in &api.types {

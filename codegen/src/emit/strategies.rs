@@ -119,7 +119,7 @@ impl Ctx<'_> {
     /// Whether `target` is on a cycle through `owner` (references to it are cut inside `owner`).
     fn cyclic(&self, owner: &str, target: &str) -> bool {
         target == owner
-            || (self.comp.get(owner).is_some() && self.comp.get(owner) == self.comp.get(target))
+            || (self.comp.contains_key(owner) && self.comp.get(owner) == self.comp.get(target))
     }
 }
 
