@@ -28,8 +28,12 @@ pub struct Outcome {
     pub build: Duration,
 }
 
-/// Generates `spec` into target/corpus/NAME and builds it (all features, clippy, -D warnings).
-pub fn build_one(spec: &Path, crate_name: &str) -> Result<Outcome, String> {
+/// Generates `spec` into target/corpus/NAME; returns the folder, the degraded constructs and the
+/// lines of Rust emitted (without and with the `proptest` feature's module).
+pub fn generate_into(
+    spec: &Path,
+    crate_name: &str,
+) -> Result<(PathBuf, usize, usize, usize), String> {
     let root = regenerate::repo_root();
     let out = root.join("target/corpus").join(crate_name);
     let job = Job {
@@ -39,50 +43,70 @@ pub fn build_one(spec: &Path, crate_name: &str) -> Result<Outcome, String> {
         standalone: true,
     };
     let files = regenerate::generate(&job, false)?;
-    let warnings = codegen::generate(
-        &std::fs::read_to_string(spec).map_err(|e| e.to_string())?,
-        &codegen::Options::default(),
-    )
-    .map(|o| o.diagnostics.len())
-    .unwrap_or(0);
-    let lines = files
-        .iter()
-        .filter(|(p, _)| p.ends_with(".rs"))
-        .map(|(_, t)| t.lines().count())
-        .sum();
+    let text = std::fs::read_to_string(spec).map_err(|e| e.to_string())?;
+    let warnings = codegen::generate(&text, &codegen::Options::default())
+        .map(|o| o.diagnostics.len())
+        .unwrap_or(0);
+    let count = |f: &dyn Fn(&str) -> bool| -> usize {
+        files
+            .iter()
+            .filter(|(p, _)| f(p))
+            .map(|(_, t)| t.lines().count())
+            .sum()
+    };
+    let lines = count(&|p| p.ends_with(".rs") && p != "src/strategies.rs");
+    let all = count(&|p| p.ends_with(".rs"));
     regenerate::apply(&regenerate::plan(&out, &files))?;
     // The workspace's lock file pins the same dependency versions the workspace already built.
     std::fs::copy(root.join("Cargo.lock"), out.join("Cargo.lock"))
         .map_err(|e| format!("cannot copy Cargo.lock: {e}"))?;
+    Ok((out, warnings, lines, all))
+}
+
+/// Runs cargo with `args` in a generated crate (target/corpus-target); returns how long it took.
+pub fn cargo_in(dir: &Path, args: &[&str]) -> Result<Duration, String> {
+    let root = regenerate::repo_root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let started = Instant::now();
     let status = Command::new(cargo)
-        .current_dir(&out)
+        .current_dir(dir)
         .env("CARGO_TARGET_DIR", root.join("target/corpus-target"))
         // Its own jobs, not a share of a parent cargo's (when run from `cargo test`).
         .env_remove("CARGO_MAKEFLAGS")
         .env_remove("MAKEFLAGS")
         .env_remove("MFLAGS")
-        .args([
+        .args(args)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err(format!(
+            "{}: `cargo {}` failed (see above)",
+            dir.display(),
+            args.join(" ")
+        ));
+    }
+    Ok(started.elapsed())
+}
+
+/// Generates `spec` into target/corpus/NAME and builds it (all features, clippy, -D warnings).
+pub fn build_one(spec: &Path, crate_name: &str) -> Result<Outcome, String> {
+    let (out, warnings, _, lines) = generate_into(spec, crate_name)?;
+    let build = cargo_in(
+        &out,
+        &[
             "clippy",
             "--quiet",
             "--all-features",
             "--",
             "-D",
             "warnings",
-        ])
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !status.success() {
-        return Err(format!(
-            "{crate_name}: the generated crate does not build cleanly (see above)"
-        ));
-    }
+        ],
+    )?;
     Ok(Outcome {
         name: crate_name.into(),
         warnings,
         lines,
-        build: started.elapsed(),
+        build,
     })
 }
 

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod bench;
 mod corpus;
 mod regenerate;
 
@@ -58,6 +59,12 @@ enum Command {
         #[arg(long)]
         only: Option<String>,
     },
+    /// Measure: generation time per corpus document, `cargo check` time of the generated crates,
+    /// and requests per second of the contract suite.
+    #[command(
+        after_help = "Examples:\n  cargo xtask bench\n  BENCH_RUNS=30 BENCH_CASES=5000 cargo xtask bench"
+    )]
+    Bench,
     /// Run the contract suite for PATCH /api/v1/cvms/{cvm_id} (see `cargo xtask contract --help`).
     ///
     /// With no --target it starts the embedded reference server, runs the suite and stops it.
@@ -90,6 +97,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Contract { args } => cargo_run("contract-tests", "contract", &args),
+        Command::Bench => match bench::run() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(1)
+            }
+        },
         Command::Corpus { only } => match corpus::run(only.as_deref()) {
             Ok(_) => ExitCode::SUCCESS,
             Err(e) => {
