@@ -245,6 +245,7 @@ pub fn run(settings: &Settings) -> Report {
         progress_at: RefCell::new(Instant::now()),
         round_seed: RefCell::new(settings.seed),
         stale: RefCell::new(false),
+        shrinking: RefCell::new(false),
     };
     rt.block_on(suite.preflight_and_fixed_phases());
     if suite.report.borrow().could_not_run.is_none() {
@@ -274,6 +275,9 @@ struct Suite<'a> {
     /// Whether a request may have changed the CVM since it was last read back (an invalid body
     /// that a lax server accepted, a header flow).
     stale: RefCell<bool>,
+    /// Whether proptest is shrinking a violation: read-back then does not wait for an update to
+    /// show; the smallest body found is checked again with the full wait before it is reported.
+    shrinking: RefCell<bool>,
 }
 
 /// Bytes of an answer a violation keeps.
@@ -681,7 +685,13 @@ impl Suite<'_> {
             return Ok(vec![]);
         };
         let expected = expectations(body, &before, update_body(), readback_object());
-        let until = Instant::now() + self.s.readback_timeout;
+        // While shrinking, one read-back decides (the shrunk result is checked again in full).
+        let wait = if *self.shrinking.borrow() {
+            Duration::ZERO
+        } else {
+            self.s.readback_timeout
+        };
+        let until = Instant::now() + wait;
         let mut delay = Duration::from_millis(20);
         loop {
             let Some(now) = self.read_back(&self.s.cvm_id).await? else {
@@ -701,22 +711,29 @@ impl Suite<'_> {
                 *self.state.borrow_mut() = Some(now);
                 return Ok(vec![]);
             }
-            if Instant::now() >= until || !self.target.has_budget() {
-                let e = wrong[0];
-                let shown = now.get(&e.readback).cloned().unwrap_or(Value::Null);
-                let msg = format!(
-                    "after a 202, `{}` reads back {} where {} was expected ({}) within {:?}",
-                    e.readback, shown, e.value, e.why, self.s.readback_timeout
-                );
+            // Waiting only helps a mismatch nobody has reported yet.
+            let all_known = {
+                let r = self.report.borrow();
+                wrong.iter().all(|e| {
+                    r.violations
+                        .iter()
+                        .any(|v| v.check == checks::PATCH_SEMANTICS && v.field == e.field)
+                })
+            };
+            if all_known || Instant::now() >= until || !self.target.has_budget() {
+                let out = wrong
+                    .iter()
+                    .map(|e| {
+                        let shown = now.get(&e.readback).cloned().unwrap_or(Value::Null);
+                        let msg = format!(
+                            "after a 202, `{}` reads back {} where {} was expected ({}) within {:?}",
+                            e.readback, shown, e.value, e.why, wait
+                        );
+                        self.violation(checks::PATCH_SEMANTICS, &e.field, None, msg, ex, true)
+                    })
+                    .collect();
                 *self.state.borrow_mut() = Some(now);
-                return Ok(vec![self.violation(
-                    checks::PATCH_SEMANTICS,
-                    &e.field,
-                    None,
-                    msg,
-                    ex,
-                    true,
-                )]);
+                return Ok(out);
             }
             tokio::time::sleep(delay).await;
             delay = (delay * 2).min(Duration::from_millis(500));
@@ -731,6 +748,8 @@ impl Suite<'_> {
         #[derive(Default)]
         struct Hunt {
             target: Option<(&'static str, String)>,
+            /// The violation as first found, before shrinking.
+            first: Option<Violation>,
             best: Option<Violation>,
             cases: u32,
         }
@@ -778,7 +797,9 @@ impl Suite<'_> {
                         let known = known.borrow();
                         if let Some(v) = found.into_iter().find(|v| !known.contains(&v.key())) {
                             h.target = Some(v.key());
+                            h.first = Some(v.clone());
                             h.best = Some(v);
+                            *self.shrinking.borrow_mut() = true;
                             return Err(TestCaseError::fail("violation"));
                         }
                         Ok(())
@@ -795,14 +816,26 @@ impl Suite<'_> {
                     }
                 }
             });
-            let mut h = hunt.borrow_mut();
+            *self.shrinking.borrow_mut() = false;
             match result {
-                Err(TestError::Fail(_, _)) => {
-                    if let Some(v) = h.best.take() {
+                Err(TestError::Fail(_, (typed, picks))) => {
+                    let (key, first) = {
+                        let mut h = hunt.borrow_mut();
+                        h.best = None;
+                        (h.target.take(), h.first.take())
+                    };
+                    // The smallest body, checked again with the full read-back wait; if it does
+                    // not hold up, the violation as first found is reported.
+                    let again = if self.target.has_budget() {
+                        rt.block_on(self.case(&typed, &picks))
+                    } else {
+                        vec![]
+                    };
+                    let confirmed = again.into_iter().find(|v| Some(v.key()) == key);
+                    if let Some(v) = confirmed.or(first) {
                         known.borrow_mut().insert(v.key());
                         self.record(v);
                     }
-                    h.target = None;
                 }
                 _ => break,
             }

@@ -366,10 +366,7 @@ pub fn emit_crate(api: &Api, opts: &Options) -> Result<BTreeMap<String, String>,
         "src/strategies.rs",
         Box::new(|| {
             let strategies = strategies::emit(api);
-            format_fragment(
-                quote! { #![allow(missing_docs)] #strategies },
-                "strategies.rs",
-            )
+            format_fragment(strategies, "strategies.rs")
         }),
     ));
     let texts = run_parallel(jobs.iter().map(|(_, j)| j.as_ref()).collect())?;

@@ -26,7 +26,6 @@ pub fn parts(api: &Api) -> usize {
 pub fn header(api: &Api) -> TokenStream {
     let imports = Scope::types(api).imports();
     quote! {
-        #![allow(missing_docs)]
         #imports
     }
 }
@@ -51,7 +50,9 @@ pub fn emit_part(api: &Api, i: usize) -> TokenStream {
 
 fn type_def(api: &Api, sc: &Scope, t: &TypeDef) -> TokenStream {
     let name = type_ident(&t.name);
-    let doc = docs::attrs(t.doc.as_deref());
+    // Every public item is documented: the schema's description, or where the schema is.
+    let fallback = format!("The schema at `#{}`.", t.pointer.replace('`', "'"));
+    let doc = docs::attrs(Some(t.doc.as_deref().unwrap_or(&fallback)));
     match &t.kind {
         TypeKind::Alias(ty) => {
             let ty = sc.ty(ty);
@@ -89,7 +90,8 @@ fn type_def(api: &Api, sc: &Scope, t: &TypeDef) -> TokenStream {
             let vs = variants.iter().map(|v| {
                 let id = type_ident(&v.rust);
                 let value = &v.value;
-                quote! { #[serde(rename = #value)] #id, }
+                let d = format!(" `{}`", value.replace('`', "'"));
+                quote! { #[doc = #d] #[serde(rename = #value)] #id, }
             });
             let arms = variants.iter().map(|v| {
                 let id = type_ident(&v.rust);
@@ -116,7 +118,8 @@ fn type_def(api: &Api, sc: &Scope, t: &TypeDef) -> TokenStream {
             let vs = variants.iter().map(|v| {
                 let id = type_ident(&v.rust);
                 let ty = sc.ty(&v.ty);
-                quote! { #id(#ty), }
+                let d = format!(" A value of the `{}` shape.", v.rust);
+                quote! { #[doc = #d] #id(#ty), }
             });
             let validate = t.validates.then(|| {
                 let arms = variants.iter().map(|v| {
@@ -147,7 +150,8 @@ fn type_def(api: &Api, sc: &Scope, t: &TypeDef) -> TokenStream {
             let vs = variants.iter().map(|v| {
                 let id = type_ident(&v.rust);
                 let value = &v.value;
-                let vdoc = docs::attrs(v.doc.as_deref());
+                let fallback = format!("`{tag}` is `{}`.", value.replace('`', "'"));
+                let vdoc = docs::attrs(Some(v.doc.as_deref().unwrap_or(&fallback)));
                 let fields = v.fields.iter().map(|f| field(sc, f, false));
                 if v.fields.is_empty() {
                     quote! { #vdoc #[serde(rename = #value)] #id {}, }
@@ -274,7 +278,11 @@ pub fn field_ty(sc: &Scope, f: &Field) -> TokenStream {
 fn field(sc: &Scope, f: &Field, public: bool) -> TokenStream {
     let name = ident(&f.rust);
     let ty = field_ty(sc, f);
-    let mut doc_text = f.doc.as_deref().map(docs::sanitize).unwrap_or_default();
+    let mut doc_text = f
+        .doc
+        .as_deref()
+        .map(docs::sanitize)
+        .unwrap_or_else(|| format!("`{}`.", f.json.replace('`', "'")));
     let notes = constraint_notes(f);
     if !notes.is_empty() {
         if !doc_text.is_empty() {
