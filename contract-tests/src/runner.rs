@@ -34,16 +34,18 @@ impl Mode {
         }
     }
 
-    /// `full` against a loopback target, `negative` anywhere else.
+    /// `full` against a loopback target (127.0.0.0/8, `localhost`, `[::1]`), `negative` anywhere else.
     pub fn default_for(url: &str) -> Mode {
-        let host = url
-            .split("://")
-            .nth(1)
-            .unwrap_or(url)
-            .split(['/', ':'])
-            .next()
-            .unwrap_or("");
-        if host == "127.0.0.1" || host == "localhost" || host == "[" || url.contains("://[::1]") {
+        let rest = url.split_once("://").map_or(url, |(_, r)| r);
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        let host = if authority.starts_with('[') {
+            authority.split_inclusive(']').next().unwrap_or("")
+        } else {
+            authority.split(':').next().unwrap_or("")
+        };
+        let loopback_v4 = host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback());
+        if loopback_v4 || host.eq_ignore_ascii_case("localhost") || host == "[::1]" {
             Mode::Full
         } else {
             Mode::Negative
@@ -1059,6 +1061,21 @@ impl Suite<'_> {
     fn finish_progress(&self) {
         if self.s.progress == Progress::Line {
             let _ = write!(std::io::stderr(), "\r\x1b[2K");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Mode;
+
+    #[test]
+    fn only_loopback_targets_default_to_full() {
+        for url in ["http://127.0.0.1:8080", "http://127.1.2.3/x", "http://localhost", "http://[::1]:9/", "http://u:p@127.0.0.1:1"] {
+            assert_eq!(Mode::default_for(url), Mode::Full, "{url}");
+        }
+        for url in ["https://cloud-api.phala.com", "http://10.0.0.1", "http://[2001:db8::1]:80", "http://127.0.0.1.example.com", "http://localhost@evil.example"] {
+            assert_eq!(Mode::default_for(url), Mode::Negative, "{url}");
         }
     }
 }

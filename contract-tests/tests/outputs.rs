@@ -135,3 +135,34 @@ fn the_target_from_the_environment_passes() {
     let r = run(&s);
     assert_eq!(r.exit_code(), 0, "{}", report::summary(&r, &[&key]));
 }
+
+#[test]
+fn request_budget_and_rate_limit_hold() {
+    let srv = server::spawn(server::DEFAULT_API_KEY, &[]).unwrap();
+    let mut s = Settings::new(&srv.url, Some(server::DEFAULT_API_KEY.into()), server::CVM_ID);
+    s.cases = 1000;
+    s.max_requests = Some(40);
+    let r = run(&s);
+    assert!(r.requests <= 40, "{} requests", r.requests);
+    assert!(r.stopped_early.as_deref().unwrap().contains("--max-requests"), "{:?}", r.stopped_early);
+    assert_eq!(r.exit_code(), 0, "a budget cut is not a violation");
+
+    s.max_requests = Some(21);
+    s.rate = Some(50.0);
+    let started = std::time::Instant::now();
+    let r = run(&s);
+    assert!(r.requests <= 21);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(380), "20 gaps of 20 ms: {:?}", started.elapsed());
+}
+
+#[test]
+fn an_unverified_tls_run_says_so() {
+    let srv = server::spawn(server::DEFAULT_API_KEY, &[]).unwrap();
+    let mut s = Settings::new(&srv.url, Some(server::DEFAULT_API_KEY.into()), server::CVM_ID);
+    s.cases = 2;
+    s.insecure = true;
+    let r = run(&s);
+    assert!(report::summary(&r, &[]).contains("TLS certificates were NOT verified (--insecure)"));
+    assert_eq!(report::json(&r, &[])["tls_verified"], false);
+    assert!(report::html(&r, &[]).contains("not verified (--insecure)"));
+}

@@ -15,8 +15,9 @@ mod regenerate;
 
 #[derive(Parser)]
 #[command(
-    name = "cargo xtask",
-    about = "Project tasks: regenerate the client crate from spec/ and check it is fresh",
+    name = "xtask",
+    bin_name = "cargo xtask",
+    about = "Project tasks: regenerate the client crate from spec/, check it is fresh, run the contract suite, build the corpus, measure",
     after_help = "Examples:\n  cargo xtask regenerate            # spec/ -> generated/\n  cargo xtask regenerate --check    # exit 1 and show a diff when generated/ is stale\n  cargo xtask contract              # the contract suite against the embedded reference server"
 )]
 struct Cli {
