@@ -44,7 +44,9 @@ impl Mode {
         } else {
             authority.split(':').next().unwrap_or("")
         };
-        let loopback_v4 = host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback());
+        let loopback_v4 = host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback());
         if loopback_v4 || host.eq_ignore_ascii_case("localhost") || host == "[::1]" {
             Mode::Full
         } else {
@@ -1071,10 +1073,22 @@ mod tests {
 
     #[test]
     fn only_loopback_targets_default_to_full() {
-        for url in ["http://127.0.0.1:8080", "http://127.1.2.3/x", "http://localhost", "http://[::1]:9/", "http://u:p@127.0.0.1:1"] {
+        for url in [
+            "http://127.0.0.1:8080",
+            "http://127.1.2.3/x",
+            "http://localhost",
+            "http://[::1]:9/",
+            "http://u:p@127.0.0.1:1",
+        ] {
             assert_eq!(Mode::default_for(url), Mode::Full, "{url}");
         }
-        for url in ["https://cloud-api.phala.com", "http://10.0.0.1", "http://[2001:db8::1]:80", "http://127.0.0.1.example.com", "http://localhost@evil.example"] {
+        for url in [
+            "https://cloud-api.phala.com",
+            "http://10.0.0.1",
+            "http://[2001:db8::1]:80",
+            "http://127.0.0.1.example.com",
+            "http://localhost@evil.example",
+        ] {
             assert_eq!(Mode::default_for(url), Mode::Negative, "{url}");
         }
     }

@@ -139,12 +139,23 @@ fn the_target_from_the_environment_passes() {
 #[test]
 fn request_budget_and_rate_limit_hold() {
     let srv = server::spawn(server::DEFAULT_API_KEY, &[]).unwrap();
-    let mut s = Settings::new(&srv.url, Some(server::DEFAULT_API_KEY.into()), server::CVM_ID);
+    let mut s = Settings::new(
+        &srv.url,
+        Some(server::DEFAULT_API_KEY.into()),
+        server::CVM_ID,
+    );
     s.cases = 1000;
     s.max_requests = Some(40);
     let r = run(&s);
     assert!(r.requests <= 40, "{} requests", r.requests);
-    assert!(r.stopped_early.as_deref().unwrap().contains("--max-requests"), "{:?}", r.stopped_early);
+    assert!(
+        r.stopped_early
+            .as_deref()
+            .unwrap()
+            .contains("--max-requests"),
+        "{:?}",
+        r.stopped_early
+    );
     assert_eq!(r.exit_code(), 0, "a budget cut is not a violation");
 
     s.max_requests = Some(21);
@@ -152,13 +163,21 @@ fn request_budget_and_rate_limit_hold() {
     let started = std::time::Instant::now();
     let r = run(&s);
     assert!(r.requests <= 21);
-    assert!(started.elapsed() >= std::time::Duration::from_millis(380), "20 gaps of 20 ms: {:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(380),
+        "20 gaps of 20 ms: {:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
 fn an_unverified_tls_run_says_so() {
     let srv = server::spawn(server::DEFAULT_API_KEY, &[]).unwrap();
-    let mut s = Settings::new(&srv.url, Some(server::DEFAULT_API_KEY.into()), server::CVM_ID);
+    let mut s = Settings::new(
+        &srv.url,
+        Some(server::DEFAULT_API_KEY.into()),
+        server::CVM_ID,
+    );
     s.cases = 2;
     s.insecure = true;
     let r = run(&s);
