@@ -1021,31 +1021,8 @@ impl<'a> Builder<'a> {
     where
         'a: 'p,
     {
-        let mut cur = p;
-        for _ in 0..16 {
-            match cur {
-                ReferenceOr::Item(p) => return Ok(p),
-                ReferenceOr::Reference { reference } => {
-                    let key = reference
-                        .strip_prefix("#/components/parameters/")
-                        .ok_or_else(|| {
-                            Error::new(
-                                ptr,
-                                format!("`$ref` {reference} is not a parameter reference"),
-                            )
-                        })?;
-                    cur = self
-                        .spec
-                        .components
-                        .as_ref()
-                        .and_then(|c| c.parameters.get(&unescape(key)))
-                        .ok_or_else(|| {
-                            Error::new(ptr, format!("`$ref` {reference} points to no parameter"))
-                        })?;
-                }
-            }
-        }
-        Err(Error::new(ptr, "parameter references form a cycle"))
+        let table = self.spec.components.as_ref().map(|c| &c.parameters);
+        follow(p, table, "parameters", "parameter", ptr)
     }
 
     fn resolve_request_body<'p>(
@@ -1056,31 +1033,8 @@ impl<'a> Builder<'a> {
     where
         'a: 'p,
     {
-        let mut cur = rb;
-        for _ in 0..16 {
-            match cur {
-                ReferenceOr::Item(b) => return Ok(b),
-                ReferenceOr::Reference { reference } => {
-                    let key = reference
-                        .strip_prefix("#/components/requestBodies/")
-                        .ok_or_else(|| {
-                            Error::new(
-                                ptr,
-                                format!("`$ref` {reference} is not a request body reference"),
-                            )
-                        })?;
-                    cur = self
-                        .spec
-                        .components
-                        .as_ref()
-                        .and_then(|c| c.request_bodies.get(&unescape(key)))
-                        .ok_or_else(|| {
-                            Error::new(ptr, format!("`$ref` {reference} points to no request body"))
-                        })?;
-                }
-            }
-        }
-        Err(Error::new(ptr, "request body references form a cycle"))
+        let table = self.spec.components.as_ref().map(|c| &c.request_bodies);
+        follow(rb, table, "requestBodies", "request body", ptr)
     }
 
     fn resolve_response<'p>(
@@ -1091,31 +1045,8 @@ impl<'a> Builder<'a> {
     where
         'a: 'p,
     {
-        let mut cur = r;
-        for _ in 0..16 {
-            match cur {
-                ReferenceOr::Item(b) => return Ok(b),
-                ReferenceOr::Reference { reference } => {
-                    let key = reference
-                        .strip_prefix("#/components/responses/")
-                        .ok_or_else(|| {
-                            Error::new(
-                                ptr,
-                                format!("`$ref` {reference} is not a response reference"),
-                            )
-                        })?;
-                    cur = self
-                        .spec
-                        .components
-                        .as_ref()
-                        .and_then(|c| c.responses.get(&unescape(key)))
-                        .ok_or_else(|| {
-                            Error::new(ptr, format!("`$ref` {reference} points to no response"))
-                        })?;
-                }
-            }
-        }
-        Err(Error::new(ptr, "response references form a cycle"))
+        let table = self.spec.components.as_ref().map(|c| &c.responses);
+        follow(r, table, "responses", "response", ptr)
     }
 
     /// `Ok(Err(media))` when no media type of the body is supported.
@@ -1279,6 +1210,33 @@ impl<'a> Builder<'a> {
         }
         out.into_iter().collect()
     }
+}
+
+/// Follows `$ref`s to `#/components/{section}/...` until an item (at most 16 hops, so a cycle is
+/// an error, not a hang).
+fn follow<'p, T>(
+    start: &'p ReferenceOr<T>,
+    table: Option<&'p IndexMap<String, ReferenceOr<T>>>,
+    section: &str,
+    what: &str,
+    ptr: &str,
+) -> Result<&'p T, Error> {
+    let prefix = format!("#/components/{section}/");
+    let mut cur = start;
+    for _ in 0..16 {
+        match cur {
+            ReferenceOr::Item(item) => return Ok(item),
+            ReferenceOr::Reference { reference } => {
+                let key = reference.strip_prefix(&prefix).ok_or_else(|| {
+                    Error::new(ptr, format!("`$ref` {reference} is not a {what} reference"))
+                })?;
+                cur = table.and_then(|t| t.get(&unescape(key))).ok_or_else(|| {
+                    Error::new(ptr, format!("`$ref` {reference} points to no {what}"))
+                })?;
+            }
+        }
+    }
+    Err(Error::new(ptr, format!("{what} references form a cycle")))
 }
 
 /// `x-readback: name` or `x-readback: {field: name, divide_by: n}`.

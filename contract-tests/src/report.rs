@@ -57,6 +57,14 @@ pub fn body_text(v: &Violation) -> String {
     }
 }
 
+/// How many violations a check has.
+fn violations_of(r: &Report, check: &str) -> usize {
+    r.violations
+        .iter()
+        .filter(|v| v.check.name == check)
+        .count()
+}
+
 /// The text summary printed at the end of a run.
 pub fn summary(r: &Report, secrets: &[&str]) -> String {
     let mut s = String::new();
@@ -119,11 +127,7 @@ pub fn summary(r: &Report, secrets: &[&str]) -> String {
     let _ = writeln!(s, "\nchecks (requests judged):");
     for c in checks::ALL {
         let n = r.per_check.get(c.name).copied().unwrap_or(0);
-        let failed = r
-            .violations
-            .iter()
-            .filter(|v| v.check.name == c.name)
-            .count();
+        let failed = violations_of(r, c.name);
         let mark = if failed > 0 {
             format!("FAILED ({failed})")
         } else if n == 0 {
@@ -182,7 +186,7 @@ pub fn json(r: &Report, secrets: &[&str]) -> serde_json::Value {
     let checks: serde_json::Map<String, serde_json::Value> = checks::ALL
         .iter()
         .map(|c| {
-            let failed = r.violations.iter().filter(|v| v.check.name == c.name).count();
+            let failed = violations_of(r, c.name);
             (
                 c.name.to_string(),
                 serde_json::json!({"doc": c.doc, "judged": r.per_check.get(c.name).copied().unwrap_or(0), "violations": failed}),
@@ -408,11 +412,7 @@ pre{{background:#f6f6f6;padding:8px;white-space:pre-wrap;word-break:break-all}}.
     s.push_str("</table>\n<h2>Checks</h2>\n<table id=\"checks\"><tr><th>check</th><th>asserts</th><th>judged</th><th>result</th></tr>\n");
     for c in checks::ALL {
         let n = r.per_check.get(c.name).copied().unwrap_or(0);
-        let failed = r
-            .violations
-            .iter()
-            .filter(|v| v.check.name == c.name)
-            .count();
+        let failed = violations_of(r, c.name);
         let (class, text) = if failed > 0 {
             ("bad", format!("{failed} violation(s)"))
         } else if n == 0 {

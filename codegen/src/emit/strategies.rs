@@ -327,6 +327,12 @@ fn from_fields(strategies: Vec<TokenStream>, make: TokenStream) -> TokenStream {
     }
 }
 
+/// One of several strategies, or `None` when there is none.
+fn union(arms: Vec<TokenStream>) -> Option<TokenStream> {
+    (!arms.is_empty())
+        .then(|| quote!(::proptest::strategy::Union::new(::std::vec![#( #arms ),*]).boxed()))
+}
+
 fn type_strategy(ctx: &Ctx<'_>, name: &str, t: &TypeDef) -> Option<TokenStream> {
     let ty = type_ident(name);
     match &t.kind {
@@ -379,13 +385,7 @@ fn type_strategy(ctx: &Ctx<'_>, name: &str, t: &TypeDef) -> Option<TokenStream> 
                     Some(quote!(#s.prop_map(types::#ty::#id).boxed()))
                 })
                 .collect();
-            if arms.is_empty() {
-                return None;
-            }
-            Some(quote!(::proptest::strategy::Union::new(
-                ::std::vec![#( #arms ),*]
-            )
-            .boxed()))
+            union(arms)
         }
         TypeKind::Tagged { variants, .. } => {
             let arms: Vec<TokenStream> = variants
@@ -408,13 +408,7 @@ fn type_strategy(ctx: &Ctx<'_>, name: &str, t: &TypeDef) -> Option<TokenStream> 
                     ))
                 })
                 .collect();
-            if arms.is_empty() {
-                return None;
-            }
-            Some(quote!(::proptest::strategy::Union::new(
-                ::std::vec![#( #arms ),*]
-            )
-            .boxed()))
+            union(arms)
         }
         TypeKind::Alias(a) => ty_strategy(ctx, name, a, None),
     }
