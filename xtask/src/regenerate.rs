@@ -351,6 +351,21 @@ mod tests {
     }
 
     #[test]
+    fn deny_warnings_turns_degraded_constructs_into_a_failure() {
+        let root = repo_root();
+        let spec = root.join("codegen/tests/fixtures/constructs.yaml");
+        let job = Job {
+            spec,
+            out: scratch("deny").join("out"),
+            crate_name: "t".into(),
+            standalone: true,
+        };
+        assert!(generate(&job, false).is_ok(), "warnings alone do not fail");
+        let err = generate(&job, true).unwrap_err();
+        assert!(err.contains("2 warning(s) and --deny-warnings"), "{err}");
+    }
+
+    #[test]
     fn a_broken_spec_is_an_error_naming_the_node() {
         let dir = scratch("broken");
         let spec = dir.join("bad.yaml");
