@@ -1,0 +1,158 @@
+//! The report writers, snapshot-tested on a fixed report: any change to what they write shows as a
+//! diff here. `UPDATE_SNAPSHOTS=1 cargo test -p contract-tests --test report_snapshots` rewrites them.
+
+use contract_tests::checks;
+use contract_tests::http::{Answer, Auth, Exchange, Failure, Sent};
+use contract_tests::report;
+use contract_tests::runner::{Report, Violation};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+fn fixed_report() -> Report {
+    let sent = |body: &str| Sent {
+        method: "PATCH",
+        path: "/api/v1/cvms/cvm-1".into(),
+        headers: vec![],
+        auth: Auth::Key,
+        body: Some(body.into()),
+    };
+    let answer = |status: u16, body: &str| Answer {
+        status,
+        content_type: Some("application/json".into()),
+        retry_after: None,
+        body: body.as_bytes().to_vec(),
+        truncated: false,
+        elapsed: Duration::from_millis(2),
+    };
+    let violation = Violation {
+        check: checks::NEGATIVE_DATA_REJECTION,
+        field: "shutdown_timeout".into(),
+        rule: Some("below_minimum"),
+        message: "a body breaking `below_minimum` on shutdown_timeout got 202, not 422".into(),
+        exchange: Exchange {
+            sent: sent(r#"{"shutdown_timeout":9,"encrypted_env":"c0ffee-secret"}"#),
+            outcome: Ok(answer(
+                202,
+                r#"{"status":"accepted","correlation_id":"corr-1"}"#,
+            )),
+        },
+        valid_body: false,
+        seed: 7,
+    };
+    let lost = Violation {
+        check: checks::TARGET_ANSWERS,
+        field: "(request)".into(),
+        rule: None,
+        message: "no answer (timeout): no complete answer within 1s".into(),
+        exchange: Exchange {
+            sent: sent("{}"),
+            outcome: Err(Failure {
+                kind: "timeout",
+                message: "no complete answer within 1s".into(),
+            }),
+        },
+        valid_body: true,
+        seed: 7,
+    };
+    let warning = Violation {
+        check: checks::NEGATIVE_DATA_REJECTION,
+        field: "vcpu".into(),
+        rule: Some("wrong_type"),
+        message: "a body breaking `wrong_type` on vcpu got 202, not 422 (coerced)".into(),
+        exchange: Exchange {
+            sent: sent(r#"{"vcpu":"4"}"#),
+            outcome: Ok(answer(202, "{}")),
+        },
+        valid_body: false,
+        seed: 7,
+    };
+    let mut coverage: BTreeMap<(String, String), BTreeMap<String, u64>> = BTreeMap::new();
+    let mut cover = |f: &str, r: &str, status: &str, n: u64| {
+        coverage
+            .entry((f.into(), r.into()))
+            .or_default()
+            .insert(status.into(), n);
+    };
+    cover("shutdown_timeout", "value", "202", 12);
+    cover("shutdown_timeout", "null", "202", 5);
+    cover("shutdown_timeout", "below_minimum", "202", 1);
+    cover("shutdown_timeout", "below_minimum", "422", 3);
+    cover("vcpu", "wrong_type", "202", 2);
+    cover("vcpu", "wrong_type", "error", 1);
+    Report {
+        target: "http://127.0.0.1:8080".into(),
+        mode: "full",
+        seed: 7,
+        insecure: false,
+        cases: 10,
+        cases_planned: 10,
+        requests: 24,
+        elapsed: Duration::from_millis(1500),
+        violations: vec![violation, lost],
+        warnings: vec![warning],
+        per_check: [("negative_data_rejection", 6), ("target_answers", 24)]
+            .into_iter()
+            .collect(),
+        judged: [
+            (
+                ("negative_data_rejection", "shutdown_timeout".to_string()),
+                4,
+            ),
+            (("negative_data_rejection", "vcpu".to_string()), 2),
+            (("target_answers", "(request)".to_string()), 24),
+        ]
+        .into_iter()
+        .collect(),
+        per_field: [
+            ("shutdown_timeout".to_string(), 21),
+            ("vcpu".to_string(), 3),
+        ]
+        .into_iter()
+        .collect(),
+        coverage,
+        stopped_early: None,
+        could_not_run: None,
+    }
+}
+
+fn snapshot(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(name);
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("{} missing; run with UPDATE_SNAPSHOTS=1", path.display()));
+    assert!(
+        actual == expected,
+        "{name} changed; diff it against {} (UPDATE_SNAPSHOTS=1 to accept)\n{actual}",
+        path.display()
+    );
+}
+
+#[test]
+fn writers_match_their_snapshots() {
+    let r = fixed_report();
+    let key = ["test-api-key"];
+    snapshot("summary.txt", &report::summary(&r, &key));
+    snapshot(
+        "report.json",
+        &(serde_json::to_string_pretty(&report::json(&r, &key)).unwrap() + "\n"),
+    );
+    snapshot("junit.xml", &report::junit(&r, &key));
+    snapshot("report.html", &report::html(&r, &key));
+    for text in [
+        report::summary(&r, &key),
+        report::junit(&r, &key),
+        report::html(&r, &key),
+    ] {
+        assert!(
+            !text.contains("c0ffee-secret"),
+            "the encrypted_env value is hidden"
+        );
+    }
+}
