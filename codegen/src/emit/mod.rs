@@ -347,7 +347,13 @@ pub fn emit_crate(api: &Api, opts: &Options) -> Result<BTreeMap<String, String>,
     // The large files are built and formatted in parts, on every core; the parts are fixed by the
     // document, not by the number of cores, so the output is the same everywhere.
     type Job<'a> = Box<dyn Fn() -> Result<String, Error> + Sync + 'a>;
+    let marker = format!(
+        "{MARKER} by `{}` from {}. Do not edit: change the spec and regenerate.",
+        opts.command, opts.spec_name
+    );
     let mut jobs: Vec<(&str, Job<'_>)> = Vec::new();
+    // schema.json first: one long job, best started early.
+    jobs.push(("src/schema.json", Box::new(|| Ok(meta::emit(api, &marker)))));
     jobs.push((
         "src/types.rs",
         Box::new(|| format_fragment(types::header(api), "types.rs")),
@@ -364,23 +370,19 @@ pub fn emit_crate(api: &Api, opts: &Options) -> Result<BTreeMap<String, String>,
     ));
     jobs.push((
         "src/strategies.rs",
-        Box::new(|| {
-            let strategies = strategies::emit(api);
-            format_fragment(strategies, "strategies.rs")
-        }),
+        Box::new(|| format_fragment(strategies::emit(api), "strategies.rs")),
     ));
     let texts = run_parallel(jobs.iter().map(|(_, j)| j.as_ref()).collect())?;
     for ((path, _), text) in jobs.iter().zip(texts) {
-        files
-            .entry(path.to_string())
-            .or_insert_with(|| rs_pre.clone() + "\n")
-            .push_str(&text);
+        if path.ends_with(".rs") {
+            files
+                .entry(path.to_string())
+                .or_insert_with(|| rs_pre.clone() + "\n")
+                .push_str(&text);
+        } else {
+            files.insert(path.to_string(), text);
+        }
     }
-    let marker = format!(
-        "{MARKER} by `{}` from {}. Do not edit: change the spec and regenerate.",
-        opts.command, opts.spec_name
-    );
-    files.insert("src/schema.json".into(), meta::emit(api, &marker));
     files.insert(
         "src/runtime.rs".into(),
         format!("{}\n{RUNTIME}", preamble(opts, "//")),
