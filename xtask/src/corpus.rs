@@ -42,11 +42,8 @@ pub fn generate_into(
         crate_name: crate_name.into(),
         standalone: true,
     };
-    let files = regenerate::generate(&job, false)?;
-    let text = std::fs::read_to_string(spec).map_err(|e| e.to_string())?;
-    let warnings = codegen::generate(&text, &codegen::Options::default())
-        .map(|o| o.diagnostics.len())
-        .unwrap_or(0);
+    let codegen::Output { files, diagnostics } = regenerate::generate(&job, false)?;
+    let warnings = diagnostics.len();
     let count = |f: &dyn Fn(&str) -> bool| -> usize {
         files
             .iter()

@@ -77,8 +77,8 @@ pub fn default_jobs(root: &Path) -> Result<Vec<Job>, String> {
     Ok(jobs)
 }
 
-/// Runs the generator for a job and returns the files it produces.
-pub fn generate(job: &Job, deny_warnings: bool) -> Result<BTreeMap<String, String>, String> {
+/// Runs the generator for a job; its warnings are printed (and fatal with `deny_warnings`).
+pub fn generate(job: &Job, deny_warnings: bool) -> Result<codegen::Output, String> {
     let text = std::fs::read_to_string(&job.spec)
         .map_err(|e| format!("cannot read {}: {e}", job.spec.display()))?;
     let spec_name = job
@@ -112,7 +112,7 @@ pub fn generate(job: &Job, deny_warnings: bool) -> Result<BTreeMap<String, Strin
             ));
         }
     }
-    Ok(out.files)
+    Ok(out)
 }
 
 /// Whether a file in an output folder was written by the generator.
@@ -210,7 +210,7 @@ pub fn apply(changes: &Changes) -> Result<(), String> {
 pub fn run(jobs: &[Job], check: bool, deny_warnings: bool) -> Result<bool, String> {
     let mut stale = false;
     for job in jobs {
-        let files = generate(job, deny_warnings)?;
+        let files = generate(job, deny_warnings)?.files;
         let changes = plan(&job.out, &files);
         if changes.is_empty() {
             continue;
@@ -250,7 +250,7 @@ mod tests {
         let jobs = default_jobs(&root).unwrap();
         assert!(jobs.len() >= 3, "spec/ and at least two fixtures");
         for job in &jobs {
-            let files = generate(job, false).unwrap();
+            let files = generate(job, false).unwrap().files;
             let changes = plan(&job.out, &files);
             assert!(
                 changes.is_empty(),
@@ -289,7 +289,7 @@ mod tests {
             "the spec states the maximum as `maximum: 1200.0`"
         );
         std::fs::write(&spec, changed).unwrap();
-        let changes = plan(&job.out, &generate(&job, false).unwrap());
+        let changes = plan(&job.out, &generate(&job, false).unwrap().files);
         assert!(changes.write.contains_key(&job.out.join("src/types.rs")));
         assert!(
             changes
