@@ -133,6 +133,8 @@ pub struct Violation {
     pub exchange: Exchange,
     /// Whether the body was a valid one (`true`) or a mutation (`false`); for replay.
     pub valid_body: bool,
+    /// For a mutation, the JSON path of the field it broke; for replay.
+    pub path: Vec<Value>,
     /// The run's seed and the round of proptest that found it.
     pub seed: u64,
 }
@@ -335,6 +337,7 @@ impl Suite<'_> {
             message: msg,
             exchange,
             valid_body: valid,
+            path: Vec::new(),
             seed: *self.round_seed.borrow(),
         }
     }
@@ -601,6 +604,9 @@ impl Suite<'_> {
                     false,
                 ));
             }
+        }
+        for v in &mut out {
+            v.path.clone_from(&m.path);
         }
         Ok(out)
     }
@@ -1196,13 +1202,7 @@ fn persist(path: &std::path::Path, report: &Report) {
         .iter()
         .filter_map(|v| {
             let body: Value = serde_json::from_str(v.exchange.sent.body.as_deref()?).ok()?;
-            let path = v.rule.map(|_| {
-                mutate::mutations(&body, update_body())
-                    .into_iter()
-                    .find(|m| m.field == v.field)
-                    .map(|m| Value::Array(m.path))
-                    .unwrap_or(Value::Null)
-            });
+            let path = v.rule.map(|_| Value::Array(v.path.clone()));
             Some(json!({
                 "check": v.check.name, "field": v.field, "rule": v.rule,
                 "valid_body": v.valid_body, "body": http::redact_body(&body), "path": path,

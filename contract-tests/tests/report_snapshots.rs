@@ -38,6 +38,7 @@ fn fixed_report() -> Report {
             )),
         },
         valid_body: false,
+        path: vec![],
         seed: 7,
     };
     let lost = Violation {
@@ -53,6 +54,7 @@ fn fixed_report() -> Report {
             }),
         },
         valid_body: true,
+        path: vec![],
         seed: 7,
     };
     let warning = Violation {
@@ -65,6 +67,7 @@ fn fixed_report() -> Report {
             outcome: Ok(answer(202, "{}")),
         },
         valid_body: false,
+        path: vec![],
         seed: 7,
     };
     let mut coverage: BTreeMap<(String, String), BTreeMap<String, u64>> = BTreeMap::new();
