@@ -154,6 +154,16 @@ pub enum Num {
     Float(f64),
 }
 
+impl Num {
+    /// The value as a float (integers beyond 2^53 round).
+    pub fn as_f64(self) -> f64 {
+        match self {
+            Num::Int(i) => i as f64,
+            Num::Float(f) => f,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Bound {
     pub value: Num,

@@ -237,6 +237,17 @@ impl Scope {
     }
 }
 
+/// `Some(n)` or `None` as a literal expression.
+pub fn opt_u64(v: Option<u64>) -> TokenStream {
+    match v {
+        Some(n) => {
+            let lit = proc_macro2::Literal::u64_unsuffixed(n);
+            quote!(::std::option::Option::Some(#lit))
+        }
+        None => quote!(::std::option::Option::None),
+    }
+}
+
 /// A type as written outside `types.rs` (see [`Scope::outside`]).
 pub fn rust_ty(ty: &Ty) -> TokenStream {
     Scope::outside().ty(ty)

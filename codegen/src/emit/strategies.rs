@@ -1,7 +1,7 @@
 //! The `strategies` module (feature `proptest`): a proptest strategy per type that a request can
 //! carry (bodies and parameters), building only valid values, with weight on the edges.
 
-use super::{ident, rust_ty, type_ident};
+use super::{ident, opt_u64, rust_ty, type_ident};
 use crate::ir::*;
 use heck::ToSnakeCase;
 use proc_macro2::{Ident, Literal, Span, TokenStream};
@@ -167,23 +167,6 @@ fn lit_i(v: i128) -> Literal {
     Literal::i128_unsuffixed(v)
 }
 
-fn opt_u64(v: Option<u64>) -> TokenStream {
-    match v {
-        Some(n) => {
-            let l = Literal::u64_unsuffixed(n);
-            quote!(::std::option::Option::Some(#l))
-        }
-        None => quote!(::std::option::Option::None),
-    }
-}
-
-fn num_f64(n: Num) -> f64 {
-    match n {
-        Num::Int(i) => i as f64,
-        Num::Float(f) => f,
-    }
-}
-
 /// The strategy of a type's values, or `None` where a part cannot be built.
 fn ty_strategy(
     ctx: &Ctx<'_>,
@@ -223,8 +206,8 @@ fn ty_strategy(
             quote!(#st::integer(#lo, #hi).prop_map(|v| v as #rt).boxed())
         }
         Ty::Float(ft) => {
-            let lo = c.minimum.map(|b| num_f64(b.value)).unwrap_or(-1e15);
-            let hi = c.maximum.map(|b| num_f64(b.value)).unwrap_or(1e15);
+            let lo = c.minimum.map(|b| b.value.as_f64()).unwrap_or(-1e15);
+            let hi = c.maximum.map(|b| b.value.as_f64()).unwrap_or(1e15);
             let (el, eh) = (
                 c.minimum.is_some_and(|b| b.exclusive),
                 c.maximum.is_some_and(|b| b.exclusive),

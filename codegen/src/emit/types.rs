@@ -2,7 +2,7 @@
 //! optional-parameter struct.
 
 use super::docs;
-use super::{ident, type_ident, Scope};
+use super::{ident, opt_u64, type_ident, Scope};
 use crate::ir::*;
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
@@ -481,10 +481,7 @@ fn field_check(api: &Api, f: &Field, access: TokenStream, owned_place: bool) -> 
                 quote! { errors.#method(&p, i128::from(*v), #lit, #excl); }
             }
             (n, _) => {
-                let lit = Literal::f64_unsuffixed(match n {
-                    Num::Int(i) => i as f64,
-                    Num::Float(f) => f,
-                });
+                let lit = Literal::f64_unsuffixed(n.as_f64());
                 let value = as_f64(&f.ty);
                 quote! { errors.#method(&p, #value, #lit, #excl); }
             }
@@ -498,10 +495,7 @@ fn field_check(api: &Api, f: &Field, access: TokenStream, owned_place: bool) -> 
             checks.push(bound(b, "maximum"));
         }
         if let Some(m) = c.multiple_of {
-            let lit = Literal::f64_unsuffixed(match m {
-                Num::Int(i) => i as f64,
-                Num::Float(f) => f,
-            });
+            let lit = Literal::f64_unsuffixed(m.as_f64());
             let value = as_f64(&f.ty);
             checks.push(quote! { errors.multiple_of(&p, #value, #lit); });
         }
@@ -552,16 +546,6 @@ fn as_f64(ty: &Ty) -> TokenStream {
             quote!(f64::from(*v))
         }
         _ => quote!(*v as f64),
-    }
-}
-
-fn opt_u64(v: Option<u64>) -> TokenStream {
-    match v {
-        Some(n) => {
-            let lit = Literal::u64_unsuffixed(n);
-            quote!(::std::option::Option::Some(#lit))
-        }
-        None => quote!(::std::option::Option::None),
     }
 }
 
