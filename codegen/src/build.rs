@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 const SCHEMA_PREFIX: &str = "#/components/schemas/";
 
 /// Method names the client itself uses; operations never take them.
-const CLIENT_METHODS: [&str; 6] = ["new", "builder", "from_client", "base_url", "http", "send"];
+const CLIENT_METHODS: [&str; 4] = ["new", "builder", "base_url", "inner"];
 
 pub(crate) fn build(spec: &OpenAPI, diags: &mut Diagnostics) -> Result<Api, Error> {
     let mut b = Builder {
@@ -265,11 +265,34 @@ impl<'a> Builder<'a> {
         let Some(components) = &self.spec.components else {
             return;
         };
+        // A schema's `title` names it when no other schema has the same title: FastAPI keys such
+        // as `pkg__routes__cvms__management__CvmBasicInfo` keep the title `CvmBasicInfo`.
+        let title_of = |s: &ReferenceOr<Schema>| match s {
+            ReferenceOr::Item(s) => s
+                .schema_data
+                .title
+                .as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(names::pascal),
+            ReferenceOr::Reference { .. } => None,
+        };
+        let mut title_count: BTreeMap<String, usize> = BTreeMap::new();
+        for s in components.schemas.values() {
+            if let Some(t) = title_of(s) {
+                *title_count.entry(t).or_default() += 1;
+            }
+        }
         let candidates: BTreeMap<String, Vec<String>> = components
             .schemas
-            .keys()
-            .map(|k| {
-                let mut c = vec![names::schema_type_name(k), names::schema_type_name_full(k)];
+            .iter()
+            .map(|(k, s)| {
+                let mut c = Vec::with_capacity(3);
+                if let Some(t) = title_of(s).filter(|t| title_count[t] == 1) {
+                    c.push(t);
+                }
+                c.push(names::schema_type_name(k));
+                c.push(names::schema_type_name_full(k));
                 c.dedup();
                 (k.clone(), c)
             })
@@ -559,6 +582,10 @@ impl<'a> Builder<'a> {
                 ReferenceOr::Item(s) => readback_of(s.schema_data.extensions.get("x-readback")),
                 ReferenceOr::Reference { .. } => None,
             };
+            let secret = match prop {
+                ReferenceOr::Item(s) => is_secret(&view(s)),
+                ReferenceOr::Reference { .. } => false,
+            };
             let (doc, default, constraints) = match prop {
                 ReferenceOr::Item(s) => {
                     let pv = view(s);
@@ -592,6 +619,7 @@ impl<'a> Builder<'a> {
                 doc,
                 constraints,
                 readback,
+                secret,
             });
         }
         Ok(out)
@@ -1237,6 +1265,26 @@ fn follow<'p, T>(
         }
     }
     Err(Error::new(ptr, format!("{what} references form a cycle")))
+}
+
+/// Whether a property holds a secret: `format: password` on it, or on its single non-null branch
+/// (`anyOf: [{type: string, format: password}, {type: 'null'}]`, as 3.1 documents write it).
+fn is_secret(v: &View<'_>) -> bool {
+    if v.format == Some("password") {
+        return true;
+    }
+    let branches = v.all_of.iter().chain(v.any_of).chain(v.one_of);
+    let mut non_null = branches.filter_map(|b| match b {
+        ReferenceOr::Item(s) => {
+            let bv = view(s);
+            (bv.typ != Some("null")).then_some(bv)
+        }
+        ReferenceOr::Reference { .. } => None,
+    });
+    match (non_null.next(), non_null.next()) {
+        (Some(only), None) => only.format == Some("password"),
+        _ => false,
+    }
 }
 
 /// `x-readback: name` or `x-readback: {field: name, divide_by: n}`.

@@ -125,6 +125,8 @@ pub struct Field {
     /// From the `x-readback` extension: the field of the resource read back (GET) that shows this
     /// field's value, and the divisor between the two units (1 when they agree).
     pub readback: Option<(String, i64)>,
+    /// A secret (`format: password`): `Debug` shows `<redacted>` in place of its value.
+    pub secret: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -22,7 +22,7 @@ mod lower;
 pub mod names;
 
 pub use diag::{Diagnostic, Error};
-pub use emit::{Options, MARKER};
+pub use emit::{Options, Runtime, MARKER};
 use std::collections::BTreeMap;
 
 /// The result of a generation.

@@ -3,8 +3,8 @@
 
 use crate::http::{Answer, Exchange};
 use crate::judge;
+use crate::meta::Operation;
 use crate::mutate::Mutation;
-use phala_cloud::meta::Operation;
 use serde_json::Value;
 
 /// A check's name and what it asserts.

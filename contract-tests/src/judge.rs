@@ -1,7 +1,7 @@
 //! Judging JSON against the schema metadata the generator emits: the same rules for request bodies
 //! (is a mutation really invalid?) and for answers (does a body match its documented schema?).
 
-use phala_cloud::meta::{schema, Object, Shape};
+use crate::meta::{schema, Object, Shape};
 use serde_json::Value;
 
 /// One way a value breaks its schema.

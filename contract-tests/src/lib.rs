@@ -8,6 +8,7 @@
 pub mod checks;
 pub mod http;
 pub mod judge;
+pub mod meta;
 pub mod mutate;
 pub mod report;
 pub mod runner;

@@ -2,8 +2,8 @@
 //! rule and the field. A mutation that the schema still accepts is dropped, never sent as negative.
 
 use crate::judge::{self, dotted};
+use crate::meta::{Field, Object, Shape};
 use crate::spec::object_of;
-use phala_cloud::meta::{Field, Object, Shape};
 use serde_json::{json, Value};
 
 /// A body that a correct server must reject.

@@ -5,9 +5,9 @@
 use crate::checks::{self, Check};
 use crate::http::{self, Auth, Exchange, Exhausted, Target, TargetOptions};
 use crate::judge;
+use crate::meta::{Object, Operation};
 use crate::mutate::{self, Mutation};
 use crate::spec::{get_op, readback_object, update_body, update_op};
-use phala_cloud::meta::{Object, Operation};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as PtConfig, RngAlgorithm, TestError, TestRng, TestRunner};
 use serde_json::{json, Value};

@@ -1,7 +1,7 @@
-//! The parts of the generated crate's schema (`phala_cloud::meta::schema()`) the suite works on.
+//! The parts of the generated crate's schema (`crate::meta::schema()`) the suite works on.
 //! They follow the spec: regenerate after a spec change and the suite fuzzes the new rules.
 
-use phala_cloud::meta::{schema, Object, Operation, Shape};
+use crate::meta::{schema, Object, Operation, Shape};
 
 /// `PATCH /api/v1/cvms/{cvm_id}`.
 pub fn update_op() -> &'static Operation {

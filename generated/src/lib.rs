@@ -5,8 +5,7 @@
 #![cfg_attr(rustfmt, rustfmt::skip)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
-#[rustfmt::skip]
-mod runtime;
+use openapi_runtime as runtime;
 /// Request and response types, one per schema of the document, and per operation an
 /// enum of its answers.
 #[rustfmt::skip]
@@ -15,14 +14,18 @@ pub mod types;
 #[rustfmt::skip]
 #[allow(clippy::too_many_arguments)]
 mod client;
-/// Each schema's constraints as data, and proptest strategies of valid values
-/// (feature `proptest`).
+/// Proptest strategies of valid values (feature `proptest`).
 #[cfg(feature = "proptest")]
 #[rustfmt::skip]
 pub mod strategies;
+/// Each object's and operation's constraints as JSON data, for contract tests (feature
+/// `proptest`).
+#[cfg(feature = "proptest")]
+pub const SCHEMA_JSON: &str = include_str!("schema.json");
+pub use client::{Client, ClientBuilder};
 pub use runtime::{
-    encode_component, field_path, path_param, Auth, Client, ClientBuilder, Error, Patch,
-    RawResponse, Request, Validate, ValidationErrors, Violation,
+    encode_component, field_path, path_param, Auth, Error, Patch, RawResponse, Redacted,
+    Request, Validate, ValidationErrors, Violation,
 };
 #[cfg(feature = "proptest")]
-pub use runtime::{meta, strategy};
+pub use runtime::strategy;

@@ -51,151 +51,9 @@ impl ComposeHashRegistrationRequiredStatus {
         }
     }
 }
-/// The schema at `#/components/schemas/CvmNetworkUrls`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct CvmNetworkUrls {
-    /// `app`.
-    pub app: String,
-    /// `instance`.
-    pub instance: String,
-}
-/// An update accepted for background processing.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct CvmUpdateAccepted {
-    /// State of the request, such as `accepted`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    /// A sentence for people.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    /// Identifies the background operation, to follow its progress.
-    pub correlation_id: String,
-}
-/// The GPUs attached to a CVM.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct GpuConfig {
-    /// The GPUs, by slot.
-    pub gpus: Vec<GpuSpec>,
-    /// `listed` attaches the GPUs of `gpus`, `all` every GPU of the node; other values are passed to the server as they are.
-    ///
-    /// Default: `"listed"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attach_mode: Option<GpuConfigAttachMode>,
-}
-impl GpuConfig {
-    /// `attach_mode`, or its documented default `"listed"` when absent.
-    pub fn attach_mode_or_default(&self) -> GpuConfigAttachMode {
-        self.attach_mode.clone().unwrap_or(GpuConfigAttachMode::Listed)
-    }
-}
-/// `listed` attaches the GPUs of `gpus`, `all` every GPU of the node; other values are passed to the server as they are.
-///
-/// Open: values other than the known ones are kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum GpuConfigAttachMode {
-    /// `listed`
-    Listed,
-    /// `all`
-    All,
-    /// Any other value.
-    Other(String),
-}
-impl GpuConfigAttachMode {
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Listed => "listed",
-            Self::All => "all",
-            Self::Other(s) => s,
-        }
-    }
-}
-impl ::std::convert::From<String> for GpuConfigAttachMode {
-    fn from(s: String) -> Self {
-        match s.as_str() {
-            "listed" => Self::Listed,
-            "all" => Self::All,
-            _ => Self::Other(s),
-        }
-    }
-}
-impl ::std::convert::From<&str> for GpuConfigAttachMode {
-    fn from(s: &str) -> Self {
-        Self::from(s.to_string())
-    }
-}
-impl serde::Serialize for GpuConfigAttachMode {
-    fn serialize<S: serde::Serializer>(
-        &self,
-        s: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-impl<'de> serde::Deserialize<'de> for GpuConfigAttachMode {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        <String as serde::Deserialize>::deserialize(d).map(Self::from)
-    }
-}
-/// One GPU.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct GpuSpec {
-    /// The slot the GPU sits in.
-    pub slot: String,
-    /// The GPU's product id.
-    ///
-    /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub product_id: Patch<String>,
-}
-/// The body FastAPI gives an HTTPException: a `detail` string or object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct HttpError {
-    /// What went wrong.
-    pub detail: serde_json::Value,
-}
-/// The 422 body FastAPI gives when a request does not match its schema.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct HttpValidationError {
-    /// `detail`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail: Option<Vec<ValidationError>>,
-}
-/// A key management service.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct KmsInfo {
-    /// Hashed KMS id (`kms_...`).
-    pub id: String,
-    /// A readable name.
-    ///
-    /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub slug: Patch<String>,
-    /// The KMS endpoint.
-    pub url: String,
-    /// The KMS software version.
-    pub version: String,
-    /// The chain's id, for an on-chain KMS.
-    ///
-    /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub chain_id: Patch<i64>,
-    /// The governing contract, for an on-chain KMS.
-    ///
-    /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub kms_contract_address: Patch<String>,
-    /// The gateway application's id.
-    ///
-    /// Absent, `null` and a value are told apart.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub gateway_app_id: Patch<String>,
-}
 /// A CVM as GET /api/v1/cvms/{cvm_id} reports it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct ManagementCvmBasicInfo {
+pub struct CvmBasicInfo {
     /// The CVM's database id.
     pub id: i64,
     /// The CVM's name (RFC 1123).
@@ -276,7 +134,7 @@ pub struct ManagementCvmBasicInfo {
     #[serde(default, skip_serializing_if = "Patch::is_absent")]
     pub public_urls: Patch<Vec<CvmNetworkUrls>>,
 }
-impl ManagementCvmBasicInfo {
+impl CvmBasicInfo {
     /// `in_progress`, or its documented default `false` when absent.
     pub fn in_progress_or_default(&self) -> bool {
         self.in_progress.unwrap_or(false)
@@ -286,8 +144,179 @@ impl ManagementCvmBasicInfo {
         self.listed.unwrap_or(false)
     }
 }
-/// Body of a CVM update. Every field is optional; only fields present are applied, and a field sent as null is cleared.
+/// The schema at `#/components/schemas/CvmNetworkUrls`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct CvmNetworkUrls {
+    /// `app`.
+    pub app: String,
+    /// `instance`.
+    pub instance: String,
+}
+/// An update accepted for background processing.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct CvmUpdateAccepted {
+    /// State of the request, such as `accepted`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// A sentence for people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Identifies the background operation, to follow its progress.
+    pub correlation_id: String,
+}
+/// The GPUs attached to a CVM.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct GpuConfig {
+    /// The GPUs, by slot.
+    pub gpus: Vec<GpuSpec>,
+    /// `listed` attaches the GPUs of `gpus`, `all` every GPU of the node; other values are passed to the server as they are.
+    ///
+    /// Default: `"listed"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attach_mode: Option<GpuConfigAttachMode>,
+}
+impl GpuConfig {
+    /// `attach_mode`, or its documented default `"listed"` when absent.
+    pub fn attach_mode_or_default(&self) -> GpuConfigAttachMode {
+        self.attach_mode.clone().unwrap_or(GpuConfigAttachMode::Listed)
+    }
+}
+/// `listed` attaches the GPUs of `gpus`, `all` every GPU of the node; other values are passed to the server as they are.
+///
+/// Open: values other than the known ones are kept in `Other`. A value is compared,
+/// hashed and ordered by its wire string, so `Other` holding a known value equals that
+/// value's variant; `From` and `parse` map known values to their variant.
+#[derive(Debug, Clone)]
+pub enum GpuConfigAttachMode {
+    /// `listed`
+    Listed,
+    /// `all`
+    All,
+    /// Any other value.
+    Other(String),
+}
+impl GpuConfigAttachMode {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Listed => "listed",
+            Self::All => "all",
+            Self::Other(s) => s,
+        }
+    }
+}
+impl ::std::convert::From<String> for GpuConfigAttachMode {
+    fn from(s: String) -> Self {
+        match s.as_str() {
+            "listed" => Self::Listed,
+            "all" => Self::All,
+            _ => Self::Other(s),
+        }
+    }
+}
+impl ::std::convert::From<&str> for GpuConfigAttachMode {
+    fn from(s: &str) -> Self {
+        Self::from(s.to_string())
+    }
+}
+impl ::std::str::FromStr for GpuConfigAttachMode {
+    type Err = ::std::convert::Infallible;
+    fn from_str(s: &str) -> ::std::result::Result<Self, Self::Err> {
+        ::std::result::Result::Ok(Self::from(s))
+    }
+}
+impl ::std::cmp::PartialEq for GpuConfigAttachMode {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+impl ::std::cmp::Eq for GpuConfigAttachMode {}
+impl ::std::hash::Hash for GpuConfigAttachMode {
+    fn hash<H: ::std::hash::Hasher>(&self, h: &mut H) {
+        self.as_str().hash(h)
+    }
+}
+impl ::std::cmp::PartialOrd for GpuConfigAttachMode {
+    fn partial_cmp(&self, other: &Self) -> ::std::option::Option<::std::cmp::Ordering> {
+        ::std::option::Option::Some(self.cmp(other))
+    }
+}
+impl ::std::cmp::Ord for GpuConfigAttachMode {
+    fn cmp(&self, other: &Self) -> ::std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+impl serde::Serialize for GpuConfigAttachMode {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+impl<'de> serde::Deserialize<'de> for GpuConfigAttachMode {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        <String as serde::Deserialize>::deserialize(d).map(Self::from)
+    }
+}
+/// One GPU.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct GpuSpec {
+    /// The slot the GPU sits in.
+    pub slot: String,
+    /// The GPU's product id.
+    ///
+    /// Absent, `null` and a value are told apart.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub product_id: Patch<String>,
+}
+/// The body FastAPI gives an HTTPException: a `detail` string or object.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct HttpError {
+    /// What went wrong.
+    pub detail: serde_json::Value,
+}
+/// The 422 body FastAPI gives when a request does not match its schema.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct HttpValidationError {
+    /// `detail`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<Vec<ValidationError>>,
+}
+/// A key management service.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct KmsInfo {
+    /// Hashed KMS id (`kms_...`).
+    pub id: String,
+    /// A readable name.
+    ///
+    /// Absent, `null` and a value are told apart.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub slug: Patch<String>,
+    /// The KMS endpoint.
+    pub url: String,
+    /// The KMS software version.
+    pub version: String,
+    /// The chain's id, for an on-chain KMS.
+    ///
+    /// Absent, `null` and a value are told apart.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub chain_id: Patch<i64>,
+    /// The governing contract, for an on-chain KMS.
+    ///
+    /// Absent, `null` and a value are told apart.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub kms_contract_address: Patch<String>,
+    /// The gateway application's id.
+    ///
+    /// Absent, `null` and a value are told apart.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub gateway_app_id: Patch<String>,
+}
+/// Body of a CVM update. Every field is optional; only fields present are applied, and a field sent as null is cleared.
+#[derive(Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct UpdateCvmRequest {
     /// The Docker Compose file, as YAML text.
     ///
@@ -319,7 +348,7 @@ pub struct UpdateCvmRequest {
     /// Absent, `null` and a value are told apart.
     #[serde(default, skip_serializing_if = "Patch::is_absent")]
     pub public_tcbinfo: Patch<bool>,
-    /// Environment variables, encrypted, as a hex string.
+    /// Environment variables, encrypted, as a hex string. A secret (format password), never shown in logs or reports.
     ///
     /// Absent, `null` and a value are told apart.
     #[serde(default, skip_serializing_if = "Patch::is_absent")]
@@ -365,6 +394,27 @@ pub struct UpdateCvmRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_force_stop: Option<bool>,
 }
+impl ::std::fmt::Debug for UpdateCvmRequest {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("UpdateCvmRequest")
+            .field("docker_compose_file", &self.docker_compose_file)
+            .field("pre_launch_script", &self.pre_launch_script)
+            .field("allowed_envs", &self.allowed_envs)
+            .field("public_logs", &self.public_logs)
+            .field("public_sysinfo", &self.public_sysinfo)
+            .field("public_tcbinfo", &self.public_tcbinfo)
+            .field("encrypted_env", &crate::runtime::Redacted)
+            .field("user_config", &self.user_config)
+            .field("gpus", &self.gpus)
+            .field("vcpu", &self.vcpu)
+            .field("memory", &self.memory)
+            .field("disk_size", &self.disk_size)
+            .field("image", &self.image)
+            .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("allow_force_stop", &self.allow_force_stop)
+            .finish()
+    }
+}
 impl UpdateCvmRequest {
     /// `allow_force_stop`, or its documented default `false` when absent.
     pub fn allow_force_stop_or_default(&self) -> bool {
@@ -400,10 +450,10 @@ pub enum ValidationErrorLocItem {
     Integer(i64),
 }
 /// Every answer of [`Client::get_cvm`](crate::Client::get_cvm), by status.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum GetCvmResponse {
     /// 200: The CVM.
-    Ok(ManagementCvmBasicInfo),
+    Ok(CvmBasicInfo),
     /// 401: No API key, or an API key that is not valid.
     Unauthorized(HttpError),
     /// 403: The CVM belongs to another workspace.
@@ -416,7 +466,7 @@ pub enum GetCvmResponse {
     Undocumented(crate::runtime::RawResponse),
 }
 /// Every answer of [`Client::update_cvm`](crate::Client::update_cvm), by status.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum UpdateCvmResponse {
     /// 202: The update is accepted and runs in the background; follow it by correlation id.
     Accepted(CvmUpdateAccepted),

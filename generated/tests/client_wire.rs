@@ -337,7 +337,11 @@ async fn your_own_reqwest_client_is_used() {
         .user_agent("mine/1.0")
         .build()
         .unwrap();
-    let c = Client::from_client(&base, http);
+    let c = Client::builder(&base)
+        .http_client(http)
+        .api_key("k-own")
+        .build()
+        .unwrap();
     let answer = c
         .update_cvm("1", &body(), &Default::default())
         .await
@@ -345,7 +349,11 @@ async fn your_own_reqwest_client_is_used() {
     assert!(matches!(answer, UpdateCvmResponse::Accepted(_)));
     let seen = server.await.unwrap().unwrap();
     assert_eq!(seen.header("user-agent"), Some("mine/1.0"));
-    assert_eq!(seen.header("x-api-key"), None, "no key was configured");
+    assert_eq!(
+        seen.header("x-api-key"),
+        Some("k-own"),
+        "the key set on the builder is kept with your own reqwest client"
+    );
 }
 
 #[tokio::test]
@@ -367,4 +375,193 @@ async fn get_reads_the_cvm_back() {
     assert_eq!((cvm.vcpu, cvm.disk_size), (4, 40));
     assert_eq!(cvm.public_logs, Patch::Set(true));
     assert!(cvm.base_image.is_absent());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trust: credentials never shown, no path escape, exact errors, comparable answers.
+// ---------------------------------------------------------------------------------------------
+
+const KEY: &str = "sk-live-7f3a9c1e";
+const TOKEN: &str = "tok-b81d44e0";
+
+/// Every public type that holds a credential, formatted every way `Debug` can be.
+#[test]
+fn debug_never_shows_a_credential() {
+    let builder = Client::builder("http://127.0.0.1:9")
+        .api_key(KEY)
+        .bearer_token(TOKEN);
+    let builder_text = format!("{builder:?} {builder:#?}");
+    let client = builder.build().unwrap();
+    let own = Client::builder("http://127.0.0.1:9")
+        .http_client(
+            reqwest::Client::builder()
+                .default_headers(
+                    [(
+                        reqwest::header::HeaderName::from_static("x-api-key"),
+                        reqwest::header::HeaderValue::from_static(KEY),
+                    )]
+                    .into_iter()
+                    .collect(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .api_key(KEY)
+        .build()
+        .unwrap();
+    let texts = [
+        builder_text,
+        format!("{client:?} {client:#?}"),
+        format!("{:?}", client.inner()),
+        format!("{own:?} {own:#?}"),
+        format!("{:?}", client.clone()),
+    ];
+    for text in &texts {
+        assert!(!text.contains(KEY), "API key shown: {text}");
+        assert!(!text.contains(TOKEN), "bearer token shown: {text}");
+        assert!(text.contains("<redacted>"), "{text}");
+    }
+}
+
+#[test]
+fn debug_of_a_body_hides_its_secret_fields() {
+    let body = UpdateCvmRequest {
+        encrypted_env: Patch::Set("c0ffee5ecre7".into()),
+        vcpu: Patch::Set(2),
+        ..Default::default()
+    };
+    let text = format!("{body:?} {body:#?}");
+    assert!(!text.contains("c0ffee5ecre7"), "{text}");
+    assert!(text.contains("encrypted_env: <redacted>"), "{text}");
+    assert!(
+        text.contains("vcpu: Set(\n        2"),
+        "other fields still shown: {text}"
+    );
+    // The wire form is unchanged.
+    assert!(serde_json::to_string(&body)
+        .unwrap()
+        .contains("c0ffee5ecre7"));
+}
+
+#[tokio::test]
+async fn dot_segments_and_empty_path_parameters_are_refused_before_sending() {
+    for bad in ["..", ".", ""] {
+        let (base, server) = serve_once_within(202, "{}", Duration::from_millis(300)).await;
+        let err = client(&base)
+            .update_cvm(bad, &body(), &Default::default())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::Encode { name, .. } if name == "cvm_id"),
+            "{bad:?}: {err:?}"
+        );
+        assert!(err.to_string().contains("`cvm_id`"), "{err}");
+        assert!(server.await.unwrap().is_none(), "{bad:?}: nothing is sent");
+    }
+}
+
+#[tokio::test]
+async fn encoded_dots_stay_inside_the_resource() {
+    for (id, path) in [
+        ("%2e%2e", "/api/v1/cvms/%252e%252e"),
+        ("a/..", "/api/v1/cvms/a%2F.."),
+        ("...", "/api/v1/cvms/..."),
+    ] {
+        let (base, server) = serve_once(404, r#"{"detail":"no"}"#).await;
+        let answer = client(&base).get_cvm(id).await.unwrap();
+        assert!(matches!(
+            answer,
+            phala_cloud::types::GetCvmResponse::NotFound(_)
+        ));
+        assert_eq!(server.await.unwrap().unwrap().path, path);
+    }
+}
+
+#[tokio::test]
+async fn a_header_with_cr_or_lf_is_an_encode_error_naming_the_header() {
+    let (base, server) = serve_once_within(202, "{}", Duration::from_millis(300)).await;
+    let params = UpdateCvmParams {
+        x_compose_hash: Some("0xabc\r\nX-Injected: 1".into()),
+        ..Default::default()
+    };
+    let err = client(&base)
+        .update_cvm("app_1", &body(), &params)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Encode { name, .. } if name == "X-Compose-Hash"),
+        "{err:?}"
+    );
+    assert!(server.await.unwrap().is_none(), "nothing is sent");
+}
+
+#[test]
+fn a_credential_no_header_can_carry_is_refused_by_build() {
+    for (key, token, name) in [
+        ("key-9f2\r\nX-Evil: 1", "tok-1", "api_key"),
+        ("key-9f2\n", "tok-1", "api_key"),
+        ("key-9f2", "tok-1\r\n", "bearer_token"),
+    ] {
+        let err = Client::builder("http://127.0.0.1:9")
+            .api_key(key)
+            .bearer_token(token)
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::Encode { name: n, .. } if n == name),
+            "{err:?}"
+        );
+        let text = format!("{err:?} {err}");
+        assert!(
+            !text.contains("key-9f2") && !text.contains("tok-1"),
+            "{text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn answers_compare_with_assert_eq() {
+    let mut answers = Vec::new();
+    for _ in 0..2 {
+        let (base, _server) = serve_once(202, r#"{"correlation_id":"c-1"}"#).await;
+        answers.push(
+            client(&base)
+                .update_cvm("app_1", &body(), &Default::default())
+                .await
+                .unwrap(),
+        );
+    }
+    assert_eq!(answers[0], answers[1]);
+    let mut raws = Vec::new();
+    for _ in 0..2 {
+        let (base, _server) = serve_once(418, "teapot").await;
+        let answer = client(&base).get_cvm("app_1").await.unwrap();
+        let phala_cloud::types::GetCvmResponse::Undocumented(raw) = answer else {
+            panic!("{answer:?}")
+        };
+        raws.push(raw);
+    }
+    assert_eq!(raws[0], raws[1]);
+    assert_eq!(raws[0].body, b"teapot");
+}
+
+/// A documented status whose body is not the documented one is `Error::Decode` with the answer
+/// kept whole (see the crate README).
+#[tokio::test]
+async fn a_documented_status_with_another_body_is_decode_with_the_answer_kept() {
+    for (status, text) in [
+        (401, "Unauthorized"),
+        (422, r#"{"detail":"a string, not a list"}"#),
+    ] {
+        let (base, _server) = serve_once(status, text).await;
+        let err = client(&base)
+            .update_cvm("app_1", &body(), &Default::default())
+            .await
+            .unwrap_err();
+        let Error::Decode { response, .. } = err else {
+            panic!("{status}: {err:?}")
+        };
+        assert_eq!(response.status, status);
+        assert_eq!(response.text(), text);
+    }
 }

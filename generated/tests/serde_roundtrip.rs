@@ -130,3 +130,41 @@ fn a_full_body_round_trips() {
     assert_eq!(value.as_object().unwrap().len(), 8);
     assert_eq!(back(&text), body);
 }
+
+#[test]
+fn a_known_value_of_an_open_enum_has_one_representation() {
+    let other = GpuConfigAttachMode::Other("all".into());
+    assert_eq!(other, GpuConfigAttachMode::All);
+    assert_eq!(
+        "all".parse::<GpuConfigAttachMode>().unwrap(),
+        GpuConfigAttachMode::All
+    );
+    assert_eq!(GpuConfigAttachMode::from("all"), GpuConfigAttachMode::All);
+    let read: GpuConfigAttachMode =
+        serde_json::from_str(&serde_json::to_string(&other).unwrap()).unwrap();
+    assert_eq!(read, other);
+    let hash = |v: &GpuConfigAttachMode| {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        v.hash(&mut h);
+        h.finish()
+    };
+    assert_eq!(hash(&other), hash(&GpuConfigAttachMode::All));
+    assert_ne!(
+        GpuConfigAttachMode::from("mig"),
+        GpuConfigAttachMode::All,
+        "unknown values stay apart"
+    );
+    assert_eq!(GpuConfigAttachMode::from("mig").as_str(), "mig");
+}
+
+#[test]
+fn a_schema_is_named_by_its_title_when_the_title_is_unique() {
+    // The key is `teehouse__api__routes__cvms__management__CvmBasicInfo`; its title names it.
+    let cvm: phala_cloud::types::CvmBasicInfo = serde_json::from_value(json!({
+        "id": 1, "name": "n", "status": "running", "app_id": "a",
+        "vcpu": 1, "memory": 1024, "disk_size": 10
+    }))
+    .unwrap();
+    assert_eq!(cvm.vcpu, 1);
+}

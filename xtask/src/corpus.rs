@@ -41,6 +41,7 @@ pub fn generate_into(
         out: out.clone(),
         crate_name: crate_name.into(),
         standalone: true,
+        include_runtime: false,
     };
     let codegen::Output { files, diagnostics } = regenerate::generate(&job, false)?;
     let warnings = diagnostics.len();

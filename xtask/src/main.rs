@@ -33,7 +33,7 @@ enum Command {
     /// its snapshot crate. With --spec and --out: any OpenAPI 3.0/3.1 document (JSON or YAML)
     /// into a standalone crate.
     #[command(
-        after_help = "Examples:\n  cargo xtask regenerate\n  cargo xtask regenerate --check\n  cargo xtask regenerate --spec my-api.json --out ../my-api-client --crate-name my-api-client\n\nExit status: 0 done (or fresh with --check); 1 stale with --check; 2 the spec cannot be generated."
+        after_help = "Examples:\n  cargo xtask regenerate\n  cargo xtask regenerate --check\n  cargo xtask regenerate --spec my-api.json --out ../my-api-client --crate-name my-api-client\n  cargo xtask regenerate --spec my-api.json --out ../my-api-client --include-runtime\n\nExit status: 0 done (or fresh with --check); 1 stale with --check; 2 the spec cannot be generated."
     )]
     Regenerate {
         /// Write nothing; print a diff and exit 1 when the output is stale.
@@ -51,6 +51,10 @@ enum Command {
         /// Fail when any construct had to be degraded or skipped.
         #[arg(long)]
         deny_warnings: bool,
+        /// Copy the runtime (Patch, Client, Error, ...) into the crate as `src/runtime.rs`
+        /// instead of depending on the `openapi-runtime` crate: a crate that stands alone.
+        #[arg(long, requires = "spec")]
+        include_runtime: bool,
     },
     /// Generate each real-world document of ../shared/specs into target/corpus/ and build it
     /// with clippy and -D warnings.
@@ -118,6 +122,7 @@ fn main() -> ExitCode {
             out,
             crate_name,
             deny_warnings,
+            include_runtime,
         } => {
             let root = regenerate::repo_root();
             let jobs = match (spec, out) {
@@ -132,6 +137,7 @@ fn main() -> ExitCode {
                         out,
                         crate_name: name,
                         standalone: true,
+                        include_runtime,
                     }]
                 }
                 _ => match regenerate::default_jobs(&root) {

@@ -13,6 +13,8 @@ pub struct Job {
     pub out: PathBuf,
     pub crate_name: String,
     pub standalone: bool,
+    /// Copy the runtime into the crate instead of depending on `runtime/`.
+    pub include_runtime: bool,
 }
 
 /// What regeneration would change in an output folder.
@@ -48,6 +50,7 @@ pub fn default_jobs(root: &Path) -> Result<Vec<Job>, String> {
         out: root.join("generated"),
         crate_name: "phala-cloud".into(),
         standalone: false,
+        include_runtime: false,
     }];
     let fixtures = root.join("codegen/tests/fixtures");
     let mut specs: Vec<PathBuf> = std::fs::read_dir(&fixtures)
@@ -72,6 +75,7 @@ pub fn default_jobs(root: &Path) -> Result<Vec<Job>, String> {
             crate_name: format!("snapshot-{stem}"),
             spec,
             standalone: false,
+            include_runtime: false,
         });
     }
     Ok(jobs)
@@ -92,6 +96,13 @@ pub fn generate(job: &Job, deny_warnings: bool) -> Result<codegen::Output, Strin
         spec_name,
         command: "cargo xtask regenerate".into(),
         standalone: job.standalone,
+        runtime: if job.include_runtime {
+            codegen::Runtime::Include
+        } else {
+            codegen::Runtime::Crate {
+                path: Some(relative_path(&job.out, &repo_root().join("runtime"))),
+            }
+        },
     };
     let out =
         codegen::generate(&text, &opts).map_err(|e| format!("{}: {e}", job.spec.display()))?;
@@ -113,6 +124,42 @@ pub fn generate(job: &Job, deny_warnings: bool) -> Result<codegen::Output, Strin
         }
     }
     Ok(out)
+}
+
+/// `to` as seen from the folder `from`, both made absolute and normalised lexically first (the
+/// folders need not exist yet); `to` in full when they share no root.
+pub fn relative_path(from: &Path, to: &Path) -> String {
+    use std::path::Component;
+    fn parts(p: &Path) -> Vec<String> {
+        let p = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            std::env::current_dir().unwrap_or_default().join(p)
+        };
+        let mut out: Vec<String> = Vec::new();
+        for c in p.components() {
+            match c {
+                Component::CurDir => {}
+                Component::ParentDir => {
+                    out.pop();
+                }
+                other => out.push(other.as_os_str().to_string_lossy().into_owned()),
+            }
+        }
+        out
+    }
+    let (f, t) = (parts(from), parts(to));
+    let common = f.iter().zip(&t).take_while(|(a, b)| a == b).count();
+    if common == 0 {
+        return to.display().to_string();
+    }
+    let mut rel: Vec<String> = vec!["..".to_string(); f.len() - common];
+    rel.extend(t[common..].iter().cloned());
+    if rel.is_empty() {
+        ".".into()
+    } else {
+        rel.join("/")
+    }
 }
 
 /// Whether a file in an output folder was written by the generator.
@@ -272,6 +319,7 @@ mod tests {
             out: dir.join("out"),
             crate_name: "t".into(),
             standalone: true,
+            include_runtime: false,
         };
 
         assert!(
@@ -351,6 +399,67 @@ mod tests {
     }
 
     #[test]
+    fn include_runtime_copies_the_runtime_and_the_crate_builds_alone() {
+        let root = repo_root();
+        let out = root.join("target/corpus/include-runtime");
+        let job = Job {
+            spec: root.join("codegen/tests/fixtures/constructs.yaml"),
+            out: out.clone(),
+            crate_name: "include-runtime".into(),
+            standalone: true,
+            include_runtime: true,
+        };
+        let files = generate(&job, false).unwrap().files;
+        let runtime = &files["src/runtime.rs"];
+        assert!(
+            runtime.ends_with(codegen::emit::RUNTIME),
+            "a byte-for-byte copy"
+        );
+        assert!(!files["Cargo.toml"].contains("openapi-runtime"));
+        assert!(files["src/lib.rs"].contains("mod runtime;"));
+
+        let default = generate(
+            &Job {
+                include_runtime: false,
+                ..job.clone()
+            },
+            false,
+        )
+        .unwrap()
+        .files;
+        assert!(!default.contains_key("src/runtime.rs"));
+        assert!(default["Cargo.toml"]
+            .contains(r#"openapi-runtime = { version = "=0.1.0", path = "../../../runtime" }"#));
+
+        apply(&plan(&out, &files)).unwrap();
+        std::fs::copy(root.join("Cargo.lock"), out.join("Cargo.lock")).unwrap();
+        crate::corpus::cargo_in(
+            &out,
+            &[
+                "clippy",
+                "--quiet",
+                "--all-features",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn relative_paths_between_folders() {
+        assert_eq!(
+            relative_path(Path::new("/a/b/c"), Path::new("/a/runtime")),
+            "../../runtime"
+        );
+        assert_eq!(
+            relative_path(Path::new("/a/x/../b"), Path::new("/a/b/r")),
+            "r"
+        );
+    }
+
+    #[test]
     fn deny_warnings_turns_degraded_constructs_into_a_failure() {
         let root = repo_root();
         let spec = root.join("codegen/tests/fixtures/constructs.yaml");
@@ -359,6 +468,7 @@ mod tests {
             out: scratch("deny").join("out"),
             crate_name: "t".into(),
             standalone: true,
+            include_runtime: false,
         };
         assert!(generate(&job, false).is_ok(), "warnings alone do not fail");
         let err = generate(&job, true).unwrap_err();
@@ -379,6 +489,7 @@ mod tests {
             out: dir.join("out"),
             crate_name: "t".into(),
             standalone: true,
+            include_runtime: false,
         };
         let err = run(&[job], false, false).unwrap_err();
         assert!(

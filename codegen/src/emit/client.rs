@@ -10,7 +10,37 @@ pub fn emit(api: &Api) -> TokenStream {
     let methods = api.operations.iter().map(|op| method(api, op));
     quote! {
         use crate::types;
-        impl crate::Client {
+        /// The API client: one async method per operation. Cheap to clone; clones share the
+        /// connection pool.
+        ///
+        /// Its `Debug` shows `<redacted>` for the API key and the bearer token.
+        #[derive(Debug, Clone)]
+        pub struct Client(crate::runtime::Client);
+        /// Builds a [`Client`]: credentials, timeouts, answer limit, or your own `reqwest::Client`.
+        pub type ClientBuilder = crate::runtime::ClientBuilder<Client>;
+        impl ::std::convert::From<crate::runtime::Client> for Client {
+            fn from(inner: crate::runtime::Client) -> Self {
+                Client(inner)
+            }
+        }
+        impl Client {
+            /// A client for `base_url` with default settings and no credentials.
+            pub fn new(base_url: impl ::std::convert::Into<::std::string::String>) -> ::std::result::Result<Self, crate::runtime::Error> {
+                Self::builder(base_url).build()
+            }
+            /// A builder for `base_url`, such as `https://api.example.com`.
+            pub fn builder(base_url: impl ::std::convert::Into<::std::string::String>) -> ClientBuilder {
+                crate::runtime::ClientBuilder::new(base_url)
+                    .user_agent(concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")))
+            }
+            /// The base URL, without a trailing slash.
+            pub fn base_url(&self) -> &str {
+                self.0.base_url()
+            }
+            /// The HTTP side, to send a [`Request`](crate::Request) built by hand.
+            pub fn inner(&self) -> &crate::runtime::Client {
+                &self.0
+            }
             #( #methods )*
         }
     }
@@ -187,7 +217,7 @@ fn method(api: &Api, op: &Operation) -> TokenStream {
             let #mut_req req = crate::runtime::Request::new(::reqwest::Method::#method, #path, &[#( #auth ),*]);
             #( #params )*
             #body
-            let response = self.send(req).await?;
+            let response = self.0.send(req).await?;
             ::std::result::Result::Ok(#result)
         }
     }
@@ -215,7 +245,8 @@ fn path_expr(op: &Operation) -> (Vec<TokenStream>, TokenStream) {
                 fmt.push_str(&format!("{{{local}}}"));
                 let local = proc_macro2::Ident::new(&local, proc_macro2::Span::call_site());
                 let n = ident(&p.rust);
-                locals.push(quote! { let #local = crate::runtime::path_param(&#n)?; });
+                let json = &p.json;
+                locals.push(quote! { let #local = crate::runtime::path_param(#json, &#n)?; });
             }
             None => fmt.push_str(&rest[open..=close].replace('{', "{{").replace('}', "}}")),
         }

@@ -12,8 +12,29 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 use std::collections::BTreeMap;
 
-/// The support file every generated crate carries, written by hand once.
-pub const RUNTIME: &str = include_str!("../runtime/runtime.rs");
+/// The runtime crate's source (`runtime/src/lib.rs`), written by hand once; copied into a
+/// generated crate as `src/runtime.rs` with [`Runtime::Include`].
+pub const RUNTIME: &str = include_str!("../../../runtime/src/lib.rs");
+
+/// The runtime crate's package name.
+pub const RUNTIME_CRATE: &str = "openapi-runtime";
+
+/// The runtime crate's version, which generated crates pin (`=x.y.z`).
+pub const RUNTIME_VERSION: &str = "0.1.0";
+
+/// How a generated crate gets its runtime (`Patch`, `Client`, `Error`, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Runtime {
+    /// A dependency on the runtime crate, its version pinned; from `path` when given (relative to
+    /// the generated crate), else from the registry.
+    Crate {
+        /// Where the runtime crate is, relative to the generated crate's folder.
+        path: Option<String>,
+    },
+    /// A copy of the runtime in the crate itself (`src/runtime.rs`), for a crate with no
+    /// dependency on this repository.
+    Include,
+}
 
 /// The marker that tells generated files from hand-written ones in an output folder.
 pub const MARKER: &str = "@generated";
@@ -32,6 +53,8 @@ pub struct Options {
     pub command: String,
     /// Add an empty `[workspace]` table so the crate builds on its own, outside any workspace.
     pub standalone: bool,
+    /// Where the runtime comes from.
+    pub runtime: Runtime,
 }
 
 impl Default for Options {
@@ -42,6 +65,7 @@ impl Default for Options {
             spec_name: "openapi.json".into(),
             command: "cargo xtask regenerate".into(),
             standalone: false,
+            runtime: Runtime::Crate { path: None },
         }
     }
 }
@@ -324,14 +348,22 @@ pub fn emit_crate(api: &Api, opts: &Options) -> Result<BTreeMap<String, String>,
     let rs_pre = preamble(opts, "//");
     let mut files = BTreeMap::new();
 
+    let runtime_mod = match opts.runtime {
+        Runtime::Include => quote! {
+            #[rustfmt::skip]
+            mod runtime;
+        },
+        Runtime::Crate { .. } => quote! {
+            use openapi_runtime as runtime;
+        },
+    };
     let lib = quote! {
         #![doc = include_str!("../README.md")]
         #![cfg_attr(rustfmt, rustfmt::skip)]
         #![forbid(unsafe_code)]
         #![warn(missing_docs)]
 
-        #[rustfmt::skip]
-        mod runtime;
+        #runtime_mod
         /// Request and response types, one per schema of the document, and per operation an
         /// enum of its answers.
         #[rustfmt::skip]
@@ -340,18 +372,22 @@ pub fn emit_crate(api: &Api, opts: &Options) -> Result<BTreeMap<String, String>,
         #[rustfmt::skip]
         #[allow(clippy::too_many_arguments)]
         mod client;
-        /// Each schema's constraints as data, and proptest strategies of valid values
-        /// (feature `proptest`).
+        /// Proptest strategies of valid values (feature `proptest`).
         #[cfg(feature = "proptest")]
         #[rustfmt::skip]
         pub mod strategies;
+        /// Each object's and operation's constraints as JSON data, for contract tests (feature
+        /// `proptest`).
+        #[cfg(feature = "proptest")]
+        pub const SCHEMA_JSON: &str = include_str!("schema.json");
 
+        pub use client::{Client, ClientBuilder};
         pub use runtime::{
-            encode_component, field_path, path_param, Auth, Client, ClientBuilder, Error, Patch,
-            RawResponse, Request, Validate, ValidationErrors, Violation,
+            encode_component, field_path, path_param, Auth, Error, Patch, RawResponse, Redacted,
+            Request, Validate, ValidationErrors, Violation,
         };
         #[cfg(feature = "proptest")]
-        pub use runtime::{meta, strategy};
+        pub use runtime::strategy;
     };
     files.insert("src/lib.rs".into(), format_file(lib, &rs_pre, "lib.rs")?);
 
@@ -394,10 +430,12 @@ pub fn emit_crate(api: &Api, opts: &Options) -> Result<BTreeMap<String, String>,
             files.insert(path.to_string(), text);
         }
     }
-    files.insert(
-        "src/runtime.rs".into(),
-        format!("{}\n{RUNTIME}", preamble(opts, "//")),
-    );
+    if opts.runtime == Runtime::Include {
+        files.insert(
+            "src/runtime.rs".into(),
+            format!("{}\n{RUNTIME}", preamble(opts, "//")),
+        );
+    }
     files.insert("Cargo.toml".into(), cargo_toml(opts));
     files.insert("README.md".into(), readme(api, opts));
     Ok(files)
@@ -408,6 +446,19 @@ fn cargo_toml(opts: &Options) -> String {
         "\n[workspace]\n"
     } else {
         ""
+    };
+    let (runtime_dep, runtime_feature) = match &opts.runtime {
+        Runtime::Include => (String::new(), ""),
+        Runtime::Crate { path } => {
+            let path = path
+                .as_ref()
+                .map(|p| format!(", path = \"{}\"", p.replace('\\', "/")))
+                .unwrap_or_default();
+            (
+                format!("{RUNTIME_CRATE} = {{ version = \"={RUNTIME_VERSION}\"{path} }}\n"),
+                ", \"openapi-runtime/proptest\"",
+            )
+        }
     };
     format!(
         r#"# {MARKER} by `{command}` from {spec}. Do not edit: change the spec and regenerate.
@@ -422,10 +473,10 @@ publish = false
 [features]
 default = []
 ## proptest strategies for every schema, for contract and property tests.
-proptest = ["dep:proptest"]
+proptest = ["dep:proptest"{runtime_feature}]
 
 [dependencies]
-reqwest = {{ version = "0.12", default-features = false, features = ["json", "rustls-tls"] }}
+{runtime_dep}reqwest = {{ version = "0.12", default-features = false, features = ["json", "rustls-tls"] }}
 serde = {{ version = "1", features = ["derive"] }}
 serde_json = "1"
 proptest = {{ version = "1", optional = true }}

@@ -72,13 +72,20 @@ fn type_def(api: &Api, sc: &Scope, t: &TypeDef) -> TokenStream {
             });
             let defaults = default_accessors(api, sc, &t.name, &s.fields);
             let validate = t.validates.then(|| validate_struct(api, &t.name, s));
+            // A struct with a secret field (`format: password`) writes its own `Debug`.
+            let (derive_debug, debug_impl) = if s.fields.iter().any(|f| f.secret) {
+                (TokenStream::new(), redacting_debug(&t.name, s))
+            } else {
+                (quote!(Debug,), TokenStream::new())
+            };
             quote! {
                 #doc
-                #[derive(Debug, Clone, PartialEq, #derive_default serde::Serialize, serde::Deserialize)]
+                #[derive(#derive_debug Clone, PartialEq, #derive_default serde::Serialize, serde::Deserialize)]
                 pub struct #name {
                     #( #fields )*
                     #extra
                 }
+                #debug_impl
                 #defaults
                 #validate
             }
@@ -186,6 +193,34 @@ fn type_def(api: &Api, sc: &Scope, t: &TypeDef) -> TokenStream {
     }
 }
 
+/// `Debug` for a struct that shows `<redacted>` in place of its secret fields' values.
+fn redacting_debug(name: &str, s: &Struct) -> TokenStream {
+    let id = type_ident(name);
+    let fields = s.fields.iter().map(|f| {
+        let n = ident(&f.rust);
+        let label = &f.rust;
+        if f.secret {
+            quote! { .field(#label, &crate::runtime::Redacted) }
+        } else {
+            quote! { .field(#label, &self.#n) }
+        }
+    });
+    let extra = s
+        .extra
+        .as_ref()
+        .map(|_| quote! { .field("extra", &self.extra) });
+    quote! {
+        impl ::std::fmt::Debug for #id {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct(#name)
+                    #( #fields )*
+                    #extra
+                    .finish()
+            }
+        }
+    }
+}
+
 fn open_enum(
     sc: &Scope,
     name: &proc_macro2::Ident,
@@ -211,8 +246,10 @@ fn open_enum(
     quote! {
         #doc
         #[doc = ""]
-        #[doc = " Open: values other than the known ones are kept in `Other`."]
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[doc = " Open: values other than the known ones are kept in `Other`. A value is compared,"]
+        #[doc = " hashed and ordered by its wire string, so `Other` holding a known value equals that"]
+        #[doc = " value's variant; `From` and `parse` map known values to their variant."]
+        #[derive(Debug, Clone)]
         pub enum #name {
             #( #vs )*
             /// Any other value.
@@ -238,6 +275,33 @@ fn open_enum(
         impl ::std::convert::From<&str> for #name {
             fn from(s: &str) -> Self {
                 Self::from(s.to_string())
+            }
+        }
+        impl ::std::str::FromStr for #name {
+            type Err = ::std::convert::Infallible;
+            fn from_str(s: &str) -> ::std::result::Result<Self, Self::Err> {
+                ::std::result::Result::Ok(Self::from(s))
+            }
+        }
+        impl ::std::cmp::PartialEq for #name {
+            fn eq(&self, other: &Self) -> bool {
+                self.as_str() == other.as_str()
+            }
+        }
+        impl ::std::cmp::Eq for #name {}
+        impl ::std::hash::Hash for #name {
+            fn hash<H: ::std::hash::Hasher>(&self, h: &mut H) {
+                self.as_str().hash(h)
+            }
+        }
+        impl ::std::cmp::PartialOrd for #name {
+            fn partial_cmp(&self, other: &Self) -> ::std::option::Option<::std::cmp::Ordering> {
+                ::std::option::Option::Some(self.cmp(other))
+            }
+        }
+        impl ::std::cmp::Ord for #name {
+            fn cmp(&self, other: &Self) -> ::std::cmp::Ordering {
+                self.as_str().cmp(other.as_str())
             }
         }
         impl serde::Serialize for #name {
@@ -613,7 +677,7 @@ fn operation_types(sc: &Scope, op: &Operation) -> TokenStream {
     });
     quote! {
         #[doc = #doc]
-        #[derive(Debug, Clone)]
+        #[derive(Debug, Clone, PartialEq)]
         pub enum #resp {
             #( #variants )*
             #undocumented

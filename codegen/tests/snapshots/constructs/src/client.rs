@@ -2,7 +2,41 @@
 // Do not edit: change the spec and regenerate.
 
 use crate::types;
-impl crate::Client {
+/// The API client: one async method per operation. Cheap to clone; clones share the
+/// connection pool.
+///
+/// Its `Debug` shows `<redacted>` for the API key and the bearer token.
+#[derive(Debug, Clone)]
+pub struct Client(crate::runtime::Client);
+/// Builds a [`Client`]: credentials, timeouts, answer limit, or your own `reqwest::Client`.
+pub type ClientBuilder = crate::runtime::ClientBuilder<Client>;
+impl ::std::convert::From<crate::runtime::Client> for Client {
+    fn from(inner: crate::runtime::Client) -> Self {
+        Client(inner)
+    }
+}
+impl Client {
+    /// A client for `base_url` with default settings and no credentials.
+    pub fn new(
+        base_url: impl ::std::convert::Into<::std::string::String>,
+    ) -> ::std::result::Result<Self, crate::runtime::Error> {
+        Self::builder(base_url).build()
+    }
+    /// A builder for `base_url`, such as `https://api.example.com`.
+    pub fn builder(
+        base_url: impl ::std::convert::Into<::std::string::String>,
+    ) -> ClientBuilder {
+        crate::runtime::ClientBuilder::new(base_url)
+            .user_agent(concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")))
+    }
+    /// The base URL, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        self.0.base_url()
+    }
+    /// The HTTP side, to send a [`Request`](crate::Request) built by hand.
+    pub fn inner(&self) -> &crate::runtime::Client {
+        &self.0
+    }
     /// `POST /pets`
     pub async fn create_pet(
         &self,
@@ -15,7 +49,7 @@ impl crate::Client {
             &[crate::runtime::Auth::ApiKeyHeader("X-Api-Key")],
         );
         req.json(body)?;
-        let response = self.send(req).await?;
+        let response = self.0.send(req).await?;
         ::std::result::Result::Ok(
             match response.status {
                 201 => types::CreatePetResponse::Created(response.json()?),
@@ -28,13 +62,13 @@ impl crate::Client {
         &self,
         pet_id: i64,
     ) -> ::std::result::Result<types::DeletePetsPetIdResponse, crate::runtime::Error> {
-        let p0 = crate::runtime::path_param(&pet_id)?;
+        let p0 = crate::runtime::path_param("pet_id", &pet_id)?;
         let req = crate::runtime::Request::new(
             ::reqwest::Method::DELETE,
             format!("/pets/{p0}"),
             &[crate::runtime::Auth::ApiKeyHeader("X-Api-Key")],
         );
-        let response = self.send(req).await?;
+        let response = self.0.send(req).await?;
         ::std::result::Result::Ok(
             match response.status {
                 204 => types::DeletePetsPetIdResponse::NoContent(response),
@@ -55,7 +89,7 @@ impl crate::Client {
             &[crate::runtime::Auth::ApiKeyHeader("X-Api-Key")],
         );
         req.json(body)?;
-        let response = self.send(req).await?;
+        let response = self.0.send(req).await?;
         ::std::result::Result::Ok(
             match response.status {
                 200 => types::DrawResponse::Ok(response.json()?),
@@ -78,7 +112,7 @@ impl crate::Client {
         req.query("limit", &params.limit)?;
         req.query("tag", &params.tag)?;
         req.header("X-Trace", &params.x_trace)?;
-        let response = self.send(req).await?;
+        let response = self.0.send(req).await?;
         ::std::result::Result::Ok(
             match response.status {
                 200 => types::ListPetsApiResponse::Ok(response.json()?),
@@ -93,7 +127,7 @@ impl crate::Client {
         pet_id: i64,
         body: ::std::option::Option<&types::RenamePetBody>,
     ) -> ::std::result::Result<types::RenamePetResponse, crate::runtime::Error> {
-        let p0 = crate::runtime::path_param(&pet_id)?;
+        let p0 = crate::runtime::path_param("pet_id", &pet_id)?;
         let mut req = crate::runtime::Request::new(
             ::reqwest::Method::PUT,
             format!("/pets/{p0}"),
@@ -102,7 +136,7 @@ impl crate::Client {
         if let ::std::option::Option::Some(body) = body {
             req.form(body)?;
         }
-        let response = self.send(req).await?;
+        let response = self.0.send(req).await?;
         ::std::result::Result::Ok(
             match response.status {
                 200 => types::RenamePetResponse::Ok(response.json()?),

@@ -290,8 +290,10 @@ impl PetKind {
 }
 /// The schema at `#/components/schemas/Pet/properties/mode`.
 ///
-/// Open: values other than the known ones are kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// Open: values other than the known ones are kept in `Other`. A value is compared,
+/// hashed and ordered by its wire string, so `Other` holding a known value equals that
+/// value's variant; `From` and `parse` map known values to their variant.
+#[derive(Debug, Clone)]
 pub enum PetMode {
     /// `fast`
     Fast,
@@ -322,6 +324,33 @@ impl ::std::convert::From<String> for PetMode {
 impl ::std::convert::From<&str> for PetMode {
     fn from(s: &str) -> Self {
         Self::from(s.to_string())
+    }
+}
+impl ::std::str::FromStr for PetMode {
+    type Err = ::std::convert::Infallible;
+    fn from_str(s: &str) -> ::std::result::Result<Self, Self::Err> {
+        ::std::result::Result::Ok(Self::from(s))
+    }
+}
+impl ::std::cmp::PartialEq for PetMode {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+impl ::std::cmp::Eq for PetMode {}
+impl ::std::hash::Hash for PetMode {
+    fn hash<H: ::std::hash::Hasher>(&self, h: &mut H) {
+        self.as_str().hash(h)
+    }
+}
+impl ::std::cmp::PartialOrd for PetMode {
+    fn partial_cmp(&self, other: &Self) -> ::std::option::Option<::std::cmp::Ordering> {
+        ::std::option::Option::Some(self.cmp(other))
+    }
+}
+impl ::std::cmp::Ord for PetMode {
+    fn cmp(&self, other: &Self) -> ::std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
     }
 }
 impl serde::Serialize for PetMode {
@@ -455,7 +484,7 @@ pub struct Tree {
     pub right: Option<Box<Tree>>,
 }
 /// Every answer of [`Client::create_pet`](crate::Client::create_pet), by status.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum CreatePetResponse {
     /// 201: Created.
     Created(Pet),
@@ -463,7 +492,7 @@ pub enum CreatePetResponse {
     Default(Problem),
 }
 /// Every answer of [`Client::delete_pets_pet_id`](crate::Client::delete_pets_pet_id), by status.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum DeletePetsPetIdResponse {
     /// 204: Deleted.
     NoContent(crate::runtime::RawResponse),
@@ -473,7 +502,7 @@ pub enum DeletePetsPetIdResponse {
     Undocumented(crate::runtime::RawResponse),
 }
 /// Every answer of [`Client::draw`](crate::Client::draw), by status.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum DrawResponse {
     /// 200: One of several shapes.
     Ok(DrawOkBody),
@@ -481,7 +510,7 @@ pub enum DrawResponse {
     Undocumented(crate::runtime::RawResponse),
 }
 /// Every answer of [`Client::list_pets_api`](crate::Client::list_pets_api), by status.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ListPetsApiResponse {
     /// 200: The pets.
     Ok(Vec<Pet>),
@@ -501,7 +530,7 @@ pub struct ListPetsApiParams {
     pub x_trace: Option<String>,
 }
 /// Every answer of [`Client::rename_pet`](crate::Client::rename_pet), by status.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum RenamePetResponse {
     /// 200: Renamed; the body is not described.
     Ok(serde_json::Value),

@@ -2,21 +2,55 @@
 // Do not edit: change the spec and regenerate.
 
 use crate::types;
-impl crate::Client {
+/// The API client: one async method per operation. Cheap to clone; clones share the
+/// connection pool.
+///
+/// Its `Debug` shows `<redacted>` for the API key and the bearer token.
+#[derive(Debug, Clone)]
+pub struct Client(crate::runtime::Client);
+/// Builds a [`Client`]: credentials, timeouts, answer limit, or your own `reqwest::Client`.
+pub type ClientBuilder = crate::runtime::ClientBuilder<Client>;
+impl ::std::convert::From<crate::runtime::Client> for Client {
+    fn from(inner: crate::runtime::Client) -> Self {
+        Client(inner)
+    }
+}
+impl Client {
+    /// A client for `base_url` with default settings and no credentials.
+    pub fn new(
+        base_url: impl ::std::convert::Into<::std::string::String>,
+    ) -> ::std::result::Result<Self, crate::runtime::Error> {
+        Self::builder(base_url).build()
+    }
+    /// A builder for `base_url`, such as `https://api.example.com`.
+    pub fn builder(
+        base_url: impl ::std::convert::Into<::std::string::String>,
+    ) -> ClientBuilder {
+        crate::runtime::ClientBuilder::new(base_url)
+            .user_agent(concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")))
+    }
+    /// The base URL, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        self.0.base_url()
+    }
+    /// The HTTP side, to send a [`Request`](crate::Request) built by hand.
+    pub fn inner(&self) -> &crate::runtime::Client {
+        &self.0
+    }
     /// `GET /things/{id}`
     pub async fn get_thing(
         &self,
         id: &str,
         verbose: bool,
     ) -> ::std::result::Result<types::GetThingResponse, crate::runtime::Error> {
-        let p0 = crate::runtime::path_param(&id)?;
+        let p0 = crate::runtime::path_param("id", &id)?;
         let mut req = crate::runtime::Request::new(
             ::reqwest::Method::GET,
             format!("/things/{p0}"),
             &[crate::runtime::Auth::Bearer],
         );
         req.query("verbose", &verbose)?;
-        let response = self.send(req).await?;
+        let response = self.0.send(req).await?;
         ::std::result::Result::Ok(
             match response.status {
                 200 => types::GetThingResponse::Ok(response.json()?),
@@ -32,14 +66,14 @@ impl crate::Client {
         body: &types::ThingPatch,
     ) -> ::std::result::Result<types::PatchThingResponse, crate::runtime::Error> {
         crate::runtime::Validate::validate(body)?;
-        let p0 = crate::runtime::path_param(&id)?;
+        let p0 = crate::runtime::path_param("id", &id)?;
         let mut req = crate::runtime::Request::new(
             ::reqwest::Method::PATCH,
             format!("/things/{p0}"),
             &[crate::runtime::Auth::Bearer],
         );
         req.json(body)?;
-        let response = self.send(req).await?;
+        let response = self.0.send(req).await?;
         ::std::result::Result::Ok(
             match response.status {
                 200 => types::PatchThingResponse::Ok(response.json()?),

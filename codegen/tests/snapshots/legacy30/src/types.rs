@@ -134,7 +134,7 @@ impl crate::runtime::Validate for ThingPatch {
     }
 }
 /// Every answer of [`Client::get_thing`](crate::Client::get_thing), by status.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum GetThingResponse {
     /// 200: The thing.
     Ok(Thing),
@@ -144,7 +144,7 @@ pub enum GetThingResponse {
     Undocumented(crate::runtime::RawResponse),
 }
 /// Every answer of [`Client::patch_thing`](crate::Client::patch_thing), by status.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum PatchThingResponse {
     /// 200: Patched.
     Ok(Thing),
