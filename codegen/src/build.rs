@@ -33,12 +33,20 @@ pub(crate) fn build(spec: &OpenAPI, diags: &mut Diagnostics) -> Result<Api, Erro
         }
     }
     let operations = b.operations()?;
+    let webhook_types = match spec.extensions.get(crate::lower::WEBHOOK_ROOTS) {
+        Some(Value::Array(keys)) => keys
+            .iter()
+            .filter_map(|k| k.as_str().and_then(|k| b.ref_names.get(k)).cloned())
+            .collect(),
+        _ => Vec::new(),
+    };
     let mut api = Api {
         title: spec.info.title.clone(),
         version: spec.info.version.clone(),
         description: spec.info.description.clone(),
         types: b.types,
         operations,
+        webhook_types,
     };
     analyse(&mut api);
     Ok(api)
@@ -307,7 +315,7 @@ impl<'a> Builder<'a> {
         let mut n = base.clone();
         let mut i = 2;
         while self.taken.contains(&n) {
-            n = format!("{base}{i}");
+            n = format!("{}{i}", base.trim_end_matches('_'));
             i += 1;
         }
         self.taken.insert(n.clone());
@@ -382,6 +390,9 @@ impl<'a> Builder<'a> {
                 Ok(Ty::Any)
             }
             SRef::Item(schema) => {
+                if let Some(merged) = self.scalar_all_of(schema, ptr)? {
+                    return self.ty(SRef::Item(&merged), ptr, hint);
+                }
                 let v = view(schema);
                 let nullable = v.data.nullable;
                 let inner = self.ty_of_view(&v, ptr, hint)?;
@@ -480,6 +491,9 @@ impl<'a> Builder<'a> {
                 Ok(())
             }
             ReferenceOr::Item(s) => {
+                if let Some(merged) = self.scalar_all_of(s, ptr)? {
+                    return self.define_component(name, &ReferenceOr::Item(merged), ptr);
+                }
                 let v = view(s);
                 if needs_definition(&v) {
                     self.define(name, &v, ptr)
@@ -497,6 +511,97 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// Whether a schema, or any `allOf` branch below it, is an object.
+    fn object_like(&self, s: &Schema, ptr: &str, depth: usize) -> Result<bool, Error> {
+        let v = view(s);
+        if v.properties.is_some_and(|p| !p.is_empty())
+            || v.typ == Some("object")
+            || v.additional.is_some()
+        {
+            return Ok(true);
+        }
+        if depth > 32 {
+            return Err(Error::new(
+                ptr,
+                "`allOf` nests too deep (a reference cycle?)",
+            ));
+        }
+        for b in v.all_of {
+            let branch = match b {
+                ReferenceOr::Reference { reference } => {
+                    match self.resolve_schema_ref(reference, ptr)? {
+                        Some((_, s)) => s,
+                        None => continue,
+                    }
+                }
+                ReferenceOr::Item(s) => s,
+            };
+            if self.object_like(branch, ptr, depth + 1)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// An `allOf` whose branches are not objects (a string enum narrowing a referenced string,
+    /// bounds on a referenced number, annotation-only references), merged into one schema. `None`
+    /// where the object merge applies, where there is no `allOf`, or where the schema only
+    /// annotates a single reference (which stays that reference's type).
+    fn scalar_all_of(&mut self, s: &Schema, ptr: &str) -> Result<Option<Schema>, Error> {
+        let v = view(s);
+        if v.all_of.is_empty() || self.object_like(s, ptr, 0)? {
+            return Ok(None);
+        }
+        let to_map = |s: &Schema| match serde_json::to_value(s) {
+            Ok(Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        };
+        let mut acc = to_map(s);
+        acc.remove("allOf");
+        if v.all_of.len() == 1 && !crate::merge::has_own_type(&acc) {
+            return Ok(None);
+        }
+        let mut conflicts = crate::merge::Conflicts::default();
+        let mut stack: Vec<(&ReferenceOr<Schema>, usize)> =
+            v.all_of.iter().rev().map(|b| (b, 0)).collect();
+        while let Some((b, depth)) = stack.pop() {
+            if depth > 32 {
+                return Err(Error::new(
+                    ptr,
+                    "`allOf` nests too deep (a reference cycle?)",
+                ));
+            }
+            let branch: &Schema = match b {
+                ReferenceOr::Reference { reference } => {
+                    match self.resolve_schema_ref(reference, ptr)? {
+                        Some((_, s)) => s,
+                        None => {
+                            self.diags
+                                .warn(ptr, format!("`allOf` branch {reference} is not followed"));
+                            continue;
+                        }
+                    }
+                }
+                ReferenceOr::Item(s) => s,
+            };
+            stack.extend(view(branch).all_of.iter().rev().map(|b| (b, depth + 1)));
+            crate::merge::merge_into(&mut acc, &to_map(branch), &mut conflicts);
+        }
+        for c in conflicts.0 {
+            self.diags.warn(
+                join(ptr, "allOf"),
+                format!("`allOf` cannot be merged exactly: {c}"),
+            );
+        }
+        match serde_json::from_value::<Schema>(Value::Object(acc)) {
+            Ok(merged) => Ok(Some(merged)),
+            Err(e) => {
+                self.diags.warn(join(ptr, "allOf"), format!("`allOf` branches merge into no valid schema ({e}); the first branch is used"));
+                Ok(None)
+            }
+        }
+    }
+
     fn insert(&mut self, name: &str, ptr: &str, doc: Option<String>, kind: TypeKind) {
         self.types.insert(
             name.to_string(),
@@ -507,6 +612,7 @@ impl<'a> Builder<'a> {
                 kind,
                 validates: false,
                 derives_default: false,
+                serialize: true,
             },
         );
     }
@@ -586,10 +692,18 @@ impl<'a> Builder<'a> {
                 ReferenceOr::Item(s) => is_secret(&view(s)),
                 ReferenceOr::Reference { .. } => false,
             };
+            // An `allOf` of scalars carries its constraints in the merged schema.
+            let merged = match prop {
+                ReferenceOr::Item(s) => self.scalar_all_of(s, &fptr)?,
+                ReferenceOr::Reference { .. } => None,
+            };
             let (doc, default, constraints) = match prop {
                 ReferenceOr::Item(s) => {
                     let pv = view(s);
-                    let mut c = pv.constraints.clone();
+                    let mut c = match &merged {
+                        Some(m) => view(m).constraints,
+                        None => pv.constraints.clone(),
+                    };
                     // Constraints of a merged single branch (`anyOf: [T, null]` lowered) live on it.
                     if !c.is_checked() && c.pattern.is_none() {
                         if let Some(ReferenceOr::Item(b)) =
@@ -887,6 +1001,24 @@ impl<'a> Builder<'a> {
             .collect();
         let reserved: BTreeSet<String> = CLIENT_METHODS.iter().map(|s| s.to_string()).collect();
         let op_names = names::assign_unique(&candidates, &reserved);
+        // operationId must be unique; where a document repeats one, each operation's name says so.
+        let mut id_count: BTreeMap<&str, usize> = BTreeMap::new();
+        for r in raws.values() {
+            if let Some(id) = r.op.operation_id.as_deref() {
+                *id_count.entry(id).or_default() += 1;
+            }
+        }
+        for (k, r) in &raws {
+            if let Some(id) = r.op.operation_id.as_deref().filter(|id| id_count[id] > 1) {
+                self.diags.warn(
+                    join(&r.ptr, "operationId"),
+                    format!(
+                        "operationId `{id}` is used by {} operations; this one is the method `{}`",
+                        id_count[id], op_names[k]
+                    ),
+                );
+            }
+        }
         let mut by_name: BTreeMap<String, &Raw<'_>> = BTreeMap::new();
         for (k, r) in &raws {
             by_name.insert(op_names[k].clone(), r);
@@ -990,18 +1122,13 @@ impl<'a> Builder<'a> {
             v.sort_by_key(|(_, o)| *o);
             v.into_iter().map(|(p, _)| p).collect()
         };
-        if params.iter().any(|p| p.location == ParamLocation::Cookie) {
-            self.diags
-                .warn(ptr, format!("cookie parameters of `{name}` are not sent"));
-            params.retain(|p| p.location != ParamLocation::Cookie);
-        }
         let mut taken_args: Vec<String> = vec!["body".into(), "params".into()];
         for p in &mut params {
             let base = names::snake(&p.json);
             let mut n = base.clone();
             let mut i = 2;
             while taken_args.contains(&n) {
-                n = format!("{base}_{i}");
+                n = format!("{}_{i}", base.trim_end_matches('_'));
                 i += 1;
             }
             taken_args.push(n.clone());
@@ -1099,14 +1226,21 @@ impl<'a> Builder<'a> {
             .or_else(|| {
                 rb.content
                     .iter()
-                    .find(|(m, _)| m.starts_with("application/octet-stream"))
-                    .map(|(m, mt)| (m, mt, BodyKind::Bytes))
+                    .find(|(m, _)| m.starts_with("multipart/form-data"))
+                    .map(|(m, mt)| (m, mt, BodyKind::Multipart))
             })
             .or_else(|| {
                 rb.content
                     .iter()
                     .find(|(m, _)| m.starts_with("text/"))
                     .map(|(m, mt)| (m, mt, BodyKind::Text))
+            })
+            // Any other media type (`application/octet-stream`, `image/png`, `*/*`) is bytes.
+            .or_else(|| {
+                rb.content
+                    .iter()
+                    .next()
+                    .map(|(m, mt)| (m, mt, BodyKind::Bytes))
             });
         let Some((media, mt, kind)) = pick else {
             let media = rb
@@ -1121,7 +1255,7 @@ impl<'a> Builder<'a> {
         let ty = match kind {
             BodyKind::Bytes => Ty::Array(Box::new(Ty::Int(IntTy::U8))),
             BodyKind::Text => Ty::String,
-            BodyKind::Json | BodyKind::Form => match &mt.schema {
+            BodyKind::Json | BodyKind::Form | BodyKind::Multipart => match &mt.schema {
                 Some(s) => self.ty(s.into(), &mptr, hint)?,
                 None => Ty::Any,
             },
@@ -1130,13 +1264,91 @@ impl<'a> Builder<'a> {
             Ty::Nullable(t) => *t,
             t => t,
         };
+        let mut part_types = BTreeMap::new();
+        if kind == BodyKind::Multipart {
+            if let Some(s) = &mt.schema {
+                self.mark_files(s, &ty, &mptr)?;
+            }
+            for (prop, enc) in &mt.encoding {
+                if let Some(ct) = &enc.content_type {
+                    part_types.insert(prop.clone(), ct.clone());
+                }
+            }
+        }
+        // A wildcard media type (`image/*`, `*/*`) is no `Content-Type` to send.
+        let media_type = if media.contains('*') {
+            "application/octet-stream".to_string()
+        } else {
+            media.clone()
+        };
         Ok(Ok(Body {
             ty,
             required: rb.required,
             kind,
-            media_type: media.clone(),
+            media_type,
             doc: rb.description.clone(),
+            part_types,
         }))
+    }
+
+    /// In a multipart body's struct, the properties that are files (`format: binary`, or an
+    /// array of them) become `Ty::File` fields.
+    fn mark_files(&mut self, s: &ReferenceOr<Schema>, ty: &Ty, ptr: &str) -> Result<(), Error> {
+        let Ty::Named(name) = ty else { return Ok(()) };
+        let schema: &Schema = match s {
+            ReferenceOr::Reference { reference } => {
+                match self.resolve_schema_ref(reference, ptr)? {
+                    Some((_, s)) => s,
+                    None => return Ok(()),
+                }
+            }
+            ReferenceOr::Item(s) => s,
+        };
+        let v = view(schema);
+        let Some(props) = v.properties else {
+            return Ok(());
+        };
+        let is_binary = |p: &ReferenceOr<Box<Schema>>| match p {
+            ReferenceOr::Item(s) => {
+                let pv = view(s);
+                pv.format == Some("binary")
+                    || pv.any_of.iter().chain(pv.one_of).chain(pv.all_of).any(
+                        |b| matches!(b, ReferenceOr::Item(b) if view(b).format == Some("binary")),
+                    )
+            }
+            ReferenceOr::Reference { .. } => false,
+        };
+        let files: BTreeMap<&str, bool> = props
+            .iter()
+            .filter_map(|(k, p)| {
+                if is_binary(p) {
+                    return Some((k.as_str(), false));
+                }
+                match p {
+                    ReferenceOr::Item(s) => match view(s).items {
+                        Some(ReferenceOr::Item(i)) if view(i).format == Some("binary") => {
+                            Some((k.as_str(), true))
+                        }
+                        _ => None,
+                    },
+                    _ => None,
+                }
+            })
+            .collect();
+        if let Some(TypeDef {
+            kind: TypeKind::Struct(st),
+            ..
+        }) = self.types.get_mut(name)
+        {
+            for f in &mut st.fields {
+                match files.get(f.json.as_str()) {
+                    Some(false) => f.ty = Ty::File,
+                    Some(true) => f.ty = Ty::Array(Box::new(Ty::File)),
+                    None => {}
+                }
+            }
+        }
+        Ok(())
     }
 
     fn responses(
@@ -1377,7 +1589,7 @@ fn shape_label(ty: &Ty, i: usize) -> String {
         Ty::Array(_) => "Array".into(),
         Ty::Map(_) => "Object".into(),
         Ty::Named(n) => n.clone(),
-        Ty::Any | Ty::Nullable(_) => format!("Variant{i}"),
+        Ty::Any | Ty::File | Ty::Nullable(_) => format!("Variant{i}"),
     }
 }
 
@@ -1521,6 +1733,7 @@ fn ty_defaults(ty: &Ty, default: &BTreeSet<String>, types: &BTreeMap<String, Typ
                 || matches!(types.get(n).map(|t| &t.kind), Some(TypeKind::Alias(a)) if ty_defaults(a, default, types))
         }
         Ty::Any
+        | Ty::File
         | Ty::Bool
         | Ty::Int(_)
         | Ty::Float(_)

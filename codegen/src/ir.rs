@@ -16,6 +16,8 @@ pub struct Api {
     pub types: BTreeMap<String, TypeDef>,
     /// Operations, sorted by method name.
     pub operations: Vec<Operation>,
+    /// Types that webhooks carry: kept, like those operations reach.
+    pub webhook_types: Vec<String>,
 }
 
 /// A type reference.
@@ -32,6 +34,8 @@ pub enum Ty {
     Named(String),
     /// Any JSON value (empty schemas, and constructs the generator degrades).
     Any,
+    /// A file of a `multipart/form-data` body (`format: binary`): bytes, file name, media type.
+    File,
     /// A value that may also be `null` (outside struct fields, which carry nullability themselves).
     Nullable(Box<Ty>),
 }
@@ -66,6 +70,10 @@ pub struct TypeDef {
     pub validates: bool,
     /// Whether `Default` can be derived.
     pub derives_default: bool,
+    /// Whether `Serialize` is derived whatever the features: types requests carry (and types no
+    /// operation reaches, kept with `all_schemas`). Types only answers carry derive it with the
+    /// crate's `serialize` feature, which saves their compile time by default.
+    pub serialize: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -248,6 +256,8 @@ pub enum BodyKind {
     Bytes,
     /// Text with the given media type.
     Text,
+    /// `multipart/form-data`: each property a part, files (`Ty::File`) as they are.
+    Multipart,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -257,6 +267,8 @@ pub struct Body {
     pub kind: BodyKind,
     pub media_type: String,
     pub doc: Option<String>,
+    /// Multipart only: the media type the document's `encoding` gives a part, by property.
+    pub part_types: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -305,6 +317,120 @@ impl Api {
             Ty::Named(n) => self.types.get(n).is_some_and(|t| t.validates),
             Ty::Array(t) | Ty::Map(t) | Ty::Nullable(t) => self.ty_validates(t),
             _ => false,
+        }
+    }
+}
+
+impl Ty {
+    /// Every type of the table this type names, directly or inside arrays, maps and nullables.
+    pub fn named(&self, out: &mut Vec<String>) {
+        match self {
+            Ty::Named(n) => out.push(n.clone()),
+            Ty::Array(t) | Ty::Map(t) | Ty::Nullable(t) => t.named(out),
+            Ty::Bool | Ty::Int(_) | Ty::Float(_) | Ty::String | Ty::Any | Ty::File => {}
+        }
+    }
+}
+
+impl TypeDef {
+    /// The types of the table this type's values contain.
+    pub fn refers_to(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        match &self.kind {
+            TypeKind::Struct(s) => {
+                s.fields.iter().for_each(|f| f.ty.named(&mut out));
+                if let Some(e) = &s.extra {
+                    e.named(&mut out);
+                }
+            }
+            TypeKind::Enum { .. } => {}
+            TypeKind::Union { variants } => variants.iter().for_each(|v| v.ty.named(&mut out)),
+            TypeKind::Tagged { variants, .. } => variants
+                .iter()
+                .flat_map(|v| &v.fields)
+                .for_each(|f| f.ty.named(&mut out)),
+            TypeKind::Alias(t) => t.named(&mut out),
+        }
+        out
+    }
+}
+
+impl Operation {
+    /// The types of the table the operation's parameters and body name (what it sends).
+    pub fn sends(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.params.iter().for_each(|p| p.ty.named(&mut out));
+        if let Some(b) = &self.body {
+            b.ty.named(&mut out);
+        }
+        out
+    }
+
+    /// The types of the table the operation's answers name (what it receives).
+    pub fn receives(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for r in &self.responses {
+            if let ResponseBody::Json(t) = &r.body {
+                t.named(&mut out);
+            }
+        }
+        out
+    }
+
+    /// Every type of the table the operation names.
+    pub fn refers_to(&self) -> Vec<String> {
+        let mut out = self.sends();
+        out.extend(self.receives());
+        out
+    }
+}
+
+impl Api {
+    /// Drops every type no operation reaches; returns how many were dropped. Names were decided
+    /// before, so the kept types' names do not depend on this.
+    pub fn retain_reachable(&mut self) -> usize {
+        let roots: Vec<String> = self
+            .operations
+            .iter()
+            .flat_map(Operation::refers_to)
+            .chain(self.webhook_types.iter().cloned())
+            .collect();
+        let seen = self.closure(roots);
+        let before = self.types.len();
+        self.types.retain(|name, _| seen.contains(name));
+        before - self.types.len()
+    }
+
+    /// The types `roots` name, and every type they contain.
+    fn closure(
+        &self,
+        roots: impl IntoIterator<Item = String>,
+    ) -> std::collections::BTreeSet<String> {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut work: Vec<String> = roots.into_iter().collect();
+        while let Some(name) = work.pop() {
+            if seen.insert(name.clone()) {
+                if let Some(t) = self.types.get(&name) {
+                    work.extend(t.refers_to());
+                }
+            }
+        }
+        seen
+    }
+
+    /// Decides [`TypeDef::serialize`]: `false` for the types only answers carry.
+    pub fn mark_serialize(&mut self) {
+        let mut sent: Vec<String> = self.operations.iter().flat_map(Operation::sends).collect();
+        let received: Vec<String> = self
+            .operations
+            .iter()
+            .flat_map(Operation::receives)
+            .collect();
+        sent.extend(self.webhook_types.iter().cloned());
+        let sent = self.closure(sent);
+        let received = self.closure(received);
+        for (name, t) in self.types.iter_mut() {
+            t.serialize = sent.contains(name) || !received.contains(name);
         }
     }
 }

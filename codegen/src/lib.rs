@@ -19,6 +19,7 @@ pub mod graph;
 pub mod ir;
 mod load;
 mod lower;
+mod merge;
 pub mod names;
 
 pub use diag::{Diagnostic, Error};
@@ -32,6 +33,8 @@ pub struct Output {
     pub files: BTreeMap<String, String>,
     /// Constructs degraded or skipped, each once, sorted by pointer.
     pub diagnostics: Vec<Diagnostic>,
+    /// Operations the client has a method for.
+    pub operations: usize,
 }
 
 /// Loads a document (JSON or YAML, OpenAPI 3.0.x or 3.1.x) into the IR.
@@ -84,7 +87,11 @@ pub fn generate_timed(text: &str, opts: &Options) -> Result<(Output, Timings), E
     let spec = load::from_value(value)?;
     t.model = at.elapsed();
     let at = Instant::now();
-    let api = build::build(&spec, &mut diags)?;
+    let mut api = build::build(&spec, &mut diags)?;
+    if !opts.all_schemas {
+        api.retain_reachable();
+    }
+    api.mark_serialize();
     t.ir = at.elapsed();
     let at = Instant::now();
     let files = emit::emit_crate(&api, opts)?;
@@ -93,6 +100,7 @@ pub fn generate_timed(text: &str, opts: &Options) -> Result<(Output, Timings), E
         Output {
             files,
             diagnostics: diags.into_vec(),
+            operations: api.operations.len(),
         },
         t,
     ))

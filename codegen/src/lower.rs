@@ -22,8 +22,88 @@
 use crate::diag::{Diagnostics, Ptr};
 use serde_json::{Map, Value};
 
+/// The root extension that lists the component schemas webhooks refer to.
+pub(crate) const WEBHOOK_ROOTS: &str = "x-codegen-webhook-schemas";
+
+/// Component schema keys that `$ref`s under `v` name.
+fn schema_refs(v: &Value, out: &mut std::collections::BTreeSet<String>) {
+    match v {
+        Value::Object(map) => {
+            if let Some(Value::String(r)) = map.get("$ref") {
+                if let Some(key) = r.strip_prefix("#/components/schemas/") {
+                    out.insert(key.replace("~1", "/").replace("~0", "~"));
+                }
+            }
+            map.values().for_each(|x| schema_refs(x, out));
+        }
+        Value::Array(items) => items.iter().for_each(|x| schema_refs(x, out)),
+        _ => {}
+    }
+}
+
+/// Whether a `$ref` points inside the document but not at a whole component
+/// (`#/paths/~1pets/post/requestBody/...`, `#/components/schemas/Pet/properties/id`).
+fn is_foreign_ref(r: &str) -> bool {
+    let Some(rest) = r.strip_prefix("#/") else {
+        return false;
+    };
+    match rest.strip_prefix("components/") {
+        Some(tail) => tail.split('/').count() != 2,
+        None => true,
+    }
+}
+
+fn has_foreign_ref(v: &Value) -> bool {
+    match v {
+        Value::Object(map) => {
+            matches!(map.get("$ref"), Some(Value::String(r)) if is_foreign_ref(r))
+                || map.values().any(has_foreign_ref)
+        }
+        Value::Array(items) => items.iter().any(has_foreign_ref),
+        _ => false,
+    }
+}
+
+/// Replaces each `$ref` to a node that is not a whole component by a copy of that node (its
+/// sibling keywords kept), so later stages see only component references. A chain deeper than 32,
+/// or past 10,000 copies (a cycle), is left as it is and reported by the stage that cannot follow
+/// it.
+fn inline_foreign_refs(v: &mut Value, doc: &Value, depth: usize, budget: &mut usize) {
+    if depth > 32 || *budget == 0 {
+        return;
+    }
+    if let Value::Object(map) = v {
+        if let Some(Value::String(r)) = map.get("$ref") {
+            if is_foreign_ref(r) {
+                if let Some(Value::Object(target)) = doc.pointer(&r[1..]) {
+                    let mut merged = target.clone();
+                    for (k, x) in map.iter().filter(|(k, _)| k.as_str() != "$ref") {
+                        merged.insert(k.clone(), x.clone());
+                    }
+                    *map = merged;
+                    *budget -= 1;
+                    return inline_foreign_refs(v, doc, depth + 1, budget);
+                }
+            }
+        }
+    }
+    match v {
+        Value::Object(map) => map
+            .values_mut()
+            .for_each(|x| inline_foreign_refs(x, doc, depth, budget)),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|x| inline_foreign_refs(x, doc, depth, budget)),
+        _ => {}
+    }
+}
+
 /// Lowers `doc` in place. Warnings go to `diags`.
 pub(crate) fn lower_document(doc: &mut Value, diags: &mut Diagnostics) {
+    if has_foreign_ref(doc) {
+        let snapshot = doc.clone();
+        inline_foreign_refs(doc, &snapshot, 0, &mut 10_000);
+    }
     let Some(root) = doc.as_object_mut() else {
         return;
     };
@@ -35,9 +115,19 @@ pub(crate) fn lower_document(doc: &mut Value, diags: &mut Diagnostics) {
     if !root.contains_key("paths") {
         root.insert("paths".into(), Value::Object(Map::new()));
     }
-    for key in ["webhooks", "jsonSchemaDialect"] {
-        root.remove(key);
+    // Webhooks are not operations of the client, but the schemas they carry are types its users
+    // need: their component keys stay as roots of what is emitted.
+    if let Some(webhooks) = root.remove("webhooks") {
+        let mut keys = std::collections::BTreeSet::new();
+        schema_refs(&webhooks, &mut keys);
+        if !keys.is_empty() {
+            root.insert(
+                WEBHOOK_ROOTS.into(),
+                keys.into_iter().map(Value::String).collect(),
+            );
+        }
     }
+    root.remove("jsonSchemaDialect");
     if let Some(Value::Object(info)) = root.get_mut("info") {
         if let Some(Value::Object(lic)) = info.get_mut("license") {
             lic.remove("identifier");
@@ -69,6 +159,23 @@ pub(crate) fn lower_document(doc: &mut Value, diags: &mut Diagnostics) {
             lower_content_holder(v, p, diags)
         });
         components.remove("pathItems");
+        let schemes_ptr = comp.key("securitySchemes");
+        if let Some(Value::Object(schemes)) = components.get_mut("securitySchemes") {
+            // 3.1's `mutualTLS` has no place in openapiv3's model; the certificate is the
+            // transport's business, set on the caller's own reqwest client.
+            let mtls: Vec<String> = schemes
+                .iter()
+                .filter(|(_, v)| v.get("type").and_then(Value::as_str) == Some("mutualTLS"))
+                .map(|(k, _)| k.clone())
+                .collect();
+            for name in mtls {
+                schemes.remove(&name);
+                diags.warn(
+                    schemes_ptr.key(&name).text(),
+                    format!("security scheme `{name}` is mutualTLS: configure the client certificate on your own reqwest::Client (ClientBuilder::http_client)"),
+                );
+            }
+        }
     }
 }
 
@@ -103,6 +210,9 @@ fn lower_path_item(item: &mut Value, ptr: Ptr<'_>, diags: &mut Diagnostics) {
                 lower_content_holder(body, op_ptr.key("requestBody"), diags);
             }
             op.remove("callbacks");
+            // 3.1 makes `responses` optional; openapiv3 requires it.
+            op.entry("responses")
+                .or_insert_with(|| Value::Object(Map::new()));
             for_each_entry(op, "responses", op_ptr, |v, p| lower_response(v, p, diags));
         }
     }
@@ -336,16 +446,31 @@ pub(crate) fn lower_schema(schema: &mut Value, ptr: Ptr<'_>, diags: &mut Diagnos
 
     // Integer schemas: openapiv3 reads their bounds as i64, 3.1 writers (Pydantic) emit `10.0`.
     if obj.get("type").and_then(Value::as_str) == Some("integer") {
+        // A literal beyond i64 (`minimum: -9223372036854776000`, read as a float) loads too: a
+        // bound no i64 can break is dropped silently, one no i64 can meet is dropped with a
+        // warning (the emitted check changes), anything else becomes the nearest i64 inside.
+        const LIMIT: f64 = 9_223_372_036_854_775_807.0; // 2^63, as f64 rounds i64::MAX
         for (key, round_up) in [("minimum", true), ("maximum", false), ("multipleOf", true)] {
             if let Some(f) = obj
                 .get(key)
                 .and_then(|v| if v.is_f64() { v.as_f64() } else { None })
             {
                 let r = if round_up { f.ceil() } else { f.floor() };
-                if r.is_finite() && r.abs() < 9.0e15 {
+                let vacuous = match key {
+                    "minimum" => r < -LIMIT,
+                    "maximum" => r >= LIMIT,
+                    _ => r >= LIMIT,
+                };
+                if r.is_finite() && (-LIMIT..LIMIT).contains(&r) {
                     obj.insert(key.into(), Value::from(r as i64));
                 } else {
                     obj.remove(key);
+                    if !vacuous || !r.is_finite() {
+                        diags.warn(
+                            ptr.key(key).text(),
+                            format!("`{key}: {f}` is beyond any 64-bit integer; the bound is not enforced"),
+                        );
+                    }
                 }
             }
         }
@@ -353,7 +478,7 @@ pub(crate) fn lower_schema(schema: &mut Value, ptr: Ptr<'_>, diags: &mut Diagnos
             let fix = |v: &mut Value| {
                 if let Some(f) = v
                     .as_f64()
-                    .filter(|f| v.is_f64() && f.fract() == 0.0 && f.abs() < 9.0e15)
+                    .filter(|f| v.is_f64() && f.fract() == 0.0 && f.abs() < 9.2e18)
                 {
                     *v = Value::from(f as i64);
                 }

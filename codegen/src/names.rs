@@ -166,7 +166,7 @@ pub fn assign_unique<K: Ord + Clone>(
                     let mut n = name.clone();
                     let mut i = 2;
                     while used.contains(&n) {
-                        n = format!("{name}{i}");
+                        n = format!("{}{i}", name.trim_end_matches('_'));
                         i += 1;
                     }
                     used.insert(n.clone());
@@ -187,7 +187,7 @@ pub fn unique_variants<'a>(raws: impl IntoIterator<Item = &'a str>) -> Vec<Strin
             let mut n = base.clone();
             let mut i = 2;
             while !used.insert(n.clone()) {
-                n = format!("{base}{i}");
+                n = format!("{}{i}", base.trim_end_matches('_'));
                 i += 1;
             }
             n
@@ -204,7 +204,7 @@ pub fn unique_fields<'a>(raws: impl IntoIterator<Item = &'a str>) -> Vec<String>
             let mut n = base.clone();
             let mut i = 2;
             while !used.insert(n.clone()) {
-                n = format!("{base}_{i}");
+                n = format!("{}_{i}", base.trim_end_matches('_'));
                 i += 1;
             }
             n

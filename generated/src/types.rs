@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 #[allow(unused_imports)]
 use crate::runtime::Patch;
 /// Phase 1 of the two-phase flow: the compose hash must be registered on chain before the update can be applied.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 pub struct ComposeHashRegistrationRequired {
     /// `status`.
     pub status: ComposeHashRegistrationRequiredStatus,
@@ -26,18 +27,8 @@ pub struct ComposeHashRegistrationRequired {
     pub kms_info: Patch<KmsInfo>,
 }
 /// The schema at `#/components/schemas/ComposeHashRegistrationRequired/properties/status`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 pub enum ComposeHashRegistrationRequiredStatus {
     /// `precondition_required`
     #[serde(rename = "precondition_required")]
@@ -52,7 +43,8 @@ impl ComposeHashRegistrationRequiredStatus {
     }
 }
 /// A CVM as GET /api/v1/cvms/{cvm_id} reports it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 pub struct CvmBasicInfo {
     /// The CVM's database id.
     pub id: i64,
@@ -145,7 +137,8 @@ impl CvmBasicInfo {
     }
 }
 /// The schema at `#/components/schemas/CvmNetworkUrls`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 pub struct CvmNetworkUrls {
     /// `app`.
     pub app: String,
@@ -153,7 +146,8 @@ pub struct CvmNetworkUrls {
     pub instance: String,
 }
 /// An update accepted for background processing.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 pub struct CvmUpdateAccepted {
     /// State of the request, such as `accepted`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -165,7 +159,8 @@ pub struct CvmUpdateAccepted {
     pub correlation_id: String,
 }
 /// The GPUs attached to a CVM.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 pub struct GpuConfig {
     /// The GPUs, by slot.
     pub gpus: Vec<GpuSpec>,
@@ -262,7 +257,8 @@ impl<'de> serde::Deserialize<'de> for GpuConfigAttachMode {
     }
 }
 /// One GPU.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 pub struct GpuSpec {
     /// The slot the GPU sits in.
     pub slot: String,
@@ -273,20 +269,23 @@ pub struct GpuSpec {
     pub product_id: Patch<String>,
 }
 /// The body FastAPI gives an HTTPException: a `detail` string or object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 pub struct HttpError {
     /// What went wrong.
     pub detail: serde_json::Value,
 }
 /// The 422 body FastAPI gives when a request does not match its schema.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 pub struct HttpValidationError {
     /// `detail`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<Vec<ValidationError>>,
 }
 /// A key management service.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 pub struct KmsInfo {
     /// Hashed KMS id (`kms_...`).
     pub id: String,
@@ -316,7 +315,8 @@ pub struct KmsInfo {
     pub gateway_app_id: Patch<String>,
 }
 /// Body of a CVM update. Every field is optional; only fields present are applied, and a field sent as null is cleared.
-#[derive(Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 pub struct UpdateCvmRequest {
     /// The Docker Compose file, as YAML text.
     ///
@@ -431,7 +431,8 @@ impl crate::runtime::Validate for UpdateCvmRequest {
     }
 }
 /// One reason a request does not match its schema.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 pub struct ValidationError {
     /// Where, as a path such as `\["body", "shutdown_timeout"\]`.
     pub loc: Vec<ValidationErrorLocItem>,
@@ -441,7 +442,8 @@ pub struct ValidationError {
     pub r#type: String,
 }
 /// The schema at `#/components/schemas/ValidationError/properties/loc/items`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[serde(untagged)]
 pub enum ValidationErrorLocItem {
     /// A value of the `String` shape.

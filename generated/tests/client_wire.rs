@@ -189,9 +189,13 @@ async fn validation_error_is_typed_with_fastapi_extras() {
     };
     let item = &e.detail.unwrap()[0];
     assert_eq!(item.r#type, "less_than_equal");
+    use phala_cloud::types::ValidationErrorLocItem as Loc;
     assert_eq!(
-        serde_json::to_string(&item.loc).unwrap(),
-        r#"["body","shutdown_timeout"]"#
+        item.loc,
+        [
+            Loc::String("body".into()),
+            Loc::String("shutdown_timeout".into())
+        ]
     );
 }
 
@@ -542,7 +546,7 @@ async fn answers_compare_with_assert_eq() {
         raws.push(raw);
     }
     assert_eq!(raws[0], raws[1]);
-    assert_eq!(raws[0].body, b"teapot");
+    assert_eq!(&raws[0].body[..], b"teapot");
 }
 
 /// A documented status whose body is not the documented one is `Error::Decode` with the answer

@@ -96,9 +96,16 @@ fn fastapi_validation_bodies_with_extra_keys_parse() {
     let detail = parsed.detail.unwrap();
     assert_eq!(detail.len(), 2);
     assert_eq!(detail[0].r#type, "less_than_equal");
+    use phala_cloud::types::ValidationErrorLocItem as Loc;
     assert_eq!(
-        serde_json::to_value(&detail[1].loc).unwrap(),
-        json!(["body", "gpus", "gpus", 0, "slot"])
+        detail[1].loc,
+        [
+            Loc::String("body".into()),
+            Loc::String("gpus".into()),
+            Loc::String("gpus".into()),
+            Loc::Integer(0),
+            Loc::String("slot".into())
+        ]
     );
 }
 

@@ -323,8 +323,9 @@ pub struct RawResponse {
     pub status: u16,
     /// Response headers.
     pub headers: reqwest::header::HeaderMap,
-    /// The body, as received (bounded by [`ClientBuilder::max_response_bytes`]).
-    pub body: Vec<u8>,
+    /// The body, as received (bounded by [`ClientBuilder::max_response_bytes`]); binary answers
+    /// (images, archives) are read from here.
+    pub body: bytes::Bytes,
 }
 
 impl RawResponse {
@@ -730,6 +731,18 @@ impl Client {
         for (name, value) in req.headers {
             rb = rb.header(name, value);
         }
+        if !req.cookies.is_empty() {
+            let line = req
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            rb = rb.header(reqwest::header::COOKIE, line);
+        }
+        if let Some(form) = req.multipart {
+            rb = rb.multipart(form.into_form()?);
+        }
         if let Some((content_type, bytes)) = req.body {
             rb = rb
                 .header(reqwest::header::CONTENT_TYPE, content_type)
@@ -739,7 +752,7 @@ impl Client {
         let mut resp = rb.send().await.map_err(redact)?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let mut body = Vec::new();
+        let mut body = bytes::BytesMut::new();
         while let Some(chunk) = resp.chunk().await.map_err(redact)? {
             if body.len() + chunk.len() > self.max_response_bytes {
                 return Err(Error::BodyTooLarge {
@@ -752,7 +765,7 @@ impl Client {
         Ok(RawResponse {
             status,
             headers,
-            body,
+            body: body.freeze(),
         })
     }
 }
@@ -784,7 +797,9 @@ pub struct Request {
     path: String,
     query: Vec<(String, String)>,
     headers: Vec<(&'static str, reqwest::header::HeaderValue)>,
+    cookies: Vec<(String, String)>,
     body: Option<(&'static str, Vec<u8>)>,
+    multipart: Option<Multipart>,
     auth: &'static [Auth],
 }
 
@@ -796,9 +811,28 @@ impl Request {
             path,
             query: Vec::new(),
             headers: Vec::new(),
+            cookies: Vec::new(),
             body: None,
+            multipart: None,
             auth,
         }
+    }
+
+    /// Adds a cookie parameter (sent in one `Cookie` header); `None`/`null` adds nothing, an array
+    /// is sent comma-separated. The value is percent-encoded, as cookie values cannot carry spaces,
+    /// quotes, commas or semicolons.
+    pub fn cookie<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) -> Result<(), Error> {
+        let Some(text) = joined(name, value)? else {
+            return Ok(());
+        };
+        self.cookies
+            .push((name.to_string(), encode_component(&text)));
+        Ok(())
+    }
+
+    /// Sets a `multipart/form-data` body.
+    pub fn multipart(&mut self, form: Multipart) {
+        self.multipart = Some(form);
     }
 
     /// Adds a query parameter; `None`/`null` adds nothing, an array adds one pair per item.
@@ -829,14 +863,8 @@ impl Request {
         name: &'static str,
         value: &T,
     ) -> Result<(), Error> {
-        let text = match to_json(name, value)? {
-            serde_json::Value::Null => return Ok(()),
-            serde_json::Value::Array(items) => items
-                .iter()
-                .filter_map(scalar)
-                .collect::<Vec<_>>()
-                .join(","),
-            other => scalar(&other).unwrap_or_default(),
+        let Some(text) = joined(name, value)? else {
+            return Ok(());
         };
         let value = reqwest::header::HeaderValue::from_str(&text).map_err(|_| {
             Error::encode(
@@ -884,8 +912,158 @@ impl Request {
     }
 }
 
+/// A file sent as one part of a `multipart/form-data` body: its bytes, the file name the part
+/// announces, and its media type (`application/octet-stream` when not set). `Debug` shows the
+/// length, not the bytes.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilePart {
+    /// The file name sent in the part's `Content-Disposition`.
+    pub file_name: String,
+    /// The part's media type.
+    pub content_type: Option<String>,
+    /// The file's contents.
+    pub bytes: Vec<u8>,
+}
+
+impl FilePart {
+    /// A file part named `file_name` holding `bytes`.
+    pub fn new(file_name: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Self {
+        FilePart {
+            file_name: file_name.into(),
+            content_type: None,
+            bytes: bytes.into(),
+        }
+    }
+
+    /// Sets the part's media type, such as `image/png`.
+    pub fn with_content_type(mut self, content_type: impl Into<String>) -> Self {
+        self.content_type = Some(content_type.into());
+        self
+    }
+}
+
+impl fmt::Debug for FilePart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FilePart")
+            .field("file_name", &self.file_name)
+            .field("content_type", &self.content_type)
+            .field("bytes", &format_args!("{} bytes", self.bytes.len()))
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone)]
+enum PartBody {
+    Text(String, Option<String>),
+    File(FilePart),
+}
+
+/// The parts of a `multipart/form-data` body, built by generated operations: files as they are,
+/// other values as text (strings as they are, numbers and booleans spelled as in JSON, objects
+/// and arrays of objects as JSON with `application/json`, unless the document's `encoding` says
+/// otherwise).
+#[derive(Debug, Clone, Default)]
+pub struct Multipart {
+    parts: Vec<(String, PartBody)>,
+}
+
+impl Multipart {
+    /// An empty form.
+    pub fn new() -> Self {
+        Multipart::default()
+    }
+
+    /// Adds `value` under `name`; `None`/`null` adds nothing, an array of scalars adds one part
+    /// per item. `content_type` is the document's `encoding` for the part, if any.
+    pub fn text<T: Serialize + ?Sized>(
+        &mut self,
+        name: &str,
+        value: &T,
+        content_type: Option<&str>,
+    ) -> Result<(), Error> {
+        let ct = content_type.map(str::to_string);
+        match to_json(name, value)? {
+            serde_json::Value::Null => {}
+            serde_json::Value::Array(items) if items.iter().all(|i| !i.is_object()) => {
+                for item in items {
+                    if let Some(s) = scalar(&item) {
+                        self.parts
+                            .push((name.to_string(), PartBody::Text(s, ct.clone())));
+                    }
+                }
+            }
+            v @ (serde_json::Value::Object(_) | serde_json::Value::Array(_)) => {
+                let json = ct.or_else(|| Some("application/json".into()));
+                self.parts
+                    .push((name.to_string(), PartBody::Text(v.to_string(), json)));
+            }
+            other => {
+                if let Some(s) = scalar(&other) {
+                    self.parts.push((name.to_string(), PartBody::Text(s, ct)));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds a file under `name`.
+    pub fn file(&mut self, name: &str, file: &FilePart) {
+        self.parts
+            .push((name.to_string(), PartBody::File(file.clone())));
+    }
+
+    /// Every field of `value` (a JSON object) as a text part, for bodies without a struct.
+    pub fn fields<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        if let serde_json::Value::Object(map) = to_json("body", value)? {
+            for (k, v) in map {
+                self.text(&k, &v, None)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn into_form(self) -> Result<reqwest::multipart::Form, Error> {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, body) in self.parts {
+            let (part, ct) = match body {
+                PartBody::Text(text, ct) => (reqwest::multipart::Part::text(text), ct),
+                PartBody::File(f) => (
+                    reqwest::multipart::Part::bytes(f.bytes).file_name(f.file_name),
+                    Some(
+                        f.content_type
+                            .unwrap_or_else(|| "application/octet-stream".into()),
+                    ),
+                ),
+            };
+            let part = match ct {
+                Some(ct) => part
+                    .mime_str(&ct)
+                    .map_err(|e| Error::encode(name.as_str(), e.to_string()))?,
+                None => part,
+            };
+            form = form.part(name, part);
+        }
+        Ok(form)
+    }
+}
+
 fn to_json<T: Serialize + ?Sized>(name: &str, value: &T) -> Result<serde_json::Value, Error> {
     serde_json::to_value(value).map_err(|e| Error::encode(name, e.to_string()))
+}
+
+/// A header or cookie value as text: `None` for `null`, an array comma-separated.
+fn joined<T: Serialize + ?Sized>(name: &str, value: &T) -> Result<Option<String>, Error> {
+    Ok(match to_json(name, value)? {
+        serde_json::Value::Null => None,
+        serde_json::Value::Array(items) => Some(
+            items
+                .iter()
+                .filter_map(scalar)
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
+        other => Some(scalar(&other).unwrap_or_default()),
+    })
 }
 
 fn scalar(v: &serde_json::Value) -> Option<String> {
@@ -1014,6 +1192,25 @@ pub mod strategy {
             options.push((1, (short_hi..=hi).prop_map(|n| "x".repeat(n)).boxed()));
         }
         proptest::strategy::Union::new_weighted(options).boxed()
+    }
+
+    /// A small file: a short name, no or a common media type, and up to 64 bytes.
+    pub fn file_part() -> BoxedStrategy<super::FilePart> {
+        (
+            "[a-z]{1,8}\\.[a-z]{2,3}",
+            proptest::option::of(proptest::sample::select(vec![
+                "application/octet-stream".to_string(),
+                "image/png".to_string(),
+                "text/plain".to_string(),
+            ])),
+            proptest::collection::vec(any::<u8>(), 0..64),
+        )
+            .prop_map(|(file_name, content_type, bytes)| super::FilePart {
+                file_name,
+                content_type,
+                bytes,
+            })
+            .boxed()
     }
 
     /// A small JSON value.

@@ -181,7 +181,7 @@ fn raw_answers_decode_compare_and_keep_their_body() {
     let raw = |body: &str| RawResponse {
         status: 200,
         headers: Default::default(),
-        body: body.as_bytes().to_vec(),
+        body: body.as_bytes().to_vec().into(),
     };
     assert_eq!(raw(" ").json::<Option<i32>>().unwrap(), None);
     assert_eq!(raw("[1]").json::<Vec<i32>>().unwrap(), vec![1]);

@@ -1,13 +1,19 @@
-//! `cargo xtask bench`: the figures of the project, on this machine.
+//! `cargo xtask bench`: the figures of the project, on this machine, in one run.
 //!
 //! 1. `cargo bench -p codegen`: generation time of each corpus document by stage (release).
-//! 2. `cargo check` time of each generated corpus crate (dependencies already built; the crate
-//!    alone, touched and checked again), default features and with `proptest`.
-//! 3. `cargo bench -p contract-tests`: requests and cases per second of the suite.
+//! 2. `cargo check` of the crate generated from Phala's and GitHub's documents, ours and
+//!    oas3-gen 0.29's, side by side: dependencies built first, then paired runs in alternating
+//!    order, each a `touch` and a non-incremental `cargo check` of the crate alone (what a clean
+//!    build costs a user). The ratio is ours over the peer's, medians.
+//! 3. `cargo check` of the other corpus crates, default features and with `proptest`.
+//! 4. `cargo bench -p contract-tests`: requests and cases per second of the suite.
 
 use crate::corpus;
+use crate::peers;
 use crate::regenerate;
+use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
 
 fn cargo_bench(package: &str, bench: &str) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -25,41 +31,156 @@ fn cargo_bench(package: &str, bench: &str) -> Result<(), String> {
     }
 }
 
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+/// Rewrites `src/lib.rs` unchanged, so that cargo checks the crate again.
+fn touch(krate: &Path) {
+    let lib = krate.join("src/lib.rs");
+    let text = std::fs::read_to_string(&lib).unwrap_or_default();
+    let _ = std::fs::write(&lib, text);
+}
+
+/// `cargo check` of one crate alone, not incremental, in `target_dir`.
+fn check(krate: &Path, target_dir: &Path, features: &[&str]) -> Result<Duration, String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let started = std::time::Instant::now();
+    let status = Command::new(cargo)
+        .current_dir(krate)
+        .env("CARGO_TARGET_DIR", target_dir)
+        .env("CARGO_INCREMENTAL", "0")
+        .env_remove("CARGO_MAKEFLAGS")
+        .env_remove("MAKEFLAGS")
+        .env_remove("MFLAGS")
+        .args(["check", "--quiet"])
+        .args(features)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err(format!("{}: `cargo check` failed", krate.display()));
+    }
+    Ok(started.elapsed())
+}
+
+/// Ours against oas3-gen's on one document; returns the ratio of the medians.
+fn side_by_side(spec: &Path, ours_name: &str, pairs: usize) -> Result<f64, String> {
+    let root = regenerate::repo_root();
+    let (ours, _, _, _) = corpus::generate_into(spec, ours_name)?;
+    let ours_target = root.join("target/corpus-target");
+    let peer = root.join("target/bench/peer").join(ours_name);
+    let peer_target = root.join("target/bench/peer-target");
+    let notes = peers::generate_oas3(spec, &peer)?;
+    // Dependencies first, so the paired runs measure the crate alone.
+    check(&ours, &ours_target, &[])?;
+    check(&peer, &peer_target, &[])?;
+    let (mut t_ours, mut t_peer) = (Vec::new(), Vec::new());
+    for i in 0..pairs {
+        let mut one = |which: bool| -> Result<(), String> {
+            if which {
+                touch(&ours);
+                t_ours.push(check(&ours, &ours_target, &[])?);
+            } else {
+                touch(&peer);
+                t_peer.push(check(&peer, &peer_target, &[])?);
+            }
+            Ok(())
+        };
+        // Alternate who goes first, so drift in the machine's speed hits both alike.
+        one(i % 2 == 0)?;
+        one(i % 2 == 1)?;
+    }
+    let (m_ours, m_peer) = (median(t_ours.clone()), median(t_peer.clone()));
+    let secs = |v: &[Duration]| {
+        v.iter()
+            .map(|d| format!("{:.1}", d.as_secs_f64()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let file = spec.file_name().unwrap_or_default().to_string_lossy();
+    println!(
+        "{:<26} {:<18} {:>6} {:>7} {:>8.1}s   [{}]",
+        file,
+        "this project",
+        peers::count_types(&ours.join("src")),
+        peers::count_lines(&ours.join("src"), &["strategies.rs"]),
+        m_ours.as_secs_f64(),
+        secs(&t_ours)
+    );
+    println!(
+        "{:<26} {:<18} {:>6} {:>7} {:>8.1}s   [{}]",
+        "",
+        format!("oas3-gen {}", peers::OAS3_GEN.1),
+        peers::count_types(&peer.join("src")),
+        peers::count_lines(&peer.join("src"), &[]),
+        m_peer.as_secs_f64(),
+        secs(&t_peer)
+    );
+    let ratio = m_ours.as_secs_f64() / m_peer.as_secs_f64();
+    println!("{:<26} ratio ours/peer: {ratio:.2}x", "");
+    for n in notes {
+        println!("{:<26} peer input: {n}", "");
+    }
+    Ok(ratio)
+}
+
 pub fn run() -> Result<(), String> {
     cargo_bench("codegen", "generate")?;
     println!();
-    match corpus::specs_dir() {
-        None => println!("notice: ../shared/specs not found; cargo check timings skipped"),
-        Some(dir) => {
-            println!("cargo check of the generated crates (dependencies built; the crate alone)");
-            println!(
-                "{:<28} {:>8} {:>10} {:>12} {:>18}",
-                "document", "lines", "check", "lines (pt)", "check --features pt"
-            );
-            for (file, name) in corpus::DOCUMENTS {
-                let (out, _, lines, all) = corpus::generate_into(&dir.join(file), name)?;
-                let touch = || {
-                    let lib = out.join("src/lib.rs");
-                    let text = std::fs::read_to_string(&lib).unwrap_or_default();
-                    let _ = std::fs::write(&lib, text);
-                };
-                // Warm up both feature sets (dependencies), then the measured runs.
-                corpus::cargo_in(&out, &["check", "--quiet"])?;
-                corpus::cargo_in(&out, &["check", "--quiet", "--features", "proptest"])?;
-                touch();
-                let plain = corpus::cargo_in(&out, &["check", "--quiet"])?;
-                touch();
-                let pt = corpus::cargo_in(&out, &["check", "--quiet", "--features", "proptest"])?;
-                println!(
-                    "{:<28} {:>8} {:>9.1}s {:>12} {:>17.1}s",
-                    file,
-                    lines,
-                    plain.as_secs_f64(),
-                    all,
-                    pt.as_secs_f64()
-                );
-            }
-        }
+    let Some(dir) = corpus::specs_dir() else {
+        println!("notice: ../shared/specs not found; cargo check timings skipped");
+        println!();
+        return cargo_bench("contract-tests", "suite");
+    };
+    let pairs = env_usize("BENCH_PAIRS", 5).max(1);
+    println!(
+        "cargo check of the generated crate alone, side by side in this run: {pairs} paired runs, \
+         alternating order, CARGO_INCREMENTAL=0, dependencies built (medians, then every run)"
+    );
+    println!(
+        "{:<26} {:<18} {:>6} {:>7} {:>9}",
+        "document", "generator", "types", "lines", "check"
+    );
+    let mut worst: f64 = 0.0;
+    for (file, name) in [
+        ("phala-cloud.openapi.json", "corpus-phala-cloud"),
+        ("github.openapi.json", "corpus-github"),
+    ] {
+        worst = worst.max(side_by_side(&dir.join(file), name, pairs)?);
+    }
+    println!("largest ratio: {worst:.2}x (goal: at most 1.00x)");
+
+    println!();
+    println!("cargo check of every corpus crate, default features and with `proptest`");
+    println!(
+        "{:<28} {:>8} {:>10} {:>12} {:>18}",
+        "document", "lines", "check", "lines (pt)", "check --features pt"
+    );
+    let target = regenerate::repo_root().join("target/corpus-target");
+    for (file, name) in corpus::DOCUMENTS {
+        let (out, _, lines, all) = corpus::generate_into(&dir.join(file), name)?;
+        check(&out, &target, &[])?;
+        check(&out, &target, &["--features", "proptest"])?;
+        touch(&out);
+        let plain = check(&out, &target, &[])?;
+        touch(&out);
+        let pt = check(&out, &target, &["--features", "proptest"])?;
+        println!(
+            "{:<28} {:>8} {:>9.1}s {:>12} {:>17.1}s",
+            file,
+            lines,
+            plain.as_secs_f64(),
+            all,
+            pt.as_secs_f64()
+        );
     }
     println!();
     cargo_bench("contract-tests", "suite")

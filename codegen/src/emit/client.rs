@@ -9,6 +9,7 @@ use quote::quote;
 pub fn emit(api: &Api) -> TokenStream {
     let methods = api.operations.iter().map(|op| method(api, op));
     quote! {
+        #[allow(unused_imports)]
         use crate::types;
         /// The API client: one async method per operation. Cheap to clone; clones share the
         /// connection pool.
@@ -83,7 +84,7 @@ fn method(api: &Api, op: &Operation) -> TokenStream {
     });
     let body_arg = op.body.as_ref().map(|b| {
         let t = match b.kind {
-            BodyKind::Json | BodyKind::Form => {
+            BodyKind::Json | BodyKind::Form | BodyKind::Multipart => {
                 let t = rust_ty(&b.ty);
                 quote!(&#t)
             }
@@ -140,6 +141,7 @@ fn method(api: &Api, op: &Operation) -> TokenStream {
             };
             match p.location {
                 ParamLocation::Query => quote! { req.query(#json, #value)?; },
+                ParamLocation::Cookie => quote! { req.cookie(#json, #value)?; },
                 _ => quote! { req.header(#json, #value)?; },
             }
         });
@@ -150,6 +152,7 @@ fn method(api: &Api, op: &Operation) -> TokenStream {
             BodyKind::Form => quote!(req.form(body)?;),
             BodyKind::Bytes => quote!(req.raw(#media, body.to_vec());),
             BodyKind::Text => quote!(req.raw(#media, body.as_bytes().to_vec());),
+            BodyKind::Multipart => multipart(api, b),
         };
         if b.required {
             set
@@ -191,6 +194,8 @@ fn method(api: &Api, op: &Operation) -> TokenStream {
     .then(|| quote! { _ => types::#resp::Undocumented(response), });
     let deprecated = op.deprecated.then(|| quote!(#[deprecated]));
     let result = match op.responses.as_slice() {
+        // No answer documented: every answer is kept as received.
+        [] => quote!(types::#resp::Undocumented(response)),
         // Only `default`: no status to tell apart.
         [only] if only.status == StatusMatch::Default => {
             let v = type_ident(&only.variant);
@@ -220,6 +225,62 @@ fn method(api: &Api, op: &Operation) -> TokenStream {
             let response = self.0.send(req).await?;
             ::std::result::Result::Ok(#result)
         }
+    }
+}
+
+/// The statements that build a multipart body from `body`: a part per field of its struct, files
+/// as they are; a body without a struct sends each of its JSON fields as text.
+fn multipart(api: &Api, b: &Body) -> TokenStream {
+    let fields = match &b.ty {
+        Ty::Named(n) => match api.types.get(n).map(|t| &t.kind) {
+            Some(TypeKind::Struct(s)) => Some(&s.fields),
+            _ => None,
+        },
+        _ => None,
+    };
+    let Some(fields) = fields else {
+        return quote! {
+            let mut form = crate::runtime::Multipart::new();
+            form.fields(body)?;
+            req.multipart(form);
+        };
+    };
+    let parts = fields.iter().map(|f| {
+        let n = ident(&f.rust);
+        let json = &f.json;
+        // The field's value when it is there: `&T` for a required one, `Option<&T>` otherwise.
+        let present = match f.presence {
+            Presence::Required => None,
+            Presence::OptionalNullable => Some(quote!(body.#n.as_option())),
+            Presence::Optional | Presence::RequiredNullable => Some(quote!(body.#n.as_ref())),
+        };
+        match (&f.ty, present) {
+            (Ty::File, None) => quote! { form.file(#json, &body.#n); },
+            (Ty::File, Some(opt)) => quote! {
+                if let ::std::option::Option::Some(file) = #opt {
+                    form.file(#json, file);
+                }
+            },
+            (Ty::Array(inner), present) if **inner == Ty::File => {
+                let items = match present {
+                    None => quote!(body.#n.iter()),
+                    Some(opt) => quote!(#opt.into_iter().flatten()),
+                };
+                quote! { for file in #items { form.file(#json, file); } }
+            }
+            _ => {
+                let ct = match b.part_types.get(&f.json) {
+                    Some(ct) => quote!(::std::option::Option::Some(#ct)),
+                    None => quote!(::std::option::Option::None),
+                };
+                quote! { form.text(#json, &body.#n, #ct)?; }
+            }
+        }
+    });
+    quote! {
+        let mut form = crate::runtime::Multipart::new();
+        #( #parts )*
+        req.multipart(form);
     }
 }
 

@@ -6,6 +6,14 @@ use quote::quote;
 
 /// Rewrites free text so rustdoc renders it as prose and compiles nothing from it.
 pub fn sanitize(text: &str) -> String {
+    // Tabs become spaces (rustdoc and clippy want no tabs in doc comments).
+    let untabbed;
+    let text = if text.contains('\t') {
+        untabbed = text.replace('\t', "    ");
+        untabbed.as_str()
+    } else {
+        text
+    };
     let mut out = Vec::new();
     let mut in_fence = false;
     // Width of the marker of the list item being continued, if any.

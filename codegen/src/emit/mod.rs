@@ -9,7 +9,7 @@ pub mod types;
 use crate::diag::Error;
 use crate::ir::*;
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::quote;
+use quote::{quote, ToTokens};
 use std::collections::BTreeMap;
 
 /// The runtime crate's source (`runtime/src/lib.rs`), written by hand once; copied into a
@@ -55,6 +55,8 @@ pub struct Options {
     pub standalone: bool,
     /// Where the runtime comes from.
     pub runtime: Runtime,
+    /// Emit every component schema, not only those the operations reach.
+    pub all_schemas: bool,
 }
 
 impl Default for Options {
@@ -66,6 +68,7 @@ impl Default for Options {
             command: "cargo xtask regenerate".into(),
             standalone: false,
             runtime: Runtime::Crate { path: None },
+            all_schemas: false,
         }
     }
 }
@@ -253,11 +256,28 @@ impl Scope {
             }
             Ty::Named(n) => self.named(n),
             Ty::Any => self.value(),
+            Ty::File => quote!(crate::runtime::FilePart),
             Ty::Nullable(t) => {
                 let (o, t) = (self.option(), self.ty(t));
                 quote!(#o<#t>)
             }
         }
+    }
+}
+
+/// A float literal, in exponent form when its plain form would be long (`1e300`, not 301 digits).
+pub fn f64_lit(v: f64) -> TokenStream {
+    if v.is_finite() && v != 0.0 && !(1e-6..1e16).contains(&v.abs()) {
+        let text = format!("{v:e}");
+        let text = if text.contains('.') || text.contains('e') {
+            text
+        } else {
+            format!("{text}.0")
+        };
+        text.parse()
+            .unwrap_or_else(|_| proc_macro2::Literal::f64_unsuffixed(v).into_token_stream())
+    } else {
+        proc_macro2::Literal::f64_unsuffixed(v).into_token_stream()
     }
 }
 
@@ -383,8 +403,8 @@ pub fn emit_crate(api: &Api, opts: &Options) -> Result<BTreeMap<String, String>,
 
         pub use client::{Client, ClientBuilder};
         pub use runtime::{
-            encode_component, field_path, path_param, Auth, Error, Patch, RawResponse, Redacted,
-            Request, Validate, ValidationErrors, Violation,
+            encode_component, field_path, path_param, Auth, Error, FilePart, Multipart, Patch,
+            RawResponse, Redacted, Request, Validate, ValidationErrors, Violation,
         };
         #[cfg(feature = "proptest")]
         pub use runtime::strategy;
@@ -474,9 +494,12 @@ publish = false
 default = []
 ## proptest strategies for every schema, for contract and property tests.
 proptest = ["dep:proptest"{runtime_feature}]
+## `Serialize` also for the types only answers carry (left out by default: it costs compile time).
+serialize = []
 
 [dependencies]
-{runtime_dep}reqwest = {{ version = "0.12", default-features = false, features = ["json", "rustls-tls"] }}
+{runtime_dep}reqwest = {{ version = "0.12", default-features = false, features = ["json", "multipart", "rustls-tls"] }}
+bytes = "1"
 serde = {{ version = "1", features = ["derive"] }}
 serde_json = "1"
 proptest = {{ version = "1", optional = true }}

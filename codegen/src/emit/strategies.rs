@@ -3,7 +3,6 @@
 
 use super::{ident, opt_u64, rust_ty, type_ident};
 use crate::ir::*;
-use heck::ToSnakeCase;
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::quote;
 use std::collections::{BTreeMap, BTreeSet};
@@ -50,12 +49,14 @@ pub fn emit(api: &Api) -> TokenStream {
     let buildable = buildable(&ctx);
     let mut used_fns = BTreeSet::new();
     for name in buildable.intersection(&wanted) {
-        ctx.fns
-            .insert(name.clone(), unique(name.to_snake_case(), &mut used_fns));
+        ctx.fns.insert(
+            name.clone(),
+            unique(crate::names::snake(name), &mut used_fns),
+        );
     }
     let fns = api.types.iter().filter_map(|(name, t)| {
         let f = ctx.fns.get(name)?;
-        let f = Ident::new(f, Span::call_site());
+        let f = super::ident(f);
         let ty = type_ident(name);
         let body = type_strategy(&ctx, name, t)?;
         let doc = format!(" Valid values of [`{name}`](crate::types::{name}).");
@@ -79,7 +80,7 @@ fn unique(base: String, used: &mut BTreeSet<String>) -> String {
     let mut n = base.clone();
     let mut i = 2;
     while !used.insert(n.clone()) {
-        n = format!("{base}_{i}");
+        n = format!("{}_{i}", base.trim_end_matches('_'));
         i += 1;
     }
     n
@@ -212,7 +213,7 @@ fn ty_strategy(
                 c.minimum.is_some_and(|b| b.exclusive),
                 c.maximum.is_some_and(|b| b.exclusive),
             );
-            let (lo, hi) = (Literal::f64_unsuffixed(lo), Literal::f64_unsuffixed(hi));
+            let (lo, hi) = (super::f64_lit(lo), super::f64_lit(hi));
             match ft {
                 FloatTy::F64 => quote!(#st::number(#lo, #hi, #el, #eh)),
                 FloatTy::F32 => {
@@ -225,6 +226,7 @@ fn ty_strategy(
             quote!(#st::string(#a, #b))
         }
         Ty::Any => quote!(#st::any_json()),
+        Ty::File => quote!(#st::file_part()),
         Ty::Array(t) => {
             let lo = c.min_items.unwrap_or(0).min(64);
             let hi = c.max_items.unwrap_or(lo.max(3)).min(lo + 3).max(lo);
@@ -256,7 +258,7 @@ fn ty_strategy(
             if ctx.cyclic(owner, n) {
                 return None;
             }
-            let f = Ident::new(ctx.fns.get(n)?, Span::call_site());
+            let f = super::ident(ctx.fns.get(n)?);
             quote!(crate::strategies::#f())
         }
     })

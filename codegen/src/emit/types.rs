@@ -53,6 +53,12 @@ fn type_def(api: &Api, sc: &Scope, t: &TypeDef) -> TokenStream {
     // Every public item is documented: the schema's description, or where the schema is.
     let fallback = format!("The schema at `#{}`.", t.pointer.replace('`', "'"));
     let doc = docs::attrs(Some(t.doc.as_deref().unwrap_or(&fallback)));
+    // Types only answers carry serialise with the `serialize` feature (see `TypeDef::serialize`).
+    let ser = if t.serialize {
+        quote!(#[derive(serde::Serialize)])
+    } else {
+        quote!(#[cfg_attr(feature = "serialize", derive(serde::Serialize))])
+    };
     match &t.kind {
         TypeKind::Alias(ty) => {
             let ty = sc.ty(ty);
@@ -80,7 +86,8 @@ fn type_def(api: &Api, sc: &Scope, t: &TypeDef) -> TokenStream {
             };
             quote! {
                 #doc
-                #[derive(#derive_debug Clone, PartialEq, #derive_default serde::Serialize, serde::Deserialize)]
+                #[derive(#derive_debug Clone, PartialEq, #derive_default serde::Deserialize)]
+                #ser
                 pub struct #name {
                     #( #fields )*
                     #extra
@@ -107,7 +114,8 @@ fn type_def(api: &Api, sc: &Scope, t: &TypeDef) -> TokenStream {
             });
             quote! {
                 #doc
-                #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
+                #ser
                 pub enum #name { #( #vs )* }
                 impl #name {
                     /// The value on the wire.
@@ -147,7 +155,8 @@ fn type_def(api: &Api, sc: &Scope, t: &TypeDef) -> TokenStream {
             });
             quote! {
                 #doc
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #ser
                 #[serde(untagged)]
                 pub enum #name { #( #vs )* }
                 #validate
@@ -184,7 +193,8 @@ fn type_def(api: &Api, sc: &Scope, t: &TypeDef) -> TokenStream {
             });
             quote! {
                 #doc
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+                #ser
                 #[serde(tag = #tag)]
                 pub enum #name { #( #vs )* }
                 #validate
@@ -469,7 +479,7 @@ fn default_accessors(api: &Api, sc: &Scope, owner: &str, fields: &[Field]) -> To
                 }
                 (Ty::Float(_), serde_json::Value::Number(n)) => {
                     let ty = sc.ty(&f.ty);
-                    let lit = Literal::f64_unsuffixed(n.as_f64()?);
+                    let lit = super::f64_lit(n.as_f64()?);
                     quote! { pub fn #name(&self) -> #ty { self.#field.unwrap_or(#lit) } }
                 }
                 (Ty::String, serde_json::Value::String(s)) => {
@@ -545,7 +555,7 @@ fn field_check(api: &Api, f: &Field, access: TokenStream, owned_place: bool) -> 
                 quote! { errors.#method(&p, i128::from(*v), #lit, #excl); }
             }
             (n, _) => {
-                let lit = Literal::f64_unsuffixed(n.as_f64());
+                let lit = super::f64_lit(n.as_f64());
                 let value = as_f64(&f.ty);
                 quote! { errors.#method(&p, #value, #lit, #excl); }
             }
@@ -559,7 +569,7 @@ fn field_check(api: &Api, f: &Field, access: TokenStream, owned_place: bool) -> 
             checks.push(bound(b, "maximum"));
         }
         if let Some(m) = c.multiple_of {
-            let lit = Literal::f64_unsuffixed(m.as_f64());
+            let lit = super::f64_lit(m.as_f64());
             let value = as_f64(&f.ty);
             checks.push(quote! { errors.multiple_of(&p, #value, #lit); });
         }

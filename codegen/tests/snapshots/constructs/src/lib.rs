@@ -24,8 +24,8 @@ pub mod strategies;
 pub const SCHEMA_JSON: &str = include_str!("schema.json");
 pub use client::{Client, ClientBuilder};
 pub use runtime::{
-    encode_component, field_path, path_param, Auth, Error, Patch, RawResponse, Redacted,
-    Request, Validate, ValidationErrors, Violation,
+    encode_component, field_path, path_param, Auth, Error, FilePart, Multipart, Patch,
+    RawResponse, Redacted, Request, Validate, ValidationErrors, Violation,
 };
 #[cfg(feature = "proptest")]
 pub use runtime::strategy;

@@ -239,3 +239,68 @@ pub fn shape() -> ::proptest::strategy::BoxedStrategy<types::Shape> {
         )
         .boxed()
 }
+/// Valid values of [`UploadPhotoBody`](crate::types::UploadPhotoBody).
+pub fn upload_photo_body() -> ::proptest::strategy::BoxedStrategy<
+    types::UploadPhotoBody,
+> {
+    (
+        (
+            crate::runtime::strategy::file_part(),
+            crate::runtime::strategy::optional(
+                ::proptest::collection::vec(
+                        crate::runtime::strategy::file_part(),
+                        0usize..=3usize,
+                    )
+                    .boxed(),
+            ),
+            crate::runtime::strategy::optional(
+                crate::runtime::strategy::string(
+                    ::std::option::Option::None,
+                    ::std::option::Option::None,
+                ),
+            ),
+            crate::runtime::strategy::optional(
+                ::proptest::collection::vec(
+                        crate::runtime::strategy::string(
+                            ::std::option::Option::None,
+                            ::std::option::Option::None,
+                        ),
+                        0usize..=3usize,
+                    )
+                    .boxed(),
+            ),
+            crate::runtime::strategy::optional(
+                crate::strategies::upload_photo_body_meta(),
+            ),
+        ),
+    )
+        .prop_map(|((f0, f1, f2, f3, f4),)| types::UploadPhotoBody {
+            file: f0,
+            thumbnails: f1,
+            caption: f2,
+            tags: f3,
+            meta: f4,
+        })
+        .boxed()
+}
+/// Valid values of [`UploadPhotoBodyMeta`](crate::types::UploadPhotoBodyMeta).
+pub fn upload_photo_body_meta() -> ::proptest::strategy::BoxedStrategy<
+    types::UploadPhotoBodyMeta,
+> {
+    (
+        (
+            crate::runtime::strategy::optional(
+                crate::runtime::strategy::integer(
+                        -9223372036854775808,
+                        9223372036854775807,
+                    )
+                    .prop_map(|v| v as i64)
+                    .boxed(),
+            ),
+        ),
+    )
+        .prop_map(|((f0,),)| types::UploadPhotoBodyMeta {
+            width: f0,
+        })
+        .boxed()
+}

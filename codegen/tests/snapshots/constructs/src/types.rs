@@ -8,26 +8,30 @@ use crate::runtime::Patch;
 /// A named plain string.
 pub type Alias = String;
 /// The schema at `#/components/schemas/app__models__Problem`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 pub struct AppModelsProblem {
     /// `code`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<i64>,
 }
 /// The schema at `#/components/schemas/Base`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 pub struct Base {
     /// `id`.
     pub id: String,
 }
 /// The schema at `#/components/schemas/Cat`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 pub struct Cat {
     /// `meow`.
     pub meow: bool,
 }
 /// The schema at `#/components/schemas/Dog`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 pub struct Dog {
     /// `bark`.
     ///
@@ -44,7 +48,8 @@ impl crate::runtime::Validate for Dog {
     }
 }
 /// The schema at `#/paths/~1shapes/post/responses/200/content/application~1json/schema`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[serde(untagged)]
 pub enum DrawOkBody {
     /// A value of the `Cat` shape.
@@ -61,7 +66,8 @@ impl crate::runtime::Validate for DrawOkBody {
     }
 }
 /// The schema at `#/components/schemas/Extended`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 pub struct Extended {
     /// `id`.
     pub id: String,
@@ -86,7 +92,8 @@ impl crate::runtime::Validate for Extended {
     }
 }
 /// The schema at `#/components/schemas/Mixed`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[serde(untagged)]
 pub enum Mixed {
     /// A value of the `String` shape.
@@ -97,7 +104,8 @@ pub enum Mixed {
     Array(Vec<String>),
 }
 /// The schema at `#/components/schemas/Named`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[serde(untagged)]
 pub enum Named {
     /// A value of the `ByName` shape.
@@ -106,14 +114,16 @@ pub enum Named {
     ById(i64),
 }
 /// The schema at `#/components/schemas/other__models__Problem`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 pub struct OtherModelsProblem {
     /// `detail`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }
 /// A pet, with a field of each kind.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 pub struct Pet {
     /// The name, lower case.
     ///
@@ -263,18 +273,8 @@ impl crate::runtime::Validate for Pet {
     }
 }
 /// The schema at `#/components/schemas/Pet/properties/kind`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
+#[derive(serde::Serialize)]
 pub enum PetKind {
     /// `pet`
     #[serde(rename = "pet")]
@@ -369,14 +369,16 @@ impl<'de> serde::Deserialize<'de> for PetMode {
     }
 }
 /// An inline object becomes its own struct.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 pub struct PetOwner {
     /// `name`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 /// The schema at `#/components/schemas/Pet/properties/score`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[serde(untagged)]
 pub enum PetScore {
     /// A value of the `Integer` shape.
@@ -385,18 +387,8 @@ pub enum PetScore {
     String(String),
 }
 /// The schema at `#/components/schemas/Pet/properties/status`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
+#[derive(serde::Serialize)]
 pub enum PetStatus {
     /// `available`
     #[serde(rename = "available")]
@@ -419,21 +411,24 @@ impl PetStatus {
     }
 }
 /// The schema at `#/components/schemas/Problem`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 pub struct Problem {
     /// `title`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
 /// The schema at `#/paths/~1pets~1{pet_id}/put/requestBody/content/application~1x-www-form-urlencoded/schema`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 pub struct RenamePetBody {
     /// `name`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 /// Shapes told apart by `kind`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[serde(tag = "kind")]
 pub enum Shape {
     /// `kind` is `circle`.
@@ -471,7 +466,8 @@ impl crate::runtime::Validate for Shape {
     }
 }
 /// The schema at `#/components/schemas/Tree`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 pub struct Tree {
     /// `value`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -482,6 +478,33 @@ pub struct Tree {
     /// `right`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub right: Option<Box<Tree>>,
+}
+/// The schema at `#/paths/~1pets~1{pet_id}~1photo/post/requestBody/content/multipart~1form-data/schema`.
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
+pub struct UploadPhotoBody {
+    /// `file`.
+    pub file: crate::runtime::FilePart,
+    /// `thumbnails`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnails: Option<Vec<crate::runtime::FilePart>>,
+    /// `caption`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caption: Option<String>,
+    /// `tags`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    /// `meta`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<UploadPhotoBodyMeta>,
+}
+/// The schema at `#/paths/~1pets~1{pet_id}~1photo/post/requestBody/content/multipart~1form-data/schema/properties/meta`.
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
+pub struct UploadPhotoBodyMeta {
+    /// `width`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<i64>,
 }
 /// Every answer of [`Client::create_pet`](crate::Client::create_pet), by status.
 #[derive(Debug, Clone, PartialEq)]
@@ -529,6 +552,14 @@ pub struct ListPetsApiParams {
     /// Header `X-Trace`.
     pub x_trace: Option<String>,
 }
+/// Every answer of [`Client::put_avatar`](crate::Client::put_avatar), by status.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PutAvatarResponse {
+    /// 200: The stored image.
+    Ok(crate::runtime::RawResponse),
+    /// A status the document does not describe, kept as received.
+    Undocumented(crate::runtime::RawResponse),
+}
 /// Every answer of [`Client::rename_pet`](crate::Client::rename_pet), by status.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RenamePetResponse {
@@ -536,4 +567,18 @@ pub enum RenamePetResponse {
     Ok(serde_json::Value),
     /// A status the document does not describe, kept as received.
     Undocumented(crate::runtime::RawResponse),
+}
+/// Every answer of [`Client::upload_photo`](crate::Client::upload_photo), by status.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UploadPhotoResponse {
+    /// 200: Stored.
+    Ok(crate::runtime::RawResponse),
+    /// A status the document does not describe, kept as received.
+    Undocumented(crate::runtime::RawResponse),
+}
+/// Optional parameters of [`Client::upload_photo`](crate::Client::upload_photo).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UploadPhotoParams {
+    /// Cookie `session`.
+    pub session: Option<String>,
 }

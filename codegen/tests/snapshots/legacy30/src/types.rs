@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 #[allow(unused_imports)]
 use crate::runtime::Patch;
 /// The schema at `#/components/schemas/Cat`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 pub struct Cat {
     /// `pet_type`.
     pub pet_type: CatPetType,
@@ -15,18 +16,8 @@ pub struct Cat {
     pub lives: Option<i64>,
 }
 /// The schema at `#/components/schemas/Cat/properties/pet_type`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 pub enum CatPetType {
     /// `Cat`
     #[serde(rename = "Cat")]
@@ -41,7 +32,8 @@ impl CatPetType {
     }
 }
 /// The schema at `#/components/schemas/Dog`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 pub struct Dog {
     /// `pet_type`.
     pub pet_type: DogPetType,
@@ -50,18 +42,8 @@ pub struct Dog {
     pub good: Option<bool>,
 }
 /// The schema at `#/components/schemas/Dog/properties/pet_type`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    serde::Serialize,
-    serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 pub enum DogPetType {
     /// `Dog`
     #[serde(rename = "Dog")]
@@ -76,7 +58,8 @@ impl DogPetType {
     }
 }
 /// The schema at `#/components/schemas/Pet`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[serde(untagged)]
 pub enum Pet {
     /// A value of the `Cat` shape.
@@ -85,7 +68,8 @@ pub enum Pet {
     Dog(Dog),
 }
 /// The schema at `#/components/schemas/Thing`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 pub struct Thing {
     /// `id`.
     pub id: String,
@@ -112,7 +96,8 @@ impl crate::runtime::Validate for Thing {
     }
 }
 /// The schema at `#/components/schemas/ThingPatch`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
 pub struct ThingPatch {
     /// `label`.
     ///
