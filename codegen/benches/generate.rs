@@ -13,6 +13,15 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
+/// The most a generation may take (median, release build): issue 9's guard.
+fn guard(file: &str) -> Option<Duration> {
+    match file {
+        "phala-cloud.openapi.json" => Some(Duration::from_millis(100)),
+        "github.openapi.json" => Some(Duration::from_millis(300)),
+        _ => None,
+    }
+}
+
 fn main() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/specs");
     if !dir.is_dir() {
@@ -28,6 +37,7 @@ fn main() {
         "{:<28} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9} {:>10} {:>10}",
         "document", "parse", "lower", "model", "ir", "emit", "total", "MB/s", "lines", "lines+pt"
     );
+    let mut over = Vec::new();
     for file in [
         "phala-cloud.openapi.json",
         "oxide-nexus.openapi.json",
@@ -54,6 +64,11 @@ fn main() {
         let m = |f: fn(&Timings) -> Duration| median(all.iter().map(f).collect());
         let ms = |d: Duration| format!("{:.1}ms", d.as_secs_f64() * 1000.0);
         let total = m(|t| t.total());
+        if let Some(limit) = guard(file) {
+            if total > limit {
+                over.push(format!("{file}: {} > {}", ms(total), ms(limit)));
+            }
+        }
         println!(
             "{:<28} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9.1} {:>10} {:>10}",
             file,
@@ -68,4 +83,9 @@ fn main() {
             lines.1
         );
     }
+    if !over.is_empty() {
+        println!("generation slower than its guard: {}", over.join("; "));
+        std::process::exit(1);
+    }
+    println!("guards: phala-cloud <= 100 ms, github <= 300 ms: held");
 }

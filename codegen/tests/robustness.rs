@@ -17,12 +17,26 @@ fn arb_json() -> impl Strategy<Value = Value> {
         any::<f64>()
             .prop_filter("finite", |f| f.is_finite())
             .prop_map(Value::from),
+        // Number literals beyond 64 bits, as published documents write them.
+        prop_oneof![
+            Just(-9_223_372_036_854_776_000.0_f64),
+            Just(18_446_744_073_709_551_616.0_f64),
+            Just(1e300_f64),
+            Just(-1e30_f64),
+        ]
+        .prop_map(Value::from),
         prop_oneof![
             Just("string".to_string()),
             Just("object".to_string()),
             Just("null".to_string()),
             Just("#/components/schemas/Pet".to_string()),
             Just("#/components/schemas/Nope".to_string()),
+            // Rust keywords, as schema, property, enum and operation names.
+            Just("Self".to_string()),
+            Just("ref".to_string()),
+            Just("self".to_string()),
+            Just("crate".to_string()),
+            Just("type".to_string()),
             "[a-zA-Z_{}/#~-]{0,12}",
         ]
         .prop_map(Value::String),
@@ -43,6 +57,9 @@ fn arb_json() -> impl Strategy<Value = Value> {
             Just("additionalProperties".to_string()),
             Just("minimum".to_string()),
             Just("exclusiveMinimum".to_string()),
+            Just("maximum".to_string()),
+            Just("Self".to_string()),
+            Just("ref".to_string()),
             "[a-z]{1,6}",
         ];
         prop_oneof![
