@@ -77,16 +77,42 @@ pub const ONCHAIN_CVM_ID: &str = "cvm-onchain";
 /// The API key the server accepts unless told otherwise.
 pub const DEFAULT_API_KEY: &str = "reference-key";
 
+/// How the server applies updates, beyond its faults. The real API applies an update in the
+/// background: it shows in GET later, and a PATCH during it gets the documented 409.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timing {
+    /// How long an accepted update takes to show in GET (zero: at once).
+    pub apply_delay: std::time::Duration,
+    /// Answer 409 to a PATCH while an earlier update of the same CVM is still being applied
+    /// (without it, the later update is applied on top, its delay counted anew).
+    pub busy_conflict: bool,
+}
+
 #[derive(Debug, Clone)]
 struct Cvm {
     /// Every stored field by its PATCH name (disk in MB), plus the read-only ones.
     fields: Map<String, Value>,
     onchain: bool,
+    /// An accepted update still being applied: the fields it will leave, and when.
+    pending: Option<(std::time::Instant, Map<String, Value>)>,
+}
+
+impl Cvm {
+    /// Applies a pending update whose time has come.
+    fn settle(&mut self) {
+        if let Some((due, _)) = &self.pending {
+            if *due <= std::time::Instant::now() {
+                let (_, fields) = self.pending.take().expect("pending");
+                self.fields = fields;
+            }
+        }
+    }
 }
 
 struct Inner {
     api_key: String,
     faults: BTreeSet<Fault>,
+    timing: Timing,
     cvms: BTreeMap<String, Cvm>,
     next_correlation: u64,
 }
@@ -109,17 +135,27 @@ fn initial_cvm(id: u64, name: &str, onchain: bool) -> Cvm {
     f.insert("docker_compose_file".into(), json!("services: {}\n"));
     f.insert("shutdown_timeout".into(), json!(60));
     f.insert("allow_force_stop".into(), json!(false));
-    Cvm { fields: f, onchain }
+    Cvm {
+        fields: f,
+        onchain,
+        pending: None,
+    }
 }
 
 /// Builds the router for a server with these faults and this API key.
 pub fn router(api_key: &str, faults: &[Fault]) -> Router {
+    router_with(api_key, faults, Timing::default())
+}
+
+/// Builds the router for a server with these faults, this API key and this timing.
+pub fn router_with(api_key: &str, faults: &[Fault], timing: Timing) -> Router {
     let mut cvms = BTreeMap::new();
     cvms.insert(CVM_ID.to_string(), initial_cvm(1, "web", false));
     cvms.insert(ONCHAIN_CVM_ID.to_string(), initial_cvm(2, "chain", true));
     let state: Shared = Arc::new(Mutex::new(Inner {
         api_key: api_key.to_string(),
         faults: faults.iter().copied().collect(),
+        timing,
         cvms,
         next_correlation: 1,
     }));
@@ -149,10 +185,20 @@ impl Drop for Running {
 
 /// Starts the reference server on a free port of 127.0.0.1, on a thread of its own.
 pub fn spawn(api_key: &str, faults: &[Fault]) -> std::io::Result<Running> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    spawn_with(0, api_key, faults, Timing::default())
+}
+
+/// Starts the reference server on `port` of 127.0.0.1 (0: a free one), on a thread of its own.
+pub fn spawn_with(
+    port: u16,
+    api_key: &str,
+    faults: &[Fault],
+    timing: Timing,
+) -> std::io::Result<Running> {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
     listener.set_nonblocking(true)?;
     let url = format!("http://{}", listener.local_addr()?);
-    let app = router(api_key, faults);
+    let app = router_with(api_key, faults, timing);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::Builder::new()
         .name("reference-server".into())
@@ -205,9 +251,12 @@ fn basic_info(c: &Cvm, faults: &BTreeSet<Fault>) -> Value {
 }
 
 async fn get_cvm(State(s): State<Shared>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    let inner = s.lock().expect("state lock");
+    let mut inner = s.lock().expect("state lock");
     if !authorized(&inner, &headers) {
         return detail(StatusCode::UNAUTHORIZED, "Authentication required");
+    }
+    if let Some(c) = inner.cvms.get_mut(&id) {
+        c.settle();
     }
     match inner.cvms.get(&id) {
         Some(c) => (StatusCode::OK, Json(basic_info(c, &inner.faults))).into_response(),
@@ -471,9 +520,18 @@ async fn patch_cvm(
     {
         return (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response();
     }
-    let Some(cvm) = inner.cvms.get(&id).cloned() else {
+    let timing = inner.timing;
+    let Some(cvm) = inner.cvms.get_mut(&id) else {
         return detail(StatusCode::NOT_FOUND, "CVM not found");
     };
+    cvm.settle();
+    if timing.busy_conflict && cvm.pending.is_some() {
+        return detail(
+            StatusCode::CONFLICT,
+            "Another operation on this CVM is still running",
+        );
+    }
+    let cvm = cvm.clone();
 
     // Two-phase flow for compose changes of an on-chain CVM.
     let compose_change =
@@ -534,14 +592,19 @@ async fn patch_cvm(
 
     let echoed = obj.get("encrypted_env").cloned();
     let stored = inner.cvms.get_mut(&id).expect("present");
+    // The update applies on top of what is being applied, if anything.
+    let mut fields = match &stored.pending {
+        Some((_, f)) => f.clone(),
+        None => stored.fields.clone(),
+    };
     if faults.contains(&Fault::AbsentCleared) {
         for k in ["public_logs", "image"] {
             if !obj.contains_key(k) {
-                stored.fields.insert(k.into(), Value::Null);
+                fields.insert(k.into(), Value::Null);
             }
         }
         if !obj.contains_key("vcpu") {
-            stored.fields.insert("vcpu".into(), json!(1));
+            fields.insert("vcpu".into(), json!(1));
         }
     }
     for (k, v) in obj {
@@ -552,7 +615,12 @@ async fn patch_cvm(
         if v.is_null() && ["vcpu", "memory", "disk_size"].contains(&k.as_str()) {
             continue;
         }
-        stored.fields.insert(k, v);
+        fields.insert(k, v);
+    }
+    if timing.apply_delay.is_zero() {
+        stored.fields = fields;
+    } else {
+        stored.pending = Some((std::time::Instant::now() + timing.apply_delay, fields));
     }
     let n = inner.next_correlation;
     inner.next_correlation += 1;

@@ -80,6 +80,14 @@ enum Command {
         after_help = "Examples:\n  cargo xtask bench\n  BENCH_RUNS=30 BENCH_CASES=5000 cargo xtask bench"
     )]
     Bench,
+    /// Run the embedded reference server until interrupted; print its URL, key and CVM ids (see
+    /// `cargo xtask serve --help`).
+    #[command(disable_help_flag = true)]
+    Serve {
+        /// Arguments of the server; `--help` lists them.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Run the contract suite for PATCH /api/v1/cvms/{cvm_id} (see `cargo xtask contract --help`).
     ///
     /// With no --target it starts the embedded reference server, runs the suite and stops it.
@@ -112,6 +120,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Contract { args } => cargo_run("contract-tests", "contract", &args),
+        Command::Serve { args } => cargo_run("contract-tests", "serve", &args),
         Command::Bench => match bench::run() {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

@@ -1,0 +1,115 @@
+//! `serve`: the embedded reference server on its own (usually as `cargo xtask serve`), to develop
+//! a client against, or to point other tools (schemathesis, wrk) at.
+
+use clap::Parser;
+use contract_tests::server::{self, Fault, Timing};
+use std::io::Write as _;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(
+    name = "serve",
+    bin_name = "cargo xtask serve",
+    about = "Run the embedded reference server of PATCH/GET /api/v1/cvms/{cvm_id} until interrupted",
+    after_help = "Examples:\n  cargo xtask serve\n  cargo xtask serve --port 8080 --fault bound-off-by-one --apply-delay 1 --busy-conflict\n\n\
+        It listens on 127.0.0.1 only and prints its URL, the API key it accepts and its CVM ids.\n\
+        Exit status: 0 stopped after --duration; 2 could not start (bad arguments, port taken)."
+)]
+struct Args {
+    /// Port on 127.0.0.1 (0: a free one).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// The API key the server accepts (default: `reference-key`, printed; yours is not printed).
+    #[arg(long, env = "REFERENCE_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    /// A deliberate bug to switch on (repeatable); see `cargo xtask contract --help` for names.
+    #[arg(long = "fault", value_name = "NAME")]
+    faults: Vec<String>,
+    /// Seconds an accepted update takes to show in GET (the real API applies in the background).
+    #[arg(long, default_value_t = 0.0)]
+    apply_delay: f64,
+    /// Answer 409 to a PATCH while an earlier update of the same CVM is still being applied.
+    #[arg(long)]
+    busy_conflict: bool,
+    /// Stop after this many seconds (default: run until interrupted).
+    #[arg(long)]
+    duration: Option<f64>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let mut faults = Vec::new();
+    for name in &args.faults {
+        match Fault::from_name(name) {
+            Some(f) => faults.push(f),
+            None => {
+                let known: Vec<&str> = Fault::ALL.iter().map(|(_, n)| *n).collect();
+                eprintln!("error: unknown fault `{name}`; known: {}", known.join(", "));
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if !(args.apply_delay >= 0.0 && args.apply_delay.is_finite()) {
+        eprintln!("error: --apply-delay must be a number of seconds, 0 or more");
+        return ExitCode::from(2);
+    }
+    let key = args
+        .api_key
+        .clone()
+        .unwrap_or_else(|| server::DEFAULT_API_KEY.to_string());
+    let timing = Timing {
+        apply_delay: Duration::from_secs_f64(args.apply_delay),
+        busy_conflict: args.busy_conflict,
+    };
+    let running = match server::spawn_with(args.port, &key, &faults, timing) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot listen on 127.0.0.1:{}: {e}", args.port);
+            return ExitCode::from(2);
+        }
+    };
+    let shown_key = if args.api_key.is_some() {
+        "the one given (not printed)".to_string()
+    } else {
+        key.clone()
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "reference server listening on {}", running.url);
+    let _ = writeln!(out, "  API key (X-API-Key): {shown_key}");
+    let _ = writeln!(
+        out,
+        "  CVM ids: {} (ordinary), {} (on-chain KMS: compose changes take two phases)",
+        server::CVM_ID,
+        server::ONCHAIN_CVM_ID
+    );
+    let names: Vec<&str> = faults.iter().map(|f| f.name()).collect();
+    let _ = writeln!(
+        out,
+        "  faults: {}; apply delay: {} s; busy 409: {}",
+        if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.join(", ")
+        },
+        args.apply_delay,
+        if args.busy_conflict { "on" } else { "off" }
+    );
+    let _ = writeln!(
+        out,
+        "  try: curl -X PATCH {}/api/v1/cvms/{} -H 'X-API-Key: ...' -H 'Content-Type: application/json' -d '{{\"vcpu\": 4}}'",
+        running.url,
+        server::CVM_ID
+    );
+    let _ = out.flush();
+    drop(out);
+    match args.duration {
+        Some(secs) => std::thread::sleep(Duration::from_secs_f64(secs.max(0.0))),
+        // Until interrupted: Ctrl-C ends the process, and the listener with it.
+        None => loop {
+            std::thread::park();
+        },
+    }
+    drop(running);
+    ExitCode::SUCCESS
+}
