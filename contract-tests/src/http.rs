@@ -118,22 +118,33 @@ pub struct TargetOptions {
 pub struct Target {
     opts: TargetOptions,
     client: reqwest::Client,
+    /// A client that keeps no connection: the one retry after a kept-alive connection was closed
+    /// under a request goes out on a fresh connection, as curl does.
+    fresh: reqwest::Client,
     sent: AtomicU64,
     next_slot: Mutex<Option<Instant>>,
 }
 
 impl Target {
     pub fn new(opts: TargetOptions) -> Result<Self, String> {
-        let client = reqwest::Client::builder()
-            .timeout(opts.timeout)
-            .connect_timeout(opts.timeout)
-            .danger_accept_invalid_certs(opts.insecure)
-            .user_agent(concat!("phala-contract-tests/", env!("CARGO_PKG_VERSION")))
+        let builder = || {
+            reqwest::Client::builder()
+                .timeout(opts.timeout)
+                .connect_timeout(opts.timeout)
+                .danger_accept_invalid_certs(opts.insecure)
+                .user_agent(concat!("phala-contract-tests/", env!("CARGO_PKG_VERSION")))
+        };
+        let client = builder()
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let fresh = builder()
+            .pool_max_idle_per_host(0)
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         Ok(Target {
             opts,
             client,
+            fresh,
             sent: AtomicU64::new(0),
             next_slot: Mutex::new(None),
         })
@@ -217,10 +228,28 @@ impl Target {
         }
     }
 
+    /// One request. A kept-alive connection the target closed under it (no answer at all, as
+    /// uvicorn does after a 500 without `Connection: close`) is not the request's fault: it is
+    /// sent once more, on a fresh connection, before anything counts.
     async fn once(&self, sent: &Sent) -> Result<Answer, Failure> {
+        match self.attempt(&self.client, sent).await {
+            Err((f, false)) if f.kind == "reset" && self.has_budget() => {
+                self.sent.fetch_add(1, Ordering::Relaxed);
+                self.attempt(&self.fresh, sent).await.map_err(|(f, _)| f)
+            }
+            other => other.map_err(|(f, _)| f),
+        }
+    }
+
+    /// One request on `client`; a failure says whether a status line had come.
+    async fn attempt(
+        &self,
+        client: &reqwest::Client,
+        sent: &Sent,
+    ) -> Result<Answer, (Failure, bool)> {
         let url = format!("{}{}", self.opts.base_url.trim_end_matches('/'), sent.path);
         let method = reqwest::Method::from_bytes(sent.method.as_bytes()).expect("known method");
-        let mut rb = self.client.request(method, url);
+        let mut rb = client.request(method, url);
         match (sent.auth, &self.opts.api_key) {
             (Auth::Key, Some(k)) => rb = rb.header(KEY_HEADER, k),
             (Auth::Wrong, _) => rb = rb.header(KEY_HEADER, "contract-tests-wrong-key"),
@@ -237,7 +266,7 @@ impl Target {
         let started = Instant::now();
         let limit = self.opts.read_limit;
         let work = async {
-            let mut resp = rb.send().await.map_err(failure)?;
+            let mut resp = rb.send().await.map_err(|e| (failure(e), false))?;
             let header = |n: &str| {
                 resp.headers()
                     .get(n)
@@ -249,7 +278,7 @@ impl Target {
             let status = resp.status().as_u16();
             let mut body = Vec::new();
             let mut truncated = false;
-            while let Some(chunk) = resp.chunk().await.map_err(failure)? {
+            while let Some(chunk) = resp.chunk().await.map_err(|e| (failure(e), true))? {
                 let room = limit - body.len();
                 if chunk.len() > room {
                     body.extend_from_slice(&chunk[..room]);
@@ -269,10 +298,13 @@ impl Target {
         };
         match tokio::time::timeout(self.opts.timeout, work).await {
             Ok(r) => r,
-            Err(_) => Err(Failure {
-                kind: "timeout",
-                message: format!("no complete answer within {:?}", self.opts.timeout),
-            }),
+            Err(_) => Err((
+                Failure {
+                    kind: "timeout",
+                    message: format!("no complete answer within {:?}", self.opts.timeout),
+                },
+                true,
+            )),
         }
     }
 }
