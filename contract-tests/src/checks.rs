@@ -69,6 +69,11 @@ pub const NO_SECRET_ECHO: Check = Check {
     name: "no_secret_echo",
     doc: "no answer echoes the API key or an `encrypted_env` value",
 };
+/// An id that does not exist is not found.
+pub const UNKNOWN_ID_NOT_FOUND: Check = Check {
+    name: "unknown_id_not_found",
+    doc: "a request for an id that does not exist gets the documented 404 and changes nothing",
+};
 /// The target answers at all.
 pub const TARGET_ANSWERS: Check = Check {
     name: "target_answers",
@@ -76,7 +81,7 @@ pub const TARGET_ANSWERS: Check = Check {
 };
 
 /// Every check, in report order.
-pub const ALL: [Check; 12] = [
+pub const ALL: [Check; 13] = [
     NOT_A_SERVER_ERROR,
     POSITIVE_DATA_ACCEPTANCE,
     NEGATIVE_DATA_REJECTION,
@@ -88,6 +93,7 @@ pub const ALL: [Check; 12] = [
     REJECTION_CHANGES_NOTHING,
     HEADER_FLOWS,
     NO_SECRET_ECHO,
+    UNKNOWN_ID_NOT_FOUND,
     TARGET_ANSWERS,
 ];
 

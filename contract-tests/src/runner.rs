@@ -482,6 +482,7 @@ impl Suite<'_> {
         *self.state.borrow_mut() = initial.clone();
 
         let _ = self.auth_phase().await;
+        let _ = self.unknown_id_probe().await;
         let _ = self.replay_persisted().await;
         let _ = self.sweep().await;
         if self.s.mode == Mode::Negative {
@@ -552,6 +553,42 @@ impl Suite<'_> {
             }
         }
         *self.state.borrow_mut() = after.or(before);
+        Ok(())
+    }
+
+    /// A valid, empty update of an id that does not exist: where the operation documents 404, that
+    /// is the answer, and nothing changes. Safe in negative mode: no CVM has that id.
+    async fn unknown_id_probe(&self) -> Result<(), Exhausted> {
+        if update_op().response(404).is_none_or(|r| r.status != 404) {
+            return Ok(());
+        }
+        let missing = format!("contract-tests-no-such-id-{}", self.s.seed);
+        let body = json!({});
+        let ex = self
+            .target
+            .send("PATCH", &cvm_path(&missing), &[], Some(&body), Auth::Key)
+            .await?;
+        self.cover("(unknown id)", "unknown_id", &ex);
+        for v in self.common(update_op(), &ex, "(unknown id)", true, Some(&body)) {
+            self.record(v);
+        }
+        self.tick(checks::UNKNOWN_ID_NOT_FOUND, "(unknown id)");
+        if let Ok(a) = &ex.outcome {
+            if a.status != 404 {
+                let m = format!(
+                    "a PATCH of the id `{missing}`, which does not exist, got {}, not 404",
+                    a.status
+                );
+                self.record(self.violation(
+                    checks::UNKNOWN_ID_NOT_FOUND,
+                    "(unknown id)",
+                    None,
+                    m,
+                    &ex,
+                    true,
+                ));
+            }
+        }
         Ok(())
     }
 

@@ -37,11 +37,13 @@ pub enum Fault {
     AcceptedWithoutCorrelationId,
     /// `encrypted_env` is echoed back in the 202 answer.
     EchoesSecret,
+    /// A PATCH to an id that does not exist answers 202 instead of 404.
+    UnknownIdAccepted,
 }
 
 impl Fault {
     /// Every fault, with its command-line name.
-    pub const ALL: [(Fault, &'static str); 10] = [
+    pub const ALL: [(Fault, &'static str); 11] = [
         (Fault::BoundOffByOne, "bound-off-by-one"),
         (Fault::NullRejected, "null-rejected"),
         (Fault::AbsentCleared, "absent-cleared"),
@@ -55,6 +57,7 @@ impl Fault {
             "accepted-without-correlation-id",
         ),
         (Fault::EchoesSecret, "echoes-secret"),
+        (Fault::UnknownIdAccepted, "unknown-id-accepted"),
     ];
 
     pub fn name(self) -> &'static str {
@@ -521,6 +524,12 @@ async fn patch_cvm(
         return (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response();
     }
     let timing = inner.timing;
+    if !inner.cvms.contains_key(&id) && faults.contains(&Fault::UnknownIdAccepted) {
+        let n = inner.next_correlation;
+        inner.next_correlation += 1;
+        let answer = json!({"status": "accepted", "message": "Update initiated", "correlation_id": format!("corr-{n}")});
+        return (StatusCode::ACCEPTED, Json(answer)).into_response();
+    }
     let Some(cvm) = inner.cvms.get_mut(&id) else {
         return detail(StatusCode::NOT_FOUND, "CVM not found");
     };

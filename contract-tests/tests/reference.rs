@@ -73,6 +73,11 @@ fn every_fault_is_caught_by_the_right_check() {
             Some("(status 202)"),
         ),
         (Fault::EchoesSecret, "no_secret_echo", None),
+        (
+            Fault::UnknownIdAccepted,
+            "unknown_id_not_found",
+            Some("(unknown id)"),
+        ),
     ];
     assert_eq!(
         expected.len(),
