@@ -483,6 +483,9 @@ impl Suite<'_> {
 
         let _ = self.auth_phase().await;
         let _ = self.unknown_id_probe().await;
+        if self.s.mode == Mode::Full {
+            let _ = self.extra_key_probe().await;
+        }
         let _ = self.replay_persisted().await;
         let _ = self.sweep().await;
         if self.s.mode == Mode::Negative {
@@ -588,6 +591,36 @@ impl Suite<'_> {
                     true,
                 ));
             }
+        }
+        Ok(())
+    }
+
+    /// A valid body with a key the schema does not declare: the request schema allows extra
+    /// properties, so a correct server accepts the body and ignores the key. Full mode only (the
+    /// update is accepted).
+    async fn extra_key_probe(&self) -> Result<(), Exhausted> {
+        let key = "contract_tests_undeclared";
+        let body = json!({ key: true });
+        if update_op()
+            .body
+            .as_ref()
+            .is_some_and(|b| !judge::check(&body, b).is_empty())
+        {
+            return Ok(()); // the schema forbids extra keys: then it is a negative case
+        }
+        let ex = self
+            .target
+            .send(
+                "PATCH",
+                &cvm_path(&self.s.cvm_id),
+                &[],
+                Some(&body),
+                Auth::Key,
+            )
+            .await?;
+        self.cover("(extra key)", "extra_key", &ex);
+        for v in self.common(update_op(), &ex, "(extra key)", true, Some(&body)) {
+            self.record(v);
         }
         Ok(())
     }

@@ -39,11 +39,13 @@ pub enum Fault {
     EchoesSecret,
     /// A PATCH to an id that does not exist answers 202 instead of 404.
     UnknownIdAccepted,
+    /// A body with a key the schema does not declare crashes with a 500 (instead of being ignored).
+    ExtraKeyServerError,
 }
 
 impl Fault {
     /// Every fault, with its command-line name.
-    pub const ALL: [(Fault, &'static str); 11] = [
+    pub const ALL: [(Fault, &'static str); 12] = [
         (Fault::BoundOffByOne, "bound-off-by-one"),
         (Fault::NullRejected, "null-rejected"),
         (Fault::AbsentCleared, "absent-cleared"),
@@ -58,6 +60,7 @@ impl Fault {
         ),
         (Fault::EchoesSecret, "echoes-secret"),
         (Fault::UnknownIdAccepted, "unknown-id-accepted"),
+        (Fault::ExtraKeyServerError, "extra-key-server-error"),
     ];
 
     pub fn name(self) -> &'static str {
@@ -72,6 +75,25 @@ impl Fault {
         Self::ALL.iter().find(|(_, n)| *n == name).map(|(f, _)| *f)
     }
 }
+
+/// The keys an update body may carry (`UpdateCvmRequest`'s properties).
+const KNOWN_KEYS: [&str; 15] = [
+    "docker_compose_file",
+    "pre_launch_script",
+    "allowed_envs",
+    "public_logs",
+    "public_sysinfo",
+    "public_tcbinfo",
+    "encrypted_env",
+    "user_config",
+    "gpus",
+    "vcpu",
+    "memory",
+    "disk_size",
+    "image",
+    "shutdown_timeout",
+    "allow_force_stop",
+];
 
 /// The id of the ordinary CVM the server starts with.
 pub const CVM_ID: &str = "cvm-1";
@@ -518,6 +540,11 @@ async fn patch_cvm(
         return validation_error(errs, &faults);
     }
     let obj = body.as_object().cloned().unwrap_or_default();
+    if faults.contains(&Fault::ExtraKeyServerError)
+        && obj.keys().any(|k| !KNOWN_KEYS.contains(&k.as_str()))
+    {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response();
+    }
     if faults.contains(&Fault::ServerErrorOnEdge)
         && obj.get("shutdown_timeout") == Some(&json!(1200))
     {

@@ -74,6 +74,11 @@ fn every_fault_is_caught_by_the_right_check() {
         ),
         (Fault::EchoesSecret, "no_secret_echo", None),
         (
+            Fault::ExtraKeyServerError,
+            "not_a_server_error",
+            Some("(extra key)"),
+        ),
+        (
             Fault::UnknownIdAccepted,
             "unknown_id_not_found",
             Some("(unknown id)"),
