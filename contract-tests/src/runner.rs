@@ -565,31 +565,44 @@ impl Suite<'_> {
         if update_op().response(404).is_none_or(|r| r.status != 404) {
             return Ok(());
         }
-        let missing = format!("contract-tests-no-such-id-{}", self.s.seed);
+        let seed = self.s.seed;
+        // A plain id, then ids a path parameter must survive: percent-encoded characters, a
+        // slash and dots (sent encoded), Unicode, and a very long one. The plain one must be 404;
+        // the others may also be refused as invalid (422), never accepted nor crash.
+        let ids = [
+            (format!("contract-tests-no-such-id-{seed}"), "(unknown id)"),
+            (format!("..%2e/..%2F{seed} x?#"), "(unknown id, encoded)"),
+            (format!("ünïcødé-✓-{seed}"), "(unknown id, unicode)"),
+            (format!("{seed}-{}", "x".repeat(2048)), "(unknown id, long)"),
+        ];
         let body = json!({});
-        let ex = self
-            .target
-            .send("PATCH", &cvm_path(&missing), &[], Some(&body), Auth::Key)
-            .await?;
-        self.cover("(unknown id)", "unknown_id", &ex);
-        for v in self.common(update_op(), &ex, "(unknown id)", true, Some(&body)) {
-            self.record(v);
-        }
-        self.tick(checks::UNKNOWN_ID_NOT_FOUND, "(unknown id)");
-        if let Ok(a) = &ex.outcome {
-            if a.status != 404 {
-                let m = format!(
-                    "a PATCH of the id `{missing}`, which does not exist, got {}, not 404",
-                    a.status
-                );
-                self.record(self.violation(
-                    checks::UNKNOWN_ID_NOT_FOUND,
-                    "(unknown id)",
-                    None,
-                    m,
-                    &ex,
-                    true,
-                ));
+        for (i, (missing, field)) in ids.iter().enumerate() {
+            let ex = self
+                .target
+                .send("PATCH", &cvm_path(missing), &[], Some(&body), Auth::Key)
+                .await?;
+            self.cover(field, "unknown_id", &ex);
+            for v in self.common(update_op(), &ex, field, true, Some(&body)) {
+                self.record(v);
+            }
+            self.tick(checks::UNKNOWN_ID_NOT_FOUND, field);
+            if let Ok(a) = &ex.outcome {
+                let refused = a.status == 404 || (i > 0 && a.status == 422);
+                if !refused {
+                    let shown: String = missing.chars().take(40).collect();
+                    let m = format!(
+                        "a PATCH of the id `{shown}`, which does not exist, got {}, not 404",
+                        a.status
+                    );
+                    self.record(self.violation(
+                        checks::UNKNOWN_ID_NOT_FOUND,
+                        field,
+                        None,
+                        m,
+                        &ex,
+                        true,
+                    ));
+                }
             }
         }
         Ok(())
