@@ -109,6 +109,20 @@ pub fn summary(r: &Report, secrets: &[&str]) -> String {
             v.seed, r.seed
         );
     }
+    for f in &r.flaky {
+        let _ = writeln!(
+            s,
+            "\nflaky {} on {}: {} (sent again, it did not happen again; not failing the run)",
+            f.check.name,
+            f.field,
+            hide(&f.message, f, secrets)
+        );
+        let _ = writeln!(
+            s,
+            "  reproduce: {}",
+            http::curl(&r.target, &f.exchange.sent)
+        );
+    }
     for w in &r.warnings {
         let _ = writeln!(
             s,
@@ -146,14 +160,19 @@ pub fn summary(r: &Report, secrets: &[&str]) -> String {
     }
     let _ = writeln!(
         s,
-        "{} case(s) of {}, {} request(s) in {:.2} s ({:.0} req/s); {} violation(s), {} warning(s)",
+        "{} case(s) of {}, {} request(s) in {:.2} s ({:.0} req/s); {} violation(s), {} warning(s){}",
         r.cases,
         r.cases_planned,
         r.requests,
         r.elapsed.as_secs_f64(),
         r.requests_per_second(),
         r.violations.len(),
-        r.warnings.len()
+        r.warnings.len(),
+        if r.flaky.is_empty() {
+            String::new()
+        } else {
+            format!(", {} flaky", r.flaky.len())
+        }
     );
     s
 }
@@ -213,6 +232,7 @@ pub fn json(r: &Report, secrets: &[&str]) -> serde_json::Value {
         "requests_per_second": r.requests_per_second().round(),
         "violations": r.violations.iter().map(|v| violation_json(r, v, secrets)).collect::<Vec<_>>(),
         "warnings": r.warnings.iter().map(|v| violation_json(r, v, secrets)).collect::<Vec<_>>(),
+        "flaky": r.flaky.iter().map(|v| violation_json(r, v, secrets)).collect::<Vec<_>>(),
         "checks": checks,
         "coverage": coverage,
     })
@@ -423,7 +443,14 @@ pre{{background:#f6f6f6;padding:8px;white-space:pre-wrap;word-break:break-all}}.
         let _ = writeln!(s, "<tr><td><code>{}</code></td><td>{}</td><td>{n}</td><td class=\"{class}\">{text}</td></tr>", c.name, e(c.doc));
     }
     s.push_str("</table>\n");
-    for (title, list) in [("Violations", &r.violations), ("Warnings", &r.warnings)] {
+    for (title, list) in [
+        ("Violations", &r.violations),
+        (
+            "Flaky (sent again, not reproduced; not failing the run)",
+            &r.flaky,
+        ),
+        ("Warnings", &r.warnings),
+    ] {
         if list.is_empty() {
             continue;
         }

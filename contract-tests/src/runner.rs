@@ -157,6 +157,9 @@ pub struct Report {
     pub requests: u64,
     pub elapsed: Duration,
     pub violations: Vec<Violation>,
+    /// Violations whose request, sent once more at the end of the run, did not break the check
+    /// again: reported as flaky, and not failing the run on their own.
+    pub flaky: Vec<Violation>,
     /// Findings that do not fail the run (lenient type coercion, unless strict).
     pub warnings: Vec<Violation>,
     /// Requests judged by each check.
@@ -257,6 +260,7 @@ pub fn run(settings: &Settings) -> Report {
     if suite.report.borrow().could_not_run.is_none() {
         suite.random_phase(&rt);
         rt.block_on(suite.closing_phases());
+        rt.block_on(suite.replay_violations());
     }
     suite.finish_progress();
     let mut report = suite.report.into_inner();
@@ -974,6 +978,80 @@ impl Suite<'_> {
             }
         }
         out
+    }
+
+    /// Sends every violation's request once more, as its reproducer would, and moves those that
+    /// do not break their check again to `flaky`. Checks that depend on the CVM's state or on a
+    /// flow (read-back, header flows, authentication's side effects) are not replayed.
+    async fn replay_violations(&self) {
+        let violations = std::mem::take(&mut self.report.borrow_mut().violations);
+        let mut kept = Vec::new();
+        let mut flaky = Vec::new();
+        for v in violations {
+            match self.reproduces(&v).await {
+                Some(false) => flaky.push(v),
+                _ => kept.push(v),
+            }
+        }
+        let mut r = self.report.borrow_mut();
+        r.violations = kept;
+        r.flaky = flaky;
+    }
+
+    /// Whether the violation's request breaks its check again; `None` when it is not replayed.
+    async fn reproduces(&self, v: &Violation) -> Option<bool> {
+        let replayable = [
+            checks::NOT_A_SERVER_ERROR,
+            checks::POSITIVE_DATA_ACCEPTANCE,
+            checks::NEGATIVE_DATA_REJECTION,
+            checks::VALIDATION_ERROR_NAMES_FIELD,
+            checks::STATUS_CODE_CONFORMANCE,
+            checks::RESPONSE_SCHEMA_CONFORMANCE,
+            checks::NO_SECRET_ECHO,
+            checks::TARGET_ANSWERS,
+            checks::UNKNOWN_ID_NOT_FOUND,
+        ];
+        if !replayable.contains(&v.check) {
+            return None;
+        }
+        let sent = &v.exchange.sent;
+        let body: Option<Value> = sent
+            .body
+            .as_deref()
+            .and_then(|b| serde_json::from_str(b).ok());
+        let again = self
+            .target
+            .send(
+                sent.method,
+                &sent.path,
+                &sent.headers,
+                body.as_ref(),
+                sent.auth,
+            )
+            .await
+            .ok()?;
+        let op = if sent.method == "GET" {
+            get_op()
+        } else {
+            update_op()
+        };
+        Some(match (&again.outcome, &v.exchange.outcome) {
+            (Err(_), _) => v.check == checks::TARGET_ANSWERS || v.exchange.outcome.is_err(),
+            (Ok(_), Err(_)) => false,
+            (Ok(a), Ok(before)) => {
+                if v.check == checks::NOT_A_SERVER_ERROR {
+                    checks::not_a_server_error(a).is_err()
+                } else if v.check == checks::STATUS_CODE_CONFORMANCE {
+                    checks::status_code_conformance(op, a).is_err()
+                } else if v.check == checks::RESPONSE_SCHEMA_CONFORMANCE {
+                    checks::response_schema_conformance(op, a).is_err()
+                } else if v.check == checks::NO_SECRET_ECHO {
+                    checks::no_secret_echo(a, &self.secrets(body.as_ref())).is_err()
+                } else {
+                    a.status == before.status
+                }
+            }
+        })
     }
 
     async fn closing_phases(&self) {

@@ -111,6 +111,9 @@ pub struct Timing {
     /// Answer 409 to a PATCH while an earlier update of the same CVM is still being applied
     /// (without it, the later update is applied on top, its delay counted anew).
     pub busy_conflict: bool,
+    /// Answer a 500, once, to the update with this number (1 for the first valid one): a passing
+    /// glitch, which a replay does not reproduce.
+    pub blip_at: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -140,6 +143,8 @@ struct Inner {
     timing: Timing,
     cvms: BTreeMap<String, Cvm>,
     next_correlation: u64,
+    /// Valid updates received so far.
+    updates: u64,
 }
 
 type Shared = Arc<Mutex<Inner>>;
@@ -183,6 +188,7 @@ pub fn router_with(api_key: &str, faults: &[Fault], timing: Timing) -> Router {
         timing,
         cvms,
         next_correlation: 1,
+        updates: 0,
     }));
     Router::new()
         .route("/api/v1/cvms/{cvm_id}", get(get_cvm).patch(patch_cvm))
@@ -540,6 +546,10 @@ async fn patch_cvm(
         return validation_error(errs, &faults);
     }
     let obj = body.as_object().cloned().unwrap_or_default();
+    inner.updates += 1;
+    if inner.timing.blip_at == Some(inner.updates) {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response();
+    }
     if faults.contains(&Fault::ExtraKeyServerError)
         && obj.keys().any(|k| !KNOWN_KEYS.contains(&k.as_str()))
     {

@@ -204,3 +204,25 @@ mod reqwest {
         })
     }
 }
+
+/// A passing glitch (one 500 to a valid update) is sent again before it is reported: it does not
+/// happen again, so it is flaky and the run still passes.
+#[test]
+fn a_violation_that_does_not_reproduce_is_flaky_and_does_not_fail_the_run() {
+    let timing = server::Timing {
+        blip_at: Some(12),
+        ..Default::default()
+    };
+    let srv = server::spawn_with(0, server::DEFAULT_API_KEY, &[], timing).unwrap();
+    let report = run(&settings(&srv.url, 32));
+    let text = contract_tests::report::summary(&report, &[]);
+    assert_eq!(report.exit_code(), 0, "{text}");
+    assert!(
+        report
+            .flaky
+            .iter()
+            .any(|v| v.check.name == "not_a_server_error"),
+        "{text}"
+    );
+    assert!(text.contains("flaky not_a_server_error"), "{text}");
+}

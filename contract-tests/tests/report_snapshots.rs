@@ -92,7 +92,13 @@ fn fixed_report() -> Report {
         cases_planned: 10,
         requests: 24,
         elapsed: Duration::from_millis(1500),
-        violations: vec![violation, lost],
+        violations: vec![violation, lost.clone()],
+        flaky: vec![Violation {
+            check: checks::NOT_A_SERVER_ERROR,
+            field: "vcpu".into(),
+            message: "a valid body got 500 once".into(),
+            ..lost
+        }],
         warnings: vec![warning],
         per_check: [("negative_data_rejection", 6), ("target_answers", 24)]
             .into_iter()

@@ -35,6 +35,7 @@ async fn a_delayed_update_shows_in_get_only_after_the_delay() {
     let timing = Timing {
         apply_delay: Duration::from_millis(400),
         busy_conflict: false,
+        blip_at: None,
     };
     let s = server::spawn_with(0, DEFAULT_API_KEY, &[], timing).unwrap();
     assert_eq!(vcpu(&s.url).await, 2);
@@ -51,6 +52,7 @@ async fn a_patch_during_an_update_is_409_when_busy_conflict_is_on() {
     let timing = Timing {
         apply_delay: Duration::from_millis(400),
         busy_conflict: true,
+        blip_at: None,
     };
     let s = server::spawn_with(0, DEFAULT_API_KEY, &[], timing).unwrap();
     assert_eq!(patch(&s.url, json!({"vcpu": 4})).await, 202);

@@ -61,6 +61,7 @@ fn main() -> ExitCode {
     let timing = Timing {
         apply_delay: Duration::from_secs_f64(args.apply_delay),
         busy_conflict: args.busy_conflict,
+        blip_at: None,
     };
     let running = match server::spawn_with(args.port, &key, &faults, timing) {
         Ok(r) => r,
