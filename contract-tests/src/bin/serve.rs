@@ -23,7 +23,8 @@ struct Args {
     /// The API key the server accepts (default: `reference-key`, printed; yours is not printed).
     #[arg(long, env = "REFERENCE_API_KEY", hide_env_values = true)]
     api_key: Option<String>,
-    /// A deliberate bug to switch on (repeatable); see `cargo xtask contract --help` for names.
+    /// A deliberate bug to switch on (repeatable), such as `bound-off-by-one`; an unknown name
+    /// lists the known ones.
     #[arg(long = "fault", value_name = "NAME")]
     faults: Vec<String>,
     /// Seconds an accepted update takes to show in GET (the real API applies in the background).
