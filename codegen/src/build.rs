@@ -640,7 +640,12 @@ impl<'a> Builder<'a> {
         } else {
             let fields = self.fields(name, v.properties, v.required, ptr)?;
             let extra = self.extra(name, v.additional, ptr)?;
-            TypeKind::Struct(Struct { fields, extra })
+            let closed = matches!(v.additional, Some(AdditionalProperties::Any(false)));
+            TypeKind::Struct(Struct {
+                fields,
+                extra,
+                closed,
+            })
         };
         self.insert(name, ptr, doc, kind);
         Ok(())
@@ -801,7 +806,12 @@ impl<'a> Builder<'a> {
         }
         let fields = self.fields(name, Some(&props), &required, ptr)?;
         let extra = self.extra(name, additional.as_ref(), ptr)?;
-        Ok(TypeKind::Struct(Struct { fields, extra }))
+        let closed = matches!(additional, Some(AdditionalProperties::Any(false)));
+        Ok(TypeKind::Struct(Struct {
+            fields,
+            extra,
+            closed,
+        }))
     }
 
     fn union(

@@ -102,6 +102,8 @@ pub struct Struct {
     pub fields: Vec<Field>,
     /// Type of additional properties kept beside the named fields.
     pub extra: Option<Ty>,
+    /// `additionalProperties: false`: a key beyond the named fields makes the value invalid.
+    pub closed: bool,
 }
 
 /// How a field is present on the wire.

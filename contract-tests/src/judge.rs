@@ -67,6 +67,15 @@ fn walk_object(
         push(out, path, "type");
         return;
     };
+    if obj.closed {
+        for k in m.keys() {
+            if !obj.fields.iter().any(|f| &f.name == k) {
+                path.push(Value::String(k.clone()));
+                push(out, path, "additionalProperties");
+                path.pop();
+            }
+        }
+    }
     for f in &obj.fields {
         path.push(Value::String(f.name.clone()));
         match m.get(&f.name) {

@@ -85,6 +85,9 @@ pub struct Object {
     pub name: String,
     /// Its fields, in document order.
     pub fields: Vec<Field>,
+    /// `additionalProperties: false`: no key beyond the fields.
+    #[serde(default)]
+    pub closed: bool,
 }
 
 /// Where a field's value shows when the resource is read back (the `x-readback` extension).

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 pub struct Mutation {
     /// The rule broken: `below_minimum`, `above_maximum`, `wrong_type`, `null_not_nullable`,
     /// `missing_required`, `not_in_enum`, `too_short`, `too_long`, `too_few_items`,
-    /// `too_many_items`, `not_an_object`.
+    /// `too_many_items`, `not_an_object`, `undeclared_key`.
     pub rule: &'static str,
     /// The field, as a dotted path (`shutdown_timeout`, `gpus.gpus[0].slot`, `(body)`).
     pub field: String,
@@ -26,7 +26,7 @@ pub struct Mutation {
 }
 
 /// The rules, in the order reports list them.
-pub const RULES: [&str; 11] = [
+pub const RULES: [&str; 12] = [
     "below_minimum",
     "above_maximum",
     "wrong_type",
@@ -38,6 +38,7 @@ pub const RULES: [&str; 11] = [
     "too_few_items",
     "too_many_items",
     "not_an_object",
+    "undeclared_key",
 ];
 
 /// Every mutation of `valid` (an instance of `object`): each field of the schema, present or not,
@@ -82,6 +83,21 @@ fn object_mutations(
 ) {
     if depth > 6 {
         return;
+    }
+    // `additionalProperties: false`: a key the schema does not declare is a negative case.
+    if object.closed && here.is_object() {
+        let key = "contract_tests_undeclared";
+        path.push(Value::String(key.into()));
+        if let Some(body) = with(root, path, Some(json!(true))) {
+            out.push(Mutation {
+                rule: "undeclared_key",
+                field: dotted(path),
+                path: path.clone(),
+                body,
+                coercible: false,
+            });
+        }
+        path.pop();
     }
     for field in &object.fields {
         path.push(Value::String(field.name.clone()));
@@ -322,6 +338,29 @@ mod tests {
         assert!(find(&ms, "wrong_type", "allow_force_stop")
             .iter()
             .any(|m| m.body["allow_force_stop"] == json!(1)));
+    }
+
+    #[test]
+    fn an_undeclared_key_is_negative_only_where_the_schema_closes_the_object() {
+        let open = update_body();
+        let ms = mutations(&json!({}), open);
+        assert!(ms.iter().all(|m| m.rule != "undeclared_key"), "open: none");
+        let closed: Object = serde_json::from_value(json!({
+            "name": "Closed", "closed": true,
+            "fields": [{"name": "a", "shape": {"kind": "boolean"}}]
+        }))
+        .unwrap();
+        let ms = mutations(&json!({"a": true}), &closed);
+        let extra = find(&ms, "undeclared_key", "contract_tests_undeclared");
+        assert_eq!(extra.len(), 1, "{ms:?}");
+        assert_eq!(
+            extra[0].body,
+            json!({"a": true, "contract_tests_undeclared": true})
+        );
+        // The judge agrees: the key breaks `additionalProperties`, and only in the closed object.
+        let problems = judge::check_object(&extra[0].body, &closed);
+        assert_eq!(problems[0].rule, "additionalProperties");
+        assert!(judge::check_object(&extra[0].body, open).is_empty());
     }
 
     #[test]

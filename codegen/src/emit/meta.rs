@@ -14,7 +14,11 @@ pub fn emit(api: &Api, marker: &str) -> String {
                 return None;
             };
             let fields: Vec<Value> = s.fields.iter().map(|f| field(api, f)).collect();
-            Some((name.clone(), json!({ "name": name, "fields": fields })))
+            let mut object = json!({ "name": name, "fields": fields });
+            if s.closed {
+                object["closed"] = json!(true);
+            }
+            Some((name.clone(), object))
         })
         .collect();
     let operations: Map<String, Value> = api
