@@ -625,16 +625,7 @@ impl Suite<'_> {
         {
             return Ok(()); // the schema forbids extra keys: then it is a negative case
         }
-        let ex = self
-            .target
-            .send(
-                "PATCH",
-                &cvm_path(&self.s.cvm_id),
-                &[],
-                Some(&body),
-                Auth::Key,
-            )
-            .await?;
+        let ex = self.patch_cvm(&body).await?;
         self.cover("(extra key)", "extra_key", &ex);
         for v in self.common(update_op(), &ex, "(extra key)", true, Some(&body)) {
             self.record(v);
@@ -642,18 +633,22 @@ impl Suite<'_> {
         Ok(())
     }
 
-    /// Sends a mutation and judges the answer. Returns the violations (not yet recorded).
-    async fn send_mutation(&self, m: &Mutation) -> Result<Vec<Violation>, Exhausted> {
-        let ex = self
-            .target
+    /// A PATCH of the CVM under test with `body`, with the key.
+    async fn patch_cvm(&self, body: &Value) -> Result<Exchange, Exhausted> {
+        self.target
             .send(
                 "PATCH",
                 &cvm_path(&self.s.cvm_id),
                 &[],
-                Some(&m.body),
+                Some(body),
                 Auth::Key,
             )
-            .await?;
+            .await
+    }
+
+    /// Sends a mutation and judges the answer. Returns the violations (not yet recorded).
+    async fn send_mutation(&self, m: &Mutation) -> Result<Vec<Violation>, Exhausted> {
+        let ex = self.patch_cvm(&m.body).await?;
         self.cover(&m.field, m.rule, &ex);
         self.progress();
         let mut out = self.common(update_op(), &ex, &m.field, false, Some(&m.body));
@@ -731,16 +726,7 @@ impl Suite<'_> {
                 *self.state.borrow_mut() = now;
             }
         }
-        let ex = self
-            .target
-            .send(
-                "PATCH",
-                &cvm_path(&self.s.cvm_id),
-                &[],
-                Some(body),
-                Auth::Key,
-            )
-            .await?;
+        let ex = self.patch_cvm(body).await?;
         for f in body.as_object().into_iter().flat_map(|o| o.keys()) {
             let how = if body[f].is_null() { "null" } else { "value" };
             self.cover(f, how, &ex);

@@ -117,6 +117,16 @@ fn generate_full(
     Ok((out, output, lines, all))
 }
 
+/// The check every generated crate must pass: clippy with every feature, warnings denied.
+pub const CLIPPY: [&str; 6] = [
+    "clippy",
+    "--quiet",
+    "--all-features",
+    "--",
+    "-D",
+    "warnings",
+];
+
 /// Runs cargo with `args` in a generated crate (target/corpus-target); returns how long it took.
 pub fn cargo_in(dir: &Path, args: &[&str]) -> Result<Duration, String> {
     let root = regenerate::repo_root();
@@ -152,17 +162,7 @@ pub fn build_one(spec: &Path, crate_name: &str) -> Result<Outcome, String> {
         .map(|d| d.to_string())
         .filter(|d| d.contains("skipped"))
         .collect();
-    let build = cargo_in(
-        &out,
-        &[
-            "clippy",
-            "--quiet",
-            "--all-features",
-            "--",
-            "-D",
-            "warnings",
-        ],
-    );
+    let build = cargo_in(&out, &CLIPPY);
     Ok(Outcome {
         file: spec.display().to_string(),
         name: crate_name.into(),

@@ -447,18 +447,7 @@ mod tests {
 
         apply(&plan(&out, &files)).unwrap();
         std::fs::copy(root.join("Cargo.lock"), out.join("Cargo.lock")).unwrap();
-        crate::corpus::cargo_in(
-            &out,
-            &[
-                "clippy",
-                "--quiet",
-                "--all-features",
-                "--",
-                "-D",
-                "warnings",
-            ],
-        )
-        .unwrap();
+        crate::corpus::cargo_in(&out, &crate::corpus::CLIPPY).unwrap();
     }
 
     #[test]
