@@ -36,7 +36,11 @@ pub(crate) fn build(spec: &OpenAPI, diags: &mut Diagnostics) -> Result<Api, Erro
     let webhook_types = match spec.extensions.get(crate::lower::WEBHOOK_ROOTS) {
         Some(Value::Array(keys)) => keys
             .iter()
-            .filter_map(|k| k.as_str().and_then(|k| b.ref_names.get(k)).cloned())
+            .filter_map(|k| {
+                k.as_str()
+                    .and_then(|k| b.ref_names.get(&unescape(k)))
+                    .cloned()
+            })
             .collect(),
         _ => Vec::new(),
     };
@@ -390,10 +394,12 @@ impl<'a> Builder<'a> {
                 Ok(Ty::Any)
             }
             SRef::Item(schema) => {
-                if let Some(merged) = self.scalar_all_of(schema, ptr)? {
-                    return self.ty(SRef::Item(&merged), ptr, hint);
-                }
                 let v = view(schema);
+                if !v.all_of.is_empty() {
+                    if let Some(merged) = self.scalar_all_of(schema, ptr)? {
+                        return self.ty(SRef::Item(&merged), ptr, hint);
+                    }
+                }
                 let nullable = v.data.nullable;
                 let inner = self.ty_of_view(&v, ptr, hint)?;
                 Ok(if nullable { nullable_ty(inner) } else { inner })
@@ -511,6 +517,20 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// The schema an `allOf` branch stands for, its `$ref` followed; `None` for a reference
+    /// outside `#/components/schemas`.
+    fn branch<'s>(&self, b: &'s ReferenceOr<Schema>, ptr: &str) -> Result<Option<&'s Schema>, Error>
+    where
+        'a: 's,
+    {
+        match b {
+            ReferenceOr::Reference { reference } => {
+                Ok(self.resolve_schema_ref(reference, ptr)?.map(|(_, s)| s))
+            }
+            ReferenceOr::Item(s) => Ok(Some(s)),
+        }
+    }
+
     /// Whether a schema, or any `allOf` branch below it, is an object.
     fn object_like(&self, s: &Schema, ptr: &str, depth: usize) -> Result<bool, Error> {
         let v = view(s);
@@ -521,23 +541,13 @@ impl<'a> Builder<'a> {
             return Ok(true);
         }
         if depth > 32 {
-            return Err(Error::new(
-                ptr,
-                "`allOf` nests too deep (a reference cycle?)",
-            ));
+            return Err(all_of_too_deep(ptr));
         }
         for b in v.all_of {
-            let branch = match b {
-                ReferenceOr::Reference { reference } => {
-                    match self.resolve_schema_ref(reference, ptr)? {
-                        Some((_, s)) => s,
-                        None => continue,
-                    }
+            if let Some(branch) = self.branch(b, ptr)? {
+                if self.object_like(branch, ptr, depth + 1)? {
+                    return Ok(true);
                 }
-                ReferenceOr::Item(s) => s,
-            };
-            if self.object_like(branch, ptr, depth + 1)? {
-                return Ok(true);
             }
         }
         Ok(false)
@@ -566,23 +576,14 @@ impl<'a> Builder<'a> {
             v.all_of.iter().rev().map(|b| (b, 0)).collect();
         while let Some((b, depth)) = stack.pop() {
             if depth > 32 {
-                return Err(Error::new(
-                    ptr,
-                    "`allOf` nests too deep (a reference cycle?)",
-                ));
+                return Err(all_of_too_deep(ptr));
             }
-            let branch: &Schema = match b {
-                ReferenceOr::Reference { reference } => {
-                    match self.resolve_schema_ref(reference, ptr)? {
-                        Some((_, s)) => s,
-                        None => {
-                            self.diags
-                                .warn(ptr, format!("`allOf` branch {reference} is not followed"));
-                            continue;
-                        }
-                    }
+            let Some(branch) = self.branch(b, ptr)? else {
+                if let ReferenceOr::Reference { reference } = b {
+                    self.diags
+                        .warn(ptr, format!("`allOf` branch {reference} is not followed"));
                 }
-                ReferenceOr::Item(s) => s,
+                continue;
             };
             stack.extend(view(branch).all_of.iter().rev().map(|b| (b, depth + 1)));
             crate::merge::merge_into(&mut acc, &to_map(branch), &mut conflicts);
@@ -684,7 +685,16 @@ impl<'a> Builder<'a> {
         for ((json, prop), rust) in props.iter().zip(rust_names) {
             let fptr = join(&props_ptr, json);
             let hint = format!("{owner}{}", names::pascal(json));
-            let ty = self.ty(prop.into(), &fptr, &hint)?;
+            // An `allOf` of scalars is merged once: its type and its constraints come from the
+            // merged schema.
+            let merged = match prop {
+                ReferenceOr::Item(s) => self.scalar_all_of(s, &fptr)?,
+                ReferenceOr::Reference { .. } => None,
+            };
+            let ty = match &merged {
+                Some(m) => self.ty(SRef::Item(m), &fptr, &hint)?,
+                None => self.ty(prop.into(), &fptr, &hint)?,
+            };
             let (ty, nullable) = match ty {
                 Ty::Nullable(inner) => (*inner, true),
                 t => (t, false),
@@ -696,11 +706,6 @@ impl<'a> Builder<'a> {
             let secret = match prop {
                 ReferenceOr::Item(s) => is_secret(&view(s)),
                 ReferenceOr::Reference { .. } => false,
-            };
-            // An `allOf` of scalars carries its constraints in the merged schema.
-            let merged = match prop {
-                ReferenceOr::Item(s) => self.scalar_all_of(s, &fptr)?,
-                ReferenceOr::Reference { .. } => None,
             };
             let (doc, default, constraints) = match prop {
                 ReferenceOr::Item(s) => {
@@ -761,10 +766,7 @@ impl<'a> Builder<'a> {
         }
         while let Some((b, bptr, depth)) = stack.pop() {
             if depth > 32 {
-                return Err(Error::new(
-                    bptr,
-                    "`allOf` nests too deep (a reference cycle?)",
-                ));
+                return Err(all_of_too_deep(bptr));
             }
             let schema: &Schema = match b {
                 SRef::Ref(r) => match self.resolve_schema_ref(r, &bptr)? {
@@ -1305,14 +1307,8 @@ impl<'a> Builder<'a> {
     /// array of them) become `Ty::File` fields.
     fn mark_files(&mut self, s: &ReferenceOr<Schema>, ty: &Ty, ptr: &str) -> Result<(), Error> {
         let Ty::Named(name) = ty else { return Ok(()) };
-        let schema: &Schema = match s {
-            ReferenceOr::Reference { reference } => {
-                match self.resolve_schema_ref(reference, ptr)? {
-                    Some((_, s)) => s,
-                    None => return Ok(()),
-                }
-            }
-            ReferenceOr::Item(s) => s,
+        let Some(schema) = self.branch(s, ptr)? else {
+            return Ok(());
         };
         let v = view(schema);
         let Some(props) = v.properties else {
@@ -1487,6 +1483,10 @@ fn follow<'p, T>(
         }
     }
     Err(Error::new(ptr, format!("{what} references form a cycle")))
+}
+
+fn all_of_too_deep(ptr: impl Into<String>) -> Error {
+    Error::new(ptr, "`allOf` nests too deep (a reference cycle?)")
 }
 
 /// Whether a property holds a secret: `format: password` on it, or on its single non-null branch

@@ -22,7 +22,8 @@
 use crate::diag::{Diagnostics, Ptr};
 use serde_json::{Map, Value};
 
-/// The root extension that lists the component schemas webhooks refer to.
+/// The root extension that lists the component schemas webhooks refer to (keys as JSON pointer
+/// segments, still escaped).
 pub(crate) const WEBHOOK_ROOTS: &str = "x-codegen-webhook-schemas";
 
 /// Component schema keys that `$ref`s under `v` name.
@@ -31,7 +32,7 @@ fn schema_refs(v: &Value, out: &mut std::collections::BTreeSet<String>) {
         Value::Object(map) => {
             if let Some(Value::String(r)) = map.get("$ref") {
                 if let Some(key) = r.strip_prefix("#/components/schemas/") {
-                    out.insert(key.replace("~1", "/").replace("~0", "~"));
+                    out.insert(key.to_string());
                 }
             }
             map.values().for_each(|x| schema_refs(x, out));
@@ -456,10 +457,10 @@ pub(crate) fn lower_schema(schema: &mut Value, ptr: Ptr<'_>, diags: &mut Diagnos
                 .and_then(|v| if v.is_f64() { v.as_f64() } else { None })
             {
                 let r = if round_up { f.ceil() } else { f.floor() };
-                let vacuous = match key {
-                    "minimum" => r < -LIMIT,
-                    "maximum" => r >= LIMIT,
-                    _ => r >= LIMIT,
+                let vacuous = if key == "minimum" {
+                    r < -LIMIT
+                } else {
+                    r >= LIMIT
                 };
                 if r.is_finite() && (-LIMIT..LIMIT).contains(&r) {
                     obj.insert(key.into(), Value::from(r as i64));
@@ -478,7 +479,7 @@ pub(crate) fn lower_schema(schema: &mut Value, ptr: Ptr<'_>, diags: &mut Diagnos
             let fix = |v: &mut Value| {
                 if let Some(f) = v
                     .as_f64()
-                    .filter(|f| v.is_f64() && f.fract() == 0.0 && f.abs() < 9.2e18)
+                    .filter(|f| v.is_f64() && f.fract() == 0.0 && (-LIMIT..LIMIT).contains(f))
                 {
                     *v = Value::from(f as i64);
                 }

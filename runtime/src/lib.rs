@@ -458,7 +458,7 @@ impl fmt::Debug for Redacted {
     }
 }
 
-/// A credential: its `Debug` never shows it.
+/// A credential as given to the builder, not yet checked: its `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq)]
 struct Secret(String);
 
@@ -468,31 +468,40 @@ impl fmt::Debug for Secret {
     }
 }
 
-impl Secret {
-    /// A header value marked sensitive, so that reqwest and hyper never print it either.
-    fn header_value(&self, prefix: &str) -> reqwest::header::HeaderValue {
-        let mut v = reqwest::header::HeaderValue::from_str(&format!("{prefix}{}", self.0))
-            .expect("checked by ClientBuilder::build");
-        v.set_sensitive(true);
-        v
+/// A checked credential: its text (for a query parameter) and the header value it travels as,
+/// built once and marked sensitive, so that reqwest and hyper never print it either. Its `Debug`
+/// never shows it.
+#[derive(Clone)]
+struct Credential {
+    text: String,
+    header: reqwest::header::HeaderValue,
+}
+
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
     }
 }
 
-/// Checks that a credential can travel in a header (no CR, LF or other control character).
+/// Checks that a credential can travel in a header (no CR, LF or other control character) and
+/// builds that header's value, `prefix` first.
 fn checked_secret(
     name: &str,
-    value: Option<String>,
+    value: Option<Secret>,
     prefix: &str,
-) -> Result<Option<Secret>, Error> {
-    match value {
-        None => Ok(None),
-        Some(v) => match reqwest::header::HeaderValue::from_str(&format!("{prefix}{v}")) {
-            Ok(_) => Ok(Some(Secret(v))),
-            Err(_) => Err(Error::encode(
-                name,
-                "a header value cannot carry CR, LF or other control characters",
-            )),
-        },
+) -> Result<Option<Credential>, Error> {
+    let Some(Secret(text)) = value else {
+        return Ok(None);
+    };
+    match reqwest::header::HeaderValue::from_str(&format!("{prefix}{text}")) {
+        Ok(mut header) => {
+            header.set_sensitive(true);
+            Ok(Some(Credential { text, header }))
+        }
+        Err(_) => Err(Error::encode(
+            name,
+            "a header value cannot carry CR, LF or other control characters",
+        )),
     }
 }
 
@@ -520,8 +529,8 @@ pub enum Auth {
 pub struct Client {
     base_url: String,
     http: HttpClient,
-    api_key: Option<Secret>,
-    bearer_token: Option<Secret>,
+    api_key: Option<Credential>,
+    bearer_token: Option<Credential>,
     max_response_bytes: usize,
 }
 
@@ -635,9 +644,8 @@ impl<C: From<Client>> ClientBuilder<C> {
     /// character no header can carry, and with [`Error::Transport`] when reqwest cannot build its
     /// client (no TLS backend, for one).
     pub fn build(self) -> Result<C, Error> {
-        let api_key = checked_secret("api_key", self.api_key.map(|s| s.0), "")?;
-        let bearer_token =
-            checked_secret("bearer_token", self.bearer_token.map(|s| s.0), "Bearer ")?;
+        let api_key = checked_secret("api_key", self.api_key, "")?;
+        let bearer_token = checked_secret("bearer_token", self.bearer_token, "Bearer ")?;
         let http = match self.http {
             Some(h) => h,
             None => HttpClient(
@@ -710,17 +718,14 @@ impl Client {
         for auth in req.auth {
             match (auth, &self.api_key, &self.bearer_token) {
                 (Auth::ApiKeyHeader(name), Some(key), _) => {
-                    rb = rb.header(*name, key.header_value(""))
+                    rb = rb.header(*name, key.header.clone())
                 }
                 (Auth::ApiKeyQuery(name), Some(key), _) => {
                     secret_query = Some(name);
-                    query.push((name.to_string(), key.0.clone()))
+                    query.push((name.to_string(), key.text.clone()))
                 }
                 (Auth::Bearer, _, Some(token)) => {
-                    rb = rb.header(
-                        reqwest::header::AUTHORIZATION,
-                        token.header_value("Bearer "),
-                    )
+                    rb = rb.header(reqwest::header::AUTHORIZATION, token.header.clone())
                 }
                 _ => {}
             }
