@@ -23,7 +23,7 @@ mod merge;
 pub mod names;
 
 pub use diag::{Diagnostic, Error};
-pub use emit::{Options, Runtime, MARKER};
+pub use emit::{is_generated_text, Options, Runtime, MARKER};
 use std::collections::BTreeMap;
 
 /// The result of a generation.
