@@ -52,23 +52,9 @@ fn touch(krate: &Path) {
 
 /// `cargo check` of one crate alone, not incremental, in `target_dir`.
 fn check(krate: &Path, target_dir: &Path, features: &[&str]) -> Result<Duration, String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let started = std::time::Instant::now();
-    let status = Command::new(cargo)
-        .current_dir(krate)
-        .env("CARGO_TARGET_DIR", target_dir)
-        .env("CARGO_INCREMENTAL", "0")
-        .env_remove("CARGO_MAKEFLAGS")
-        .env_remove("MAKEFLAGS")
-        .env_remove("MFLAGS")
-        .args(["check", "--quiet"])
-        .args(features)
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !status.success() {
-        return Err(format!("{}: `cargo check` failed", krate.display()));
-    }
-    Ok(started.elapsed())
+    let mut args = vec!["check", "--quiet"];
+    args.extend_from_slice(features);
+    corpus::cargo_with(krate, target_dir, &[("CARGO_INCREMENTAL", "0")], &args)
 }
 
 /// Ours against oas3-gen's on one document; returns the ratio of the medians.

@@ -129,12 +129,28 @@ pub const CLIPPY: [&str; 6] = [
 
 /// Runs cargo with `args` in a generated crate (target/corpus-target); returns how long it took.
 pub fn cargo_in(dir: &Path, args: &[&str]) -> Result<Duration, String> {
-    let root = regenerate::repo_root();
+    cargo_with(
+        dir,
+        &regenerate::repo_root().join("target/corpus-target"),
+        &[],
+        args,
+    )
+}
+
+/// Runs cargo with `args` in `dir`, building into `target_dir` with the variables `env` set;
+/// returns how long it took.
+pub fn cargo_with(
+    dir: &Path,
+    target_dir: &Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> Result<Duration, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let started = Instant::now();
     let status = Command::new(cargo)
         .current_dir(dir)
-        .env("CARGO_TARGET_DIR", root.join("target/corpus-target"))
+        .env("CARGO_TARGET_DIR", target_dir)
+        .envs(env.iter().copied())
         // Its own jobs, not a share of a parent cargo's (when run from `cargo test`).
         .env_remove("CARGO_MAKEFLAGS")
         .env_remove("MAKEFLAGS")
