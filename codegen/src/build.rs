@@ -16,13 +16,19 @@ const SCHEMA_PREFIX: &str = "#/components/schemas/";
 /// Method names the client itself uses; operations never take them.
 const CLIENT_METHODS: [&str; 4] = ["new", "builder", "base_url", "inner"];
 
-pub(crate) fn build(spec: &OpenAPI, diags: &mut Diagnostics) -> Result<Api, Error> {
+/// Builds the IR. With `record_places`, [`Api::places`] gets the type of every schema position.
+pub(crate) fn build(
+    spec: &OpenAPI,
+    diags: &mut Diagnostics,
+    record_places: bool,
+) -> Result<Api, Error> {
     let mut b = Builder {
         spec,
         diags,
         types: BTreeMap::new(),
         taken: BTreeSet::new(),
         ref_names: BTreeMap::new(),
+        places: record_places.then(BTreeMap::new),
     };
     b.name_components();
     if let Some(components) = &spec.components {
@@ -51,6 +57,8 @@ pub(crate) fn build(spec: &OpenAPI, diags: &mut Diagnostics) -> Result<Api, Erro
         types: b.types,
         operations,
         webhook_types,
+        places: b.places.unwrap_or_default(),
+        examples: Vec::new(),
     };
     analyse(&mut api);
     Ok(api)
@@ -63,6 +71,8 @@ struct Builder<'a> {
     taken: BTreeSet<String>,
     /// Component schema key -> Rust name.
     ref_names: BTreeMap<String, String>,
+    /// Schema pointer -> its type, when asked for.
+    places: Option<BTreeMap<String, Ty>>,
 }
 
 /// One schema node seen uniformly, whether openapiv3 read it as a typed schema or as `AnySchema`.
@@ -367,14 +377,39 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// Whether the component schema `key` allows `null` itself (`nullable: true`, or a 3.1 type
+    /// list with `null`, lowered to it).
+    fn nullable_component(&self, key: &str) -> bool {
+        let schemas = self.spec.components.as_ref().map(|c| &c.schemas);
+        match schemas.and_then(|s| s.get(key)) {
+            Some(ReferenceOr::Item(s)) => s.schema_data.nullable,
+            _ => false,
+        }
+    }
+
     /// The type of a schema position. `hint` names an inline type, should one be needed.
     fn ty(&mut self, s: SRef<'_>, ptr: &str, hint: &str) -> Result<Ty, Error> {
+        let ty = self.ty_here(s, ptr, hint)?;
+        if let Some(places) = &mut self.places {
+            places.insert(ptr.to_string(), ty.clone());
+        }
+        Ok(ty)
+    }
+
+    fn ty_here(&mut self, s: SRef<'_>, ptr: &str, hint: &str) -> Result<Ty, Error> {
         match s {
             SRef::Ref(r) => {
                 if let Some(key) = r.strip_prefix(SCHEMA_PREFIX) {
                     let key = unescape(key);
                     if let Some(name) = self.ref_names.get(&key) {
-                        return Ok(Ty::Named(name.clone()));
+                        // A nullable component is nullable wherever it is used; its own type
+                        // is the non-null value.
+                        let named = Ty::Named(name.clone());
+                        return Ok(if self.nullable_component(&key) {
+                            nullable_ty(named)
+                        } else {
+                            named
+                        });
                     }
                     return Err(Error::new(
                         ptr,
@@ -490,6 +525,9 @@ impl<'a> Builder<'a> {
         schema: &ReferenceOr<Schema>,
         ptr: &str,
     ) -> Result<(), Error> {
+        if let Some(places) = &mut self.places {
+            places.insert(ptr.to_string(), Ty::Named(name.to_string()));
+        }
         match schema {
             ReferenceOr::Reference { .. } => {
                 let ty = self.ty(schema.into(), ptr, name)?;
@@ -504,12 +542,8 @@ impl<'a> Builder<'a> {
                 if needs_definition(&v) {
                     self.define(name, &v, ptr)
                 } else {
-                    let inner = self.plain_ty(&v, ptr, name)?;
-                    let ty = if v.data.nullable {
-                        nullable_ty(inner)
-                    } else {
-                        inner
-                    };
+                    // Not nullable here: references to a nullable component carry the null.
+                    let ty = self.plain_ty(&v, ptr, name)?;
                     self.insert(name, ptr, doc_of(v.data), TypeKind::Alias(ty));
                     Ok(())
                 }
@@ -664,8 +698,10 @@ impl<'a> Builder<'a> {
                 &join(ptr, "additionalProperties"),
                 &format!("{name}Value"),
             )?),
-            Some(AdditionalProperties::Any(true)) => Some(Ty::Any),
-            _ => None,
+            // An object that does not forbid other properties keeps them: a value read and
+            // written back is the value the server sent.
+            Some(AdditionalProperties::Any(true)) | None => Some(Ty::Any),
+            Some(AdditionalProperties::Any(false)) => None,
         })
     }
 
@@ -697,6 +733,8 @@ impl<'a> Builder<'a> {
             };
             let (ty, nullable) = match ty {
                 Ty::Nullable(inner) => (*inner, true),
+                // Any JSON value includes `null`: kept apart from an absent key.
+                Ty::Any => (Ty::Any, true),
                 t => (t, false),
             };
             let readback = match prop {
@@ -1060,7 +1098,7 @@ impl<'a> Builder<'a> {
             None => None,
             Some(rb) => {
                 let bptr = join(ptr, "requestBody");
-                let rb = self.resolve_request_body(rb, &bptr)?;
+                let (rb, bptr) = self.resolve_request_body(rb, &bptr)?;
                 match self.body(rb, &bptr, &format!("{prefix}Body"))? {
                     Ok(b) => Some(b),
                     Err(media) => {
@@ -1093,7 +1131,7 @@ impl<'a> Builder<'a> {
                     .map(|(i, p)| (p, join(&join(ptr, "parameters"), &i.to_string()))),
             );
         for (order, (p, pptr)) in all.enumerate() {
-            let p = self.resolve_parameter(p, &pptr)?;
+            let (p, pptr) = self.resolve_parameter(p, &pptr)?;
             let (location, data) = match p {
                 Parameter::Path { parameter_data, .. } => (ParamLocation::Path, parameter_data),
                 Parameter::Query { parameter_data, .. } => (ParamLocation::Query, parameter_data),
@@ -1184,7 +1222,7 @@ impl<'a> Builder<'a> {
         &self,
         p: &'p ReferenceOr<Parameter>,
         ptr: &str,
-    ) -> Result<&'p Parameter, Error>
+    ) -> Result<(&'p Parameter, String), Error>
     where
         'a: 'p,
     {
@@ -1196,7 +1234,7 @@ impl<'a> Builder<'a> {
         &self,
         rb: &'p ReferenceOr<openapiv3::RequestBody>,
         ptr: &str,
-    ) -> Result<&'p openapiv3::RequestBody, Error>
+    ) -> Result<(&'p openapiv3::RequestBody, String), Error>
     where
         'a: 'p,
     {
@@ -1208,7 +1246,7 @@ impl<'a> Builder<'a> {
         &self,
         r: &'p ReferenceOr<openapiv3::Response>,
         ptr: &str,
-    ) -> Result<&'p openapiv3::Response, Error>
+    ) -> Result<(&'p openapiv3::Response, String), Error>
     where
         'a: 'p,
     {
@@ -1392,7 +1430,7 @@ impl<'a> Builder<'a> {
                 .map(String::as_str),
         );
         for ((status, r, rptr), variant) in entries.into_iter().zip(variants) {
-            let resp = self.resolve_response(r, &rptr)?;
+            let (resp, rptr) = self.resolve_response(r, &rptr)?;
             let body = match resp.content.iter().find(|(m, _)| is_json(m)) {
                 Some((media, mt)) => match &mt.schema {
                     Some(s) => {
@@ -1407,6 +1445,9 @@ impl<'a> Builder<'a> {
                 },
                 None => ResponseBody::Raw,
             };
+            if self.places.is_some() {
+                self.header_places(resp, &rptr)?;
+            }
             out.push(Response {
                 status,
                 variant,
@@ -1415,6 +1456,33 @@ impl<'a> Builder<'a> {
             });
         }
         Ok(out)
+    }
+
+    /// Records the types of a response's headers, for the examples' harness. The client does not
+    /// type headers, so only schemas that need no definition of their own are read: nothing is
+    /// added to the emitted types.
+    fn header_places(&mut self, resp: &openapiv3::Response, rptr: &str) -> Result<(), Error> {
+        let table = self.spec.components.as_ref().map(|c| &c.headers);
+        for (name, h) in &resp.headers {
+            let hptr = join(&join(rptr, "headers"), name);
+            let Ok((header, hptr)) = follow(h, table, "headers", "header", &hptr) else {
+                continue;
+            };
+            let openapiv3::ParameterSchemaOrContent::Schema(s) = &header.format else {
+                continue;
+            };
+            let plain = match s {
+                ReferenceOr::Reference { .. } => true,
+                ReferenceOr::Item(schema) => {
+                    let v = view(schema);
+                    v.all_of.is_empty() && !needs_definition(&v)
+                }
+            };
+            if plain {
+                self.ty(s.into(), &join(&hptr, "schema"), "Header")?;
+            }
+        }
+        Ok(())
     }
 
     fn auth(&self, op: &openapiv3::Operation) -> Vec<Auth> {
@@ -1459,26 +1527,29 @@ impl<'a> Builder<'a> {
 }
 
 /// Follows `$ref`s to `#/components/{section}/...` until an item (at most 16 hops, so a cycle is
-/// an error, not a hang).
+/// an error, not a hang). Returns the item and its pointer.
 fn follow<'p, T>(
     start: &'p ReferenceOr<T>,
     table: Option<&'p IndexMap<String, ReferenceOr<T>>>,
     section: &str,
     what: &str,
     ptr: &str,
-) -> Result<&'p T, Error> {
+) -> Result<(&'p T, String), Error> {
     let prefix = format!("#/components/{section}/");
     let mut cur = start;
+    let mut at = ptr.to_string();
     for _ in 0..16 {
         match cur {
-            ReferenceOr::Item(item) => return Ok(item),
+            ReferenceOr::Item(item) => return Ok((item, at)),
             ReferenceOr::Reference { reference } => {
                 let key = reference.strip_prefix(&prefix).ok_or_else(|| {
                     Error::new(ptr, format!("`$ref` {reference} is not a {what} reference"))
                 })?;
-                cur = table.and_then(|t| t.get(&unescape(key))).ok_or_else(|| {
+                let key = unescape(key);
+                cur = table.and_then(|t| t.get(&key)).ok_or_else(|| {
                     Error::new(ptr, format!("`$ref` {reference} points to no {what}"))
                 })?;
+                at = join(&join("/components", section), &key);
             }
         }
     }
@@ -1526,7 +1597,7 @@ fn readback_of(v: Option<&Value>) -> Option<(String, i64)> {
     }
 }
 
-fn is_json(media: &str) -> bool {
+pub(crate) fn is_json(media: &str) -> bool {
     let m = media.split(';').next().unwrap_or("").trim();
     m == "application/json" || m.ends_with("+json") || m == "*/*" || m == "application/*"
 }

@@ -18,6 +18,21 @@ pub struct Api {
     pub operations: Vec<Operation>,
     /// Types that webhooks carry: kept, like those operations reach.
     pub webhook_types: Vec<String>,
+    /// The type of each schema position, by JSON pointer (filled only when examples are asked for).
+    pub places: BTreeMap<String, Ty>,
+    /// The document's examples that the generated crate's `tests/examples.rs` round-trips.
+    pub examples: Vec<ExampleCase>,
+}
+
+/// One example of the document and the type of its place.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExampleCase {
+    /// JSON pointer of the example.
+    pub pointer: String,
+    /// The example, as JSON text.
+    pub json: String,
+    /// The generated type it should deserialise into.
+    pub ty: Ty,
 }
 
 /// A type reference.
@@ -104,6 +119,21 @@ pub struct Struct {
     pub extra: Option<Ty>,
     /// `additionalProperties: false`: a key beyond the named fields makes the value invalid.
     pub closed: bool,
+}
+
+impl Struct {
+    /// The Rust name of the field that keeps additional properties: `extra`, unless a documented
+    /// property already has that name.
+    pub fn extra_field(&self) -> String {
+        let mut name = "extra".to_string();
+        if self.fields.iter().any(|f| f.rust == name) {
+            name = "extra_properties".into();
+        }
+        while self.fields.iter().any(|f| f.rust == name) {
+            name.push('_');
+        }
+        name
+    }
 }
 
 /// How a field is present on the wire.
@@ -391,12 +421,16 @@ impl Api {
     /// Drops every type no operation reaches; returns how many were dropped. Names were decided
     /// before, so the kept types' names do not depend on this.
     pub fn retain_reachable(&mut self) -> usize {
-        let roots: Vec<String> = self
+        let mut roots: Vec<String> = self
             .operations
             .iter()
             .flat_map(Operation::refers_to)
             .chain(self.webhook_types.iter().cloned())
             .collect();
+        // The examples' harness needs the types of their places.
+        for e in &self.examples {
+            e.ty.named(&mut roots);
+        }
         let seen = self.closure(roots);
         let before = self.types.len();
         self.types.retain(|name, _| seen.contains(name));

@@ -13,8 +13,10 @@
 //! ```
 
 mod build;
+mod conform;
 mod diag;
 pub mod emit;
+mod examples;
 pub mod graph;
 pub mod ir;
 mod load;
@@ -24,6 +26,7 @@ pub mod names;
 
 pub use diag::{Diagnostic, Error};
 pub use emit::{is_generated_text, Options, Runtime, MARKER};
+pub use examples::{ExampleOutcome, ExampleStatus};
 use std::collections::BTreeMap;
 
 /// The result of a generation.
@@ -35,13 +38,15 @@ pub struct Output {
     pub diagnostics: Vec<Diagnostic>,
     /// Operations the client has a method for.
     pub operations: usize,
+    /// Every example of the document and what became of it (with [`Options::examples`]).
+    pub examples: Vec<ExampleOutcome>,
 }
 
 /// Loads a document (JSON or YAML, OpenAPI 3.0.x or 3.1.x) into the IR.
 pub fn load_api(text: &str) -> Result<(ir::Api, Vec<Diagnostic>), Error> {
     let mut diags = diag::Diagnostics::default();
     let spec = load::load(text, &mut diags)?;
-    let api = build::build(&spec, &mut diags)?;
+    let api = build::build(&spec, &mut diags, false)?;
     Ok((api, diags.into_vec()))
 }
 
@@ -79,6 +84,7 @@ pub fn generate_timed(text: &str, opts: &Options) -> Result<(Output, Timings), E
     let mut diags = diag::Diagnostics::default();
     let at = Instant::now();
     let mut value = load::parse_text(text)?;
+    let raw = opts.examples.then(|| value.clone());
     t.parse = at.elapsed();
     let at = Instant::now();
     lower::lower_document(&mut value, &mut diags);
@@ -87,7 +93,13 @@ pub fn generate_timed(text: &str, opts: &Options) -> Result<(Output, Timings), E
     let spec = load::from_value(value)?;
     t.model = at.elapsed();
     let at = Instant::now();
-    let mut api = build::build(&spec, &mut diags)?;
+    let mut api = build::build(&spec, &mut diags, opts.examples)?;
+    let mut examples = Vec::new();
+    if let Some(raw) = &raw {
+        let (outcomes, cases) = examples::collect(raw, &api);
+        examples = outcomes;
+        api.examples = cases;
+    }
     if !opts.all_schemas {
         api.retain_reachable();
     }
@@ -101,6 +113,7 @@ pub fn generate_timed(text: &str, opts: &Options) -> Result<(Output, Timings), E
             files,
             diagnostics: diags.into_vec(),
             operations: api.operations.len(),
+            examples,
         },
         t,
     ))

@@ -19,6 +19,7 @@ pub fn gpu_config() -> ::proptest::strategy::BoxedStrategy<types::GpuConfig> {
         .prop_map(|((f0, f1),)| types::GpuConfig {
             gpus: f0,
             attach_mode: f1,
+            extra: ::std::default::Default::default(),
         })
         .boxed()
 }
@@ -52,6 +53,7 @@ pub fn gpu_spec() -> ::proptest::strategy::BoxedStrategy<types::GpuSpec> {
         .prop_map(|((f0, f1),)| types::GpuSpec {
             slot: f0,
             product_id: f1,
+            extra: ::std::default::Default::default(),
         })
         .boxed()
 }
@@ -165,6 +167,7 @@ pub fn update_cvm_request() -> ::proptest::strategy::BoxedStrategy<
             image: f12,
             shutdown_timeout: f13,
             allow_force_stop: f14,
+            extra: ::std::default::Default::default(),
         })
         .boxed()
 }

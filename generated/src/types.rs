@@ -25,6 +25,9 @@ pub struct ComposeHashRegistrationRequired {
     /// Absent, `null` and a value are told apart.
     #[serde(default, skip_serializing_if = "Patch::is_absent")]
     pub kms_info: Patch<KmsInfo>,
+    /// Properties beyond the documented ones.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 /// The schema at `#/components/schemas/ComposeHashRegistrationRequired/properties/status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
@@ -125,6 +128,9 @@ pub struct CvmBasicInfo {
     /// Absent, `null` and a value are told apart.
     #[serde(default, skip_serializing_if = "Patch::is_absent")]
     pub public_urls: Patch<Vec<CvmNetworkUrls>>,
+    /// Properties beyond the documented ones.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 impl CvmBasicInfo {
     /// `in_progress`, or its documented default `false` when absent.
@@ -144,6 +150,9 @@ pub struct CvmNetworkUrls {
     pub app: String,
     /// `instance`.
     pub instance: String,
+    /// Properties beyond the documented ones.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 /// An update accepted for background processing.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
@@ -157,6 +166,9 @@ pub struct CvmUpdateAccepted {
     pub message: Option<String>,
     /// Identifies the background operation, to follow its progress.
     pub correlation_id: String,
+    /// Properties beyond the documented ones.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 /// The GPUs attached to a CVM.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
@@ -169,6 +181,9 @@ pub struct GpuConfig {
     /// Default: `"listed"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attach_mode: Option<GpuConfigAttachMode>,
+    /// Properties beyond the documented ones.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 impl GpuConfig {
     /// `attach_mode`, or its documented default `"listed"` when absent.
@@ -267,13 +282,21 @@ pub struct GpuSpec {
     /// Absent, `null` and a value are told apart.
     #[serde(default, skip_serializing_if = "Patch::is_absent")]
     pub product_id: Patch<String>,
+    /// Properties beyond the documented ones.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 /// The body FastAPI gives an HTTPException: a `detail` string or object.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 pub struct HttpError {
     /// What went wrong.
-    pub detail: serde_json::Value,
+    ///
+    /// Always sent; may be `null`.
+    pub detail: Option<serde_json::Value>,
+    /// Properties beyond the documented ones.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 /// The 422 body FastAPI gives when a request does not match its schema.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
@@ -282,6 +305,9 @@ pub struct HttpValidationError {
     /// `detail`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<Vec<ValidationError>>,
+    /// Properties beyond the documented ones.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 /// A key management service.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
@@ -313,6 +339,9 @@ pub struct KmsInfo {
     /// Absent, `null` and a value are told apart.
     #[serde(default, skip_serializing_if = "Patch::is_absent")]
     pub gateway_app_id: Patch<String>,
+    /// Properties beyond the documented ones.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 /// Body of a CVM update. Every field is optional; only fields present are applied, and a field sent as null is cleared.
 #[derive(Clone, PartialEq, Default, serde::Deserialize)]
@@ -393,6 +422,9 @@ pub struct UpdateCvmRequest {
     /// Default: `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_force_stop: Option<bool>,
+    /// Properties beyond the documented ones.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 impl ::std::fmt::Debug for UpdateCvmRequest {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -412,6 +444,7 @@ impl ::std::fmt::Debug for UpdateCvmRequest {
             .field("image", &self.image)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("allow_force_stop", &self.allow_force_stop)
+            .field("extra", &self.extra)
             .finish()
     }
 }
@@ -440,6 +473,9 @@ pub struct ValidationError {
     pub msg: String,
     /// The kind of error, such as `less_than_equal`.
     pub r#type: String,
+    /// Properties beyond the documented ones.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 /// The schema at `#/components/schemas/ValidationError/properties/loc/items`.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]

@@ -119,8 +119,10 @@ fn a_full_body_round_trips() {
             gpus: vec![GpuSpec {
                 slot: "0000:01:00.0".into(),
                 product_id: Patch::Null,
+                extra: Default::default(),
             }],
             attach_mode: Some(GpuConfigAttachMode::Listed),
+            extra: Default::default(),
         }),
         vcpu: Patch::Set(4),
         memory: Patch::Null,

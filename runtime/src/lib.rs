@@ -1113,6 +1113,91 @@ pub fn encode_component(s: &str) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Example round-trips
+// ---------------------------------------------------------------------------------------------
+
+/// Round-trips of a document's own examples through the generated types (the `tests/examples.rs`
+/// harness of a generated crate).
+pub mod examples {
+    use serde::de::DeserializeOwned;
+    use serde::Serialize;
+    use serde_json::Value;
+
+    /// Deserialises `json` into `T`, serialises it back, and compares the two with
+    /// [`equivalent`].
+    pub fn round_trip<T: DeserializeOwned + Serialize>(json: &str) -> Result<(), String> {
+        let original: Value = serde_json::from_str(json).map_err(|e| format!("not JSON: {e}"))?;
+        let typed: T =
+            serde_json::from_str(json).map_err(|e| format!("does not deserialise: {e}"))?;
+        let back = serde_json::to_value(&typed).map_err(|e| format!("does not serialise: {e}"))?;
+        equivalent(&original, &back)
+    }
+
+    /// Whether `back` says what `original` says. Allowed: a key `original` leaves out that `back`
+    /// has (a default filled in), keys in another order, and numbers spelt otherwise (`1.0` for
+    /// `1`). Anything else is the first difference, located by JSON pointer.
+    pub fn equivalent(original: &Value, back: &Value) -> Result<(), String> {
+        let mut at = String::new();
+        compare(original, back, &mut at)
+    }
+
+    fn compare(a: &Value, b: &Value, at: &mut String) -> Result<(), String> {
+        let differ = |at: &str| {
+            let place = if at.is_empty() { "the value" } else { at };
+            Err(format!(
+                "{place} was {} and came back as {}",
+                short(a),
+                short(b)
+            ))
+        };
+        match (a, b) {
+            (Value::Number(x), Value::Number(y)) => {
+                if x == y || (x.as_f64().is_some() && x.as_f64() == y.as_f64()) {
+                    Ok(())
+                } else {
+                    differ(at)
+                }
+            }
+            (Value::Array(x), Value::Array(y)) => {
+                if x.len() != y.len() {
+                    return differ(at);
+                }
+                for (i, (x, y)) in x.iter().zip(y).enumerate() {
+                    let len = at.len();
+                    at.push_str(&format!("/{i}"));
+                    compare(x, y, at)?;
+                    at.truncate(len);
+                }
+                Ok(())
+            }
+            (Value::Object(x), Value::Object(y)) => {
+                for (k, v) in x {
+                    let len = at.len();
+                    at.push('/');
+                    at.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                    match y.get(k) {
+                        Some(w) => compare(v, w, at)?,
+                        None => return Err(format!("{at} was {} and is dropped", short(v))),
+                    }
+                    at.truncate(len);
+                }
+                Ok(())
+            }
+            _ if a == b => Ok(()),
+            _ => differ(at),
+        }
+    }
+
+    fn short(v: &Value) -> String {
+        let text = v.to_string();
+        match text.char_indices().nth(60) {
+            Some((i, _)) => format!("{}...", &text[..i]),
+            None => text,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Proptest building blocks (feature `proptest`)
 // ---------------------------------------------------------------------------------------------
 

@@ -336,3 +336,50 @@ fn debug_of_client_and_builder_redacts_credentials() {
     assert_eq!(c.base_url(), "http://h");
     assert_eq!(format!("{:?}", openapi_runtime::Redacted), "<redacted>");
 }
+
+mod example_round_trips {
+    use openapi_runtime::examples::{equivalent, round_trip};
+    use serde::{Deserialize, Serialize};
+    use serde_json::json;
+
+    #[derive(Serialize, Deserialize)]
+    struct Thing {
+        id: i64,
+        #[serde(default)]
+        tags: Vec<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    }
+
+    #[test]
+    fn allowed_differences_pass() {
+        // a default filled in, another key order, another number spelling
+        equivalent(
+            &json!({"b": 1.0, "a": [1]}),
+            &json!({"a": [1.0], "b": 1, "c": []}),
+        )
+        .unwrap();
+        round_trip::<Thing>(r#"{"note": "n", "id": 3}"#).unwrap();
+        round_trip::<Thing>(r#"{"id": 3.0}"#).unwrap_err(); // i64 refuses 3.0: a real failure
+    }
+
+    #[test]
+    fn real_differences_are_located() {
+        let e = equivalent(
+            &json!({"a": {"b~/": [1, 2]}}),
+            &json!({"a": {"b~/": [1, 3]}}),
+        );
+        assert_eq!(e.unwrap_err(), "/a/b~0~1/1 was 2 and came back as 3");
+        let e = round_trip::<Thing>(r#"{"id": 1, "extra": true}"#).unwrap_err();
+        assert_eq!(e, "/extra was true and is dropped");
+        let e = round_trip::<Thing>(r#"{"id": 1, "note": null}"#).unwrap_err();
+        assert_eq!(e, "/note was null and is dropped");
+        let e = round_trip::<Thing>(r#"{"id": "1"}"#).unwrap_err();
+        assert!(
+            e.starts_with("does not deserialise: invalid type: string"),
+            "{e}"
+        );
+        assert!(equivalent(&json!([1]), &json!([1, 2])).is_err());
+        assert!(equivalent(&json!("a"), &json!("b")).is_err());
+    }
+}

@@ -59,6 +59,10 @@ enum Command {
         /// Emit a type for every component schema, not only for those the operations reach.
         #[arg(long, requires = "spec")]
         all_schemas: bool,
+        /// Also emit tests/examples.rs, which round-trips each of the document's own examples
+        /// through the type of its place (`cargo test --features serialize --test examples`).
+        #[arg(long, requires = "spec")]
+        examples: bool,
     },
     /// Generate real-world documents, each into a crate under target/corpus/, and check it with
     /// clippy and -D warnings; print a table (operations generated and skipped, warnings,
@@ -144,6 +148,7 @@ fn main() -> ExitCode {
             deny_warnings,
             include_runtime,
             all_schemas,
+            examples,
         } => {
             let root = regenerate::repo_root();
             let jobs = match (spec, out) {
@@ -160,6 +165,7 @@ fn main() -> ExitCode {
                         standalone: true,
                         include_runtime,
                         all_schemas,
+                        examples,
                     }]
                 }
                 _ => match regenerate::default_jobs(&root) {

@@ -17,6 +17,8 @@ pub struct Job {
     pub include_runtime: bool,
     /// Emit every component schema, reached by an operation or not.
     pub all_schemas: bool,
+    /// Emit tests/examples.rs, the round-trips of the document's own examples.
+    pub examples: bool,
 }
 
 /// What regeneration would change in an output folder.
@@ -54,6 +56,7 @@ pub fn default_jobs(root: &Path) -> Result<Vec<Job>, String> {
         standalone: false,
         include_runtime: false,
         all_schemas: false,
+        examples: true,
     }];
     let fixtures = root.join("codegen/tests/fixtures");
     for spec in spec_files(&fixtures)? {
@@ -70,6 +73,7 @@ pub fn default_jobs(root: &Path) -> Result<Vec<Job>, String> {
             include_runtime: false,
             // The fixtures hold schemas for their constructs alone, reached by no operation.
             all_schemas: true,
+            examples: true,
         });
     }
     Ok(jobs)
@@ -114,6 +118,7 @@ pub fn generate(job: &Job, deny_warnings: bool) -> Result<codegen::Output, Strin
             }
         },
         all_schemas: job.all_schemas,
+        examples: job.examples,
     };
     let out =
         codegen::generate(&text, &opts).map_err(|e| format!("{}: {e}", job.spec.display()))?;
@@ -333,6 +338,7 @@ mod tests {
             standalone: true,
             include_runtime: false,
             all_schemas: false,
+            examples: false,
         };
 
         assert!(
@@ -432,6 +438,7 @@ mod tests {
             standalone: true,
             include_runtime: true,
             all_schemas: false,
+            examples: false,
         };
         let files = generate(&job, false).unwrap().files;
         let runtime = &files["src/runtime.rs"];
@@ -446,6 +453,7 @@ mod tests {
             &Job {
                 include_runtime: false,
                 all_schemas: false,
+                examples: false,
                 ..job.clone()
             },
             false,
@@ -484,6 +492,7 @@ mod tests {
             standalone: true,
             include_runtime: false,
             all_schemas: false,
+            examples: false,
         };
         assert!(generate(&job, false).is_ok(), "warnings alone do not fail");
         let err = generate(&job, true).unwrap_err();
@@ -506,6 +515,7 @@ mod tests {
             standalone: true,
             include_runtime: false,
             all_schemas: false,
+            examples: false,
         };
         let err = run(&[job], false, false).unwrap_err();
         assert!(

@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod docs;
+pub mod examples;
 pub mod meta;
 pub mod strategies;
 pub mod types;
@@ -65,6 +66,9 @@ pub struct Options {
     pub runtime: Runtime,
     /// Emit every component schema, not only those the operations reach.
     pub all_schemas: bool,
+    /// Find the document's examples and emit `tests/examples.rs`, which round-trips each through
+    /// the type of its place (needs the crate's `serialize` feature).
+    pub examples: bool,
 }
 
 impl Default for Options {
@@ -77,6 +81,7 @@ impl Default for Options {
             standalone: false,
             runtime: Runtime::Crate { path: None },
             all_schemas: false,
+            examples: false,
         }
     }
 }
@@ -414,6 +419,9 @@ pub fn emit_crate(api: &Api, opts: &Options) -> Result<BTreeMap<String, String>,
             encode_component, field_path, path_param, Auth, Error, FilePart, Multipart, Patch,
             RawResponse, Redacted, Request, Validate, ValidationErrors, Violation,
         };
+        /// Round-trips of the document's examples, for `tests/examples.rs`.
+        #[doc(hidden)]
+        pub use runtime::examples;
         #[cfg(feature = "proptest")]
         pub use runtime::strategy;
     };
@@ -456,6 +464,14 @@ pub fn emit_crate(api: &Api, opts: &Options) -> Result<BTreeMap<String, String>,
                 .push_str(&text);
         } else {
             files.insert(path.to_string(), text);
+        }
+    }
+    if opts.examples {
+        if let Some(tokens) = examples::emit(api, &opts.crate_name) {
+            files.insert(
+                "tests/examples.rs".into(),
+                format_file(tokens, &rs_pre, "tests/examples.rs")?,
+            );
         }
     }
     if opts.runtime == Runtime::Include {

@@ -332,10 +332,10 @@ fn type_strategy(ctx: &Ctx<'_>, name: &str, t: &TypeDef) -> Option<TokenStream> 
                 let v = Ident::new(&format!("f{i}"), Span::call_site());
                 quote!(#field: #v)
             });
-            let extra = s
-                .extra
-                .as_ref()
-                .map(|_| quote!(extra: ::std::default::Default::default(),));
+            let extra = s.extra.as_ref().map(|_| {
+                let id = ident(&s.extra_field());
+                quote!(#id: ::std::default::Default::default(),)
+            });
             Some(from_fields(
                 strategies,
                 quote!(types::#ty { #( #inits, )* #extra }),

@@ -70,10 +70,11 @@ fn type_def(api: &Api, sc: &Scope, t: &TypeDef) -> TokenStream {
             let extra = s.extra.as_ref().map(|ty| {
                 let ty = sc.ty(ty);
                 let (map, string) = (sc.map(), sc.string());
+                let id = ident(&s.extra_field());
                 quote! {
                     #[doc = " Properties beyond the documented ones."]
                     #[serde(flatten)]
-                    pub extra: #map<#string, #ty>,
+                    pub #id: #map<#string, #ty>,
                 }
             });
             let defaults = default_accessors(api, sc, &t.name, &s.fields);
@@ -215,10 +216,11 @@ fn redacting_debug(name: &str, s: &Struct) -> TokenStream {
             quote! { .field(#label, &self.#n) }
         }
     });
-    let extra = s
-        .extra
-        .as_ref()
-        .map(|_| quote! { .field("extra", &self.extra) });
+    let extra = s.extra.as_ref().map(|_| {
+        let label = s.extra_field();
+        let id = ident(&label);
+        quote! { .field(#label, &self.#id) }
+    });
     quote! {
         impl ::std::fmt::Debug for #id {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -519,7 +521,8 @@ fn validate_struct(api: &Api, name: &str, s: &Struct) -> TokenStream {
         field_check(api, f, quote!(self.#name), true)
     });
     let extra = s.extra.as_ref().filter(|t| api.ty_validates(t)).map(|_| {
-        quote! { crate::runtime::Validate::validate_into(&self.extra, path, errors); }
+        let id = ident(&s.extra_field());
+        quote! { crate::runtime::Validate::validate_into(&self.#id, path, errors); }
     });
     quote! {
         impl crate::runtime::Validate for #id {

@@ -27,5 +27,8 @@ pub use runtime::{
     encode_component, field_path, path_param, Auth, Error, FilePart, Multipart, Patch,
     RawResponse, Redacted, Request, Validate, ValidationErrors, Violation,
 };
+/// Round-trips of the document's examples, for `tests/examples.rs`.
+#[doc(hidden)]
+pub use runtime::examples;
 #[cfg(feature = "proptest")]
 pub use runtime::strategy;

@@ -108,8 +108,8 @@ pub fn pet() -> ::proptest::strategy::BoxedStrategy<types::Pet> {
             crate::runtime::strategy::optional(
                 ::proptest::strategy::Just(::std::vec::Vec::new()).boxed(),
             ),
-            crate::runtime::strategy::optional(crate::runtime::strategy::any_json()),
-            crate::runtime::strategy::optional(crate::runtime::strategy::any_json()),
+            crate::runtime::strategy::patch(crate::runtime::strategy::any_json()),
+            crate::runtime::strategy::patch(crate::runtime::strategy::any_json()),
             crate::runtime::strategy::optional(crate::strategies::pet_score()),
         ),
         (
@@ -158,6 +158,7 @@ pub fn pet() -> ::proptest::strategy::BoxedStrategy<types::Pet> {
             nothing: f22,
             score: f23,
             legacy: f24,
+            extra: ::std::default::Default::default(),
         })
         .boxed()
 }
@@ -185,7 +186,10 @@ pub fn pet_owner() -> ::proptest::strategy::BoxedStrategy<types::PetOwner> {
             ),
         ),
     )
-        .prop_map(|((f0,),)| types::PetOwner { name: f0 })
+        .prop_map(|((f0,),)| types::PetOwner {
+            name: f0,
+            extra: ::std::default::Default::default(),
+        })
         .boxed()
 }
 /// Valid values of [`PetScore`](crate::types::PetScore).
@@ -223,7 +227,10 @@ pub fn rename_pet_body() -> ::proptest::strategy::BoxedStrategy<types::RenamePet
             ),
         ),
     )
-        .prop_map(|((f0,),)| types::RenamePetBody { name: f0 })
+        .prop_map(|((f0,),)| types::RenamePetBody {
+            name: f0,
+            extra: ::std::default::Default::default(),
+        })
         .boxed()
 }
 /// Valid values of [`Shape`](crate::types::Shape).
@@ -280,6 +287,7 @@ pub fn upload_photo_body() -> ::proptest::strategy::BoxedStrategy<
             caption: f2,
             tags: f3,
             meta: f4,
+            extra: ::std::default::Default::default(),
         })
         .boxed()
 }
@@ -301,6 +309,7 @@ pub fn upload_photo_body_meta() -> ::proptest::strategy::BoxedStrategy<
     )
         .prop_map(|((f0,),)| types::UploadPhotoBodyMeta {
             width: f0,
+            extra: ::std::default::Default::default(),
         })
         .boxed()
 }

@@ -14,6 +14,9 @@ pub struct AppModelsProblem {
     /// `code`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<i64>,
+    /// Properties beyond the documented ones.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 /// The schema at `#/components/schemas/Base`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
@@ -21,6 +24,9 @@ pub struct AppModelsProblem {
 pub struct Base {
     /// `id`.
     pub id: String,
+    /// Properties beyond the documented ones.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 /// The schema at `#/components/schemas/Cat`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
@@ -28,6 +34,9 @@ pub struct Base {
 pub struct Cat {
     /// `meow`.
     pub meow: bool,
+    /// Properties beyond the documented ones.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 /// The schema at `#/components/schemas/Dog`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
@@ -37,6 +46,9 @@ pub struct Dog {
     ///
     /// Maximum: `10`.
     pub bark: i64,
+    /// Properties beyond the documented ones.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 impl crate::runtime::Validate for Dog {
     fn validate_into(&self, path: &str, errors: &mut crate::runtime::ValidationErrors) {
@@ -76,6 +88,9 @@ pub struct Extended {
     /// Length: `0..=10` characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Properties beyond the documented ones.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 impl crate::runtime::Validate for Extended {
     fn validate_into(&self, path: &str, errors: &mut crate::runtime::ValidationErrors) {
@@ -120,6 +135,9 @@ pub struct OtherModelsProblem {
     /// `detail`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// Properties beyond the documented ones.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 /// A pet, with a field of each kind.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
@@ -207,17 +225,24 @@ pub struct Pet {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub children: Option<Vec<Pet>>,
     /// `anything`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub anything: Option<serde_json::Value>,
+    ///
+    /// Absent, `null` and a value are told apart.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub anything: Patch<serde_json::Value>,
     /// `nothing`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nothing: Option<serde_json::Value>,
+    ///
+    /// Absent, `null` and a value are told apart.
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    pub nothing: Patch<serde_json::Value>,
     /// `score`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<PetScore>,
     /// `legacy`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub legacy: Option<Vec<String>>,
+    /// Properties beyond the documented ones.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 impl Pet {
     /// `status`, or its documented default `"available"` when absent.
@@ -375,6 +400,9 @@ pub struct PetOwner {
     /// `name`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Properties beyond the documented ones.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 /// The schema at `#/components/schemas/Pet/properties/score`.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
@@ -417,6 +445,9 @@ pub struct Problem {
     /// `title`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    /// Properties beyond the documented ones.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 /// The schema at `#/paths/~1pets~1{pet_id}/put/requestBody/content/application~1x-www-form-urlencoded/schema`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
@@ -425,6 +456,9 @@ pub struct RenamePetBody {
     /// `name`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Properties beyond the documented ones.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 /// Shapes told apart by `kind`.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
@@ -478,6 +512,9 @@ pub struct Tree {
     /// `right`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub right: Option<Box<Tree>>,
+    /// Properties beyond the documented ones.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 /// The schema at `#/paths/~1pets~1{pet_id}~1photo/post/requestBody/content/multipart~1form-data/schema`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
@@ -497,6 +534,9 @@ pub struct UploadPhotoBody {
     /// `meta`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<UploadPhotoBodyMeta>,
+    /// Properties beyond the documented ones.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 /// The schema at `#/paths/~1pets~1{pet_id}~1photo/post/requestBody/content/multipart~1form-data/schema/properties/meta`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
@@ -505,6 +545,9 @@ pub struct UploadPhotoBodyMeta {
     /// `width`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub width: Option<i64>,
+    /// Properties beyond the documented ones.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 /// Every answer of [`Client::create_pet`](crate::Client::create_pet), by status.
 #[derive(Debug, Clone, PartialEq)]

@@ -26,6 +26,7 @@ pub fn channel() -> ::proptest::strategy::BoxedStrategy<types::Channel> {
             kinds: f0,
             id: f1,
             limit: f2,
+            extra: ::std::default::Default::default(),
         })
         .boxed()
 }
@@ -54,6 +55,7 @@ pub fn crate_() -> ::proptest::strategy::BoxedStrategy<types::Crate> {
         .prop_map(|((f0, f1),)| types::Crate {
             r#fn: f0,
             r#mod: f1,
+            extra: ::std::default::Default::default(),
         })
         .boxed()
 }
@@ -116,6 +118,7 @@ pub fn self_() -> ::proptest::strategy::BoxedStrategy<types::Self_> {
             r#type: f5,
             r#async: f6,
             r#gen: f7,
+            extra: ::std::default::Default::default(),
         })
         .boxed()
 }

@@ -20,6 +20,9 @@ pub struct Channel {
     /// Range: `0 <= x <= 50`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
+    /// Properties beyond the documented ones.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 impl crate::runtime::Validate for Channel {
     fn validate_into(&self, path: &str, errors: &mut crate::runtime::ValidationErrors) {
@@ -86,6 +89,9 @@ pub struct Crate {
     /// `mod`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#mod: Option<Match>,
+    /// Properties beyond the documented ones.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 /// The schema at `#/components/schemas/match`.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
@@ -132,6 +138,9 @@ pub struct Self_ {
     /// `gen`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#gen: Option<bool>,
+    /// Properties beyond the documented ones.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 impl crate::runtime::Validate for Self_ {
     fn validate_into(&self, path: &str, errors: &mut crate::runtime::ValidationErrors) {

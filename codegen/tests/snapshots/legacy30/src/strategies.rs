@@ -25,6 +25,7 @@ pub fn thing_patch() -> ::proptest::strategy::BoxedStrategy<types::ThingPatch> {
         .prop_map(|((f0, f1),)| types::ThingPatch {
             label: f0,
             size: f1,
+            extra: ::std::default::Default::default(),
         })
         .boxed()
 }

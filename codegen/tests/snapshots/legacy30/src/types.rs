@@ -14,6 +14,9 @@ pub struct Cat {
     /// `lives`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lives: Option<i64>,
+    /// Properties beyond the documented ones.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 /// The schema at `#/components/schemas/Cat/properties/pet_type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
@@ -40,6 +43,9 @@ pub struct Dog {
     /// `good`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub good: Option<bool>,
+    /// Properties beyond the documented ones.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 /// The schema at `#/components/schemas/Dog/properties/pet_type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
@@ -85,6 +91,9 @@ pub struct Thing {
     /// `pet`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pet: Option<Pet>,
+    /// Properties beyond the documented ones.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 impl crate::runtime::Validate for Thing {
     fn validate_into(&self, path: &str, errors: &mut crate::runtime::ValidationErrors) {
@@ -109,6 +118,9 @@ pub struct ThingPatch {
     /// Minimum: `1`. Absent, `null` and a value are told apart.
     #[serde(default, skip_serializing_if = "Patch::is_absent")]
     pub size: Patch<i64>,
+    /// Properties beyond the documented ones.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 impl crate::runtime::Validate for ThingPatch {
     fn validate_into(&self, path: &str, errors: &mut crate::runtime::ValidationErrors) {
