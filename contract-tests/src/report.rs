@@ -2,7 +2,7 @@
 
 use crate::checks;
 use crate::http::{self, redact_text};
-use crate::runner::{Report, Violation};
+use crate::runner::{self, Failure, Report, Violation};
 use std::fmt::Write as _;
 
 /// Bytes of an answer shown in a report.
@@ -80,16 +80,27 @@ pub fn summary(r: &Report, secrets: &[&str]) -> String {
         let _ = writeln!(s, "could not run: {why}");
         return s;
     }
-    for v in &r.violations {
+    for (i, f) in r.failures().iter().enumerate() {
+        let v = f.first();
         let _ = writeln!(
             s,
-            "\nVIOLATION {} on {}{}",
-            v.check.name,
-            v.field,
-            v.rule.map(|r| format!(" ({r})")).unwrap_or_default()
+            "\nFAILURE {}: {} {} breaks {}",
+            i + 1,
+            v.exchange.sent.method,
+            v.exchange.sent.path,
+            f.checks().join(", ")
         );
-        let _ = writeln!(s, "  check:    {}", v.check.doc);
-        let _ = writeln!(s, "  what:     {}", hide(&v.message, v, secrets));
+        for v in &f.violations {
+            let _ = writeln!(
+                s,
+                "  - {} on {}{}: {}",
+                v.check.name,
+                v.field,
+                v.rule.map(|r| format!(" ({r})")).unwrap_or_default(),
+                hide(&v.message, v, secrets)
+            );
+            let _ = writeln!(s, "      ({})", v.check.doc);
+        }
         let _ = writeln!(
             s,
             "  sent:     {} {} {}",
@@ -160,12 +171,13 @@ pub fn summary(r: &Report, secrets: &[&str]) -> String {
     }
     let _ = writeln!(
         s,
-        "{} case(s) of {}, {} request(s) in {:.2} s ({:.0} req/s); {} violation(s), {} warning(s){}",
+        "{} case(s) of {}, {} request(s) in {:.2} s ({:.0} req/s); {} failure(s) ({} violation(s)), {} warning(s){}",
         r.cases,
         r.cases_planned,
         r.requests,
         r.elapsed.as_secs_f64(),
         r.requests_per_second(),
+        r.failures().len(),
         r.violations.len(),
         r.warnings.len(),
         if r.flaky.is_empty() {
@@ -200,6 +212,32 @@ fn violation_json(r: &Report, v: &Violation, secrets: &[&str]) -> serde_json::Va
     })
 }
 
+/// One failure: the request, its answer, its reproducer and every check it broke.
+fn failure_json(r: &Report, f: &Failure<'_>, secrets: &[&str]) -> serde_json::Value {
+    let v = f.first();
+    let mut first = violation_json(r, v, secrets);
+    let broke: Vec<serde_json::Value> = f
+        .violations
+        .iter()
+        .map(|v| {
+            serde_json::json!({
+                "check": v.check.name,
+                "field": v.field,
+                "rule": v.rule,
+                "message": hide(&v.message, v, secrets),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "checks": f.checks(),
+        "violations": broke,
+        "request": first["request"].take(),
+        "answer": first["answer"].take(),
+        "curl": first["curl"].take(),
+        "seed": v.seed,
+    })
+}
+
 /// The machine-readable result.
 pub fn json(r: &Report, secrets: &[&str]) -> serde_json::Value {
     let checks: serde_json::Map<String, serde_json::Value> = checks::ALL
@@ -230,6 +268,8 @@ pub fn json(r: &Report, secrets: &[&str]) -> serde_json::Value {
         "requests": r.requests,
         "elapsed_secs": (r.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
         "requests_per_second": r.requests_per_second().round(),
+        "failure_count": r.failures().len(),
+        "failures": r.failures().iter().map(|f| failure_json(r, f, secrets)).collect::<Vec<_>>(),
         "violations": r.violations.iter().map(|v| violation_json(r, v, secrets)).collect::<Vec<_>>(),
         "warnings": r.warnings.iter().map(|v| violation_json(r, v, secrets)).collect::<Vec<_>>(),
         "flaky": r.flaky.iter().map(|v| violation_json(r, v, secrets)).collect::<Vec<_>>(),
@@ -257,74 +297,111 @@ fn xml(s: &str) -> String {
     out
 }
 
-/// JUnit XML: one test case per check and field judged; failures carry the reproducer.
+/// JUnit XML: one passing test case per check and field judged without a violation, one failing
+/// case per failure (every check its request broke, and the reproducer), and one skipped case per
+/// flaky finding.
 pub fn junit(r: &Report, secrets: &[&str]) -> String {
-    let mut cases: std::collections::BTreeMap<(String, String), Option<&Violation>> = r
+    let failures = r.failures();
+    let flaky = r.flaky_failures();
+    let broken: std::collections::BTreeSet<(&str, &str)> = r
+        .violations
+        .iter()
+        .map(|v| (v.check.name, v.field.as_str()))
+        .collect();
+    let passing: Vec<&(&'static str, String)> = r
         .judged
         .keys()
-        .map(|(c, f)| ((c.to_string(), f.clone()), None))
+        .filter(|(c, f)| !broken.contains(&(*c, f.as_str())))
         .collect();
-    for v in &r.violations {
-        cases.insert((v.check.name.to_string(), v.field.clone()), Some(v));
-    }
-    let failures = r.violations.len() + usize::from(r.could_not_run.is_some());
+    let failed = failures.len() + usize::from(r.could_not_run.is_some());
+    let tests = (passing.len() + failed + flaky.len()).max(1);
     let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         s,
-        "<testsuites name=\"contract\" tests=\"{}\" failures=\"{failures}\" time=\"{:.3}\">",
-        cases.len().max(1),
+        "<testsuites name=\"contract\" tests=\"{tests}\" failures=\"{failed}\" skipped=\"{}\" time=\"{:.3}\">",
+        flaky.len(),
         r.elapsed.as_secs_f64()
     );
     let _ = writeln!(
         s,
-        "  <testsuite name=\"update_cvm contract ({} mode, seed {})\" tests=\"{}\" failures=\"{failures}\" time=\"{:.3}\">",
+        "  <testsuite name=\"update_cvm contract ({} mode, seed {})\" tests=\"{tests}\" failures=\"{failed}\" skipped=\"{}\" time=\"{:.3}\">",
         r.mode,
         r.seed,
-        cases.len().max(1),
+        flaky.len(),
         r.elapsed.as_secs_f64()
     );
     if let Some(why) = &r.could_not_run {
         let _ = writeln!(s, "    <testcase classname=\"contract\" name=\"run\"><failure message=\"{}\"/></testcase>", xml(why));
     }
-    for ((check, field), v) in &cases {
+    for (check, field) in passing {
         let name = xml(&format!("{check}[{field}]"));
-        match v {
-            None => {
-                let _ = writeln!(
-                    s,
-                    "    <testcase classname=\"{}\" name=\"{name}\"/>",
-                    xml(check)
-                );
-            }
-            Some(v) => {
-                let _ = writeln!(
-                    s,
-                    "    <testcase classname=\"{}\" name=\"{name}\">",
-                    xml(check)
-                );
-                let body = format!(
-                    "{}\nsent: {} {} {}\nanswer: {}\nreproduce: {}\nseed: {}",
-                    hide(&v.message, v, secrets),
-                    v.exchange.sent.method,
-                    v.exchange.sent.path,
-                    body_text(v),
-                    answer_text(v, secrets),
-                    http::curl(&r.target, &v.exchange.sent),
-                    v.seed
-                );
-                let _ = writeln!(
-                    s,
-                    "      <failure message=\"{}\" type=\"{}\">{}</failure>",
-                    xml(&hide(&v.message, v, secrets)),
-                    xml(check),
-                    xml(&body)
-                );
-                let _ = writeln!(s, "    </testcase>");
-            }
-        }
+        let _ = writeln!(
+            s,
+            "    <testcase classname=\"{}\" name=\"{name}\"/>",
+            xml(check)
+        );
+    }
+    for (i, f) in failures.iter().enumerate() {
+        junit_case(&mut s, r, i + 1, f, "failure", secrets);
+    }
+    for (i, f) in flaky.iter().enumerate() {
+        junit_case(&mut s, r, i + 1, f, "flaky", secrets);
     }
     let _ = writeln!(s, "  </testsuite>\n</testsuites>");
     s
+}
+
+/// A failing (or, for `flaky`, skipped) JUnit case for one failure.
+fn junit_case(s: &mut String, r: &Report, n: usize, f: &Failure<'_>, kind: &str, secrets: &[&str]) {
+    let v = f.first();
+    let name = xml(&format!(
+        "{kind} {n}: {} {} ({})",
+        v.exchange.sent.method,
+        v.exchange.sent.path,
+        f.checks().join(", ")
+    ));
+    let _ = writeln!(
+        s,
+        "    <testcase classname=\"{}\" name=\"{name}\">",
+        xml(v.check.name)
+    );
+    let mut body = String::new();
+    for v in &f.violations {
+        let _ = writeln!(
+            body,
+            "{} on {}{}: {}",
+            v.check.name,
+            v.field,
+            v.rule.map(|r| format!(" ({r})")).unwrap_or_default(),
+            hide(&v.message, v, secrets)
+        );
+    }
+    let _ = write!(
+        body,
+        "sent: {} {} {}\nanswer: {}\nreproduce: {}\nseed: {}",
+        v.exchange.sent.method,
+        v.exchange.sent.path,
+        body_text(v),
+        answer_text(v, secrets),
+        http::curl(&r.target, &v.exchange.sent),
+        v.seed
+    );
+    let message = xml(&hide(&v.message, v, secrets));
+    if kind == "flaky" {
+        let _ = writeln!(
+            s,
+            "      <skipped message=\"flaky: sent again, it did not happen again: {message}\"/>\n      <system-out>{}</system-out>",
+            xml(&body)
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "      <failure message=\"{message}\" type=\"{}\">{}</failure>",
+            xml(v.check.name),
+            xml(&body)
+        );
+    }
+    let _ = writeln!(s, "    </testcase>");
 }
 
 /// A self-contained page: summary, coverage matrix (fields x rules, answers seen, coloured by
@@ -373,7 +450,7 @@ pre{{background:#f6f6f6;padding:8px;white-space:pre-wrap;word-break:break-all}}.
     );
     let _ = writeln!(
         s,
-        "<p>Target <code>{}</code>, mode <b>{}</b>, seed {}, TLS {}; {} case(s) of {}, {} request(s) in {:.2} s ({:.0} req/s); {} violation(s), {} warning(s).</p>",
+        "<p>Target <code>{}</code>, mode <b>{}</b>, seed {}, TLS {}; {} case(s) of {}, {} request(s) in {:.2} s ({:.0} req/s); {} failure(s) ({} violation(s)), {} warning(s).</p>",
         e(&r.target),
         r.mode,
         r.seed,
@@ -383,6 +460,7 @@ pre{{background:#f6f6f6;padding:8px;white-space:pre-wrap;word-break:break-all}}.
         r.requests,
         r.elapsed.as_secs_f64(),
         r.requests_per_second(),
+        r.failures().len(),
         r.violations.len(),
         r.warnings.len()
     );
@@ -444,25 +522,38 @@ pre{{background:#f6f6f6;padding:8px;white-space:pre-wrap;word-break:break-all}}.
     }
     s.push_str("</table>\n");
     for (title, list) in [
-        ("Violations", &r.violations),
+        ("Failures", r.failures()),
         (
             "Flaky (sent again, not reproduced; not failing the run)",
-            &r.flaky,
+            r.flaky_failures(),
         ),
-        ("Warnings", &r.warnings),
+        ("Warnings", runner::group(&r.warnings)),
     ] {
         if list.is_empty() {
             continue;
         }
         let _ = writeln!(s, "<h2>{title}</h2>");
-        for v in list {
+        for f in &list {
+            let v = f.first();
+            let items: String = f
+                .violations
+                .iter()
+                .map(|v| {
+                    format!(
+                        "<li><code>{}</code> on <code>{}</code>{}: {}</li>",
+                        v.check.name,
+                        e(&v.field),
+                        v.rule.map(|r| format!(" ({r})")).unwrap_or_default(),
+                        e(&hide(&v.message, v, secrets))
+                    )
+                })
+                .collect();
             let _ = writeln!(
                 s,
-                "<div class=\"violation\"><h3><code>{}</code> on <code>{}</code>{}</h3><p>{}</p><pre>sent: {} {} {}\nanswer: {}</pre><p>Reproduce:</p><pre>{}</pre><p>Seed {}.</p></div>",
-                v.check.name,
-                e(&v.field),
-                v.rule.map(|r| format!(" ({r})")).unwrap_or_default(),
-                e(&hide(&v.message, v, secrets)),
+                "<div class=\"violation\"><h3>{} <code>{}</code>: {}</h3><ul>{items}</ul><pre>sent: {} {} {}\nanswer: {}</pre><p>Reproduce:</p><pre>{}</pre><p>Seed {}.</p></div>",
+                v.exchange.sent.method,
+                e(&v.exchange.sent.path),
+                f.checks().join(", "),
                 v.exchange.sent.method,
                 e(&v.exchange.sent.path),
                 e(&body_text(v)),

@@ -143,6 +143,72 @@ impl Violation {
     pub fn key(&self) -> (&'static str, String) {
         (self.check.name, self.field.clone())
     }
+
+    /// The bug a server error stands for: its status and the start of its body. Two requests
+    /// answered with the same 5xx are one bug, whatever else their bodies break.
+    pub fn bug(&self) -> Option<String> {
+        let a = self.exchange.outcome.as_ref().ok()?;
+        (a.status >= 500).then(|| {
+            let head: String = String::from_utf8_lossy(&a.body[..a.body.len().min(120)])
+                .chars()
+                .map(|c| if c.is_ascii_digit() { '#' } else { c })
+                .collect();
+            format!("{} {head}", a.status)
+        })
+    }
+}
+
+/// The violations one request showed: one failure, however many checks it broke.
+#[derive(Debug, Clone)]
+pub struct Failure<'r> {
+    /// In the order found; all carry the same request.
+    pub violations: Vec<&'r Violation>,
+}
+
+impl<'r> Failure<'r> {
+    /// The violation found first, whose request and answer stand for the failure.
+    pub fn first(&self) -> &'r Violation {
+        self.violations[0]
+    }
+
+    /// The checks it broke, each once, in the order found.
+    pub fn checks(&self) -> Vec<&'static str> {
+        let mut out: Vec<&'static str> = Vec::new();
+        for v in &self.violations {
+            if !out.contains(&v.check.name) {
+                out.push(v.check.name);
+            }
+        }
+        out
+    }
+}
+
+/// `v` first, then the other violations of `found` that the same request showed.
+fn same_request(v: &Violation, found: Vec<Violation>) -> Vec<Violation> {
+    let mut out = vec![v.clone()];
+    out.extend(
+        found
+            .into_iter()
+            .filter(|w| w.exchange.sent == v.exchange.sent && w.key() != v.key()),
+    );
+    out
+}
+
+/// Groups violations by the request that showed them, in the order first found.
+pub fn group(violations: &[Violation]) -> Vec<Failure<'_>> {
+    let mut out: Vec<Failure<'_>> = Vec::new();
+    for v in violations {
+        match out
+            .iter_mut()
+            .find(|f| f.first().exchange.sent == v.exchange.sent)
+        {
+            Some(f) => f.violations.push(v),
+            None => out.push(Failure {
+                violations: vec![v],
+            }),
+        }
+    }
+    out
 }
 
 /// The result of a run.
@@ -186,6 +252,16 @@ impl Report {
         } else {
             1
         }
+    }
+
+    /// The run's failures: its violations grouped by request.
+    pub fn failures(&self) -> Vec<Failure<'_>> {
+        group(&self.violations)
+    }
+
+    /// Flaky findings grouped by request.
+    pub fn flaky_failures(&self) -> Vec<Failure<'_>> {
+        group(&self.flaky)
     }
 
     pub fn requests_per_second(&self) -> f64 {
@@ -346,10 +422,18 @@ impl Suite<'_> {
         }
     }
 
-    /// Records a violation found outside the random phase (first one per key wins).
+    /// Records a violation (first one per key wins; a server error already reported for another
+    /// request is the same bug, not a new failure).
     fn record(&self, v: Violation) {
         let mut r = self.report.borrow_mut();
-        if !r.violations.iter().any(|x| x.key() == v.key()) {
+        let same_bug = |x: &Violation| {
+            x.exchange.sent != v.exchange.sent && v.bug().is_some() && x.bug() == v.bug()
+        };
+        if !r
+            .violations
+            .iter()
+            .any(|x| x.key() == v.key() || same_bug(x))
+        {
             r.violations.push(v);
         }
     }
@@ -831,8 +915,8 @@ impl Suite<'_> {
         #[derive(Default)]
         struct Hunt {
             target: Option<(&'static str, String)>,
-            /// The violation as first found, before shrinking.
-            first: Option<Violation>,
+            /// The violation as first found, before shrinking, and the others its request showed.
+            first: Vec<Violation>,
             best: Option<Violation>,
             cases: u32,
         }
@@ -843,6 +927,14 @@ impl Suite<'_> {
                 .violations
                 .iter()
                 .map(Violation::key)
+                .collect(),
+        );
+        let known_bugs: RefCell<BTreeSet<String>> = RefCell::new(
+            self.report
+                .borrow()
+                .violations
+                .iter()
+                .filter_map(Violation::bug)
                 .collect(),
         );
         let mut round = 0u64;
@@ -878,9 +970,13 @@ impl Suite<'_> {
                     None => {
                         h.cases += 1;
                         let known = known.borrow();
-                        if let Some(v) = found.into_iter().find(|v| !known.contains(&v.key())) {
+                        let bugs = known_bugs.borrow();
+                        let new = |v: &&Violation| {
+                            !known.contains(&v.key()) && v.bug().is_none_or(|b| !bugs.contains(&b))
+                        };
+                        if let Some(v) = found.iter().find(new).cloned() {
                             h.target = Some(v.key());
-                            h.first = Some(v.clone());
+                            h.first = same_request(&v, found);
                             h.best = Some(v);
                             *self.shrinking.borrow_mut() = true;
                             return Err(TestCaseError::fail("violation"));
@@ -905,7 +1001,7 @@ impl Suite<'_> {
                     let (key, first) = {
                         let mut h = hunt.borrow_mut();
                         h.best = None;
-                        (h.target.take(), h.first.take())
+                        (h.target.take(), std::mem::take(&mut h.first))
                     };
                     // The smallest body, checked again with the full read-back wait; if it does
                     // not hold up, the violation as first found is reported.
@@ -914,10 +1010,20 @@ impl Suite<'_> {
                     } else {
                         vec![]
                     };
-                    let confirmed = again.into_iter().find(|v| Some(v.key()) == key);
-                    if let Some(v) = confirmed.or(first) {
-                        known.borrow_mut().insert(v.key());
-                        self.record(v);
+                    // One failure per request: every check the (shrunk) request broke is
+                    // recorded with it, so none of them is hunted again with another body.
+                    let group = match again.iter().find(|v| Some(v.key()) == key).cloned() {
+                        Some(v) => same_request(&v, again),
+                        None => first,
+                    };
+                    let mut known = known.borrow_mut();
+                    for v in group {
+                        if let Some(b) = v.bug() {
+                            known_bugs.borrow_mut().insert(b);
+                        }
+                        if known.insert(v.key()) {
+                            self.record(v);
+                        }
                     }
                 }
                 _ => break,

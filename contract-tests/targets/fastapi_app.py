@@ -5,7 +5,9 @@ fields actually sent told apart with `model_fields_set`), so the suite is tried 
 framework's 422 bodies, `loc` paths and absent-versus-null handling.
 
 Run:  API_KEY=k uvicorn fastapi_app:app --host 127.0.0.1 --port 8765
-Set BROKEN=1 to switch on a deliberate bug (shutdown_timeout's lower bound off by one).
+Set BROKEN=1 to switch on a deliberate bug (shutdown_timeout's lower bound off by one), and
+CRASH=1 for another: any update that sets `image` raises, so uvicorn answers 500 and then closes
+the kept-alive connection without `Connection: close`.
 """
 
 import hashlib
@@ -20,6 +22,7 @@ from pydantic import BaseModel, Field
 
 API_KEY = os.environ.get("API_KEY", "fastapi-key")
 BROKEN = os.environ.get("BROKEN") == "1"
+CRASH = os.environ.get("CRASH") == "1"
 LOWEST_TIMEOUT = 9 if BROKEN else 10
 
 app = FastAPI(title="Phala Cloud API (contract-test target)")
@@ -121,6 +124,9 @@ def update_cvm(
             raise HTTPException(status_code=467, detail="Transaction verification failed")
         if "not-allowed" in (sent.get("docker_compose_file") or ""):
             raise HTTPException(status_code=468, detail="Compose hash not allowed on-chain")
+
+    if CRASH and sent.get("image") is not None:
+        raise RuntimeError("image lookup failed")  # unhandled: a 500 and a closed connection
 
     for field, value in sent.items():
         if value is None and field in ("vcpu", "memory", "disk_size"):

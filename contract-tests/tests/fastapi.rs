@@ -27,6 +27,10 @@ fn python_has_fastapi() -> bool {
 }
 
 fn start(broken: bool) -> Server {
+    start_with(&[("BROKEN", if broken { "1" } else { "0" })])
+}
+
+fn start_with(env: &[(&str, &str)]) -> Server {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -47,8 +51,10 @@ fn start(broken: bool) -> Server {
         ])
         .current_dir(dir)
         .env("API_KEY", "fastapi-key")
-        .env("BROKEN", if broken { "1" } else { "0" })
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
+        // The planted crash's tracebacks are expected; the test reads the suite's report.
+        .stderr(Stdio::null())
         .spawn()
         .expect("python3 runs");
     let url = format!("http://127.0.0.1:{port}");
@@ -113,4 +119,71 @@ fn a_correct_fastapi_server_passes_and_a_broken_one_fails() {
         v.exchange.sent.body.as_deref(),
         Some(r#"{"shutdown_timeout":9}"#)
     );
+}
+
+/// Two planted bugs, one of which makes uvicorn close the connection after its 500: exactly one
+/// failure per bug, no lost answer blamed on the server, and every reproducer reproduces.
+#[test]
+fn a_crashing_fastapi_server_gets_one_failure_per_bug_that_reproduces() {
+    if !python_has_fastapi() {
+        eprintln!("notice: python3 with fastapi and uvicorn not found; FastAPI target skipped (pip install fastapi uvicorn)");
+        return;
+    }
+    let server = start_with(&[("BROKEN", "1"), ("CRASH", "1")]);
+    let r = run(&settings(&server.url));
+    let text = report::summary(&r, &["fastapi-key"]);
+    assert_eq!(r.exit_code(), 1, "{text}");
+    let failures = r.failures();
+    assert_eq!(failures.len(), 2, "one failure per bug:\n{text}");
+    assert!(r.flaky.is_empty(), "{text}");
+    assert!(
+        r.violations
+            .iter()
+            .all(|v| v.check.name != "target_answers"),
+        "{text}"
+    );
+    let crash = failures
+        .iter()
+        .find(|f| f.checks().contains(&"not_a_server_error"))
+        .expect("the crash");
+    assert!(
+        crash
+            .first()
+            .exchange
+            .sent
+            .body
+            .as_deref()
+            .unwrap_or("")
+            .contains("\"image\""),
+        "{text}"
+    );
+    let bound = failures
+        .iter()
+        .find(|f| f.checks() == ["negative_data_rejection"])
+        .expect("the off-by-one bound");
+    assert_eq!(
+        bound.first().exchange.sent.body.as_deref(),
+        Some(r#"{"shutdown_timeout":9}"#)
+    );
+    // Each reproducer, sent on its own fresh connection as curl would, gets the same status.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let client = reqwest::Client::new();
+    for f in &failures {
+        let v = f.first();
+        let sent = &v.exchange.sent;
+        let want = v.exchange.status().expect("an answer was reported");
+        let got = rt.block_on(async {
+            client
+                .patch(format!("{}{}", server.url, sent.path))
+                .header("X-API-Key", "fastapi-key")
+                .header("Content-Type", "application/json")
+                .body(sent.body.clone().unwrap_or_default())
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        });
+        assert_eq!(got, want, "{}: {text}", f.checks().join(", "));
+    }
 }

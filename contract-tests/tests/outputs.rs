@@ -109,12 +109,18 @@ fn reports_have_their_format() {
 
     let x = report::junit(&r, &[]);
     assert!(x.starts_with("<?xml"));
+    // One failing case per failure, named by its request and every check it broke.
     assert!(
         x.contains(
-            "<testcase classname=\"not_a_server_error\" name=\"not_a_server_error[(valid body)]\">"
+            "<testcase classname=\"not_a_server_error\" name=\"failure 1: PATCH /api/v1/cvms/"
         ),
         "{x}"
     );
+    assert_eq!(
+        x.matches("<failure ").count(),
+        j["failure_count"].as_u64().unwrap() as usize
+    );
+    assert_eq!(j["failure_count"], 1, "one bug, one failure: {j}");
     assert!(x.contains("<failure message=\"answered 500\""), "{x}");
     assert!(x.contains("classname=\"negative_data_rejection\" name=\"negative_data_rejection[shutdown_timeout]\"/>"));
 

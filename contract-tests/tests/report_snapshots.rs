@@ -70,6 +70,26 @@ fn fixed_report() -> Report {
         path: vec![],
         seed: 7,
     };
+    // One bug, two checks: a 500 to a valid body is one failure.
+    let crash = Violation {
+        check: checks::NOT_A_SERVER_ERROR,
+        field: "(body)".into(),
+        rule: None,
+        message: "a valid body got 500".into(),
+        exchange: Exchange {
+            sent: sent(r#"{"vcpu":4}"#),
+            outcome: Ok(answer(500, "Internal Server Error")),
+        },
+        valid_body: true,
+        path: vec![],
+        seed: 7,
+    };
+    let undocumented = Violation {
+        check: checks::STATUS_CODE_CONFORMANCE,
+        field: "(status)".into(),
+        message: "500 is not a documented status".into(),
+        ..crash.clone()
+    };
     let mut coverage: BTreeMap<(String, String), BTreeMap<String, u64>> = BTreeMap::new();
     let mut cover = |f: &str, r: &str, status: &str, n: u64| {
         coverage
@@ -92,7 +112,7 @@ fn fixed_report() -> Report {
         cases_planned: 10,
         requests: 24,
         elapsed: Duration::from_millis(1500),
-        violations: vec![violation, lost.clone()],
+        violations: vec![violation, crash, lost.clone(), undocumented],
         flaky: vec![Violation {
             check: checks::NOT_A_SERVER_ERROR,
             field: "vcpu".into(),
@@ -123,6 +143,25 @@ fn fixed_report() -> Report {
         stopped_early: None,
         could_not_run: None,
     }
+}
+
+#[test]
+fn every_report_counts_failures_not_violations() {
+    let r = fixed_report();
+    assert_eq!(r.violations.len(), 4);
+    let failures = r.failures();
+    assert_eq!(failures.len(), 3);
+    assert_eq!(
+        failures[1].checks(),
+        vec!["not_a_server_error", "status_code_conformance"]
+    );
+    assert!(report::summary(&r, &[]).contains("3 failure(s) (4 violation(s))"));
+    assert_eq!(report::json(&r, &[])["failure_count"], 3);
+    let junit = report::junit(&r, &[]);
+    assert!(junit.contains("failures=\"3\""), "{junit}");
+    assert_eq!(junit.matches("<failure ").count(), 3);
+    assert_eq!(junit.matches("<skipped ").count(), 1);
+    assert!(report::html(&r, &[]).contains("3 failure(s) (4 violation(s))"));
 }
 
 fn snapshot(name: &str, actual: &str) {
