@@ -1,15 +1,76 @@
-//! `cargo bench -p contract-tests`: requests and cases per second of the whole suite against the
-//! embedded reference server on 127.0.0.1 (release build, one client connection at a time).
+//! `cargo bench -p contract-tests`: the suite against the embedded reference server on 127.0.0.1
+//! (release build), side by side in one run with the server's own single-connection ceiling, and
+//! the cost of a target that applies updates late.
+//!
+//! - ceiling: one kept-alive connection sending the same valid PATCH as fast as the answers come
+//!   back, from a minimal blocking client (what `wrk -c1` measures), for `BENCH_CEILING_SECS`;
+//! - the suite at `--concurrency 1` (one connection, like the ceiling) and at its loopback
+//!   default (4), `BENCH_CASES` cases (default 2000);
+//! - the suite against updates shown 1 s late, at the same and at `BENCH_DELAY_CASES` cases
+//!   (default 8000), against the same cases with no delay.
 
-use contract_tests::server;
-use contract_tests::{run, Settings};
+use contract_tests::server::{self, Timing};
+use contract_tests::{run, Report, Settings};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
 
-fn main() {
-    let cases: u32 = std::env::var("BENCH_CASES")
+/// The allocator the suite and the server run faster with (both allocate per request).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn env_num<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
         .ok()
         .and_then(|c| c.parse().ok())
-        .unwrap_or(2000);
-    let srv = server::spawn(server::DEFAULT_API_KEY, &[]).expect("reference server starts");
+        .unwrap_or(default)
+}
+
+/// Requests per second one connection gets from the server, answers read in full.
+fn ceiling(url: &str, secs: f64) -> f64 {
+    let addr = url.trim_start_matches("http://");
+    let mut conn = TcpStream::connect(addr).expect("the server listens");
+    conn.set_nodelay(true).expect("nodelay");
+    let body = r#"{"vcpu":2}"#;
+    let request = format!(
+        "PATCH /api/v1/cvms/{} HTTP/1.1\r\nHost: {addr}\r\nX-API-Key: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        server::CVM_ID,
+        server::DEFAULT_API_KEY,
+        body.len()
+    );
+    let mut buf = vec![0u8; 64 * 1024];
+    let until = Instant::now() + Duration::from_secs_f64(secs);
+    let started = Instant::now();
+    let mut n = 0u64;
+    while Instant::now() < until {
+        conn.write_all(request.as_bytes()).expect("write");
+        // Read one whole answer: headers, then Content-Length bytes.
+        let mut got = 0;
+        loop {
+            let k = conn.read(&mut buf[got..]).expect("read");
+            assert!(k > 0, "the server closed the connection");
+            got += k;
+            let text = &buf[..got];
+            if let Some(end) = text.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&text[..end]).to_ascii_lowercase();
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(0);
+                if got >= end + 4 + len {
+                    break;
+                }
+            }
+        }
+        n += 1;
+    }
+    n as f64 / started.elapsed().as_secs_f64()
+}
+
+fn suite(cases: u32, concurrency: usize, timing: Timing) -> Report {
+    let srv = server::spawn_with(0, server::DEFAULT_API_KEY, &[], timing)
+        .expect("reference server starts");
     let mut s = Settings::new(
         &srv.url,
         Some(server::DEFAULT_API_KEY.into()),
@@ -18,15 +79,50 @@ fn main() {
     s.onchain_cvm_id = Some(server::ONCHAIN_CVM_ID.into());
     s.cases = cases;
     s.seed = 1;
+    s.concurrency = concurrency;
     let r = run(&s);
-    assert_eq!(r.exit_code(), 0, "the reference server passes");
-    let secs = r.elapsed.as_secs_f64();
-    println!("contract suite against the reference server (release, {cases} cases)");
-    println!(
-        "  {} requests in {:.2} s: {:.0} requests/s, {:.0} cases/s",
-        r.requests,
-        secs,
-        r.requests as f64 / secs,
-        f64::from(r.cases) / secs
+    assert_eq!(
+        r.exit_code(),
+        0,
+        "the reference server passes:\n{}",
+        contract_tests::report::summary(&r, &[])
     );
+    r
+}
+
+fn main() {
+    let cases: u32 = env_num("BENCH_CASES", 2000);
+    let delay_cases: u32 = env_num("BENCH_DELAY_CASES", 8000);
+    let secs: f64 = env_num("BENCH_CEILING_SECS", 3.0);
+    let default_concurrency = Settings::new("http://127.0.0.1", None, "c").concurrency;
+
+    let srv = server::spawn(server::DEFAULT_API_KEY, &[]).expect("reference server starts");
+    let top = ceiling(&srv.url, secs);
+    drop(srv);
+    println!("contract suite against the reference server (release build)");
+    println!("  server ceiling, one connection (PATCH, answers read in full): {top:.0} requests/s");
+    for c in [1, default_concurrency] {
+        let r = suite(cases, c, Timing::default());
+        let rps = r.requests_per_second();
+        println!(
+            "  suite, {cases} cases, --concurrency {c}: {} requests in {:.2} s: {rps:.0} requests/s ({:.0}% of the ceiling), {:.0} cases/s",
+            r.requests,
+            r.elapsed.as_secs_f64(),
+            100.0 * rps / top,
+            f64::from(r.cases) / r.elapsed.as_secs_f64()
+        );
+    }
+    let late = Timing {
+        apply_delay: Duration::from_secs(1),
+        ..Timing::default()
+    };
+    for n in [cases, delay_cases] {
+        let prompt = suite(n, default_concurrency, Timing::default());
+        let slow = suite(n, default_concurrency, late);
+        let (a, b) = (prompt.elapsed.as_secs_f64(), slow.elapsed.as_secs_f64());
+        println!(
+            "  updates shown 1 s late, {n} cases: {b:.2} s against {a:.2} s when prompt (+{:.0}%)",
+            100.0 * (b - a) / a
+        );
+    }
 }

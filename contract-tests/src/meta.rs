@@ -135,10 +135,26 @@ pub struct Operation {
     pub method: String,
     /// Path template, such as `/api/v1/cvms/{cvm_id}`.
     pub path: String,
+    /// Its parameters (path, query, header, cookie).
+    #[serde(default)]
+    pub params: Vec<Param>,
     /// The JSON body's shape, when the operation takes one.
     pub body: Option<Shape>,
     /// Every documented answer.
     pub responses: Vec<Response>,
+}
+
+/// A parameter of an operation.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Param {
+    /// Its name on the wire.
+    pub name: String,
+    /// `path`, `query`, `header` or `cookie`.
+    #[serde(rename = "in")]
+    pub location: String,
+    pub required: bool,
+    /// The shape of its value.
+    pub shape: Shape,
 }
 
 /// Every object and operation of the document.

@@ -60,17 +60,29 @@ pub fn mutations(valid: &Value, object: &Object) -> Vec<Mutation> {
         });
     }
     object_mutations(valid, valid, object, &mut Vec::new(), &mut out, 0);
-    // Keep only bodies the schema really rejects, once each.
-    let mut seen = Vec::new();
+    // Keep only bodies the schema really rejects, once each. Two mutations of one rule at one
+    // path of the same valid body differ only in what they put there: that is the key (cheap,
+    // where comparing whole bodies was quadratic in their number and linear in their size).
+    let mut seen = std::collections::HashSet::new();
     out.retain(|m| {
-        let invalid = !judge::check_object(&m.body, object).is_empty();
-        let fresh = !seen.contains(&(m.rule, m.field.clone(), m.body.clone()));
-        if invalid && fresh {
-            seen.push((m.rule, m.field.clone(), m.body.clone()));
-        }
-        invalid && fresh
+        let key = (
+            m.rule,
+            m.field.clone(),
+            serde_json::to_string(&m.path).unwrap_or_default(),
+            at(&m.body, &m.path).map(Value::to_string),
+        );
+        !seen.contains(&key) && !judge::check_object(&m.body, object).is_empty() && seen.insert(key)
     });
     out
+}
+
+/// The value at `path` (keys and indexes) of `v`.
+fn at<'v>(v: &'v Value, path: &[Value]) -> Option<&'v Value> {
+    path.iter().try_fold(v, |cur, step| match step {
+        Value::String(k) => cur.get(k.as_str()),
+        Value::Number(i) => cur.get(i.as_u64()? as usize),
+        _ => None,
+    })
 }
 
 fn object_mutations(

@@ -92,6 +92,9 @@ pub struct Settings {
     pub progress: Progress,
     /// Bytes of an answer read at most.
     pub read_limit: usize,
+    /// Requests that change nothing (negative probes) sent at once, each on its own connection;
+    /// 1 sends everything in turn on one. Default: 4 on loopback, 1 elsewhere.
+    pub concurrency: usize,
 }
 
 impl Settings {
@@ -116,6 +119,11 @@ impl Settings {
             mutations_per_case: 4,
             progress: Progress::Off,
             read_limit: 1 << 20,
+            concurrency: if Mode::default_for(target) == Mode::Full {
+                4
+            } else {
+                1
+            },
         }
     }
 }
@@ -331,6 +339,7 @@ pub fn run(settings: &Settings) -> Report {
         round_seed: RefCell::new(settings.seed),
         stale: RefCell::new(false),
         shrinking: RefCell::new(false),
+        composed: RefCell::new(Composed::default()),
     };
     rt.block_on(suite.preflight_and_fixed_phases());
     if suite.report.borrow().could_not_run.is_none() {
@@ -364,6 +373,55 @@ struct Suite<'a> {
     /// Whether proptest is shrinking a violation: read-back then does not wait for an update to
     /// show; the smallest body found is checked again with the full wait before it is reported.
     shrinking: RefCell<bool>,
+    /// Updates accepted in the random phase and not yet seen in a read-back.
+    composed: RefCell<Composed>,
+}
+
+/// How many accepted updates go by between two read-backs that do not wait.
+const POLL_EVERY: usize = 8;
+
+/// What the read-back must show once every accepted update is applied: the composition of the
+/// updates since the last read-back that showed them all. A target that applies updates in the
+/// background is then waited for once per settle (the end of the random phase, or before a
+/// shrink), not once per case.
+#[derive(Default)]
+struct Composed {
+    /// Read-back key -> what the latest accepted update that set it expects, and its exchange;
+    /// `None` when a request the suite cannot predict (a coerced invalid body) set it last.
+    keys: BTreeMap<String, Option<(Expect, std::rc::Rc<Exchange>)>>,
+    /// When the latest update was accepted.
+    last: Option<Instant>,
+    /// Accepted updates since the last read-back.
+    since_poll: usize,
+    /// Read-back violations found, each attributed to the update that set the field.
+    found: Vec<Violation>,
+    /// The latest valid body a busy target answered 409, and whether any update was accepted
+    /// since.
+    busy: Option<Value>,
+}
+
+impl Composed {
+    fn pending(&self) -> bool {
+        self.keys.values().any(Option::is_some)
+    }
+
+    /// `base` (the CVM as last read back) with every known expectation applied.
+    fn predicted(&self, base: &Value) -> Value {
+        let mut out = base.clone();
+        if let Some(o) = out.as_object_mut() {
+            for (k, e) in &self.keys {
+                match e {
+                    Some((e, _)) => {
+                        o.insert(k.clone(), e.value.clone());
+                    }
+                    None => {
+                        o.remove(k);
+                    }
+                }
+            }
+        }
+        out
+    }
 }
 
 /// Bytes of an answer a violation keeps.
@@ -376,11 +434,20 @@ fn cvm_path(id: &str) -> String {
 impl Suite<'_> {
     fn secrets<'b>(&'b self, body: Option<&'b Value>) -> Vec<&'b str> {
         let mut out: Vec<&str> = self.s.api_key.iter().map(String::as_str).collect();
-        if let Some(e) = body
-            .and_then(|b| b.get("encrypted_env"))
-            .and_then(Value::as_str)
-        {
-            out.push(e);
+        if let Some((b, e)) = body.and_then(|b| {
+            b.get("encrypted_env")
+                .and_then(Value::as_str)
+                .map(|e| (b, e))
+        }) {
+            // A secret that the rest of the request also carries (the same string in another
+            // field) may come back as that field's echo: it is not counted as the secret's.
+            let mut rest = b.clone();
+            if let Some(o) = rest.as_object_mut() {
+                o.remove("encrypted_env");
+            }
+            if !carries(&rest, e) {
+                out.push(e);
+            }
         }
         out
     }
@@ -657,12 +724,19 @@ impl Suite<'_> {
         // A plain id, then ids a path parameter must survive: percent-encoded characters, a
         // slash and dots (sent encoded), Unicode, and a very long one. The plain one must be 404;
         // the others may also be refused as invalid (422), never accepted nor crash.
-        let ids = [
+        let mut ids = vec![
             (format!("contract-tests-no-such-id-{seed}"), "(unknown id)"),
             (format!("..%2e/..%2F{seed} x?#"), "(unknown id, encoded)"),
             (format!("ünïcødé-✓-{seed}"), "(unknown id, unicode)"),
             (format!("{seed}-{}", "x".repeat(2048)), "(unknown id, long)"),
         ];
+        // And ids drawn from the path parameter's own schema.
+        let known = [Some(&self.s.cvm_id), self.s.onchain_cvm_id.as_ref()];
+        for id in path_values(update_op(), seed, 4) {
+            if !known.contains(&Some(&id)) {
+                ids.push((id, "(unknown id, from its schema)"));
+            }
+        }
         let body = json!({});
         for (i, (missing, field)) in ids.iter().enumerate() {
             let ex = self
@@ -738,6 +812,14 @@ impl Suite<'_> {
         let mut out = self.common(update_op(), &ex, &m.field, false, Some(&m.body));
         if ex.status().is_some_and(|s| s < 300) {
             *self.stale.borrow_mut() = true;
+            // What a lax server made of the invalid value is not known: the fields it carries
+            // are not predicted until a valid update sets them again.
+            let mut c = self.composed.borrow_mut();
+            for f in &update_body().fields {
+                if let (Some(rb), true) = (&f.readback, m.body.get(&f.name).is_some()) {
+                    c.keys.insert(rb.field.clone(), None);
+                }
+            }
         }
         if let Ok(a) = &ex.outcome {
             self.tick(checks::NEGATIVE_DATA_REJECTION, &m.field);
@@ -789,22 +871,36 @@ impl Suite<'_> {
             json!({"gpus": {"gpus": [{"slot": "slot-0", "product_id": null}], "attach_mode": "listed"}}),
         ];
         let mut done = BTreeSet::new();
+        let mut todo = Vec::new();
         for base in bases {
             for m in mutate::mutations(&base, update_body()) {
-                if !self.should_send(&m) || !done.insert(m.body.to_string()) {
-                    continue;
-                }
-                for v in self.send_mutation(&m).await? {
-                    self.record(v);
+                if self.should_send(&m) && done.insert(m.body.to_string()) {
+                    todo.push(m);
                 }
             }
         }
-        Ok(())
+        let refs: Vec<&Mutation> = todo.iter().collect();
+        let (found, end) = match self.send_mutations(&refs).await {
+            Ok(v) => (v, Ok(())),
+            Err((v, e)) => (v, Err(e)),
+        };
+        for v in found {
+            self.record(v);
+        }
+        end
     }
 
     /// Sends a valid body and, on 202, reads the CVM back until it shows the update.
     async fn send_valid(&self, body: &Value) -> Result<Vec<Violation>, Exhausted> {
-        if self.stale.replace(false) {
+        let composing = !*self.shrinking.borrow();
+        if !composing {
+            // Read back at once from here on: what is composed is waited for first, before this
+            // update changes the CVM under it.
+            self.settle().await?;
+        }
+        if composing && self.stale.replace(false) && !self.composed.borrow().keys.is_empty() {
+            // Keys a coerced body set stay unknown in the composition; nothing to re-read.
+        } else if self.stale.replace(false) {
             let now = self.read_back(&self.s.cvm_id).await?;
             if now.is_some() {
                 *self.state.borrow_mut() = now;
@@ -836,10 +932,197 @@ impl Suite<'_> {
                 true,
             ));
         }
+        if a.status == 409 && composing {
+            self.composed.borrow_mut().busy = Some(body.clone());
+        }
         if a.status == 202 {
-            out.extend(self.check_readback(body, &ex).await?);
+            if composing {
+                self.compose(body, &ex).await?;
+            } else {
+                out.extend(self.check_readback(body, &ex).await?);
+            }
         }
         Ok(out)
+    }
+
+    /// Adds an accepted update to the composition; every few updates, one read-back that does not
+    /// wait takes what has already been applied off the books. What it finds wrong is kept in
+    /// `Composed::found`, not blamed on the case at hand.
+    async fn compose(&self, body: &Value, ex: &Exchange) -> Result<(), Exhausted> {
+        let Some(base) = self.state.borrow().clone() else {
+            return Ok(());
+        };
+        let poll = {
+            let mut c = self.composed.borrow_mut();
+            let before = c.predicted(&base);
+            let ex = std::rc::Rc::new(ex.clone());
+            for e in expectations(body, &before, update_body(), readback_object()) {
+                let unknown = matches!(c.keys.get(&e.readback), Some(None));
+                if unknown && e.why == "left out" {
+                    continue;
+                }
+                c.keys.insert(e.readback.clone(), Some((e, ex.clone())));
+            }
+            c.last = Some(Instant::now());
+            c.since_poll += 1;
+            c.since_poll >= POLL_EVERY
+        };
+        if poll {
+            self.composed.borrow_mut().since_poll = 0;
+            let found = self.poll_composed(false).await?;
+            self.composed.borrow_mut().found.extend(found);
+        }
+        Ok(())
+    }
+
+    /// How many times a check has judged something so far.
+    fn judged(&self, check: Check) -> u64 {
+        self.report
+            .borrow()
+            .per_check
+            .get(check.name)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Sends a valid body to a busy target until it is accepted (within the read-back timeout),
+    /// then reads it back with the full wait.
+    async fn when_free(&self, body: &Value) -> Result<Vec<Violation>, Exhausted> {
+        self.settle().await?;
+        let until = Instant::now() + self.s.readback_timeout;
+        let mut delay = Duration::from_millis(50);
+        loop {
+            let ex = self.patch_cvm(body).await?;
+            match ex.status() {
+                Some(202) => {
+                    let mut out = self.common(update_op(), &ex, "(valid body)", true, Some(body));
+                    out.extend(self.check_readback(body, &ex).await?);
+                    return Ok(out);
+                }
+                Some(409) if Instant::now() < until => {
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_millis(500));
+                }
+                _ => return Ok(vec![]),
+            }
+        }
+    }
+
+    /// Waits until the composition shows (or its time is up); what does not show is kept in
+    /// `Composed::found`.
+    async fn settle(&self) -> Result<(), Exhausted> {
+        if self.composed.borrow().pending() {
+            let found = self.poll_composed(true).await?;
+            self.composed.borrow_mut().found.extend(found);
+        }
+        Ok(())
+    }
+
+    /// A read-back violation of the composition, made small: the fields of the update that set
+    /// the wrong one are dropped one at a time while the update alone still shows it (trials
+    /// read back at once, as proptest's shrinking does), and the result is checked again with the
+    /// full wait. If that does not hold up, the violation as found is kept.
+    async fn minimise(&self, v: Violation) -> Violation {
+        let Some(mut body) = v
+            .exchange
+            .sent
+            .body
+            .as_deref()
+            .and_then(|b| serde_json::from_str::<Value>(b).ok())
+        else {
+            return v;
+        };
+        let keys: Vec<String> = body
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default();
+        *self.shrinking.borrow_mut() = true;
+        for k in keys.iter().filter(|k| **k != v.field) {
+            let mut candidate = body.clone();
+            if let Some(o) = candidate.as_object_mut() {
+                o.remove(k);
+            }
+            match self.send_valid(&candidate).await {
+                Ok(found) if found.iter().any(|w| w.key() == v.key()) => body = candidate,
+                Ok(_) => {}
+                Err(Exhausted) => break,
+            }
+        }
+        *self.shrinking.borrow_mut() = false;
+        let confirmed = async {
+            let ex = self.patch_cvm(&body).await.ok()?;
+            if ex.status() != Some(202) {
+                return None;
+            }
+            let found = self.check_readback(&body, &ex).await.ok()?;
+            found.into_iter().find(|w| w.key() == v.key())
+        };
+        let out = confirmed.await.unwrap_or(v);
+        self.composed.borrow_mut().found.clear();
+        out
+    }
+
+    /// Reads the CVM back and compares it with the composition. Without `wait`, a difference is
+    /// left for later unless the latest update is older than the read-back timeout.
+    async fn poll_composed(&self, wait: bool) -> Result<Vec<Violation>, Exhausted> {
+        let mut delay = Duration::from_millis(20);
+        loop {
+            let Some(now) = self.read_back(&self.s.cvm_id).await? else {
+                return Ok(vec![]);
+            };
+            let (wrong, due): (Vec<(Expect, std::rc::Rc<Exchange>)>, bool) = {
+                let c = self.composed.borrow();
+                let wrong = c
+                    .keys
+                    .values()
+                    .flatten()
+                    .filter(|(e, _)| {
+                        now.get(&e.readback) != Some(&e.value)
+                            && !(e.value.is_null() && now.get(&e.readback).is_none())
+                    })
+                    .map(|(e, x)| (e.clone(), x.clone()))
+                    .collect();
+                let due = c
+                    .last
+                    .is_none_or(|t| t.elapsed() >= self.s.readback_timeout);
+                (wrong, due)
+            };
+            if wrong.is_empty() {
+                let mut c = self.composed.borrow_mut();
+                for (e, _) in c.keys.values().flatten() {
+                    self.tick(checks::PATCH_SEMANTICS, &e.field);
+                }
+                c.keys.retain(|_, e| e.is_none());
+                *self.state.borrow_mut() = Some(now);
+                return Ok(vec![]);
+            }
+            if due || !self.target.has_budget() {
+                let mut c = self.composed.borrow_mut();
+                for (e, _) in c.keys.values().flatten() {
+                    self.tick(checks::PATCH_SEMANTICS, &e.field);
+                }
+                c.keys.clear();
+                *self.state.borrow_mut() = Some(now.clone());
+                let out = wrong
+                    .iter()
+                    .map(|(e, ex)| {
+                        let shown = now.get(&e.readback).cloned().unwrap_or(Value::Null);
+                        let msg = format!(
+                            "after a 202, `{}` reads back {} where {} was expected ({}) within {:?} of the last update",
+                            e.readback, shown, e.value, e.why, self.s.readback_timeout
+                        );
+                        self.violation(checks::PATCH_SEMANTICS, &e.field, None, msg, ex, true)
+                    })
+                    .collect();
+                return Ok(out);
+            }
+            if !wait {
+                return Ok(vec![]);
+            }
+            // Read-backs are cheap and this wait is the run's one: look often.
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_millis(50));
+        }
     }
 
     async fn check_readback(
@@ -1030,6 +1313,30 @@ impl Suite<'_> {
             }
             round += 1;
         }
+        // A target that was busy for every update still gets one update checked: the last one
+        // it refused is sent again, once it is free, and read back.
+        let busy = self.composed.borrow_mut().busy.take();
+        if let (Some(body), 0) = (busy, self.judged(checks::PATCH_SEMANTICS)) {
+            if let Ok(found) = rt.block_on(self.when_free(&body)) {
+                for v in found {
+                    if known.borrow_mut().insert(v.key()) {
+                        self.record(v);
+                    }
+                }
+            }
+        }
+        // The updates still composed are waited for once, here; what did not show is made small
+        // and recorded.
+        if rt.block_on(self.settle()).is_ok() {
+            let found = std::mem::take(&mut self.composed.borrow_mut().found);
+            let mut seen = BTreeSet::new();
+            for v in found {
+                if seen.insert(v.key()) && !known.borrow().contains(&v.key()) {
+                    let v = rt.block_on(self.minimise(v));
+                    self.record(v);
+                }
+            }
+        }
         let mut r = self.report.borrow_mut();
         r.cases = hunt.borrow().cases;
         if r.cases < self.s.cases && r.stopped_early.is_none() {
@@ -1062,14 +1369,35 @@ impl Suite<'_> {
         if all.is_empty() {
             return out;
         }
-        for pick in picks {
-            let m = &all[pick.index(all.len())];
-            match self.send_mutation(m).await {
-                Ok(v) => out.extend(v),
-                Err(Exhausted) => break,
-            }
+        let picked: Vec<&Mutation> = picks.iter().map(|p| &all[p.index(all.len())]).collect();
+        match self.send_mutations(&picked).await {
+            Ok(v) | Err((v, Exhausted)) => out.extend(v),
         }
         out
+    }
+
+    /// Sends mutations, `concurrency` at a time (they change nothing, so order does not matter);
+    /// the violations come back in the mutations' order. On `Exhausted`, those found so far.
+    async fn send_mutations(
+        &self,
+        ms: &[&Mutation],
+    ) -> Result<Vec<Violation>, (Vec<Violation>, Exhausted)> {
+        let mut out = Vec::new();
+        for chunk in ms.chunks(self.s.concurrency.max(1)) {
+            let results =
+                futures_util::future::join_all(chunk.iter().map(|m| self.send_mutation(m))).await;
+            let mut exhausted = false;
+            for r in results {
+                match r {
+                    Ok(v) => out.extend(v),
+                    Err(Exhausted) => exhausted = true,
+                }
+            }
+            if exhausted {
+                return Err((out, Exhausted));
+            }
+        }
+        Ok(out)
     }
 
     /// Sends every violation's request once more, as its reproducer would, and moves those that
@@ -1328,7 +1656,25 @@ impl Suite<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::Mode;
+    use super::{Mode, Settings};
+
+    #[test]
+    fn path_parameter_values_come_from_its_schema_and_the_seed() {
+        let op = crate::spec::update_op();
+        let a = super::path_values(op, 7, 4);
+        assert_eq!(a.len(), 4);
+        // `cvm_id` is a string with no bounds: 1 to 64 characters of any kind.
+        assert!(
+            a.iter().all(|v| (1..=64).contains(&v.chars().count())),
+            "{a:?}"
+        );
+        assert_eq!(
+            a,
+            super::path_values(op, 7, 4),
+            "the same seed draws the same ids"
+        );
+        assert_ne!(a, super::path_values(op, 8, 4));
+    }
 
     #[test]
     fn only_loopback_targets_default_to_full() {
@@ -1340,6 +1686,7 @@ mod tests {
             "http://u:p@127.0.0.1:1",
         ] {
             assert_eq!(Mode::default_for(url), Mode::Full, "{url}");
+            assert_eq!(Settings::new(url, None, "c").concurrency, 4, "{url}");
         }
         for url in [
             "https://cloud-api.phala.com",
@@ -1349,6 +1696,7 @@ mod tests {
             "http://localhost@evil.example",
         ] {
             assert_eq!(Mode::default_for(url), Mode::Negative, "{url}");
+            assert_eq!(Settings::new(url, None, "c").concurrency, 1, "{url}");
         }
     }
 }
@@ -1362,8 +1710,56 @@ pub fn progress_for_stderr() -> Progress {
     }
 }
 
+/// Values for an operation's first path parameter, drawn from its schema with the run's seed:
+/// strings of any characters within its lengths, integers within its bounds, its enum values.
+fn path_values(op: &crate::meta::Operation, seed: u64, n: usize) -> Vec<String> {
+    use crate::meta::Shape;
+    use proptest::strategy::{Strategy, ValueTree};
+    let Some(p) = op.params.iter().find(|p| p.location == "path") else {
+        return Vec::new();
+    };
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    bytes[8] = 0x1d;
+    let mut runner = TestRunner::new_with_rng(
+        PtConfig::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &bytes),
+    );
+    let strategy: proptest::strategy::BoxedStrategy<String> = match &p.shape {
+        Shape::String { min_len, max_len } => {
+            let lo = min_len.unwrap_or(1).max(1) as usize;
+            let hi = max_len.map_or(lo + 63, |m| m as usize).max(lo);
+            proptest::collection::vec(any::<char>(), lo..=hi)
+                .prop_map(|c| c.into_iter().collect())
+                .boxed()
+        }
+        Shape::Integer { min, max } => (min.unwrap_or(i64::MIN)..=max.unwrap_or(i64::MAX))
+            .prop_map(|i| i.to_string())
+            .boxed(),
+        Shape::Enum { values, .. } if !values.is_empty() => {
+            proptest::sample::select(values.clone()).boxed()
+        }
+        _ => return Vec::new(),
+    };
+    (0..n)
+        .filter_map(|_| strategy.new_tree(&mut runner).ok().map(|t| t.current()))
+        .collect()
+}
+
+/// Whether a string of `v` (keys included) contains `needle`.
+fn carries(v: &Value, needle: &str) -> bool {
+    match v {
+        Value::String(s) => s.contains(needle),
+        Value::Array(a) => a.iter().any(|x| carries(x, needle)),
+        Value::Object(o) => o
+            .iter()
+            .any(|(k, x)| k.contains(needle) || carries(x, needle)),
+        _ => false,
+    }
+}
+
 /// What read-back must show after a PATCH.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Expect {
     /// The PATCH field.
     field: String,

@@ -226,3 +226,67 @@ fn a_violation_that_does_not_reproduce_is_flaky_and_does_not_fail_the_run() {
     );
     assert!(text.contains("flaky not_a_server_error"), "{text}");
 }
+
+/// A target that shows updates only after a delay (and, with `busy`, answers 409 meanwhile).
+fn slow(faults: &[Fault], delay_ms: u64, busy: bool, cases: u32) -> contract_tests::Report {
+    let timing = server::Timing {
+        apply_delay: std::time::Duration::from_millis(delay_ms),
+        busy_conflict: busy,
+        ..Default::default()
+    };
+    let srv = server::spawn_with(0, server::DEFAULT_API_KEY, faults, timing).unwrap();
+    let mut s = settings(&srv.url, cases);
+    s.readback_timeout = std::time::Duration::from_secs(3);
+    run(&s)
+}
+
+/// Updates shown a second late cost one wait per run, not one per case: the run passes, checks
+/// read-back, and sends about as many requests as against a prompt server (wall time is measured
+/// by `cargo xtask bench`, not here).
+#[test]
+fn a_slow_target_passes_without_a_wait_per_case() {
+    let prompt = slow(&[], 0, false, 96);
+    let late = slow(&[], 1000, false, 96);
+    let text = contract_tests::report::summary(&late, &[]);
+    assert_eq!(late.exit_code(), 0, "{text}");
+    assert!(
+        late.per_check.get("patch_semantics").copied().unwrap_or(0) > 0,
+        "{text}"
+    );
+    assert!(
+        late.requests <= prompt.requests + 64,
+        "{} requests against the slow target, {} against the prompt one:\n{text}",
+        late.requests,
+        prompt.requests
+    );
+    // Busy for every update but the first: clean, and one update is still read back.
+    let busy = slow(&[], 1000, true, 96);
+    let text = contract_tests::report::summary(&busy, &[]);
+    assert_eq!(busy.exit_code(), 0, "{text}");
+    assert!(
+        busy.per_check.get("patch_semantics").copied().unwrap_or(0) > 0,
+        "{text}"
+    );
+}
+
+/// Under the same delay, a server that ignores a field is still caught, on that field, with a
+/// small body.
+#[test]
+fn a_slow_target_that_ignores_a_field_is_caught() {
+    let r = slow(&[Fault::PresentIgnored], 300, false, 48);
+    let text = contract_tests::report::summary(&r, &[]);
+    assert_eq!(r.exit_code(), 1, "{text}");
+    let v = r
+        .violations
+        .iter()
+        .find(|v| v.check.name == "patch_semantics")
+        .unwrap_or_else(|| panic!("not caught:\n{text}"));
+    assert_eq!(v.field, "memory", "{text}");
+    let body: serde_json::Value =
+        serde_json::from_str(v.exchange.sent.body.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        body.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["memory"],
+        "{body}"
+    );
+}

@@ -45,7 +45,20 @@ pub fn emit(api: &Api, marker: &str) -> String {
                     json!({ "status": status, "range": range, "body": body })
                 })
                 .collect();
-            (op.name.clone(), json!({ "method": op.method, "path": op.path, "body": body, "responses": responses }))
+            let params: Vec<Value> = op
+                .params
+                .iter()
+                .map(|p| {
+                    let location = match p.location {
+                        ParamLocation::Path => "path",
+                        ParamLocation::Query => "query",
+                        ParamLocation::Header => "header",
+                        ParamLocation::Cookie => "cookie",
+                    };
+                    json!({ "name": p.json, "in": location, "required": p.required, "shape": shape(api, &p.ty, None, 0) })
+                })
+                .collect();
+            (op.name.clone(), json!({ "method": op.method, "path": op.path, "params": params, "body": body, "responses": responses }))
         })
         .collect();
     let mut text = serde_json::to_string_pretty(

@@ -7,6 +7,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+/// The allocator the suite and the server run faster with (both allocate per request).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Clone, Copy, ValueEnum)]
 enum ModeArg {
     Full,
@@ -67,6 +71,10 @@ struct Args {
     /// Count a server that accepts coercible wrong types ("4" for an integer) as a violation.
     #[arg(long)]
     strict_types: bool,
+    /// Negative probes (they change nothing) sent at once, each on its own connection. Default:
+    /// 4 against 127.0.0.1 or localhost, 1 against anything else.
+    #[arg(long, env = "CONTRACT_CONCURRENCY", value_name = "N")]
+    concurrency: Option<usize>,
     /// Do not verify TLS certificates (said in the report).
     #[arg(long)]
     insecure: bool,
@@ -79,6 +87,13 @@ struct Args {
     /// Embedded server only: switch on a deliberate bug (repeatable), to see the suite catch it.
     #[arg(long = "fault", value_name = "NAME")]
     faults: Vec<String>,
+    /// Embedded server only: show an accepted update in GET only after this many seconds, as
+    /// the real API applies updates in the background.
+    #[arg(long, value_name = "SECS", default_value_t = 0.0)]
+    apply_delay: f64,
+    /// Embedded server only: answer 409 to a PATCH while an earlier update is being applied.
+    #[arg(long)]
+    busy_conflict: bool,
 }
 
 fn fail(msg: &str) -> ExitCode {
@@ -125,8 +140,8 @@ fn main() -> ExitCode {
     let embedded;
     let (url, key, cvm, onchain) = match &args.target {
         Some(t) => {
-            if !faults.is_empty() {
-                return fail("--fault applies to the embedded server only (no --target)");
+            if !faults.is_empty() || args.apply_delay != 0.0 || args.busy_conflict {
+                return fail("--fault, --apply-delay and --busy-conflict apply to the embedded server only (no --target)");
             }
             let Some(cvm) = args.cvm_id.clone() else {
                 return fail("--target needs --cvm-id (or CONTRACT_CVM_ID)");
@@ -139,13 +154,29 @@ fn main() -> ExitCode {
             )
         }
         None => {
-            embedded = match server::spawn(server::DEFAULT_API_KEY, &faults) {
+            if !(args.apply_delay.is_finite() && args.apply_delay >= 0.0) {
+                return fail("--apply-delay must be a number of seconds, 0 or more");
+            }
+            let timing = server::Timing {
+                apply_delay: Duration::from_secs_f64(args.apply_delay),
+                busy_conflict: args.busy_conflict,
+                ..server::Timing::default()
+            };
+            embedded = match server::spawn_with(0, server::DEFAULT_API_KEY, &faults, timing) {
                 Ok(s) => s,
                 Err(e) => return fail(&format!("cannot start the reference server: {e}")),
             };
             eprintln!(
-                "reference server on {}{}",
+                "reference server on {}{}{}",
                 embedded.url,
+                match (args.apply_delay > 0.0, args.busy_conflict) {
+                    (false, false) => String::new(),
+                    (d, b) => format!(
+                        " (updates shown after {}s{})",
+                        if d { args.apply_delay } else { 0.0 },
+                        if b { ", 409 while one is applied" } else { "" }
+                    ),
+                },
                 if faults.is_empty() {
                     String::new()
                 } else {
@@ -181,6 +212,12 @@ fn main() -> ExitCode {
     s.rate = args.rate;
     s.max_requests = args.max_requests;
     s.strict_types = args.strict_types;
+    if let Some(n) = args.concurrency {
+        if n == 0 {
+            return fail("--concurrency must be 1 or more");
+        }
+        s.concurrency = n;
+    }
     s.insecure = args.insecure;
     s.persist = args
         .persist

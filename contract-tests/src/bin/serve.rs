@@ -7,6 +7,10 @@ use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::Duration;
 
+/// The allocator the suite and the server run faster with (both allocate per request).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "serve",
