@@ -455,7 +455,7 @@ impl<'a> Builder<'a> {
     /// Types that need no definition of their own.
     fn plain_ty(&mut self, v: &View<'_>, ptr: &str, hint: &str) -> Result<Ty, Error> {
         if v.data.extensions.get("x-null") == Some(&Value::Bool(true)) {
-            return Ok(Ty::Any);
+            return Ok(Ty::Null);
         }
         if v.not {
             self.diags
@@ -734,7 +734,7 @@ impl<'a> Builder<'a> {
             let (ty, nullable) = match ty {
                 Ty::Nullable(inner) => (*inner, true),
                 // Any JSON value includes `null`: kept apart from an absent key.
-                Ty::Any => (Ty::Any, true),
+                t @ (Ty::Any | Ty::Null) => (t, true),
                 t => (t, false),
             };
             let readback = match prop {
@@ -1670,6 +1670,7 @@ fn shape_label(ty: &Ty, i: usize) -> String {
         Ty::Array(_) => "Array".into(),
         Ty::Map(_) => "Object".into(),
         Ty::Named(n) => n.clone(),
+        Ty::Null => "Null".into(),
         Ty::Any | Ty::File | Ty::Nullable(_) => format!("Variant{i}"),
     }
 }
@@ -1814,6 +1815,7 @@ fn ty_defaults(ty: &Ty, default: &BTreeSet<String>, types: &BTreeMap<String, Typ
                 || matches!(types.get(n).map(|t| &t.kind), Some(TypeKind::Alias(a)) if ty_defaults(a, default, types))
         }
         Ty::Any
+        | Ty::Null
         | Ty::File
         | Ty::Bool
         | Ty::Int(_)

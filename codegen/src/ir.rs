@@ -49,6 +49,8 @@ pub enum Ty {
     Named(String),
     /// Any JSON value (empty schemas, and constructs the generator degrades).
     Any,
+    /// `null` and nothing else (`type: null` alone); written as `serde_json::Value`.
+    Null,
     /// A file of a `multipart/form-data` body (`format: binary`): bytes, file name, media type.
     File,
     /// A value that may also be `null` (outside struct fields, which carry nullability themselves).
@@ -359,7 +361,7 @@ impl Ty {
         match self {
             Ty::Named(n) => out.push(n.clone()),
             Ty::Array(t) | Ty::Map(t) | Ty::Nullable(t) => t.named(out),
-            Ty::Bool | Ty::Int(_) | Ty::Float(_) | Ty::String | Ty::Any | Ty::File => {}
+            Ty::Bool | Ty::Int(_) | Ty::Float(_) | Ty::String | Ty::Any | Ty::Null | Ty::File => {}
         }
     }
 }

@@ -13,7 +13,7 @@
 //! ```
 
 mod build;
-mod conform;
+pub mod conform;
 mod diag;
 pub mod emit;
 mod examples;

@@ -179,7 +179,11 @@ pub struct GpuConfig {
     /// `listed` attaches the GPUs of `gpus`, `all` every GPU of the node; other values are passed to the server as they are.
     ///
     /// Default: `"listed"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub attach_mode: Option<GpuConfigAttachMode>,
     /// Properties beyond the documented ones.
     #[serde(flatten)]
@@ -420,7 +424,11 @@ pub struct UpdateCvmRequest {
     /// Stop the CVM hard when a graceful shutdown runs out of time; meant for CVMs that no longer answer shutdown requests.
     ///
     /// Default: `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub allow_force_stop: Option<bool>,
     /// Properties beyond the documented ones.
     #[serde(flatten)]

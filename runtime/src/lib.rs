@@ -1112,6 +1112,17 @@ pub fn encode_component(s: &str) -> String {
     out
 }
 
+/// Deserialises an optional field that the schema does not allow to be `null`: the key, when it
+/// is there, must hold a value (`#[serde(default, deserialize_with = "present")]`; a missing key
+/// is `None` through `default`).
+pub fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Example round-trips
 // ---------------------------------------------------------------------------------------------
@@ -1245,6 +1256,61 @@ pub mod strategy {
     }
 
     /// A finite number in the range (bounds excluded when asked).
+    /// The range of `k` for which `k * step` lies in `lo..=hi` (`step` > 0).
+    pub fn multiples(lo: i128, hi: i128, step: i128) -> (i128, i128) {
+        let klo = lo.div_euclid(step) + i128::from(lo.rem_euclid(step) != 0);
+        (klo, hi.div_euclid(step))
+    }
+
+    /// Multiples of `step` (> 0) in `lo..=hi`, edges favoured. The generator emits it only where
+    /// [`multiples`] is not empty; an empty range gives `lo` alone.
+    pub fn integer_multiple(lo: i128, hi: i128, step: i128) -> BoxedStrategy<i128> {
+        let (klo, khi) = multiples(lo, hi, step.max(1));
+        if klo > khi {
+            return Just(lo).boxed();
+        }
+        integer(klo, khi).prop_map(move |k| k * step).boxed()
+    }
+
+    /// The range of `k` for which `k * step` lies between `lo` and `hi` (each excluded when its
+    /// flag is set), `k` at most a million in size so that the quotient a validator computes is
+    /// whole to well within its tolerance.
+    pub fn float_multiples(
+        lo: f64,
+        hi: f64,
+        exclusive_lo: bool,
+        exclusive_hi: bool,
+        step: f64,
+    ) -> (i128, i128) {
+        let mut klo = (lo / step).ceil().max(-1e6);
+        if exclusive_lo && klo * step <= lo {
+            klo += 1.0;
+        }
+        let mut khi = (hi / step).floor().min(1e6);
+        if exclusive_hi && khi * step >= hi {
+            khi -= 1.0;
+        }
+        (klo as i128, khi as i128)
+    }
+
+    /// Multiples of `step` (> 0) between `lo` and `hi`, as `k * step` for `k` in
+    /// [`float_multiples`]. The generator emits it only where that range is not empty; an
+    /// empty range gives `lo` alone.
+    pub fn number_multiple(
+        lo: f64,
+        hi: f64,
+        exclusive_lo: bool,
+        exclusive_hi: bool,
+        step: f64,
+    ) -> BoxedStrategy<f64> {
+        let (klo, khi) = float_multiples(lo, hi, exclusive_lo, exclusive_hi, step);
+        if klo > khi {
+            return Just(lo).boxed();
+        }
+        integer(klo, khi).prop_map(move |k| k as f64 * step).boxed()
+    }
+
+    /// Numbers between `lo` and `hi`, each excluded when its flag is set; the edges favoured.
     pub fn number(lo: f64, hi: f64, exclusive_lo: bool, exclusive_hi: bool) -> BoxedStrategy<f64> {
         let (lo, hi) = (lo.max(-1e15), hi.min(1e15));
         let step = |x: f64| (x.abs() * 1e-9).max(1e-9);

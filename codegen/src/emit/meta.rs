@@ -120,7 +120,7 @@ fn shape(api: &Api, ty: &Ty, c: Option<&Constraints>, depth: u32) -> Value {
         }),
         Ty::Map(t) => json!({"kind": "map", "values": shape(api, t, None, depth)}),
         Ty::Nullable(t) => json!({"kind": "nullable", "inner": shape(api, t, Some(c), depth)}),
-        Ty::Any | Ty::File => json!({"kind": "any"}),
+        Ty::Any | Ty::Null | Ty::File => json!({"kind": "any"}),
         Ty::Named(n) => match api.types.get(n).map(|t| &t.kind) {
             Some(TypeKind::Struct(_)) => json!({"kind": "object", "name": n}),
             Some(TypeKind::Enum { variants, open }) => {

@@ -268,7 +268,7 @@ impl Scope {
                 quote!(#m<#s, #t>)
             }
             Ty::Named(n) => self.named(n),
-            Ty::Any => self.value(),
+            Ty::Any | Ty::Null => self.value(),
             Ty::File => quote!(crate::runtime::FilePart),
             Ty::Nullable(t) => {
                 let (o, t) = (self.option(), self.ty(t));

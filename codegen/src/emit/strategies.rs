@@ -191,20 +191,47 @@ fn ty_strategy(
                 IntTy::U32 => (0, u32::MAX.into()),
                 IntTy::U64 => (0, u64::MAX.into()),
             };
-            let b = |x: Option<Bound>| {
-                x.map(|b| match b.value {
-                    Num::Int(i) => i128::from(i),
-                    Num::Float(f) => f as i128,
-                })
+            // The smallest and largest integers a bound allows, exclusive or not.
+            let low = |b: Bound| match (b.value, b.exclusive) {
+                (Num::Int(i), false) => i128::from(i),
+                (Num::Int(i), true) => i128::from(i) + 1,
+                (Num::Float(f), false) => f.ceil() as i128,
+                (Num::Float(f), true) => f.floor() as i128 + 1,
             };
-            let lo = b(c.minimum).unwrap_or(tlo).clamp(tlo, thi);
-            let hi = b(c.maximum).unwrap_or(thi).clamp(tlo, thi);
+            let high = |b: Bound| match (b.value, b.exclusive) {
+                (Num::Int(i), false) => i128::from(i),
+                (Num::Int(i), true) => i128::from(i) - 1,
+                (Num::Float(f), false) => f.floor() as i128,
+                (Num::Float(f), true) => f.ceil() as i128 - 1,
+            };
+            let lo = c.minimum.map(low).unwrap_or(tlo).clamp(tlo, thi);
+            let hi = c.maximum.map(high).unwrap_or(thi).clamp(tlo, thi);
             if lo > hi {
                 return None;
             }
             let rt = rust_ty(ty);
+            // A whole `multipleOf`; a fractional one (every integer is a multiple of 0.5) leaves
+            // the range as it is.
+            let step = match c.multiple_of {
+                Some(Num::Int(m)) if m > 0 => Some(i128::from(m)),
+                Some(Num::Float(m)) if m > 0.0 && m.fract() == 0.0 && m < 1e18 => Some(m as i128),
+                _ => None,
+            };
+            if let Some(step) = step {
+                // No multiple of the step in the range: no valid value (as for lo > hi).
+                let klo = lo.div_euclid(step) + i128::from(lo.rem_euclid(step) != 0);
+                if klo > hi.div_euclid(step) {
+                    return None;
+                }
+            }
             let (lo, hi) = (lit_i(lo), lit_i(hi));
-            quote!(#st::integer(#lo, #hi).prop_map(|v| v as #rt).boxed())
+            match step {
+                Some(step) => {
+                    let step = lit_i(step);
+                    quote!(#st::integer_multiple(#lo, #hi, #step).prop_map(|v| v as #rt).boxed())
+                }
+                None => quote!(#st::integer(#lo, #hi).prop_map(|v| v as #rt).boxed()),
+            }
         }
         Ty::Float(ft) => {
             let lo = c.minimum.map(|b| b.value.as_f64()).unwrap_or(-1e15);
@@ -213,12 +240,35 @@ fn ty_strategy(
                 c.minimum.is_some_and(|b| b.exclusive),
                 c.maximum.is_some_and(|b| b.exclusive),
             );
-            let (lo, hi) = (super::f64_lit(lo), super::f64_lit(hi));
-            match ft {
-                FloatTy::F64 => quote!(#st::number(#lo, #hi, #el, #eh)),
-                FloatTy::F32 => {
-                    quote!(#st::number(#lo, #hi, #el, #eh).prop_map(|v| v as f32).boxed())
+            let step = c
+                .multiple_of
+                .map(Num::as_f64)
+                .filter(|m| *m > 0.0 && m.is_finite());
+            if let Some(m) = step {
+                // The same range of `k` as the runtime's `float_multiples`; empty: no value.
+                let mut klo = (lo / m).ceil().max(-1e6);
+                if el && klo * m <= lo {
+                    klo += 1.0;
                 }
+                let mut khi = (hi / m).floor().min(1e6);
+                if eh && khi * m >= hi {
+                    khi -= 1.0;
+                }
+                if klo > khi {
+                    return None;
+                }
+            }
+            let (lo, hi) = (super::f64_lit(lo), super::f64_lit(hi));
+            let base = match step {
+                Some(m) => {
+                    let m = super::f64_lit(m);
+                    quote!(#st::number_multiple(#lo, #hi, #el, #eh, #m))
+                }
+                None => quote!(#st::number(#lo, #hi, #el, #eh)),
+            };
+            match ft {
+                FloatTy::F64 => base,
+                FloatTy::F32 => quote!(#base.prop_map(|v| v as f32).boxed()),
             }
         }
         Ty::String => {
@@ -226,6 +276,7 @@ fn ty_strategy(
             quote!(#st::string(#a, #b))
         }
         Ty::Any => quote!(#st::any_json()),
+        Ty::Null => quote!(::proptest::strategy::Just(::serde_json::Value::Null).boxed()),
         Ty::File => quote!(#st::file_part()),
         Ty::Array(t) => {
             let lo = c.min_items.unwrap_or(0).min(64);

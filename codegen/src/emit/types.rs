@@ -66,7 +66,7 @@ fn type_def(api: &Api, sc: &Scope, t: &TypeDef) -> TokenStream {
         }
         TypeKind::Struct(s) => {
             let derive_default = t.derives_default.then(|| quote!(Default,));
-            let fields = s.fields.iter().map(|f| field(sc, f, true));
+            let fields = s.fields.iter().map(|f| field(sc, f, true, t.serialize));
             let extra = s.extra.as_ref().map(|ty| {
                 let ty = sc.ty(ty);
                 let (map, string) = (sc.map(), sc.string());
@@ -169,7 +169,7 @@ fn type_def(api: &Api, sc: &Scope, t: &TypeDef) -> TokenStream {
                 let value = &v.value;
                 let fallback = format!("`{tag}` is `{}`.", value.replace('`', "'"));
                 let vdoc = docs::attrs(Some(v.doc.as_deref().unwrap_or(&fallback)));
-                let fields = v.fields.iter().map(|f| field(sc, f, false));
+                let fields = v.fields.iter().map(|f| field(sc, f, false, t.serialize));
                 if v.fields.is_empty() {
                     quote! { #vdoc #[serde(rename = #value)] #id {}, }
                 } else {
@@ -351,7 +351,10 @@ pub fn field_ty(sc: &Scope, f: &Field) -> TokenStream {
     }
 }
 
-fn field(sc: &Scope, f: &Field, public: bool) -> TokenStream {
+/// A struct field. `sent`: the type is one the client sends, whose optional non-nullable fields
+/// then refuse an explicit `null` as the schema does (types only answers carry stay lenient:
+/// servers often send `null` for "absent").
+fn field(sc: &Scope, f: &Field, public: bool, sent: bool) -> TokenStream {
     let name = ident(&f.rust);
     let ty = field_ty(sc, f);
     let mut doc_text = f
@@ -373,6 +376,10 @@ fn field(sc: &Scope, f: &Field, public: bool) -> TokenStream {
     });
     let serde = match f.presence {
         Presence::Required | Presence::RequiredNullable => TokenStream::new(),
+        Presence::Optional if sent => {
+            let f = sc.option_is_none();
+            quote!(#[serde(default, skip_serializing_if = #f, deserialize_with = "crate::runtime::present")])
+        }
         Presence::Optional => {
             let f = sc.option_is_none();
             quote!(#[serde(default, skip_serializing_if = #f)])

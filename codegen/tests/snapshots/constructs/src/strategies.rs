@@ -57,10 +57,19 @@ pub fn pet() -> ::proptest::strategy::BoxedStrategy<types::Pet> {
                 crate::runtime::strategy::integer(0, 99).prop_map(|v| v as i32).boxed(),
             ),
             crate::runtime::strategy::optional(
-                crate::runtime::strategy::integer(
+                crate::runtime::strategy::integer_multiple(
                         -9223372036854775808,
                         9223372036854775807,
+                        5,
                     )
+                    .prop_map(|v| v as i64)
+                    .boxed(),
+            ),
+            crate::runtime::strategy::optional(
+                crate::runtime::strategy::number_multiple(-2.0, 10.0, false, true, 0.25),
+            ),
+            crate::runtime::strategy::optional(
+                crate::runtime::strategy::integer_multiple(4, 40, 4)
                     .prop_map(|v| v as i64)
                     .boxed(),
             ),
@@ -70,6 +79,8 @@ pub fn pet() -> ::proptest::strategy::BoxedStrategy<types::Pet> {
                     ::std::option::Option::None,
                 ),
             ),
+        ),
+        (
             crate::runtime::strategy::optional(
                 ::proptest::collection::btree_map(
                         crate::runtime::strategy::key(),
@@ -89,8 +100,6 @@ pub fn pet() -> ::proptest::strategy::BoxedStrategy<types::Pet> {
                     ::std::option::Option::None,
                 ),
             ),
-        ),
-        (
             crate::runtime::strategy::optional(
                 crate::runtime::strategy::string(
                     ::std::option::Option::None,
@@ -109,10 +118,12 @@ pub fn pet() -> ::proptest::strategy::BoxedStrategy<types::Pet> {
                 ::proptest::strategy::Just(::std::vec::Vec::new()).boxed(),
             ),
             crate::runtime::strategy::patch(crate::runtime::strategy::any_json()),
-            crate::runtime::strategy::patch(crate::runtime::strategy::any_json()),
-            crate::runtime::strategy::optional(crate::strategies::pet_score()),
         ),
         (
+            crate::runtime::strategy::patch(
+                ::proptest::strategy::Just(::serde_json::Value::Null).boxed(),
+            ),
+            crate::runtime::strategy::optional(crate::strategies::pet_score()),
             crate::runtime::strategy::optional(
                 ::proptest::collection::vec(
                         crate::runtime::strategy::string(
@@ -130,7 +141,7 @@ pub fn pet() -> ::proptest::strategy::BoxedStrategy<types::Pet> {
                 (f0, f1, f2, f3, f4, f5, f6, f7),
                 (f8, f9, f10, f11, f12, f13, f14, f15),
                 (f16, f17, f18, f19, f20, f21, f22, f23),
-                (f24,),
+                (f24, f25, f26),
             )|
         types::Pet {
             name: f0,
@@ -146,18 +157,20 @@ pub fn pet() -> ::proptest::strategy::BoxedStrategy<types::Pet> {
             weight: f10,
             age: f11,
             step: f12,
-            nickname: f13,
-            meta: f14,
-            created: f15,
-            id: f16,
-            kind: f17,
-            sample: f18,
-            parent: f19,
-            children: f20,
-            anything: f21,
-            nothing: f22,
-            score: f23,
-            legacy: f24,
+            ratio: f13,
+            level: f14,
+            nickname: f15,
+            meta: f16,
+            created: f17,
+            id: f18,
+            kind: f19,
+            sample: f20,
+            parent: f21,
+            children: f22,
+            anything: f23,
+            nothing: f24,
+            score: f25,
+            legacy: f26,
             extra: ::std::default::Default::default(),
         })
         .boxed()

@@ -12,7 +12,11 @@ pub type Alias = String;
 #[derive(serde::Serialize)]
 pub struct AppModelsProblem {
     /// `code`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub code: Option<i64>,
     /// Properties beyond the documented ones.
     #[serde(flatten)]
@@ -86,7 +90,11 @@ pub struct Extended {
     /// `note`.
     ///
     /// Length: `0..=10` characters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub note: Option<String>,
     /// Properties beyond the documented ones.
     #[serde(flatten)]
@@ -133,7 +141,11 @@ pub enum Named {
 #[derive(serde::Serialize)]
 pub struct OtherModelsProblem {
     /// `detail`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub detail: Option<String>,
     /// Properties beyond the documented ones.
     #[serde(flatten)]
@@ -151,70 +163,152 @@ pub struct Pet {
     pub r#type: String,
     /// `self`.
     #[serde(rename = "self")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub self_: Option<bool>,
     /// A property starting with a digit.
     #[serde(rename = "1st")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub _1st: Option<bool>,
     /// `foo-bar`.
     #[serde(rename = "foo-bar")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub foo_bar: Option<String>,
     /// `foo_bar`.
     #[serde(rename = "foo_bar")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub foo_bar_2: Option<String>,
     /// An inline object becomes its own struct.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub owner: Option<PetOwner>,
     /// `status`.
     ///
     /// Default: `"available"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub status: Option<PetStatus>,
     /// `mode`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub mode: Option<PetMode>,
     /// `tags`.
     ///
     /// Items: `1..=3`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub tags: Option<Vec<String>>,
     /// `weight`.
     ///
     /// Range: `0 < x <= 500.5`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub weight: Option<f64>,
     /// `age`.
     ///
     /// Range: `0 <= x <= 99`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub age: Option<i32>,
     /// `step`.
     ///
     /// Multiple of `5`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub step: Option<i64>,
+    /// `ratio`.
+    ///
+    /// Range: `-2 <= x < 10`. Multiple of `0.25`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
+    pub ratio: Option<f64>,
+    /// `level`.
+    ///
+    /// Range: `4 <= x <= 40`. Multiple of `4`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
+    pub level: Option<i64>,
     /// `nickname`.
     ///
     /// Absent, `null` and a value are told apart.
     #[serde(default, skip_serializing_if = "Patch::is_absent")]
     pub nickname: Patch<String>,
     /// `meta`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub meta: Option<BTreeMap<String, i64>>,
     /// `created`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub created: Option<String>,
     /// `id`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub id: Option<String>,
     /// `kind`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub kind: Option<PetKind>,
     /// `sample`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub sample: Option<String>,
     /// `parent`.
     ///
@@ -222,7 +316,11 @@ pub struct Pet {
     #[serde(default, skip_serializing_if = "Patch::is_absent")]
     pub parent: Patch<Box<Pet>>,
     /// `children`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub children: Option<Vec<Pet>>,
     /// `anything`.
     ///
@@ -235,10 +333,18 @@ pub struct Pet {
     #[serde(default, skip_serializing_if = "Patch::is_absent")]
     pub nothing: Patch<serde_json::Value>,
     /// `score`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub score: Option<PetScore>,
     /// `legacy`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub legacy: Option<Vec<String>>,
     /// Properties beyond the documented ones.
     #[serde(flatten)]
@@ -286,6 +392,18 @@ impl crate::runtime::Validate for Pet {
         if let ::std::option::Option::Some(v) = self.step.as_ref() {
             let p = crate::runtime::field_path(path, "step");
             errors.multiple_of(&p, *v as f64, 5.0);
+        }
+        if let ::std::option::Option::Some(v) = self.ratio.as_ref() {
+            let p = crate::runtime::field_path(path, "ratio");
+            errors.minimum(&p, *v, -2.0, false);
+            errors.maximum(&p, *v, 10.0, true);
+            errors.multiple_of(&p, *v, 0.25);
+        }
+        if let ::std::option::Option::Some(v) = self.level.as_ref() {
+            let p = crate::runtime::field_path(path, "level");
+            errors.minimum(&p, i128::from(*v), 4, false);
+            errors.maximum(&p, i128::from(*v), 40, false);
+            errors.multiple_of(&p, *v as f64, 4.0);
         }
         if let ::std::option::Option::Some(v) = self.parent.as_option() {
             let p = crate::runtime::field_path(path, "parent");
@@ -398,7 +516,11 @@ impl<'de> serde::Deserialize<'de> for PetMode {
 #[derive(serde::Serialize)]
 pub struct PetOwner {
     /// `name`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub name: Option<String>,
     /// Properties beyond the documented ones.
     #[serde(flatten)]
@@ -454,7 +576,11 @@ pub struct Problem {
 #[derive(serde::Serialize)]
 pub struct RenamePetBody {
     /// `name`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub name: Option<String>,
     /// Properties beyond the documented ones.
     #[serde(flatten)]
@@ -504,13 +630,25 @@ impl crate::runtime::Validate for Shape {
 #[derive(serde::Serialize)]
 pub struct Tree {
     /// `value`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub value: Option<i64>,
     /// `left`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub left: Option<Box<Tree>>,
     /// `right`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub right: Option<Box<Tree>>,
     /// Properties beyond the documented ones.
     #[serde(flatten)]
@@ -523,16 +661,32 @@ pub struct UploadPhotoBody {
     /// `file`.
     pub file: crate::runtime::FilePart,
     /// `thumbnails`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub thumbnails: Option<Vec<crate::runtime::FilePart>>,
     /// `caption`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub caption: Option<String>,
     /// `tags`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub tags: Option<Vec<String>>,
     /// `meta`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub meta: Option<UploadPhotoBodyMeta>,
     /// Properties beyond the documented ones.
     #[serde(flatten)]
@@ -543,7 +697,11 @@ pub struct UploadPhotoBody {
 #[derive(serde::Serialize)]
 pub struct UploadPhotoBodyMeta {
     /// `width`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub width: Option<i64>,
     /// Properties beyond the documented ones.
     #[serde(flatten)]

@@ -30,7 +30,11 @@ impl Kind {
 #[derive(serde::Serialize)]
 pub struct Owner {
     /// `login`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub login: Option<String>,
     /// Properties beyond the documented ones.
     #[serde(flatten)]
@@ -45,15 +49,27 @@ pub struct Thing {
     /// `kind`.
     pub kind: Kind,
     /// `weight`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub weight: Option<f64>,
     /// `count`.
     ///
     /// Default: `0`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub count: Option<i64>,
     /// `tags`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub tags: Option<Vec<String>>,
     /// `note`.
     ///

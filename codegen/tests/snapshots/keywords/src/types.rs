@@ -10,15 +10,27 @@ use crate::runtime::Patch;
 #[derive(serde::Serialize)]
 pub struct Channel {
     /// `kinds`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub kinds: Option<Vec<ChannelKindsItem>>,
     /// An annotation-only reference.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub id: Option<Snowflake>,
     /// `limit`.
     ///
     /// Range: `0 <= x <= 50`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub limit: Option<i64>,
     /// Properties beyond the documented ones.
     #[serde(flatten)]
@@ -84,10 +96,18 @@ pub type Count = i64;
 #[derive(serde::Serialize)]
 pub struct Crate {
     /// `fn`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub r#fn: Option<String>,
     /// `mod`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub r#mod: Option<Match>,
     /// Properties beyond the documented ones.
     #[serde(flatten)]
@@ -113,22 +133,42 @@ pub struct Self_ {
     ///
     /// Minimum: `1`.
     #[serde(rename = "self")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub self_: Option<i64>,
     /// `Self`.
     #[serde(rename = "Self")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub self_2: Option<String>,
     /// `super`.
     #[serde(rename = "super")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub super_: Option<Type>,
     /// `crate`.
     #[serde(rename = "crate")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub crate_: Option<Crate>,
     /// `type`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub r#type: Option<Vec<Match>>,
     /// `async`.
     ///
@@ -136,7 +176,11 @@ pub struct Self_ {
     #[serde(default, skip_serializing_if = "Patch::is_absent")]
     pub r#async: Patch<String>,
     /// `gen`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
     pub r#gen: Option<bool>,
     /// Properties beyond the documented ones.
     #[serde(flatten)]
