@@ -1,6 +1,7 @@
 //! `cargo xtask corpus [--spec PATH]... [--json PATH]`: real-world documents, each generated into
 //! a crate under target/corpus/ and checked with `cargo clippy --all-features -D warnings`
-//! (rustc's warnings included). With no `--spec`, every document of ../shared/specs and
+//! (rustc's warnings included); the document's own examples are round-tripped by the crate's
+//! generated `tests/examples.rs` (`cargo test --features serialize --test examples`). With no `--spec`, every document of ../shared/specs and
 //! ../shared/specs-wide.
 
 use crate::regenerate::{self, Job};
