@@ -6,7 +6,9 @@
 //!    order, each a `touch` and a non-incremental `cargo check` of the crate alone (what a clean
 //!    build costs a user). The ratio is ours over the peer's, medians.
 //! 3. `cargo check` of the other corpus crates, default features and with `proptest`.
-//! 4. `cargo bench -p contract-tests`: requests and cases per second of the suite.
+//! 4. `cargo bench -p contract-tests`: requests and cases per second of the suite, beside the
+//!    reference server's single-connection ceiling measured in the same run, and the wall time a
+//!    target that shows updates 1 s late adds.
 
 use crate::corpus;
 use crate::peers;
