@@ -9,6 +9,7 @@
 use crate::conform;
 use crate::diag::escape_segment;
 use crate::ir::{Api, ExampleCase, Ty};
+use crate::lower::METHODS;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -45,10 +46,6 @@ pub(crate) fn collect(doc: &Value, api: &Api) -> (Vec<ExampleOutcome>, Vec<Examp
     w.document();
     (w.outcomes, w.cases)
 }
-
-const METHODS: [&str; 8] = [
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
 
 /// Keys under which a schema holds one subschema, a list of them, or a map of them.
 const SUB_ONE: [&str; 10] = [

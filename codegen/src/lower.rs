@@ -194,7 +194,8 @@ fn for_each_entry(
     }
 }
 
-const METHODS: [&str; 8] = [
+/// The HTTP methods a Path Item may hold.
+pub(crate) const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 

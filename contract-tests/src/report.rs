@@ -57,6 +57,22 @@ pub fn body_text(v: &Violation) -> String {
     }
 }
 
+/// ` (rule)` for a violation found by a named mutation, else nothing.
+fn rule_note(v: &Violation) -> String {
+    v.rule.map(|r| format!(" ({r})")).unwrap_or_default()
+}
+
+/// One line of a failure: `check on field (rule): message`.
+fn broke(v: &Violation, secrets: &[&str]) -> String {
+    format!(
+        "{} on {}{}: {}",
+        v.check.name,
+        v.field,
+        rule_note(v),
+        hide(&v.message, v, secrets)
+    )
+}
+
 /// How many violations a check has.
 fn violations_of(r: &Report, check: &str) -> usize {
     r.violations
@@ -91,14 +107,7 @@ pub fn summary(r: &Report, secrets: &[&str]) -> String {
             f.checks().join(", ")
         );
         for v in &f.violations {
-            let _ = writeln!(
-                s,
-                "  - {} on {}{}: {}",
-                v.check.name,
-                v.field,
-                v.rule.map(|r| format!(" ({r})")).unwrap_or_default(),
-                hide(&v.message, v, secrets)
-            );
+            let _ = writeln!(s, "  - {}", broke(v, secrets));
             let _ = writeln!(s, "      ({})", v.check.doc);
         }
         let _ = writeln!(
@@ -367,14 +376,7 @@ fn junit_case(s: &mut String, r: &Report, n: usize, f: &Failure<'_>, kind: &str,
     );
     let mut body = String::new();
     for v in &f.violations {
-        let _ = writeln!(
-            body,
-            "{} on {}{}: {}",
-            v.check.name,
-            v.field,
-            v.rule.map(|r| format!(" ({r})")).unwrap_or_default(),
-            hide(&v.message, v, secrets)
-        );
+        let _ = writeln!(body, "{}", broke(v, secrets));
     }
     let _ = write!(
         body,
@@ -543,7 +545,7 @@ pre{{background:#f6f6f6;padding:8px;white-space:pre-wrap;word-break:break-all}}.
                         "<li><code>{}</code> on <code>{}</code>{}: {}</li>",
                         v.check.name,
                         e(&v.field),
-                        v.rule.map(|r| format!(" ({r})")).unwrap_or_default(),
+                        rule_note(v),
                         e(&hide(&v.message, v, secrets))
                     )
                 })

@@ -898,9 +898,11 @@ impl Suite<'_> {
             // update changes the CVM under it.
             self.settle().await?;
         }
-        if composing && self.stale.replace(false) && !self.composed.borrow().keys.is_empty() {
-            // Keys a coerced body set stay unknown in the composition; nothing to re-read.
-        } else if self.stale.replace(false) {
+        // While composing, the keys a coerced body set stay unknown in the composition: nothing
+        // to re-read. Otherwise a stale CVM is read back before the update.
+        let stale = self.stale.replace(false);
+        let kept_unknown = composing && !self.composed.borrow().keys.is_empty();
+        if stale && !kept_unknown {
             let now = self.read_back(&self.s.cvm_id).await?;
             if now.is_some() {
                 *self.state.borrow_mut() = now;
@@ -949,12 +951,13 @@ impl Suite<'_> {
     /// wait takes what has already been applied off the books. What it finds wrong is kept in
     /// `Composed::found`, not blamed on the case at hand.
     async fn compose(&self, body: &Value, ex: &Exchange) -> Result<(), Exhausted> {
-        let Some(base) = self.state.borrow().clone() else {
-            return Ok(());
-        };
         let poll = {
+            let state = self.state.borrow();
+            let Some(base) = state.as_ref() else {
+                return Ok(());
+            };
             let mut c = self.composed.borrow_mut();
-            let before = c.predicted(&base);
+            let before = c.predicted(base);
             let ex = std::rc::Rc::new(ex.clone());
             for e in expectations(body, &before, update_body(), readback_object()) {
                 let unknown = matches!(c.keys.get(&e.readback), Some(None));
@@ -1076,10 +1079,7 @@ impl Suite<'_> {
                     .keys
                     .values()
                     .flatten()
-                    .filter(|(e, _)| {
-                        now.get(&e.readback) != Some(&e.value)
-                            && !(e.value.is_null() && now.get(&e.readback).is_none())
-                    })
+                    .filter(|(e, _)| !e.shown_in(&now))
                     .map(|(e, x)| (e.clone(), x.clone()))
                     .collect();
                 let due = c
@@ -1106,11 +1106,8 @@ impl Suite<'_> {
                 let out = wrong
                     .iter()
                     .map(|(e, ex)| {
-                        let shown = now.get(&e.readback).cloned().unwrap_or(Value::Null);
-                        let msg = format!(
-                            "after a 202, `{}` reads back {} where {} was expected ({}) within {:?} of the last update",
-                            e.readback, shown, e.value, e.why, self.s.readback_timeout
-                        );
+                        let within = format!("{:?} of the last update", self.s.readback_timeout);
+                        let msg = e.mismatch(&now, &within);
                         self.violation(checks::PATCH_SEMANTICS, &e.field, None, msg, ex, true)
                     })
                     .collect();
@@ -1147,13 +1144,7 @@ impl Suite<'_> {
             let Some(now) = self.read_back(&self.s.cvm_id).await? else {
                 return Ok(vec![]);
             };
-            let wrong: Vec<&Expect> = expected
-                .iter()
-                .filter(|e| {
-                    now.get(&e.readback) != Some(&e.value)
-                        && !(e.value.is_null() && now.get(&e.readback).is_none())
-                })
-                .collect();
+            let wrong: Vec<&Expect> = expected.iter().filter(|e| !e.shown_in(&now)).collect();
             for e in &expected {
                 self.tick(checks::PATCH_SEMANTICS, &e.field);
             }
@@ -1174,11 +1165,7 @@ impl Suite<'_> {
                 let out = wrong
                     .iter()
                     .map(|e| {
-                        let shown = now.get(&e.readback).cloned().unwrap_or(Value::Null);
-                        let msg = format!(
-                            "after a 202, `{}` reads back {} where {} was expected ({}) within {:?}",
-                            e.readback, shown, e.value, e.why, wait
-                        );
+                        let msg = e.mismatch(&now, &format!("{wait:?}"));
                         self.violation(checks::PATCH_SEMANTICS, &e.field, None, msg, ex, true)
                     })
                     .collect();
@@ -1767,6 +1754,25 @@ struct Expect {
     readback: String,
     value: Value,
     why: &'static str,
+}
+
+impl Expect {
+    /// Whether the CVM as read back shows it (a `null` expected may also show as absent).
+    fn shown_in(&self, now: &Value) -> bool {
+        match now.get(&self.readback) {
+            Some(v) => *v == self.value,
+            None => self.value.is_null(),
+        }
+    }
+
+    /// What is wrong when it does not show, waited for `within`.
+    fn mismatch(&self, now: &Value, within: &str) -> String {
+        let shown = now.get(&self.readback).cloned().unwrap_or(Value::Null);
+        format!(
+            "after a 202, `{}` reads back {} where {} was expected ({}) within {within}",
+            self.readback, shown, self.value, self.why
+        )
+    }
 }
 
 /// For every field with `x-readback`: set -> the value (unit converted), null -> null where the
