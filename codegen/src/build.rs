@@ -208,6 +208,7 @@ fn view(s: &Schema) -> View<'_> {
             v.items = t.items.as_ref();
             v.constraints.min_items = t.min_items.map(|n| n as u64);
             v.constraints.max_items = t.max_items.map(|n| n as u64);
+            v.constraints.unique_items = t.unique_items;
         }
         SchemaKind::OneOf { one_of } => v.one_of = one_of,
         SchemaKind::AnyOf { any_of } => v.any_of = any_of,
@@ -247,8 +248,16 @@ fn view(s: &Schema) -> View<'_> {
                 pattern: a.pattern.clone(),
                 min_items: a.min_items.map(|n| n as u64),
                 max_items: a.max_items.map(|n| n as u64),
+                unique_items: a.unique_items.unwrap_or(false),
+                ..Constraints::default()
             };
         }
+    }
+    if v.typ == Some("string") {
+        v.constraints.format = v.format.map(str::to_string);
+    }
+    if matches!(v.typ, Some("integer" | "number" | "boolean")) {
+        v.constraints.enumeration = v.enum_values.iter().filter(|e| !e.is_null()).cloned().collect();
     }
     v
 }
@@ -385,6 +394,42 @@ impl<'a> Builder<'a> {
             Some(ReferenceOr::Item(s)) => s.schema_data.nullable,
             _ => false,
         }
+    }
+
+    /// The constraints a schema position states, wherever they are written: through `$ref`s,
+    /// single-branch combinators (`anyOf: [T, null]` lowered) and, for arrays and maps, down to
+    /// the items. The one place the IR's [`Constraints`] are read from the document.
+    fn constraints_of(&self, s: SRef<'_>, depth: usize) -> Constraints {
+        if depth > 16 {
+            return Constraints::default();
+        }
+        let schema = match s {
+            SRef::Item(s) => s,
+            SRef::Ref(r) => match self.resolve_schema_ref(r, "") {
+                Ok(Some((_, s))) => s,
+                _ => return Constraints::default(),
+            },
+        };
+        let v = view(schema);
+        let mut c = v.constraints.clone();
+        if c.is_empty() {
+            let single = [v.all_of, v.any_of, v.one_of]
+                .into_iter()
+                .find(|b| b.len() == 1)
+                .map(|b| &b[0]);
+            if let Some(b) = single {
+                return self.constraints_of(b.into(), depth + 1);
+            }
+        }
+        let inner = match (v.items, v.additional) {
+            (Some(items), _) => Some(self.constraints_of(items.into(), depth + 1)),
+            (None, Some(AdditionalProperties::Schema(s))) if v.properties.is_none() => {
+                Some(self.constraints_of(s.as_ref().into(), depth + 1))
+            }
+            _ => None,
+        };
+        c.items = inner.filter(|i| !i.is_empty()).map(Box::new);
+        c
     }
 
     /// The type of a schema position. `hint` names an inline type, should one be needed.
@@ -745,24 +790,16 @@ impl<'a> Builder<'a> {
                 ReferenceOr::Item(s) => is_secret(&view(s)),
                 ReferenceOr::Reference { .. } => false,
             };
-            let (doc, default, constraints) = match prop {
+            let constraints = match &merged {
+                Some(m) => self.constraints_of(SRef::Item(m), 0),
+                None => self.constraints_of(prop.into(), 0),
+            };
+            let (doc, default) = match prop {
                 ReferenceOr::Item(s) => {
                     let pv = view(s);
-                    let mut c = match &merged {
-                        Some(m) => view(m).constraints,
-                        None => pv.constraints.clone(),
-                    };
-                    // Constraints of a merged single branch (`anyOf: [T, null]` lowered) live on it.
-                    if !c.is_checked() && c.pattern.is_none() {
-                        if let Some(ReferenceOr::Item(b)) =
-                            pv.all_of.first().filter(|_| pv.all_of.len() == 1)
-                        {
-                            c = view(b).constraints;
-                        }
-                    }
-                    (doc_of(pv.data), pv.data.default.clone(), c)
+                    (doc_of(pv.data), pv.data.default.clone())
                 }
-                ReferenceOr::Reference { .. } => (None, None, Constraints::default()),
+                ReferenceOr::Reference { .. } => (None, None),
             };
             let is_required = required.iter().any(|r| r == json);
             let presence = match (is_required, nullable) {
@@ -1139,6 +1176,10 @@ impl<'a> Builder<'a> {
                 Parameter::Cookie { parameter_data, .. } => (ParamLocation::Cookie, parameter_data),
             };
             let hint = format!("{prefix}{}", names::pascal(&data.name));
+            let constraints = match &data.format {
+                ParameterSchemaOrContent::Schema(s) => self.constraints_of(s.into(), 0),
+                ParameterSchemaOrContent::Content(_) => Constraints::default(),
+            };
             let ty = match &data.format {
                 ParameterSchemaOrContent::Schema(s) => {
                     self.ty(s.into(), &join(&pptr, "schema"), &hint)?
@@ -1162,6 +1203,7 @@ impl<'a> Builder<'a> {
                 required: data.required || location == ParamLocation::Path,
                 ty,
                 doc: data.description.clone(),
+                constraints,
             };
             let key = (location, data.name.clone());
             let slot = params.get(&key).map(|(_, o)| *o).unwrap_or(order);

@@ -225,6 +225,15 @@ pub struct Constraints {
     pub pattern: Option<String>,
     pub min_items: Option<u64>,
     pub max_items: Option<u64>,
+    /// `uniqueItems: true` (drawn and judged; `validate()` does not check it).
+    pub unique_items: bool,
+    /// `format` of a string (`date-time`, `uuid`, ...): drawn to match, documented in the types.
+    pub format: Option<String>,
+    /// `enum` of a non-string scalar (string enums are [`TypeKind::Enum`] types): the allowed values.
+    pub enumeration: Vec<Value>,
+    /// The constraints of an array's items (or a map's values), wherever the items' schema
+    /// states them, through `$ref`s too.
+    pub items: Option<Box<Constraints>>,
 }
 
 impl Constraints {
@@ -237,6 +246,12 @@ impl Constraints {
             || self.max_length.is_some()
             || self.min_items.is_some()
             || self.max_items.is_some()
+            || self.items.as_ref().is_some_and(|c| c.is_checked())
+    }
+
+    /// Whether the node states nothing at all.
+    pub fn is_empty(&self) -> bool {
+        *self == Constraints::default()
     }
 }
 
@@ -280,6 +295,8 @@ pub struct Param {
     pub required: bool,
     pub ty: Ty,
     pub doc: Option<String>,
+    /// The value's constraints (through `$ref`s too).
+    pub constraints: Constraints,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -352,6 +369,22 @@ impl Api {
             Ty::Array(t) | Ty::Map(t) | Ty::Nullable(t) => self.ty_validates(t),
             _ => false,
         }
+    }
+}
+
+impl Api {
+    /// `ty` with named aliases followed to what they stand for (bounded, for alias cycles).
+    pub fn unalias<'t>(&'t self, mut ty: &'t Ty) -> &'t Ty {
+        for _ in 0..16 {
+            match ty {
+                Ty::Named(n) => match self.types.get(n).map(|t| &t.kind) {
+                    Some(TypeKind::Alias(inner)) => ty = inner,
+                    _ => break,
+                },
+                _ => break,
+            }
+        }
+        ty
     }
 }
 

@@ -281,7 +281,11 @@ fn ty_strategy(
         Ty::Array(t) => {
             let lo = c.min_items.unwrap_or(0).min(64);
             let hi = c.max_items.unwrap_or(lo.max(3)).min(lo + 3).max(lo);
-            match ty_strategy_cut(ctx, owner, t) {
+            let items = match c.items.as_deref() {
+                Some(ic) => ty_strategy(ctx, owner, t, Some(ic)),
+                None => ty_strategy_cut(ctx, owner, t),
+            };
+            match items {
                 Some(inner) => {
                     let (lo, hi) = (
                         Literal::usize_suffixed(lo as usize),
@@ -305,6 +309,10 @@ fn ty_strategy(
             Some(inner) => quote!(#st::optional(#inner)),
             None => quote!(::proptest::strategy::Just(::std::option::Option::None).boxed()),
         },
+        // An alias of a constrained value: the constraints apply to what it stands for.
+        Ty::Named(_) if !c.is_empty() && ctx.api.unalias(ty) != ty => {
+            return ty_strategy(ctx, owner, ctx.api.unalias(ty), Some(c));
+        }
         Ty::Named(n) => {
             if ctx.cyclic(owner, n) {
                 return None;

@@ -544,9 +544,12 @@ fn validate_struct(api: &Api, name: &str, s: &Struct) -> TokenStream {
 /// The checks of one field. `access` is the place expression (`self.x`, or a binding `x` of type
 /// `&T` inside a match when `owned_place` is false).
 fn field_check(api: &Api, f: &Field, access: TokenStream, owned_place: bool) -> TokenStream {
-    let c = &f.constraints;
     let nested = api.ty_validates(&f.ty);
-    if !c.is_checked() && !nested {
+    let mut checks = value_checks(api, &f.ty, &f.constraints, 0);
+    if nested {
+        checks.push(quote! { crate::runtime::Validate::validate_into(v, &p, errors); });
+    }
+    if checks.is_empty() {
         return TokenStream::new();
     }
     let place = if owned_place {
@@ -555,51 +558,6 @@ fn field_check(api: &Api, f: &Field, access: TokenStream, owned_place: bool) -> 
         access.clone()
     };
     let json = &f.json;
-    let mut checks = Vec::new();
-    let bound = |b: Bound, which: &str| -> TokenStream {
-        let excl = b.exclusive;
-        let method = proc_macro2::Ident::new(which, proc_macro2::Span::call_site());
-        match (b.value, &f.ty) {
-            (Num::Int(i), Ty::Int(_)) => {
-                let lit = Literal::i128_unsuffixed(i as i128);
-                quote! { errors.#method(&p, i128::from(*v), #lit, #excl); }
-            }
-            (n, _) => {
-                let lit = super::f64_lit(n.as_f64());
-                let value = as_f64(&f.ty);
-                quote! { errors.#method(&p, #value, #lit, #excl); }
-            }
-        }
-    };
-    if matches!(f.ty, Ty::Int(_) | Ty::Float(_)) {
-        if let Some(b) = c.minimum {
-            checks.push(bound(b, "minimum"));
-        }
-        if let Some(b) = c.maximum {
-            checks.push(bound(b, "maximum"));
-        }
-        if let Some(m) = c.multiple_of {
-            let lit = super::f64_lit(m.as_f64());
-            let value = as_f64(&f.ty);
-            checks.push(quote! { errors.multiple_of(&p, #value, #lit); });
-        }
-    }
-    if matches!(f.ty, Ty::String) && (c.min_length.is_some() || c.max_length.is_some()) {
-        let min = opt_u64(c.min_length);
-        let max = opt_u64(c.max_length);
-        checks.push(quote! { errors.length(&p, v, #min, #max); });
-    }
-    if matches!(f.ty, Ty::Array(_)) && (c.min_items.is_some() || c.max_items.is_some()) {
-        let min = opt_u64(c.min_items);
-        let max = opt_u64(c.max_items);
-        checks.push(quote! { errors.items(&p, v.len(), #min, #max); });
-    }
-    if nested {
-        checks.push(quote! { crate::runtime::Validate::validate_into(v, &p, errors); });
-    }
-    if checks.is_empty() {
-        return TokenStream::new();
-    }
     let get = match f.presence {
         Presence::Required => {
             return quote! {
@@ -619,6 +577,68 @@ fn field_check(api: &Api, f: &Field, access: TokenStream, owned_place: bool) -> 
             #( #checks )*
         }
     }
+}
+
+/// The checks of the constraints `c` on a value `v: &T` of type `ty` at path `p`; for arrays,
+/// the items' constraints too. A named alias is seen through: its constraints are the field's.
+fn value_checks(api: &Api, ty: &Ty, c: &Constraints, depth: usize) -> Vec<TokenStream> {
+    let ty = api.unalias(ty);
+    let mut checks = Vec::new();
+    if depth > 8 || !c.is_checked() {
+        return checks;
+    }
+    let bound = |b: Bound, which: &str| -> TokenStream {
+        let excl = b.exclusive;
+        let method = proc_macro2::Ident::new(which, proc_macro2::Span::call_site());
+        match (b.value, ty) {
+            (Num::Int(i), Ty::Int(_)) => {
+                let lit = Literal::i128_unsuffixed(i as i128);
+                quote! { errors.#method(&p, i128::from(*v), #lit, #excl); }
+            }
+            (n, _) => {
+                let lit = super::f64_lit(n.as_f64());
+                let value = as_f64(ty);
+                quote! { errors.#method(&p, #value, #lit, #excl); }
+            }
+        }
+    };
+    if matches!(ty, Ty::Int(_) | Ty::Float(_)) {
+        if let Some(b) = c.minimum {
+            checks.push(bound(b, "minimum"));
+        }
+        if let Some(b) = c.maximum {
+            checks.push(bound(b, "maximum"));
+        }
+        if let Some(m) = c.multiple_of {
+            let lit = super::f64_lit(m.as_f64());
+            let value = as_f64(ty);
+            checks.push(quote! { errors.multiple_of(&p, #value, #lit); });
+        }
+    }
+    if matches!(ty, Ty::String) && (c.min_length.is_some() || c.max_length.is_some()) {
+        let min = opt_u64(c.min_length);
+        let max = opt_u64(c.max_length);
+        checks.push(quote! { errors.length(&p, v, #min, #max); });
+    }
+    if let Ty::Array(item) = ty {
+        if c.min_items.is_some() || c.max_items.is_some() {
+            let min = opt_u64(c.min_items);
+            let max = opt_u64(c.max_items);
+            checks.push(quote! { errors.items(&p, v.len(), #min, #max); });
+        }
+        if let Some(ic) = &c.items {
+            let inner = value_checks(api, item, ic, depth + 1);
+            if !inner.is_empty() {
+                checks.push(quote! {
+                    for (i, v) in v.iter().enumerate() {
+                        let p = ::std::format!("{}[{}]", p, i);
+                        #( #inner )*
+                    }
+                });
+            }
+        }
+    }
+    checks
 }
 
 /// `*v` as an `f64`, without a cast clippy would call needless.

@@ -5,6 +5,12 @@
 use ::proptest::strategy::Strategy as _;
 #[allow(unused_imports)]
 use crate::types;
+/// Valid values of [`Percent`](crate::types::Percent).
+pub fn percent() -> ::proptest::strategy::BoxedStrategy<types::Percent> {
+    crate::runtime::strategy::integer(-9223372036854775808, 9223372036854775807)
+        .prop_map(|v| v as i64)
+        .boxed()
+}
 /// Valid values of [`Pet`](crate::types::Pet).
 pub fn pet() -> ::proptest::strategy::BoxedStrategy<types::Pet> {
     (
@@ -123,6 +129,27 @@ pub fn pet() -> ::proptest::strategy::BoxedStrategy<types::Pet> {
             crate::runtime::strategy::patch(
                 ::proptest::strategy::Just(::serde_json::Value::Null).boxed(),
             ),
+            crate::runtime::strategy::optional(
+                crate::runtime::strategy::integer(0, 100).prop_map(|v| v as i64).boxed(),
+            ),
+            crate::runtime::strategy::optional(
+                ::proptest::collection::vec(
+                        crate::runtime::strategy::integer(1, 5)
+                            .prop_map(|v| v as i64)
+                            .boxed(),
+                        0usize..=3usize,
+                    )
+                    .boxed(),
+            ),
+            crate::runtime::strategy::optional(
+                ::proptest::collection::vec(
+                        crate::runtime::strategy::integer(0, 100)
+                            .prop_map(|v| v as i64)
+                            .boxed(),
+                        0usize..=3usize,
+                    )
+                    .boxed(),
+            ),
             crate::runtime::strategy::optional(crate::strategies::pet_score()),
             crate::runtime::strategy::optional(
                 ::proptest::collection::vec(
@@ -141,7 +168,7 @@ pub fn pet() -> ::proptest::strategy::BoxedStrategy<types::Pet> {
                 (f0, f1, f2, f3, f4, f5, f6, f7),
                 (f8, f9, f10, f11, f12, f13, f14, f15),
                 (f16, f17, f18, f19, f20, f21, f22, f23),
-                (f24, f25, f26),
+                (f24, f25, f26, f27, f28, f29),
             )|
         types::Pet {
             name: f0,
@@ -169,8 +196,11 @@ pub fn pet() -> ::proptest::strategy::BoxedStrategy<types::Pet> {
             children: f22,
             anything: f23,
             nothing: f24,
-            score: f25,
-            legacy: f26,
+            grade: f25,
+            ratings: f26,
+            percents: f27,
+            score: f28,
+            legacy: f29,
             extra: ::std::default::Default::default(),
         })
         .boxed()

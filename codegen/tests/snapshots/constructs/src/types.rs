@@ -151,6 +151,8 @@ pub struct OtherModelsProblem {
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
 }
+/// A bounded integer with a name.
+pub type Percent = i64;
 /// A pet, with a field of each kind.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
@@ -332,6 +334,31 @@ pub struct Pet {
     /// Absent, `null` and a value are told apart.
     #[serde(default, skip_serializing_if = "Patch::is_absent")]
     pub nothing: Patch<serde_json::Value>,
+    /// A `$ref` to a constrained scalar keeps its bounds.
+    ///
+    /// Range: `0 <= x <= 100`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
+    pub grade: Option<Percent>,
+    /// `ratings`.
+    ///
+    /// Items: `0..=4`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
+    pub ratings: Option<Vec<i64>>,
+    /// `percents`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::present"
+    )]
+    pub percents: Option<Vec<Percent>>,
     /// `score`.
     #[serde(
         default,
@@ -412,6 +439,34 @@ impl crate::runtime::Validate for Pet {
         if let ::std::option::Option::Some(v) = self.children.as_ref() {
             let p = crate::runtime::field_path(path, "children");
             crate::runtime::Validate::validate_into(v, &p, errors);
+        }
+        if let ::std::option::Option::Some(v) = self.grade.as_ref() {
+            let p = crate::runtime::field_path(path, "grade");
+            errors.minimum(&p, i128::from(*v), 0, false);
+            errors.maximum(&p, i128::from(*v), 100, false);
+        }
+        if let ::std::option::Option::Some(v) = self.ratings.as_ref() {
+            let p = crate::runtime::field_path(path, "ratings");
+            errors
+                .items(
+                    &p,
+                    v.len(),
+                    ::std::option::Option::None,
+                    ::std::option::Option::Some(4),
+                );
+            for (i, v) in v.iter().enumerate() {
+                let p = ::std::format!("{}[{}]", p, i);
+                errors.minimum(&p, i128::from(*v), 1, false);
+                errors.maximum(&p, i128::from(*v), 5, false);
+            }
+        }
+        if let ::std::option::Option::Some(v) = self.percents.as_ref() {
+            let p = crate::runtime::field_path(path, "percents");
+            for (i, v) in v.iter().enumerate() {
+                let p = ::std::format!("{}[{}]", p, i);
+                errors.minimum(&p, i128::from(*v), 0, false);
+                errors.maximum(&p, i128::from(*v), 100, false);
+            }
         }
     }
 }

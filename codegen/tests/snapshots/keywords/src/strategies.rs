@@ -16,7 +16,12 @@ pub fn channel() -> ::proptest::strategy::BoxedStrategy<types::Channel> {
                     )
                     .boxed(),
             ),
-            crate::runtime::strategy::optional(crate::strategies::snowflake()),
+            crate::runtime::strategy::optional(
+                crate::runtime::strategy::string(
+                    ::std::option::Option::None,
+                    ::std::option::Option::None,
+                ),
+            ),
             crate::runtime::strategy::optional(
                 crate::runtime::strategy::integer(0, 50).prop_map(|v| v as i64).boxed(),
             ),

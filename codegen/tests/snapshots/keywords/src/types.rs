@@ -17,6 +17,8 @@ pub struct Channel {
     )]
     pub kinds: Option<Vec<ChannelKindsItem>>,
     /// An annotation-only reference.
+    ///
+    /// Pattern (not checked locally): `^[0-9]+$`.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
