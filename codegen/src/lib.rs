@@ -50,6 +50,12 @@ pub fn load_api(text: &str) -> Result<(ir::Api, Vec<Diagnostic>), Error> {
     Ok((api, diags.into_vec()))
 }
 
+/// Parses a document (JSON or YAML) as written, without lowering: what tools that read the
+/// document's own keywords (extensions, examples) work on.
+pub fn parse_document(text: &str) -> Result<serde_json::Value, Error> {
+    load::parse_text(text)
+}
+
 /// Generates a crate from a document.
 pub fn generate(text: &str, opts: &Options) -> Result<Output, Error> {
     generate_timed(text, opts).map(|(out, _)| out)

@@ -3,7 +3,7 @@
 
 use crate::http::{Answer, Exchange};
 use crate::judge;
-use crate::meta::Operation;
+use crate::meta::{Operation, Schema};
 use crate::mutate::Mutation;
 use serde_json::Value;
 
@@ -124,7 +124,7 @@ pub fn status_code_conformance(op: &Operation, a: &Answer) -> Verdict {
     }
 }
 
-pub fn response_schema_conformance(op: &Operation, a: &Answer) -> Verdict {
+pub fn response_schema_conformance(schema: &Schema, op: &Operation, a: &Answer) -> Verdict {
     let Some(doc) = op.response(a.status) else {
         return Ok(());
     };
@@ -140,7 +140,7 @@ pub fn response_schema_conformance(op: &Operation, a: &Answer) -> Verdict {
     let Ok(v) = serde_json::from_slice::<Value>(&a.body) else {
         return Err(format!("the {} body is not JSON", a.status));
     };
-    let problems = judge::check(&v, shape);
+    let problems = judge::check(schema, &v, shape);
     match problems.first() {
         None => Ok(()),
         Some(p) => Err(format!(
@@ -249,11 +249,13 @@ mod tests {
             status_code_conformance(crate::spec::update_op(), &answer(200, json!({}))).is_err()
         );
         assert!(response_schema_conformance(
+            crate::meta::schema(),
             crate::spec::update_op(),
             &answer(202, json!({"correlation_id": "c"}))
         )
         .is_ok());
         let e = response_schema_conformance(
+            crate::meta::schema(),
             crate::spec::update_op(),
             &answer(202, json!({"status": "ok"})),
         )

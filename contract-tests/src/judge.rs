@@ -1,7 +1,7 @@
 //! Judging JSON against the schema metadata the generator emits: the same rules for request bodies
 //! (is a mutation really invalid?) and for answers (does a body match its documented schema?).
 
-use crate::meta::{schema, Object, Shape};
+use crate::meta::{Object, Schema, Shape};
 use serde_json::Value;
 
 /// One way a value breaks its schema.
@@ -43,20 +43,21 @@ pub fn dotted(path: &[Value]) -> String {
 }
 
 /// Every problem of `value` against `shape`.
-pub fn check(value: &Value, shape: &Shape) -> Vec<Problem> {
+pub fn check(schema: &Schema, value: &Value, shape: &Shape) -> Vec<Problem> {
     let mut out = Vec::new();
-    walk(value, shape, &mut Vec::new(), &mut out, 0);
+    walk(schema, value, shape, &mut Vec::new(), &mut out, 0);
     out
 }
 
 /// Every problem of `value` against an object schema.
-pub fn check_object(value: &Value, object: &Object) -> Vec<Problem> {
+pub fn check_object(schema: &Schema, value: &Value, object: &Object) -> Vec<Problem> {
     let mut out = Vec::new();
-    walk_object(value, object, &mut Vec::new(), &mut out, 0);
+    walk_object(schema, value, object, &mut Vec::new(), &mut out, 0);
     out
 }
 
 fn walk_object(
+    schema: &Schema,
     value: &Value,
     obj: &Object,
     path: &mut Vec<Value>,
@@ -83,7 +84,7 @@ fn walk_object(
             None => {}
             Some(Value::Null) if f.nullable => {}
             Some(Value::Null) => push(out, path, "nullable"),
-            Some(v) => walk(v, &f.shape, path, out, depth + 1),
+            Some(v) => walk(schema, v, &f.shape, path, out, depth + 1),
         }
         path.pop();
     }
@@ -96,15 +97,32 @@ fn push(out: &mut Vec<Problem>, path: &[Value], rule: &'static str) {
     });
 }
 
-fn walk(value: &Value, shape: &Shape, path: &mut Vec<Value>, out: &mut Vec<Problem>, depth: u32) {
+fn walk(
+    schema: &Schema,
+    value: &Value,
+    shape: &Shape,
+    path: &mut Vec<Value>,
+    out: &mut Vec<Problem>,
+    depth: u32,
+) {
     if depth > 64 {
         return;
     }
     match shape {
         Shape::Any => {}
+        Shape::Null => {
+            if !value.is_null() {
+                push(out, path, "type");
+            }
+        }
+        Shape::Values { values } => {
+            if !values.iter().any(|v| same_json(v, value)) {
+                push(out, path, "enum");
+            }
+        }
         Shape::Nullable { inner } => {
             if !value.is_null() {
-                walk(value, inner, path, out, depth + 1);
+                walk(schema, value, inner, path, out, depth + 1);
             }
         }
         Shape::Boolean => {
@@ -112,7 +130,11 @@ fn walk(value: &Value, shape: &Shape, path: &mut Vec<Value>, out: &mut Vec<Probl
                 push(out, path, "type");
             }
         }
-        Shape::Integer { min, max } => match as_integer(value) {
+        Shape::Integer {
+            min,
+            max,
+            multiple_of,
+        } => match as_integer(value) {
             None => push(out, path, "type"),
             Some(n) => {
                 if min.is_some_and(|m| n < i128::from(m)) {
@@ -121,6 +143,9 @@ fn walk(value: &Value, shape: &Shape, path: &mut Vec<Value>, out: &mut Vec<Probl
                 if max.is_some_and(|m| n > i128::from(m)) {
                     push(out, path, "maximum");
                 }
+                if multiple_of.is_some_and(|m| !is_multiple(n as f64, m)) {
+                    push(out, path, "multipleOf");
+                }
             }
         },
         Shape::Number {
@@ -128,6 +153,7 @@ fn walk(value: &Value, shape: &Shape, path: &mut Vec<Value>, out: &mut Vec<Probl
             max,
             exclusive_min,
             exclusive_max,
+            multiple_of,
         } => match value.as_f64() {
             None => push(out, path, "type"),
             Some(n) => {
@@ -137,9 +163,14 @@ fn walk(value: &Value, shape: &Shape, path: &mut Vec<Value>, out: &mut Vec<Probl
                 if max.is_some_and(|m| if *exclusive_max { n >= m } else { n > m }) {
                     push(out, path, "maximum");
                 }
+                if multiple_of.is_some_and(|m| !is_multiple(n, m)) {
+                    push(out, path, "multipleOf");
+                }
             }
         },
-        Shape::String { min_len, max_len } => match value.as_str() {
+        Shape::String {
+            min_len, max_len, ..
+        } => match value.as_str() {
             None => push(out, path, "type"),
             Some(s) => {
                 let n = s.chars().count() as u64;
@@ -163,10 +194,18 @@ fn walk(value: &Value, shape: &Shape, path: &mut Vec<Value>, out: &mut Vec<Probl
             items,
             min_items,
             max_items,
+            unique,
         } => match value.as_array() {
             None => push(out, path, "type"),
             Some(a) => {
                 let n = a.len() as u64;
+                if *unique
+                    && a.iter()
+                        .enumerate()
+                        .any(|(i, x)| a[..i].iter().any(|y| same_json(x, y)))
+                {
+                    push(out, path, "uniqueItems");
+                }
                 if min_items.is_some_and(|m| n < m) {
                     push(out, path, "minItems");
                 }
@@ -175,7 +214,7 @@ fn walk(value: &Value, shape: &Shape, path: &mut Vec<Value>, out: &mut Vec<Probl
                 }
                 for (i, item) in a.iter().enumerate() {
                     path.push(Value::from(i));
-                    walk(item, items, path, out, depth + 1);
+                    walk(schema, item, items, path, out, depth + 1);
                     path.pop();
                 }
             }
@@ -185,26 +224,52 @@ fn walk(value: &Value, shape: &Shape, path: &mut Vec<Value>, out: &mut Vec<Probl
             Some(m) => {
                 for (k, v) in m {
                     path.push(Value::String(k.clone()));
-                    walk(v, inner, path, out, depth + 1);
+                    walk(schema, v, inner, path, out, depth + 1);
                     path.pop();
                 }
             }
         },
         Shape::Object { name } => {
-            if let Some(obj) = schema().object(name) {
-                walk_object(value, obj, path, out, depth);
+            if let Some(obj) = schema.object(name) {
+                walk_object(schema, value, obj, path, out, depth);
             }
         }
         Shape::OneOf { options } => {
             let fits = options.iter().any(|o| {
                 let mut inner = Vec::new();
-                walk(value, o, &mut path.clone(), &mut inner, depth + 1);
+                walk(schema, value, o, &mut path.clone(), &mut inner, depth + 1);
                 inner.is_empty()
             });
             if !fits {
                 push(out, path, "anyOf");
             }
         }
+    }
+}
+
+/// Whether `n` is a whole multiple of `m`, decided as the generated `validate()` decides it
+/// (`ValidationErrors::multiple_of` in the runtime).
+pub fn is_multiple(n: f64, m: f64) -> bool {
+    if m <= 0.0 || !m.is_finite() {
+        return true;
+    }
+    let q = n / m;
+    (q - q.round()).abs() <= 1e-9
+}
+
+/// JSON equality with numbers compared by value (`1` and `1.0` are the same number).
+pub fn same_json(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x == y || x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_json(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
+        }
+        _ => a == b,
     }
 }
 
@@ -230,7 +295,7 @@ mod tests {
     use serde_json::json;
 
     fn rules(v: Value) -> Vec<(String, &'static str)> {
-        check_object(&v, crate::spec::update_body())
+        check_object(crate::meta::schema(), &v, crate::spec::update_body())
             .into_iter()
             .map(|p| (p.dotted(), p.rule))
             .collect()

@@ -9,6 +9,7 @@ pub mod checks;
 pub mod http;
 pub mod judge;
 pub mod meta;
+pub mod model;
 pub mod mutate;
 pub mod report;
 pub mod runner;

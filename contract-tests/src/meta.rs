@@ -1,15 +1,21 @@
-//! The generated crate's schema data (`schema.json`, `phala_cloud::SCHEMA_JSON`) as Rust types:
-//! each object's fields and constraints, and each operation's route and answers.
+//! The suite's view of a document: each object's fields and constraints, and each operation's
+//! route, parameters, body and answers. Built at run time from the generator's IR
+//! ([`Schema::from_document`], [`crate::model`]), so the judge, the mutations and the runtime
+//! strategies read the constraints the generated `validate()` and strategies were emitted from.
 
 use serde::Deserialize;
+use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// What a JSON value must look like.
+/// What a JSON value must look like: the IR's types and [`codegen::ir::Constraints`], as data the
+/// judge, the mutations and the runtime strategies ([`crate::draw`]) all read.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Shape {
     /// Any JSON value.
     Any,
+    /// `null` and nothing else.
+    Null,
     /// `true` or `false`.
     Boolean,
     /// An integer within inclusive bounds.
@@ -18,6 +24,9 @@ pub enum Shape {
         min: Option<i64>,
         /// Largest allowed value.
         max: Option<i64>,
+        /// A divisor of every allowed value.
+        #[serde(default)]
+        multiple_of: Option<f64>,
     },
     /// A number within bounds.
     Number {
@@ -31,6 +40,9 @@ pub enum Shape {
         /// Whether `max` itself is excluded.
         #[serde(default)]
         exclusive_max: bool,
+        /// A divisor of every allowed value.
+        #[serde(default)]
+        multiple_of: Option<f64>,
     },
     /// A string with a length in characters within bounds.
     String {
@@ -38,6 +50,12 @@ pub enum Shape {
         min_len: Option<u64>,
         /// Longest allowed length.
         max_len: Option<u64>,
+        /// `pattern`: drawn to match; not judged (ECMA-262 and Rust regexes differ).
+        #[serde(default)]
+        pattern: Option<String>,
+        /// `format` (`date-time`, `uuid`, ...): drawn to match; not judged.
+        #[serde(default)]
+        format: Option<String>,
     },
     /// One of these strings (or, when `open`, any string).
     Enum {
@@ -47,6 +65,11 @@ pub enum Shape {
         #[serde(default)]
         open: bool,
     },
+    /// One of these JSON values (an `enum` of numbers or booleans).
+    Values {
+        /// The allowed values.
+        values: Vec<Value>,
+    },
     /// An array of items of one shape.
     Array {
         /// The items' shape.
@@ -55,6 +78,9 @@ pub enum Shape {
         min_items: Option<u64>,
         /// Most items.
         max_items: Option<u64>,
+        /// `uniqueItems`.
+        #[serde(default)]
+        unique: bool,
     },
     /// An object with arbitrary keys.
     Map {
@@ -114,6 +140,9 @@ pub struct Field {
     pub nullable: bool,
     /// Where the value shows when read back, if the spec says.
     pub readback: Option<Readback>,
+    /// A secret (`format: password` or `writeOnly`): never shown, and never echoed back.
+    #[serde(default)]
+    pub secret: bool,
 }
 
 /// An answer an operation documents.
@@ -131,6 +160,15 @@ pub struct Response {
 /// An operation.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Operation {
+    /// The client's method name (the generator's), unique in the document.
+    #[serde(default)]
+    pub name: String,
+    /// The document's `operationId`.
+    #[serde(default)]
+    pub operation_id: Option<String>,
+    /// JSON pointer of the operation in the document.
+    #[serde(default)]
+    pub pointer: String,
     /// HTTP method, upper case.
     pub method: String,
     /// Path template, such as `/api/v1/cvms/{cvm_id}`.
@@ -140,8 +178,18 @@ pub struct Operation {
     pub params: Vec<Param>,
     /// The JSON body's shape, when the operation takes one.
     pub body: Option<Shape>,
+    /// Whether the body is required.
+    #[serde(default)]
+    pub body_required: bool,
     /// Every documented answer.
     pub responses: Vec<Response>,
+    /// How credentials go with a request: `header:NAME`, `query:NAME` or `bearer`; empty when the
+    /// operation needs none.
+    #[serde(default)]
+    pub auth: Vec<String>,
+    /// The operation's `x-` extensions, as written.
+    #[serde(default)]
+    pub extensions: BTreeMap<String, Value>,
 }
 
 /// A parameter of an operation.
@@ -167,6 +215,22 @@ pub struct Schema {
 }
 
 impl Schema {
+    /// The schema of a document (JSON or YAML, 3.0 or 3.1), built at run time from the
+    /// generator's IR: the same model `validate()` and the generated strategies come from.
+    pub fn from_document(text: &str) -> Result<Schema, String> {
+        let (api, _) = codegen::load_api(text).map_err(|e| e.to_string())?;
+        let raw = codegen::parse_document(text).map_err(|e| e.to_string())?;
+        Ok(crate::model::from_api(&api, &raw))
+    }
+
+    /// The operation with this `operationId`, or else this client method name.
+    pub fn find(&self, id: &str) -> Option<&Operation> {
+        self.operations
+            .values()
+            .find(|o| o.operation_id.as_deref() == Some(id))
+            .or_else(|| self.operations.get(id))
+    }
+
     /// The object with this Rust type name.
     pub fn object(&self, name: &str) -> Option<&Object> {
         self.objects.get(name)
@@ -178,12 +242,14 @@ impl Schema {
     }
 }
 
-/// The schema of this crate's document.
+/// The document the suite runs on when no other is given: `spec/`, built into the binary.
+pub const DEFAULT_SPEC: &str = include_str!("../../spec/phala-cloud.yaml");
+
+/// The schema of the default document ([`DEFAULT_SPEC`]).
 pub fn schema() -> &'static Schema {
     static SCHEMA: std::sync::OnceLock<Schema> = std::sync::OnceLock::new();
     SCHEMA.get_or_init(|| {
-        serde_json::from_str(phala_cloud::SCHEMA_JSON)
-            .expect("schema.json is written by the generator together with this crate")
+        Schema::from_document(DEFAULT_SPEC).expect("spec/ is a document the generator reads")
     })
 }
 

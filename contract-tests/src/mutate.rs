@@ -2,16 +2,13 @@
 //! rule and the field. A mutation that the schema still accepts is dropped, never sent as negative.
 
 use crate::judge::{self, dotted};
-use crate::meta::{Field, Object, Shape};
-use crate::spec::object_of;
+use crate::meta::{Field, Object, Schema, Shape};
 use serde_json::{json, Value};
 
 /// A body that a correct server must reject.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mutation {
-    /// The rule broken: `below_minimum`, `above_maximum`, `wrong_type`, `null_not_nullable`,
-    /// `missing_required`, `not_in_enum`, `too_short`, `too_long`, `too_few_items`,
-    /// `too_many_items`, `not_an_object`, `undeclared_key`.
+    /// The rule broken: one of [`RULES`].
     pub rule: &'static str,
     /// The field, as a dotted path (`shutdown_timeout`, `gpus.gpus[0].slot`, `(body)`).
     pub field: String,
@@ -26,9 +23,10 @@ pub struct Mutation {
 }
 
 /// The rules, in the order reports list them.
-pub const RULES: [&str; 12] = [
+pub const RULES: [&str; 13] = [
     "below_minimum",
     "above_maximum",
+    "not_a_multiple",
     "wrong_type",
     "null_not_nullable",
     "missing_required",
@@ -43,7 +41,7 @@ pub const RULES: [&str; 12] = [
 
 /// Every mutation of `valid` (an instance of `object`): each field of the schema, present or not,
 /// and the fields of nested objects and list items that `valid` holds.
-pub fn mutations(valid: &Value, object: &Object) -> Vec<Mutation> {
+pub fn mutations(schema: &Schema, valid: &Value, object: &Object) -> Vec<Mutation> {
     let mut out = Vec::new();
     for (rule, body) in [
         ("not_an_object", json!([])),
@@ -59,7 +57,7 @@ pub fn mutations(valid: &Value, object: &Object) -> Vec<Mutation> {
             coercible: false,
         });
     }
-    object_mutations(valid, valid, object, &mut Vec::new(), &mut out, 0);
+    object_mutations(schema, valid, valid, object, &mut Vec::new(), &mut out, 0);
     // Keep only bodies the schema really rejects, once each. Two mutations of one rule at one
     // path of the same valid body differ only in what they put there: that is the key (cheap,
     // where comparing whole bodies was quadratic in their number and linear in their size).
@@ -71,7 +69,9 @@ pub fn mutations(valid: &Value, object: &Object) -> Vec<Mutation> {
             serde_json::to_string(&m.path).unwrap_or_default(),
             at(&m.body, &m.path).map(Value::to_string),
         );
-        !seen.contains(&key) && !judge::check_object(&m.body, object).is_empty() && seen.insert(key)
+        !seen.contains(&key)
+            && !judge::check_object(schema, &m.body, object).is_empty()
+            && seen.insert(key)
     });
     out
 }
@@ -86,6 +86,7 @@ fn at<'v>(v: &'v Value, path: &[Value]) -> Option<&'v Value> {
 }
 
 fn object_mutations(
+    schema: &Schema,
     root: &Value,
     here: &Value,
     object: &Object,
@@ -117,13 +118,14 @@ fn object_mutations(
         field_mutations(root, field, path, out);
         // Descend into what the body holds.
         if let Some(v) = current {
-            nested(root, v, &field.shape, path, out, depth);
+            nested(schema, root, v, &field.shape, path, out, depth);
         }
         path.pop();
     }
 }
 
 fn nested(
+    schema: &Schema,
     root: &Value,
     v: &Value,
     shape: &Shape,
@@ -132,15 +134,15 @@ fn nested(
     depth: u32,
 ) {
     match (shape, v) {
-        (Shape::Object { .. }, Value::Object(_)) => {
-            if let Some(o) = object_of(shape) {
-                object_mutations(root, v, o, path, out, depth + 1);
+        (Shape::Object { name }, Value::Object(_)) => {
+            if let Some(o) = schema.object(name) {
+                object_mutations(schema, root, v, o, path, out, depth + 1);
             }
         }
-        (Shape::Nullable { inner }, _) => nested(root, v, inner, path, out, depth),
+        (Shape::Nullable { inner }, _) => nested(schema, root, v, inner, path, out, depth),
         (Shape::Array { items, .. }, Value::Array(a)) if !a.is_empty() => {
             path.push(Value::from(0));
-            nested(root, &a[0], items, path, out, depth + 1);
+            nested(schema, root, &a[0], items, path, out, depth + 1);
             path.pop();
         }
         _ => {}
@@ -196,7 +198,17 @@ fn field_mutations(root: &Value, field: &Field, path: &[Value], out: &mut Vec<Mu
         s => s,
     };
     match shape.clone() {
-        Shape::Integer { min, max } => {
+        Shape::Integer {
+            min,
+            max,
+            multiple_of,
+        } => {
+            if let Some(m) = multiple_of.filter(|m| *m >= 1.0 && *m < 1e15) {
+                // Just past a multiple, inside the bounds where the bounds allow.
+                let base = min.unwrap_or(0);
+                add("not_a_multiple", Some(json!(base.saturating_add(1))), false);
+                add("not_a_multiple", Some(json!((m as i64).saturating_add(1))), false);
+            }
             if let Some(min) = min {
                 for v in [min.saturating_sub(1), 0, -1, i64::MIN] {
                     if v < min {
@@ -222,7 +234,12 @@ fn field_mutations(root: &Value, field: &Field, path: &[Value], out: &mut Vec<Mu
             max,
             exclusive_min,
             exclusive_max,
+            multiple_of,
         } => {
+            if let Some(m) = multiple_of.filter(|m| *m > 0.0 && m.is_finite()) {
+                let base = min.map_or(0.0, |x| (x / m).ceil() * m);
+                add("not_a_multiple", Some(json!(base + m / 2.0)), false);
+            }
             if let Some(min) = min {
                 add(
                     "below_minimum",
@@ -247,7 +264,9 @@ fn field_mutations(root: &Value, field: &Field, path: &[Value], out: &mut Vec<Mu
             add("wrong_type", Some(json!(2)), false);
             add("wrong_type", Some(json!([])), false);
         }
-        Shape::String { min_len, max_len } => {
+        Shape::String {
+            min_len, max_len, ..
+        } => {
             add("wrong_type", Some(json!(123)), false);
             add("wrong_type", Some(json!(false)), false);
             add("wrong_type", Some(json!(["a"])), false);
@@ -273,6 +292,7 @@ fn field_mutations(root: &Value, field: &Field, path: &[Value], out: &mut Vec<Mu
             min_items,
             max_items,
             items,
+            ..
         } => {
             add("wrong_type", Some(json!("not-a-list")), false);
             add("wrong_type", Some(json!({"a": 1})), false);
@@ -293,6 +313,14 @@ fn field_mutations(root: &Value, field: &Field, path: &[Value], out: &mut Vec<Mu
             add("wrong_type", Some(json!([])), false);
             add("wrong_type", Some(json!("not-an-object")), false);
         }
+        Shape::Values { values } => {
+            add("not_in_enum", Some(json!("contract-tests-not-a-member")), false);
+            if let Some(Value::Number(n)) = values.first() {
+                let outside = n.as_f64().unwrap_or(0.0) + 0.5;
+                add("not_in_enum", Some(json!(outside)), false);
+            }
+        }
+        Shape::Null => add("wrong_type", Some(json!(0)), false),
         Shape::Any | Shape::OneOf { .. } | Shape::Nullable { .. } => {}
     }
 }
@@ -312,6 +340,7 @@ fn example(shape: &Shape) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::meta::schema;
     use crate::spec::update_body;
 
     fn find<'a>(ms: &'a [Mutation], rule: &str, field: &str) -> Vec<&'a Mutation> {
@@ -322,7 +351,7 @@ mod tests {
 
     #[test]
     fn the_seed_rules_become_mutations() {
-        let ms = mutations(&json!({"gpus": {"gpus": [{"slot": "a"}]}}), update_body());
+        let ms = mutations(schema(), &json!({"gpus": {"gpus": [{"slot": "a"}]}}), update_body());
         let below: Vec<Value> = find(&ms, "below_minimum", "shutdown_timeout")
             .iter()
             .map(|m| m.body["shutdown_timeout"].clone())
@@ -355,14 +384,14 @@ mod tests {
     #[test]
     fn an_undeclared_key_is_negative_only_where_the_schema_closes_the_object() {
         let open = update_body();
-        let ms = mutations(&json!({}), open);
+        let ms = mutations(schema(), &json!({}), open);
         assert!(ms.iter().all(|m| m.rule != "undeclared_key"), "open: none");
         let closed: Object = serde_json::from_value(json!({
             "name": "Closed", "closed": true,
             "fields": [{"name": "a", "shape": {"kind": "boolean"}}]
         }))
         .unwrap();
-        let ms = mutations(&json!({"a": true}), &closed);
+        let ms = mutations(schema(), &json!({"a": true}), &closed);
         let extra = find(&ms, "undeclared_key", "contract_tests_undeclared");
         assert_eq!(extra.len(), 1, "{ms:?}");
         assert_eq!(
@@ -370,23 +399,24 @@ mod tests {
             json!({"a": true, "contract_tests_undeclared": true})
         );
         // The judge agrees: the key breaks `additionalProperties`, and only in the closed object.
-        let problems = judge::check_object(&extra[0].body, &closed);
+        let problems = judge::check_object(schema(), &extra[0].body, &closed);
         assert_eq!(problems[0].rule, "additionalProperties");
-        assert!(judge::check_object(&extra[0].body, open).is_empty());
+        assert!(judge::check_object(schema(), &extra[0].body, open).is_empty());
     }
 
     #[test]
     fn every_mutation_is_invalid_and_nested_ones_need_their_parent() {
-        let ms = mutations(&json!({}), update_body());
+        let ms = mutations(schema(), &json!({}), update_body());
         assert!(ms
             .iter()
-            .all(|m| !judge::check_object(&m.body, update_body()).is_empty()));
+            .all(|m| !judge::check_object(schema(), &m.body, update_body()).is_empty()));
         assert!(
             find(&ms, "missing_required", "gpus.gpus").is_empty(),
             "no gpus object to break"
         );
         // An open enum has no `not_in_enum`: any string is valid there.
         let ms = mutations(
+            schema(),
             &json!({"gpus": {"gpus": [], "attach_mode": "all"}}),
             update_body(),
         );

@@ -5,7 +5,7 @@
 use crate::checks::{self, Check};
 use crate::http::{self, Auth, Exchange, Exhausted, Target, TargetOptions};
 use crate::judge;
-use crate::meta::{Object, Operation};
+use crate::meta::{schema, Object, Operation};
 use crate::mutate::{self, Mutation};
 use crate::spec::{get_op, readback_object, update_body, update_op};
 use proptest::prelude::*;
@@ -550,7 +550,7 @@ impl Suite<'_> {
             ),
             (
                 checks::RESPONSE_SCHEMA_CONFORMANCE,
-                checks::response_schema_conformance(op, a),
+                checks::response_schema_conformance(schema(), op, a),
             ),
             (
                 checks::NO_SECRET_ECHO,
@@ -779,7 +779,7 @@ impl Suite<'_> {
         if update_op()
             .body
             .as_ref()
-            .is_some_and(|b| !judge::check(&body, b).is_empty())
+            .is_some_and(|b| !judge::check(schema(), &body, b).is_empty())
         {
             return Ok(()); // the schema forbids extra keys: then it is a negative case
         }
@@ -873,7 +873,7 @@ impl Suite<'_> {
         let mut done = BTreeSet::new();
         let mut todo = Vec::new();
         for base in bases {
-            for m in mutate::mutations(&base, update_body()) {
+            for m in mutate::mutations(schema(), &base, update_body()) {
                 if self.should_send(&m) && done.insert(m.body.to_string()) {
                     todo.push(m);
                 }
@@ -1349,7 +1349,7 @@ impl Suite<'_> {
                 Err(Exhausted) => return out,
             }
         }
-        let all: Vec<Mutation> = mutate::mutations(&body, update_body())
+        let all: Vec<Mutation> = mutate::mutations(schema(), &body, update_body())
             .into_iter()
             .filter(|m| self.should_send(m))
             .collect();
@@ -1451,7 +1451,7 @@ impl Suite<'_> {
                 } else if v.check == checks::STATUS_CODE_CONFORMANCE {
                     checks::status_code_conformance(op, a).is_err()
                 } else if v.check == checks::RESPONSE_SCHEMA_CONFORMANCE {
-                    checks::response_schema_conformance(op, a).is_err()
+                    checks::response_schema_conformance(schema(), op, a).is_err()
                 } else if v.check == checks::NO_SECRET_ECHO {
                     checks::no_secret_echo(a, &self.secrets(body.as_ref())).is_err()
                 } else {
@@ -1591,7 +1591,7 @@ impl Suite<'_> {
                     body: body.clone(),
                     coercible: false,
                 };
-                if judge::check_object(&m.body, update_body()).is_empty() {
+                if judge::check_object(schema(), &m.body, update_body()).is_empty() {
                     continue; // the spec changed and made it valid
                 }
                 for v in self.send_mutation(&m).await? {
@@ -1713,14 +1713,16 @@ fn path_values(op: &crate::meta::Operation, seed: u64, n: usize) -> Vec<String> 
         TestRng::from_seed(RngAlgorithm::ChaCha, &bytes),
     );
     let strategy: proptest::strategy::BoxedStrategy<String> = match &p.shape {
-        Shape::String { min_len, max_len } => {
+        Shape::String {
+            min_len, max_len, ..
+        } => {
             let lo = min_len.unwrap_or(1).max(1) as usize;
             let hi = max_len.map_or(lo + 63, |m| m as usize).max(lo);
             proptest::collection::vec(any::<char>(), lo..=hi)
                 .prop_map(|c| c.into_iter().collect())
                 .boxed()
         }
-        Shape::Integer { min, max } => (min.unwrap_or(i64::MIN)..=max.unwrap_or(i64::MAX))
+        Shape::Integer { min, max, .. } => (min.unwrap_or(i64::MIN)..=max.unwrap_or(i64::MAX))
             .prop_map(|i| i.to_string())
             .boxed(),
         Shape::Enum { values, .. } if !values.is_empty() => {

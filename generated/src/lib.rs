@@ -18,10 +18,6 @@ mod client;
 #[cfg(feature = "proptest")]
 #[rustfmt::skip]
 pub mod strategies;
-/// Each object's and operation's constraints as JSON data, for contract tests (feature
-/// `proptest`).
-#[cfg(feature = "proptest")]
-pub const SCHEMA_JSON: &str = include_str!("schema.json");
 pub use client::{Client, ClientBuilder};
 pub use runtime::{
     encode_component, field_path, path_param, Auth, Error, FilePart, Multipart, Patch,

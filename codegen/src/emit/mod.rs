@@ -3,7 +3,6 @@
 pub mod client;
 pub mod docs;
 pub mod examples;
-pub mod meta;
 pub mod strategies;
 pub mod types;
 
@@ -409,10 +408,6 @@ pub fn emit_crate(api: &Api, opts: &Options) -> Result<BTreeMap<String, String>,
         #[cfg(feature = "proptest")]
         #[rustfmt::skip]
         pub mod strategies;
-        /// Each object's and operation's constraints as JSON data, for contract tests (feature
-        /// `proptest`).
-        #[cfg(feature = "proptest")]
-        pub const SCHEMA_JSON: &str = include_str!("schema.json");
 
         pub use client::{Client, ClientBuilder};
         pub use runtime::{
@@ -430,13 +425,7 @@ pub fn emit_crate(api: &Api, opts: &Options) -> Result<BTreeMap<String, String>,
     // The large files are built and formatted in parts, on every core; the parts are fixed by the
     // document, not by the number of cores, so the output is the same everywhere.
     type Job<'a> = Box<dyn Fn() -> Result<String, Error> + Sync + 'a>;
-    let marker = format!(
-        "{MARKER} by `{}` from {}. Do not edit: change the spec and regenerate.",
-        opts.command, opts.spec_name
-    );
     let mut jobs: Vec<(&str, Job<'_>)> = Vec::new();
-    // schema.json first: one long job, best started early.
-    jobs.push(("src/schema.json", Box::new(|| Ok(meta::emit(api, &marker)))));
     jobs.push((
         "src/types.rs",
         Box::new(|| format_fragment(types::header(api), "types.rs")),

@@ -1,0 +1,278 @@
+//! The generator's IR ([`codegen::ir::Api`]) turned into the suite's [`Schema`]: one conversion,
+//! so every constraint the suite judges, mutates or draws is one `validate()` was emitted from.
+
+use crate::meta::{Field, Object, Operation, Param, Readback, Response, Schema, Shape};
+use codegen::ir::{
+    Api, Auth, Bound, BodyKind, Constraints, Num, ParamLocation, Presence, ResponseBody,
+    StatusMatch, Ty, TypeKind,
+};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// The schema of `api`; `raw` is the document as written (for the operations' extensions).
+pub fn from_api(api: &Api, raw: &Value) -> Schema {
+    let mut objects = BTreeMap::new();
+    for (name, t) in &api.types {
+        match &t.kind {
+            TypeKind::Struct(s) => {
+                let fields = s.fields.iter().map(|f| field(api, f)).collect();
+                objects.insert(
+                    name.clone(),
+                    Object {
+                        name: name.clone(),
+                        fields,
+                        closed: s.closed,
+                    },
+                );
+            }
+            // Each variant of an internally tagged union is an object whose tag has one value.
+            TypeKind::Tagged { tag, variants } => {
+                for v in variants {
+                    let mut fields = vec![Field {
+                        name: tag.clone(),
+                        shape: Shape::Enum {
+                            values: vec![v.value.clone()],
+                            open: false,
+                        },
+                        required: true,
+                        nullable: false,
+                        readback: None,
+                        secret: false,
+                    }];
+                    fields.extend(v.fields.iter().map(|f| field(api, f)));
+                    let name = tagged_name(name, &v.value);
+                    objects.insert(
+                        name.clone(),
+                        Object {
+                            name,
+                            fields,
+                            closed: false,
+                        },
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    let operations = api
+        .operations
+        .iter()
+        .map(|op| {
+            let params = op
+                .params
+                .iter()
+                .map(|p| Param {
+                    name: p.json.clone(),
+                    location: match p.location {
+                        ParamLocation::Path => "path",
+                        ParamLocation::Query => "query",
+                        ParamLocation::Header => "header",
+                        ParamLocation::Cookie => "cookie",
+                    }
+                    .into(),
+                    required: p.required,
+                    shape: shape(api, &p.ty, &p.constraints, 0),
+                })
+                .collect();
+            let body = op
+                .body
+                .as_ref()
+                .filter(|b| b.kind == BodyKind::Json)
+                .map(|b| shape(api, &b.ty, &Constraints::default(), 0));
+            let responses = op
+                .responses
+                .iter()
+                .map(|r| {
+                    let (status, range) = match r.status {
+                        StatusMatch::Code(c) => (c, false),
+                        StatusMatch::Range(d) => (d * 100, true),
+                        StatusMatch::Default => (0, false),
+                    };
+                    let body = match &r.body {
+                        ResponseBody::Json(ty) => Some(shape(api, ty, &Constraints::default(), 0)),
+                        ResponseBody::Raw => None,
+                    };
+                    Response {
+                        status,
+                        range,
+                        body,
+                    }
+                })
+                .collect();
+            let auth = op
+                .auth
+                .iter()
+                .map(|a| match a {
+                    Auth::ApiKeyHeader(h) => format!("header:{h}"),
+                    Auth::ApiKeyQuery(q) => format!("query:{q}"),
+                    Auth::Bearer => "bearer".into(),
+                })
+                .collect();
+            let extensions = pointer(raw, &op.pointer)
+                .and_then(Value::as_object)
+                .map(|o| {
+                    o.iter()
+                        .filter(|(k, _)| k.starts_with("x-"))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            (
+                op.name.clone(),
+                Operation {
+                    name: op.name.clone(),
+                    operation_id: op.operation_id.clone(),
+                    pointer: op.pointer.clone(),
+                    method: op.method.clone(),
+                    path: op.path.clone(),
+                    params,
+                    body,
+                    body_required: op.body.as_ref().is_some_and(|b| b.required),
+                    responses,
+                    auth,
+                    extensions,
+                },
+            )
+        })
+        .collect();
+    Schema {
+        objects,
+        operations,
+    }
+}
+
+/// The object name of a tagged union's variant.
+fn tagged_name(union: &str, tag: &str) -> String {
+    format!("{union}#{tag}")
+}
+
+/// The node a JSON pointer names.
+fn pointer<'v>(v: &'v Value, ptr: &str) -> Option<&'v Value> {
+    if ptr.is_empty() {
+        return Some(v);
+    }
+    v.pointer(ptr)
+}
+
+fn field(api: &Api, f: &codegen::ir::Field) -> Field {
+    Field {
+        name: f.json.clone(),
+        shape: shape(api, &f.ty, &f.constraints, 0),
+        required: matches!(f.presence, Presence::Required | Presence::RequiredNullable),
+        nullable: matches!(
+            f.presence,
+            Presence::RequiredNullable | Presence::OptionalNullable
+        ),
+        readback: f.readback.as_ref().map(|(field, d)| Readback {
+            field: field.clone(),
+            divide_by: *d,
+        }),
+        secret: f.secret,
+    }
+}
+
+/// The smallest integer a bound allows.
+fn int_low(b: Bound) -> i64 {
+    match (b.value, b.exclusive) {
+        (Num::Int(i), false) => i,
+        (Num::Int(i), true) => i.saturating_add(1),
+        (Num::Float(f), false) => f.ceil() as i64,
+        (Num::Float(f), true) => f.floor() as i64 + 1,
+    }
+}
+
+/// The largest integer a bound allows.
+fn int_high(b: Bound) -> i64 {
+    match (b.value, b.exclusive) {
+        (Num::Int(i), false) => i,
+        (Num::Int(i), true) => i.saturating_sub(1),
+        (Num::Float(f), false) => f.floor() as i64,
+        (Num::Float(f), true) => f.ceil() as i64 - 1,
+    }
+}
+
+/// The shape of a value of `ty` under the constraints `c` of its place.
+pub fn shape(api: &Api, ty: &Ty, c: &Constraints, depth: u32) -> Shape {
+    if depth > 32 {
+        return Shape::Any;
+    }
+    if !c.enumeration.is_empty() && matches!(ty, Ty::Int(_) | Ty::Float(_) | Ty::Bool) {
+        return Shape::Values {
+            values: c.enumeration.clone(),
+        };
+    }
+    let items = c.items.as_deref().cloned().unwrap_or_default();
+    match ty {
+        Ty::Bool => Shape::Boolean,
+        Ty::Int(it) => {
+            use codegen::ir::IntTy::*;
+            // The Rust type's own range is part of what the generated type accepts.
+            let (tlo, thi): (i64, i64) = match it {
+                I8 => (i8::MIN.into(), i8::MAX.into()),
+                I16 => (i16::MIN.into(), i16::MAX.into()),
+                I32 => (i32::MIN.into(), i32::MAX.into()),
+                U8 => (0, u8::MAX.into()),
+                U16 => (0, u16::MAX.into()),
+                U32 => (0, u32::MAX.into()),
+                I64 | U64 => (i64::MIN, i64::MAX),
+            };
+            let min = c.minimum.map(int_low).map(|m| m.max(tlo));
+            let max = c.maximum.map(int_high).map(|m| m.min(thi));
+            Shape::Integer {
+                min: min.or((tlo != i64::MIN).then_some(tlo)),
+                max: max.or((thi != i64::MAX).then_some(thi)),
+                multiple_of: c.multiple_of.map(Num::as_f64).filter(|m| *m > 0.0),
+            }
+        }
+        Ty::Float(_) => Shape::Number {
+            min: c.minimum.map(|b| b.value.as_f64()),
+            max: c.maximum.map(|b| b.value.as_f64()),
+            exclusive_min: c.minimum.is_some_and(|b| b.exclusive),
+            exclusive_max: c.maximum.is_some_and(|b| b.exclusive),
+            multiple_of: c.multiple_of.map(Num::as_f64).filter(|m| *m > 0.0),
+        },
+        Ty::String => Shape::String {
+            min_len: c.min_length,
+            max_len: c.max_length,
+            pattern: c.pattern.clone(),
+            format: c.format.clone(),
+        },
+        Ty::Array(t) => Shape::Array {
+            items: Box::new(shape(api, t, &items, depth + 1)),
+            min_items: c.min_items,
+            max_items: c.max_items,
+            unique: c.unique_items,
+        },
+        Ty::Map(t) => Shape::Map {
+            values: Box::new(shape(api, t, &items, depth + 1)),
+        },
+        Ty::Nullable(t) => Shape::Nullable {
+            inner: Box::new(shape(api, t, c, depth + 1)),
+        },
+        Ty::Null => Shape::Null,
+        Ty::Any | Ty::File => Shape::Any,
+        Ty::Named(n) => match api.types.get(n).map(|t| &t.kind) {
+            Some(TypeKind::Struct(_)) => Shape::Object { name: n.clone() },
+            Some(TypeKind::Enum { variants, open }) => Shape::Enum {
+                values: variants.iter().map(|v| v.value.clone()).collect(),
+                open: *open,
+            },
+            Some(TypeKind::Union { variants }) => Shape::OneOf {
+                options: variants
+                    .iter()
+                    .map(|v| shape(api, &v.ty, &Constraints::default(), depth + 1))
+                    .collect(),
+            },
+            Some(TypeKind::Tagged { variants, .. }) => Shape::OneOf {
+                options: variants
+                    .iter()
+                    .map(|v| Shape::Object {
+                        name: tagged_name(n, &v.value),
+                    })
+                    .collect(),
+            },
+            Some(TypeKind::Alias(a)) => shape(api, a, c, depth + 1),
+            None => Shape::Any,
+        },
+    }
+}
