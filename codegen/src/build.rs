@@ -257,7 +257,12 @@ fn view(s: &Schema) -> View<'_> {
         v.constraints.format = v.format.map(str::to_string);
     }
     if matches!(v.typ, Some("integer" | "number" | "boolean")) {
-        v.constraints.enumeration = v.enum_values.iter().filter(|e| !e.is_null()).cloned().collect();
+        v.constraints.enumeration = v
+            .enum_values
+            .iter()
+            .filter(|e| !e.is_null())
+            .cloned()
+            .collect();
     }
     v
 }
@@ -1352,9 +1357,13 @@ impl<'a> Builder<'a> {
                 None => Ty::Any,
             },
         };
-        let ty = match ty {
-            Ty::Nullable(t) => *t,
-            t => t,
+        let (ty, nullable) = match ty {
+            Ty::Nullable(t) => (*t, true),
+            t => (t, false),
+        };
+        let constraints = match &mt.schema {
+            Some(s) if kind == BodyKind::Json => self.constraints_of(s.into(), 0),
+            _ => Constraints::default(),
         };
         let mut part_types = BTreeMap::new();
         if kind == BodyKind::Multipart {
@@ -1380,6 +1389,8 @@ impl<'a> Builder<'a> {
             media_type,
             doc: rb.description.clone(),
             part_types,
+            nullable,
+            constraints,
         }))
     }
 
@@ -1669,11 +1680,13 @@ fn needs_definition(v: &View<'_>) -> bool {
     if v.typ == Some("string") && v.enum_values.iter().any(Value::is_string) {
         return true;
     }
+    // `additionalProperties: false` with nothing declared: the empty object, a closed struct.
+    let closed_empty = matches!(v.additional, Some(AdditionalProperties::Any(false)));
     v.all_of.is_empty()
         && v.one_of.is_empty()
         && v.any_of.is_empty()
         && matches!(v.typ, Some("object") | None)
-        && v.properties.is_some_and(|p| !p.is_empty())
+        && (v.properties.is_some_and(|p| !p.is_empty()) || closed_empty)
 }
 
 fn enum_kind(values: Vec<String>, open: bool) -> TypeKind {

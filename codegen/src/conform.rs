@@ -194,10 +194,39 @@ fn same(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// A JSON number written as an integer.
+fn int_of(v: &Value) -> Option<i128> {
+    v.as_i64()
+        .map(i128::from)
+        .or_else(|| v.as_u64().map(i128::from))
+}
+
 fn number(s: &serde_json::Map<String, Value>, v: &Value, at: &str) -> Option<String> {
     let x = v.as_f64()?;
     let num = |k: &str| s.get(k).and_then(Value::as_f64);
     let flag = |k: &str| s.get(k) == Some(&Value::Bool(true));
+    // Integers against integer bounds compare exactly: beyond 2^53, floats round them together.
+    let exact = |k: &str| -> Option<std::cmp::Ordering> {
+        let b = s.get(k)?;
+        let (a, b) = (int_of(v)?, int_of(b)?);
+        Some(a.cmp(&b))
+    };
+    if let Some(o) = exact("maximum") {
+        if o.is_gt() || (flag("exclusiveMaximum") && o.is_eq()) {
+            return Some(fail(
+                at,
+                &format!("{v} is above the maximum {}", s["maximum"]),
+            ));
+        }
+    }
+    if let Some(o) = exact("minimum") {
+        if o.is_lt() || (flag("exclusiveMinimum") && o.is_eq()) {
+            return Some(fail(
+                at,
+                &format!("{v} is below the minimum {}", s["minimum"]),
+            ));
+        }
+    }
     if let Some(min) = num("minimum") {
         if x < min || (flag("exclusiveMinimum") && x == min) {
             return Some(fail(at, &format!("{x} is below the minimum {min}")));

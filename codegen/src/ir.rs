@@ -320,6 +320,10 @@ pub struct Body {
     pub doc: Option<String>,
     /// Multipart only: the media type the document's `encoding` gives a part, by property.
     pub part_types: BTreeMap<String, String>,
+    /// The document allows `null` for the whole body (the client sends a value, never `null`).
+    pub nullable: bool,
+    /// The body's own constraints (an array body's item count, say).
+    pub constraints: Constraints,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

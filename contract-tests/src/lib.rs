@@ -6,6 +6,7 @@
 //! [`server`] is an embedded reference implementation to run it against with no account.
 
 pub mod checks;
+pub mod draw;
 pub mod http;
 pub mod judge;
 pub mod meta;

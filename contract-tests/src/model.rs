@@ -3,7 +3,7 @@
 
 use crate::meta::{Field, Object, Operation, Param, Readback, Response, Schema, Shape};
 use codegen::ir::{
-    Api, Auth, Bound, BodyKind, Constraints, Num, ParamLocation, Presence, ResponseBody,
+    Api, Auth, BodyKind, Bound, Constraints, Num, ParamLocation, Presence, ResponseBody,
     StatusMatch, Ty, TypeKind,
 };
 use serde_json::Value;
@@ -78,7 +78,14 @@ pub fn from_api(api: &Api, raw: &Value) -> Schema {
                 .body
                 .as_ref()
                 .filter(|b| b.kind == BodyKind::Json)
-                .map(|b| shape(api, &b.ty, &Constraints::default(), 0));
+                .map(|b| {
+                    let s = shape(api, &b.ty, &b.constraints, 0);
+                    if b.nullable {
+                        Shape::Nullable { inner: Box::new(s) }
+                    } else {
+                        s
+                    }
+                });
             let responses = op
                 .responses
                 .iter()

@@ -42,13 +42,37 @@ pub const RULES: [&str; 13] = [
 /// Every mutation of `valid` (an instance of `object`): each field of the schema, present or not,
 /// and the fields of nested objects and list items that `valid` holds.
 pub fn mutations(schema: &Schema, valid: &Value, object: &Object) -> Vec<Mutation> {
+    mutations_of(schema, valid, object, false)
+}
+
+/// [`mutations`] of a body whose shape is `body`: a nullable object body is not broken by `null`.
+pub fn body_mutations(schema: &Schema, valid: &Value, body: &Shape) -> Vec<Mutation> {
+    match body {
+        Shape::Object { name } => schema
+            .object(name)
+            .map(|o| mutations_of(schema, valid, o, false))
+            .unwrap_or_default(),
+        Shape::Nullable { inner } => match inner.as_ref() {
+            Shape::Object { name } if !valid.is_null() => schema
+                .object(name)
+                .map(|o| mutations_of(schema, valid, o, true))
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
+fn mutations_of(schema: &Schema, valid: &Value, object: &Object, nullable: bool) -> Vec<Mutation> {
     let mut out = Vec::new();
+    let null = (!nullable).then_some(Value::Null);
     for (rule, body) in [
-        ("not_an_object", json!([])),
-        ("not_an_object", json!("update")),
-        ("not_an_object", json!(42)),
-        ("not_an_object", Value::Null),
+        ("not_an_object", Some(json!([]))),
+        ("not_an_object", Some(json!("update"))),
+        ("not_an_object", Some(json!(42))),
+        ("not_an_object", null),
     ] {
+        let Some(body) = body else { continue };
         out.push(Mutation {
             rule,
             field: "(body)".into(),
@@ -207,7 +231,11 @@ fn field_mutations(root: &Value, field: &Field, path: &[Value], out: &mut Vec<Mu
                 // Just past a multiple, inside the bounds where the bounds allow.
                 let base = min.unwrap_or(0);
                 add("not_a_multiple", Some(json!(base.saturating_add(1))), false);
-                add("not_a_multiple", Some(json!((m as i64).saturating_add(1))), false);
+                add(
+                    "not_a_multiple",
+                    Some(json!((m as i64).saturating_add(1))),
+                    false,
+                );
             }
             if let Some(min) = min {
                 for v in [min.saturating_sub(1), 0, -1, i64::MIN] {
@@ -314,7 +342,11 @@ fn field_mutations(root: &Value, field: &Field, path: &[Value], out: &mut Vec<Mu
             add("wrong_type", Some(json!("not-an-object")), false);
         }
         Shape::Values { values } => {
-            add("not_in_enum", Some(json!("contract-tests-not-a-member")), false);
+            add(
+                "not_in_enum",
+                Some(json!("contract-tests-not-a-member")),
+                false,
+            );
             if let Some(Value::Number(n)) = values.first() {
                 let outside = n.as_f64().unwrap_or(0.0) + 0.5;
                 add("not_in_enum", Some(json!(outside)), false);
@@ -351,7 +383,11 @@ mod tests {
 
     #[test]
     fn the_seed_rules_become_mutations() {
-        let ms = mutations(schema(), &json!({"gpus": {"gpus": [{"slot": "a"}]}}), update_body());
+        let ms = mutations(
+            schema(),
+            &json!({"gpus": {"gpus": [{"slot": "a"}]}}),
+            update_body(),
+        );
         let below: Vec<Value> = find(&ms, "below_minimum", "shutdown_timeout")
             .iter()
             .map(|m| m.body["shutdown_timeout"].clone())
