@@ -955,14 +955,18 @@ impl<'a> Builder<'a> {
             let ty = self.ty(b.into(), &bptr, &hint)?;
             let label = label.unwrap_or_else(|| shape_label(&ty, i));
             raw_names.push(label);
-            tys.push(ty);
+            tys.push((ty, self.constraints_of(b.into(), 0)));
         }
         let rust = names::unique_variants(raw_names.iter().map(String::as_str));
         Ok(TypeKind::Union {
             variants: rust
                 .into_iter()
                 .zip(tys)
-                .map(|(rust, ty)| UnionVariant { rust, ty })
+                .map(|(rust, (ty, constraints))| UnionVariant {
+                    rust,
+                    ty,
+                    constraints,
+                })
                 .collect(),
         })
     }

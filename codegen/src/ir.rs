@@ -181,6 +181,8 @@ pub struct EnumVariant {
 pub struct UnionVariant {
     pub rust: String,
     pub ty: Ty,
+    /// The branch's own constraints (a pattern, a format, bounds), through `$ref`s.
+    pub constraints: Constraints,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -59,7 +59,11 @@ fn draw(
             min,
             max,
             multiple_of,
+            range,
         } => {
+            let (rlo, rhi) = range.unwrap_or((i64::MIN, i64::MAX));
+            let min = Some(min.unwrap_or(rlo).max(rlo)).filter(|m| *m != i64::MIN);
+            let max = Some(max.unwrap_or(rhi).min(rhi)).filter(|m| *m != i64::MAX);
             let lo = min.unwrap_or(-1_000_000_000);
             let hi = max.unwrap_or(1_000_000_000).max(lo);
             if min.is_some() && max.is_some() && min > max {
@@ -200,15 +204,17 @@ fn draw(
             if arms.is_empty() {
                 return None;
             }
-            // A value that fits several branches breaks `oneOf`: keep those that fit one.
+            // A value that fits several branches breaks `oneOf`: keep those that fit one. Where
+            // a fitting branch has a pattern or format (which the judge does not read), the
+            // judge cannot tell, and the value is kept.
             let (schema, options) = (schema.clone(), options.clone());
             proptest::strategy::Union::new(arms)
                 .prop_filter("fits more than one branch", move |v| {
-                    options
+                    let fits: Vec<&Shape> = options
                         .iter()
                         .filter(|o| judge::check(&schema, v, o).is_empty())
-                        .count()
-                        == 1
+                        .collect();
+                    fits.len() == 1 || fits.iter().any(|o| !judged_exactly(&schema, o, 0))
                 })
                 .boxed()
         }
@@ -264,12 +270,25 @@ fn string(
     if max.is_some_and(|m| (m as usize) < lo) {
         return None;
     }
-    let fits = move |s: &String| (lo..=hi).contains(&s.chars().count());
+    // Patterns and formats make their own lengths: only the document's bounds hold them.
+    let (lo_doc, hi_doc) = (lo, max.map_or(usize::MAX, |m| m as usize));
+    let fits = move |s: &String| (lo_doc..=hi_doc).contains(&s.chars().count());
     if let Some(p) = pattern {
-        let re = ascii_classes(p);
-        let s = proptest::string::string_regex(&re).ok()?;
+        // Drawn from the pattern without its lookarounds (proptest's generator has none), then
+        // held to the whole pattern.
+        let whole = fancy_regex::Regex::new(p).ok()?;
+        let s = proptest::string::string_regex(&ascii_classes(&without_lookaround(p))).ok()?;
         return Some(
             s.prop_filter("length outside the bounds", fits)
+                // ECMA-262's `.` does not match line terminators where Rust's does: such
+                // characters are left out, so the value matches in both dialects.
+                .prop_filter("a line terminator or control character", |s| {
+                    !s.chars()
+                        .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
+                })
+                .prop_filter("does not match the whole pattern", move |s| {
+                    whole.is_match(s).unwrap_or(false)
+                })
                 .prop_map(Value::from)
                 .boxed(),
         );
@@ -365,10 +384,77 @@ fn string(
     )
 }
 
+/// Whether the judge reads every constraint of a shape: no pattern or format in it, at any depth
+/// (bounded).
+fn judged_exactly(schema: &Schema, shape: &Shape, depth: u32) -> bool {
+    if depth > 6 {
+        return false;
+    }
+    match shape {
+        Shape::String {
+            pattern, format, ..
+        } => pattern.is_none() && format.is_none(),
+        Shape::Nullable { inner } => judged_exactly(schema, inner, depth + 1),
+        Shape::Array { items, .. } => judged_exactly(schema, items, depth + 1),
+        Shape::Map { values } => judged_exactly(schema, values, depth + 1),
+        Shape::OneOf { options } => options.iter().all(|o| judged_exactly(schema, o, depth + 1)),
+        Shape::Object { name } => schema.object(name).is_none_or(|o| {
+            o.fields
+                .iter()
+                .all(|f| judged_exactly(schema, &f.shape, depth + 1))
+        }),
+        _ => true,
+    }
+}
+
+/// `p` without its lookahead and lookbehind groups.
+fn without_lookaround(p: &str) -> String {
+    let chars: Vec<char> = p.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let rest: String = chars[i..chars.len().min(i + 4)].iter().collect();
+        let look = ["(?!", "(?=", "(?<!", "(?<="]
+            .iter()
+            .find(|l| rest.starts_with(**l));
+        if let Some(l) = look {
+            // Skip to the matching parenthesis.
+            let mut depth = 0;
+            let mut j = i;
+            while j < chars.len() {
+                match chars[j] {
+                    '\\' => j += 1,
+                    '(' => depth += 1,
+                    ')' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+            let _ = l;
+            i = j + 1;
+            continue;
+        }
+        if chars[i] == '\\' && i + 1 < chars.len() {
+            out.push(chars[i]);
+            out.push(chars[i + 1]);
+            i += 2;
+            continue;
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
+}
+
 /// A regex of the document (ECMA-262) in the terms proptest's generator reads: anchors dropped,
 /// `\d`, `\w` and `\s` as their ASCII classes (ECMA's are ASCII; Rust's are Unicode).
 fn ascii_classes(p: &str) -> String {
-    let p = p.strip_prefix('^').unwrap_or(p);
+    let p = p.trim_start_matches('^');
     let p = if p.ends_with('$') && !p.ends_with("\\$") {
         &p[..p.len() - 1]
     } else {

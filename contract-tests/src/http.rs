@@ -8,8 +8,41 @@ use std::time::{Duration, Instant};
 
 /// The placeholder that stands for the API key in everything the harness prints or writes.
 pub const KEY_PLACEHOLDER: &str = "$PHALA_API_KEY";
-/// The header that carries the API key.
-pub const KEY_HEADER: &str = "X-API-Key";
+
+/// Where the API key goes, as the document's security scheme says.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Credential {
+    /// Nowhere: the operations need none.
+    #[default]
+    None,
+    /// In this header.
+    Header(String),
+    /// In this query parameter.
+    Query(String),
+    /// `Authorization: Bearer KEY`.
+    Bearer,
+}
+
+impl Credential {
+    /// From the model's `header:NAME`, `query:NAME` or `bearer`.
+    pub fn parse(s: &str) -> Credential {
+        match s.split_once(':') {
+            Some(("header", h)) => Credential::Header(h.to_string()),
+            Some(("query", q)) => Credential::Query(q.to_string()),
+            _ if s == "bearer" => Credential::Bearer,
+            _ => Credential::None,
+        }
+    }
+
+    /// The header and value that carry `key`, if it goes in a header.
+    fn header(&self, key: &str) -> Option<(String, String)> {
+        match self {
+            Credential::Header(h) => Some((h.clone(), key.to_string())),
+            Credential::Bearer => Some(("Authorization".into(), format!("Bearer {key}"))),
+            _ => None,
+        }
+    }
+}
 
 /// Which credentials a request carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +65,8 @@ pub struct Sent {
     pub auth: Auth,
     /// The exact body text, when there is one.
     pub body: Option<String>,
+    /// How reports show it: where the key went, which fields are secret.
+    pub shown: std::sync::Arc<Shown>,
 }
 
 /// An answer as received (body bounded).
@@ -98,6 +133,8 @@ pub struct Exhausted;
 pub struct TargetOptions {
     pub base_url: String,
     pub api_key: Option<String>,
+    /// Where the key goes, and which body fields are secret.
+    pub shown: std::sync::Arc<Shown>,
     /// Bound of one request, answer included.
     pub timeout: Duration,
     /// Requests per second at most.
@@ -132,6 +169,8 @@ impl Target {
                 .timeout(opts.timeout)
                 .connect_timeout(opts.timeout)
                 .danger_accept_invalid_certs(opts.insecure)
+                // A redirect is an answer to judge, not a request to make.
+                .redirect(reqwest::redirect::Policy::none())
                 .user_agent(concat!("phala-contract-tests/", env!("CARGO_PKG_VERSION")))
         };
         let client = builder()
@@ -198,6 +237,7 @@ impl Target {
             headers: headers.to_vec(),
             auth,
             body: body_text,
+            shown: self.opts.shown.clone(),
         };
         let mut attempt = 0;
         loop {
@@ -247,13 +287,20 @@ impl Target {
         client: &reqwest::Client,
         sent: &Sent,
     ) -> Result<Answer, (Failure, bool)> {
-        let url = format!("{}{}", self.opts.base_url.trim_end_matches('/'), sent.path);
+        let mut url = format!("{}{}", self.opts.base_url.trim_end_matches('/'), sent.path);
         let method = reqwest::Method::from_bytes(sent.method.as_bytes()).expect("known method");
+        let key = match (sent.auth, &self.opts.api_key) {
+            (Auth::Key, Some(k)) => Some(k.as_str()),
+            (Auth::Wrong, _) => Some(WRONG_KEY),
+            _ => None,
+        };
+        if let (Some(k), Credential::Query(q)) = (key, &self.opts.shown.credential) {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            url = format!("{url}{sep}{q}={}", crate::probe::encode(k));
+        }
         let mut rb = client.request(method, url);
-        match (sent.auth, &self.opts.api_key) {
-            (Auth::Key, Some(k)) => rb = rb.header(KEY_HEADER, k),
-            (Auth::Wrong, _) => rb = rb.header(KEY_HEADER, "contract-tests-wrong-key"),
-            _ => {}
+        if let Some((h, v)) = key.and_then(|k| self.opts.shown.credential.header(k)) {
+            rb = rb.header(h, v);
         }
         for (k, v) in &sent.headers {
             rb = rb.header(k, v);
@@ -338,24 +385,35 @@ fn failure(e: reqwest::Error) -> Failure {
     Failure { kind, message }
 }
 
-/// Replaces every secret in a JSON body with `<redacted>`: the values of `encrypted_env`.
-pub fn redact_body(v: &Value) -> Value {
+/// The key sent where a wrong one is wanted.
+pub const WRONG_KEY: &str = "contract-tests-wrong-key";
+
+/// Replaces the value of every secret field (`secret_fields`, from the model: `format:
+/// password`, `writeOnly`) in a JSON body with `<redacted>`, at any depth.
+pub fn redact_body(v: &Value, secret_fields: &[String]) -> Value {
     match v {
         Value::Object(m) => Value::Object(
             m.iter()
                 .map(|(k, v)| {
-                    let v = if k == "encrypted_env" && !v.is_null() {
+                    let v = if secret_fields.contains(k) && !v.is_null() {
                         Value::String("<redacted>".into())
                     } else {
-                        redact_body(v)
+                        redact_body(v, secret_fields)
                     };
                     (k.clone(), v)
                 })
                 .collect(),
         ),
-        Value::Array(a) => Value::Array(a.iter().map(redact_body).collect()),
+        Value::Array(a) => Value::Array(a.iter().map(|x| redact_body(x, secret_fields)).collect()),
         other => other.clone(),
     }
+}
+
+/// How a report shows requests: where the key went, and which fields are secret.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Shown {
+    pub credential: Credential,
+    pub secret_fields: Vec<String>,
 }
 
 /// Replaces `secret` wherever it occurs in `text`.
@@ -368,29 +426,37 @@ pub fn redact_text(text: &str, secrets: &[&str]) -> String {
 }
 
 /// A curl command that repeats `sent` against `base_url`; the key shows as `$PHALA_API_KEY` and
-/// `encrypted_env` values as `<redacted>`.
+/// secret fields' values as `<redacted>`.
 pub fn curl(base_url: &str, sent: &Sent) -> String {
+    let shown = &sent.shown;
     let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
     let mut parts = vec![format!("curl -sS -X {}", sent.method)];
-    parts.push(quote(&format!(
-        "{}{}",
-        base_url.trim_end_matches('/'),
-        sent.path
-    )));
-    match sent.auth {
-        Auth::Key => parts.push(format!("-H \"{KEY_HEADER}: {KEY_PLACEHOLDER}\"")),
-        Auth::Wrong => parts.push(format!(
-            "-H {}",
-            quote(&format!("{KEY_HEADER}: contract-tests-wrong-key"))
-        )),
-        Auth::Missing => {}
+    let key = match sent.auth {
+        Auth::Key => Some(KEY_PLACEHOLDER),
+        Auth::Wrong => Some(WRONG_KEY),
+        Auth::Missing => None,
+    };
+    let mut url = format!("{}{}", base_url.trim_end_matches('/'), sent.path);
+    if let (Some(k), Credential::Query(q)) = (key, &shown.credential) {
+        let sep = if url.contains('?') { '&' } else { '?' };
+        url = format!("{url}{sep}{q}={k}");
+    }
+    parts.push(quote(&url));
+    if let Some((h, v)) = key.and_then(|k| shown.credential.header(k)) {
+        if sent.auth == Auth::Key {
+            parts.push(format!("-H \"{h}: {v}\""));
+        } else {
+            parts.push(format!("-H {}", quote(&format!("{h}: {v}"))));
+        }
     }
     for (k, v) in &sent.headers {
         parts.push(format!("-H {}", quote(&format!("{k}: {v}"))));
     }
     if let Some(b) = &sent.body {
         let shown = serde_json::from_str::<Value>(b)
-            .map(|v| serde_json::to_string(&redact_body(&v)).unwrap_or_default())
+            .map(|v| {
+                serde_json::to_string(&redact_body(&v, &shown.secret_fields)).unwrap_or_default()
+            })
             .unwrap_or_else(|_| b.clone());
         parts.push("-H 'Content-Type: application/json'".into());
         parts.push(format!("--data-raw {}", quote(&shown)));
@@ -411,6 +477,10 @@ mod tests {
             headers: vec![("X-Prepare-Only".into(), "true".into())],
             auth: Auth::Key,
             body: Some(r#"{"encrypted_env":"deadbeef","name":"it's"}"#.into()),
+            shown: std::sync::Arc::new(Shown {
+                credential: Credential::Header("X-API-Key".into()),
+                secret_fields: vec!["encrypted_env".into()],
+            }),
         };
         let c = curl("http://127.0.0.1:1/", &sent);
         assert_eq!(
@@ -420,7 +490,7 @@ mod tests {
              --data-raw '{\"encrypted_env\":\"<redacted>\",\"name\":\"it'\\''s\"}'"
         );
         assert_eq!(
-            redact_body(&json!([{"encrypted_env": null}])),
+            redact_body(&json!([{"encrypted_env": null}]), &sent.shown.secret_fields),
             json!([{"encrypted_env": null}])
         );
     }

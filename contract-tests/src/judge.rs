@@ -134,9 +134,13 @@ fn walk(
             min,
             max,
             multiple_of,
+            range,
         } => match as_integer(value) {
             None => push(out, path, "type"),
             Some(n) => {
+                if range.is_some_and(|(lo, hi)| n < i128::from(lo) || n > i128::from(hi)) {
+                    push(out, path, "format");
+                }
                 if min.is_some_and(|m| n < i128::from(m)) {
                     push(out, path, "minimum");
                 }

@@ -12,6 +12,7 @@ pub mod judge;
 pub mod meta;
 pub mod model;
 pub mod mutate;
+pub mod probe;
 pub mod report;
 pub mod runner;
 pub mod server;

@@ -27,6 +27,11 @@ pub enum Shape {
         /// A divisor of every allowed value.
         #[serde(default)]
         multiple_of: Option<f64>,
+        /// The range a `format` gives (`int32`, `uint8`, ...), which the generated type holds:
+        /// judged and drawn within, but not mutated, since JSON Schema validators read unknown
+        /// formats as annotations only.
+        #[serde(default)]
+        range: Option<(i64, i64)>,
     },
     /// A number within bounds.
     Number {

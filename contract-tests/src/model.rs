@@ -223,12 +223,11 @@ pub fn shape(api: &Api, ty: &Ty, c: &Constraints, depth: u32) -> Shape {
                 U32 => (0, u32::MAX.into()),
                 I64 | U64 => (i64::MIN, i64::MAX),
             };
-            let min = c.minimum.map(int_low).map(|m| m.max(tlo));
-            let max = c.maximum.map(int_high).map(|m| m.min(thi));
             Shape::Integer {
-                min: min.or((tlo != i64::MIN).then_some(tlo)),
-                max: max.or((thi != i64::MAX).then_some(thi)),
+                min: c.minimum.map(int_low),
+                max: c.maximum.map(int_high),
                 multiple_of: c.multiple_of.map(Num::as_f64).filter(|m| *m > 0.0),
+                range: (tlo != i64::MIN || thi != i64::MAX).then_some((tlo, thi)),
             }
         }
         Ty::Float(_) => Shape::Number {
@@ -267,7 +266,7 @@ pub fn shape(api: &Api, ty: &Ty, c: &Constraints, depth: u32) -> Shape {
             Some(TypeKind::Union { variants }) => Shape::OneOf {
                 options: variants
                     .iter()
-                    .map(|v| shape(api, &v.ty, &Constraints::default(), depth + 1))
+                    .map(|v| shape(api, &v.ty, &v.constraints, depth + 1))
                     .collect(),
             },
             Some(TypeKind::Tagged { variants, .. }) => Shape::OneOf {

@@ -226,6 +226,7 @@ fn field_mutations(root: &Value, field: &Field, path: &[Value], out: &mut Vec<Mu
             min,
             max,
             multiple_of,
+            ..
         } => {
             if let Some(m) = multiple_of.filter(|m| *m >= 1.0 && *m < 1e15) {
                 // Just past a multiple, inside the bounds where the bounds allow.

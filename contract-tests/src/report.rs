@@ -8,8 +8,8 @@ use std::fmt::Write as _;
 /// Bytes of an answer shown in a report.
 pub const EXCERPT: usize = 500;
 
-/// The secrets to hide in what is shown of `v`: the run's (the API key) and the `encrypted_env`
-/// value its request carried.
+/// The secrets to hide in what is shown of `v`: the run's (the API key) and the values of the
+/// secret fields its request carried (top level).
 fn secrets_of(v: &Violation, base: &[&str]) -> Vec<String> {
     let mut out: Vec<String> = base.iter().map(|s| s.to_string()).collect();
     let sent: Option<serde_json::Value> = v
@@ -18,12 +18,14 @@ fn secrets_of(v: &Violation, base: &[&str]) -> Vec<String> {
         .body
         .as_deref()
         .and_then(|b| serde_json::from_str(b).ok());
-    if let Some(e) = sent
-        .as_ref()
-        .and_then(|b| b.get("encrypted_env"))
-        .and_then(|e| e.as_str())
-    {
-        out.push(e.to_string());
+    for f in &v.exchange.sent.shown.secret_fields {
+        if let Some(e) = sent
+            .as_ref()
+            .and_then(|b| b.get(f))
+            .and_then(|e| e.as_str())
+        {
+            out.push(e.to_string());
+        }
     }
     out
 }
@@ -50,7 +52,11 @@ pub fn answer_text(v: &Violation, secrets: &[&str]) -> String {
 pub fn body_text(v: &Violation) -> String {
     match &v.exchange.sent.body {
         Some(b) => match serde_json::from_str(b) {
-            Ok(json) => serde_json::to_string(&http::redact_body(&json)).unwrap_or_default(),
+            Ok(json) => serde_json::to_string(&http::redact_body(
+                &json,
+                &v.exchange.sent.shown.secret_fields,
+            ))
+            .unwrap_or_default(),
             Err(_) => b.clone(),
         },
         None => "(none)".into(),
@@ -171,9 +177,22 @@ pub fn summary(r: &Report, secrets: &[&str]) -> String {
         };
         let _ = writeln!(s, "  {:<30} {:>7}  {}", c.name, n, mark);
     }
-    let _ = writeln!(s, "fields (requests that exercised them):");
-    for (f, n) in &r.per_field {
-        let _ = writeln!(s, "  {f:<30} {n:>7}");
+    if r.operations > 1 {
+        // One line per field of every operation would bury the verdict: the count says enough.
+        let _ = writeln!(
+            s,
+            "operations: {} run, {} field(s) and parameter(s) exercised",
+            r.operations,
+            r.per_field.len()
+        );
+    } else {
+        let _ = writeln!(s, "fields (requests that exercised them):");
+        for (f, n) in &r.per_field {
+            let _ = writeln!(s, "  {f:<30} {n:>7}");
+        }
+    }
+    for why in &r.skipped {
+        let _ = writeln!(s, "skipped: {why}");
     }
     if let Some(why) = &r.stopped_early {
         let _ = writeln!(s, "stopped early: {why}");
@@ -333,7 +352,8 @@ pub fn junit(r: &Report, secrets: &[&str]) -> String {
     );
     let _ = writeln!(
         s,
-        "  <testsuite name=\"update_cvm contract ({} mode, seed {})\" tests=\"{tests}\" failures=\"{failed}\" skipped=\"{}\" time=\"{:.3}\">",
+        "  <testsuite name=\"{} ({} mode, seed {})\" tests=\"{tests}\" failures=\"{failed}\" skipped=\"{}\" time=\"{:.3}\">",
+        xml(&r.title),
         r.mode,
         r.seed,
         flaky.len(),

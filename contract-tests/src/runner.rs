@@ -248,6 +248,12 @@ pub struct Report {
     pub stopped_early: Option<String>,
     /// Why the run could not happen at all (exit status 2).
     pub could_not_run: Option<String>,
+    /// What the run is of, as reports title it (`update_cvm contract`, or the document's).
+    pub title: String,
+    /// Operations run (the probe of a whole document).
+    pub operations: usize,
+    /// Operations or parts left out, with why (no valid value can be drawn, say).
+    pub skipped: Vec<String>,
 }
 
 impl Report {
@@ -313,6 +319,14 @@ pub fn run(settings: &Settings) -> Report {
         read_limit: settings.read_limit,
         insecure: settings.insecure,
         max_retry_after: Duration::from_secs(30).min(settings.deadline / 4),
+        shown: std::sync::Arc::new(http::Shown {
+            credential: update_op()
+                .auth
+                .first()
+                .map(|a| http::Credential::parse(a))
+                .unwrap_or_default(),
+            secret_fields: crate::probe::secret_fields(schema()),
+        }),
     }) {
         Ok(t) => t,
         Err(e) => {
@@ -331,6 +345,8 @@ pub fn run(settings: &Settings) -> Report {
             seed: settings.seed,
             insecure: settings.insecure,
             cases_planned: settings.cases,
+            title: format!("{} contract", update_op().name),
+            operations: 1,
             ..Report::default()
         }),
         state: RefCell::new(None),
@@ -1862,7 +1878,7 @@ fn persist(path: &std::path::Path, report: &Report) {
             let path = v.rule.map(|_| Value::Array(v.path.clone()));
             Some(json!({
                 "check": v.check.name, "field": v.field, "rule": v.rule,
-                "valid_body": v.valid_body, "body": http::redact_body(&body), "path": path,
+                "valid_body": v.valid_body, "body": http::redact_body(&body, &v.exchange.sent.shown.secret_fields), "path": path,
             }))
         })
         .collect();

@@ -59,6 +59,7 @@ async fn a_connection_closed_under_a_request_is_retried_once_on_a_fresh_one() {
     let target = Target::new(TargetOptions {
         base_url: url,
         api_key: None,
+        shown: Default::default(),
         timeout: Duration::from_secs(2),
         rate: None,
         max_requests: None,

@@ -2,11 +2,12 @@
 //! diff here. `UPDATE_SNAPSHOTS=1 cargo test -p contract-tests --test report_snapshots` rewrites them.
 
 use contract_tests::checks;
-use contract_tests::http::{Answer, Auth, Exchange, Failure, Sent};
+use contract_tests::http::{Answer, Auth, Credential, Exchange, Failure, Sent, Shown};
 use contract_tests::report;
 use contract_tests::runner::{Report, Violation};
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 fn fixed_report() -> Report {
@@ -16,6 +17,10 @@ fn fixed_report() -> Report {
         headers: vec![],
         auth: Auth::Key,
         body: Some(body.into()),
+        shown: Arc::new(Shown {
+            credential: Credential::Header("X-API-Key".into()),
+            secret_fields: vec!["encrypted_env".into()],
+        }),
     };
     let answer = |status: u16, body: &str| Answer {
         status,
@@ -120,6 +125,9 @@ fn fixed_report() -> Report {
             ..lost
         }],
         warnings: vec![warning],
+        title: "update_cvm contract".into(),
+        operations: 1,
+        skipped: Vec::new(),
         per_check: [("negative_data_rejection", 6), ("target_answers", 24)]
             .into_iter()
             .collect(),

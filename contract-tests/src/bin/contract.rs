@@ -21,23 +21,35 @@ enum ModeArg {
 #[command(
     name = "contract",
     bin_name = "cargo xtask contract",
-    about = "Fuzz PATCH /api/v1/cvms/{cvm_id} from the spec and judge every answer",
-    long_about = "Fuzz PATCH /api/v1/cvms/{cvm_id} from the spec and judge every answer.\n\n\
-        With no --target, starts the embedded reference server on a free port of 127.0.0.1, runs \
-        the suite against it and stops it. With --target, runs against that server: in `negative` \
-        mode by default unless it is on 127.0.0.1, so nothing changes on a live API unless you \
-        ask for --mode full.",
-    after_help = "Examples:\n  cargo xtask contract\n  cargo xtask contract --cases 2000 --seed 42 --report json=target/contract.json\n  PHALA_API_KEY=... cargo xtask contract --target https://staging.example --cvm-id app_123 --rate 5\n\n\
+    about = "Fuzz operations of an OpenAPI document and judge every answer against it",
+    long_about = "Fuzz operations of an OpenAPI document and judge every answer against it.\n\n\
+        With no --spec, runs the stateful suite on spec/ (the operation whose body carries \
+        x-readback fields, and its read-back). With no --target, starts the embedded reference \
+        server on a free port of 127.0.0.1, runs the suite against it and stops it. With --target, \
+        runs against that server: in `negative` mode by default unless it is on 127.0.0.1, so \
+        nothing changes on a live API unless you ask for --mode full.\n\n\
+        With --spec PATH (and --target), probes every GET/POST/PUT/PATCH/DELETE operation of that \
+        document, or those named by --operation: path, query and header parameters and JSON \
+        bodies drawn from its schemas, valid and broken one rule at a time, every answer judged \
+        by the generic checks. --cases then counts per operation.",
+    after_help = "Examples:\n  cargo xtask contract\n  cargo xtask contract --spec openapi.json --target http://127.0.0.1:4010 --cases 20\n  cargo xtask contract --spec openapi.json --target http://127.0.0.1:4010 --operation addPet\n  cargo xtask contract --cases 2000 --seed 42 --report json=target/contract.json\n  PHALA_API_KEY=... cargo xtask contract --target https://staging.example --cvm-id app_123 --rate 5\n\n\
         Exit status: 0 no violation; 1 violations found; 2 could not run (bad arguments, target unreachable)."
 )]
 struct Args {
+    /// An OpenAPI 3.0/3.1 document (JSON or YAML) to probe instead of spec/; needs --target.
+    #[arg(long, env = "CONTRACT_SPEC", value_name = "PATH")]
+    spec: Option<PathBuf>,
+    /// With --spec: an operation to probe, by operationId or client method name (repeatable;
+    /// default every operation).
+    #[arg(long = "operation", value_name = "ID")]
+    operations: Vec<String>,
     /// Base URL of the server to test (default: the embedded reference server).
     #[arg(long, env = "CONTRACT_TARGET")]
     target: Option<String>,
     /// API key, sent as X-API-Key; never printed.
     #[arg(long, env = "PHALA_API_KEY", hide_env_values = true)]
     api_key: Option<String>,
-    /// The CVM to update (required with --target).
+    /// The resource id the stateful suite updates (required with --target and no --spec).
     #[arg(long, env = "CONTRACT_CVM_ID")]
     cvm_id: Option<String>,
     /// A CVM whose KMS is on chain, to test the two-phase compose-hash flow.
@@ -136,6 +148,13 @@ fn main() -> ExitCode {
         }
     }
 
+    if let Some(path) = &args.spec {
+        return probe(&args, path, &reports);
+    }
+    if !args.operations.is_empty() {
+        return fail("--operation needs --spec");
+    }
+
     // The embedded server lives until the end of main.
     let embedded;
     let (url, key, cvm, onchain) = match &args.target {
@@ -226,10 +245,15 @@ fn main() -> ExitCode {
     s.progress = runner::progress_for_stderr();
 
     let result = runner::run(&s);
-    let secrets: Vec<&str> = key.iter().map(String::as_str).collect();
-    print!("{}", report::summary(&result, &secrets));
-    for (fmt, path) in &reports {
-        if let Err(e) = report::write(fmt, path, &result, &secrets) {
+    finish(&result, key.as_deref(), &reports)
+}
+
+/// The summary on stdout, the report files, the exit status.
+fn finish(result: &runner::Report, key: Option<&str>, reports: &[(String, PathBuf)]) -> ExitCode {
+    let secrets: Vec<&str> = key.into_iter().collect();
+    print!("{}", report::summary(result, &secrets));
+    for (fmt, path) in reports {
+        if let Err(e) = report::write(fmt, path, result, &secrets) {
             eprintln!(
                 "error: cannot write the {fmt} report to {}: {e}",
                 path.display()
@@ -239,4 +263,39 @@ fn main() -> ExitCode {
         eprintln!("wrote {fmt} report to {}", path.display());
     }
     ExitCode::from(result.exit_code())
+}
+
+/// `--spec PATH`: every operation (or those named) of a document, against `--target`.
+fn probe(args: &Args, path: &std::path::Path, reports: &[(String, PathBuf)]) -> ExitCode {
+    let Some(target) = &args.target else {
+        return fail("--spec needs --target: the embedded server implements spec/ only");
+    };
+    if !args.faults.is_empty() || args.apply_delay != 0.0 || args.busy_conflict {
+        return fail("--fault, --apply-delay and --busy-conflict apply to the embedded server only (no --target)");
+    }
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => return fail(&format!("cannot read {}: {e}", path.display())),
+    };
+    let schema = match contract_tests::meta::Schema::from_document(&text) {
+        Ok(s) => std::sync::Arc::new(s),
+        Err(e) => return fail(&format!("{}: {e}", path.display())),
+    };
+    let mut s = Settings::new(target, args.api_key.clone(), "");
+    s.cases = args.cases;
+    s.seed = args.seed;
+    s.timeout = Duration::from_secs_f64(args.timeout);
+    s.deadline = Duration::from_secs_f64(args.deadline);
+    if let Some(m) = args.mode {
+        s.mode = match m {
+            ModeArg::Full => Mode::Full,
+            ModeArg::Negative => Mode::Negative,
+        };
+    }
+    s.rate = args.rate;
+    s.max_requests = args.max_requests;
+    s.strict_types = args.strict_types;
+    s.insecure = args.insecure;
+    let result = contract_tests::probe::run(&s, schema, &args.operations);
+    finish(&result, args.api_key.as_deref(), reports)
 }

@@ -1,0 +1,601 @@
+//! The suite on any operation of any document (`cargo xtask contract --spec PATH`): requests
+//! drawn from the model ([`crate::draw`]) for path, query and header parameters and JSON bodies,
+//! valid ones and named mutations, each answer judged by the generic checks. Stateless: no
+//! read-back, so it runs on any server, a mock included.
+
+use crate::checks::{self, Check};
+use crate::draw::{self, Place};
+use crate::http::{Auth, Credential, Exchange, Exhausted, Shown, Target, TargetOptions};
+use crate::meta::{Operation, Param, Schema, Shape};
+use crate::mutate;
+use crate::runner::{Mode, Report, Settings, Violation};
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Methods the probe sends.
+pub const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+
+/// One request, before it is sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Value>,
+}
+
+impl Request {
+    /// The path with its query string.
+    pub fn target(&self) -> String {
+        if self.query.is_empty() {
+            return self.path.clone();
+        }
+        let q: Vec<String> = self
+            .query
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect();
+        format!("{}?{}", self.path, q.join("&"))
+    }
+}
+
+/// Percent-encodes everything but unreserved characters (RFC 3986).
+pub fn encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A parameter value as text: strings as they are, other scalars as JSON, arrays joined by commas
+/// (the `simple` and non-exploded `form` styles).
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(a) => a.iter().map(text).collect::<Vec<_>>().join(","),
+        other => other.to_string(),
+    }
+}
+
+fn static_method(m: &str) -> &'static str {
+    METHODS.iter().find(|x| **x == m).copied().unwrap_or("GET")
+}
+
+/// The operations a run covers: those named (by `operationId` or client method name), or every
+/// operation with a method the probe sends. An unknown name is an error.
+pub fn select<'s>(schema: &'s Schema, names: &[String]) -> Result<Vec<&'s Operation>, String> {
+    if names.is_empty() {
+        return Ok(schema
+            .operations
+            .values()
+            .filter(|o| METHODS.contains(&o.method.as_str()))
+            .collect());
+    }
+    names
+        .iter()
+        .map(|n| {
+            schema.find(n).ok_or_else(|| {
+                format!("no operation `{n}` in the document (give an operationId or a client method name)")
+            })
+        })
+        .collect()
+}
+
+/// The strategy of whole valid requests of `op`, or why there is none.
+fn requests(
+    schema: &Arc<Schema>,
+    op: &Operation,
+) -> Result<proptest::strategy::BoxedStrategy<Request>, String> {
+    let mut parts = Vec::new();
+    for p in &op.params {
+        let place = match p.location.as_str() {
+            "path" => Place::Path,
+            "query" => Place::Query,
+            "header" => Place::Header,
+            _ => continue,
+        };
+        let Some(s) = draw::value(schema, &p.shape, place) else {
+            return Err(format!(
+                "no valid value can be drawn for parameter `{}`",
+                p.name
+            ));
+        };
+        let (name, loc) = (p.name.clone(), p.location.clone());
+        let present = s.prop_map(move |v| Some((loc.clone(), name.clone(), v)));
+        parts.push(if p.required {
+            present.boxed()
+        } else {
+            proptest::prop_oneof![proptest::strategy::Just(None), present].boxed()
+        });
+    }
+    let body = match &op.body {
+        None => proptest::strategy::Just(None).boxed(),
+        Some(shape) => match draw::value(schema, shape, Place::Body) {
+            Some(s) if op.body_required => s.prop_map(Some).boxed(),
+            Some(s) => {
+                proptest::prop_oneof![1 => proptest::strategy::Just(None), 3 => s.prop_map(Some)]
+                    .boxed()
+            }
+            None if !op.body_required => proptest::strategy::Just(None).boxed(),
+            None => return Err("no valid body can be drawn".into()),
+        },
+    };
+    let template = op.path.clone();
+    Ok((parts, body)
+        .prop_map(move |(params, body)| {
+            let mut r = Request {
+                path: template.clone(),
+                query: Vec::new(),
+                headers: Vec::new(),
+                body,
+            };
+            for (loc, name, v) in params.into_iter().flatten() {
+                match loc.as_str() {
+                    "path" => r.path = r.path.replace(&format!("{{{name}}}"), &encode(&text(&v))),
+                    "query" => match &v {
+                        Value::Array(a) => {
+                            r.query.extend(a.iter().map(|x| (name.clone(), text(x))))
+                        }
+                        _ => r.query.push((name, text(&v))),
+                    },
+                    _ => r.headers.push((name, text(&v))),
+                }
+            }
+            r
+        })
+        .boxed())
+}
+
+/// Invalid requests made from a valid one: each breaks one rule of one parameter or of the body.
+fn invalid(schema: &Schema, op: &Operation, valid: &Request) -> Vec<(mutate::Mutation, Request)> {
+    let mut out = Vec::new();
+    if let (Some(shape), Some(body)) = (&op.body, &valid.body) {
+        for m in mutate::body_mutations(schema, body, shape) {
+            let mut r = valid.clone();
+            r.body = Some(m.body.clone());
+            out.push((m, r));
+        }
+    }
+    for p in &op.params {
+        let Some(place) = ["query", "header"].iter().find(|l| **l == p.location) else {
+            continue;
+        };
+        let mutation = |rule: &'static str| mutate::Mutation {
+            rule,
+            field: format!("({place} {})", p.name),
+            path: vec![json!(place), json!(p.name)],
+            body: Value::Null,
+            coercible: false,
+        };
+        let drop = |r: &mut Request| {
+            r.query
+                .retain(|(k, _)| !(*place == "query" && *k == p.name));
+            r.headers
+                .retain(|(k, _)| !(*place == "header" && *k == p.name));
+        };
+        if p.required {
+            let mut r = valid.clone();
+            drop(&mut r);
+            out.push((mutation("missing_required"), r));
+        }
+        if let Some((rule, bad)) = wrong_text(p) {
+            let mut r = valid.clone();
+            drop(&mut r);
+            if *place == "query" {
+                r.query.push((p.name.clone(), bad));
+            } else {
+                r.headers.push((p.name.clone(), bad));
+            }
+            out.push((mutation(rule), r));
+        }
+    }
+    out
+}
+
+/// A text no value of the parameter's shape reads as, with the rule it breaks.
+fn wrong_text(p: &Param) -> Option<(&'static str, String)> {
+    let shape = match &p.shape {
+        Shape::Nullable { inner } => inner.as_ref(),
+        s => s,
+    };
+    match shape {
+        Shape::Integer { max: Some(max), .. } if *max < i64::MAX => {
+            Some(("above_maximum", (i128::from(*max) + 1).to_string()))
+        }
+        Shape::Integer { .. } | Shape::Number { .. } => Some(("wrong_type", "not-a-number".into())),
+        Shape::Boolean => Some(("wrong_type", "maybe".into())),
+        Shape::Enum {
+            values,
+            open: false,
+        } if !values.is_empty() => Some(("not_in_enum", "contract-tests-not-a-member".into())),
+        _ => None,
+    }
+}
+
+/// What a request that breaks the schema must get: the documented 422 where the operation
+/// documents one, else any 4xx.
+fn rejected(op: &Operation, status: u16) -> bool {
+    if op.responses.iter().any(|r| r.status == 422 && !r.range) {
+        status == 422
+    } else {
+        (400..500).contains(&status)
+    }
+}
+
+struct Run<'a> {
+    s: &'a Settings,
+    schema: &'a Schema,
+    target: Target,
+    report: Report,
+    seed: u64,
+}
+
+impl Run<'_> {
+    async fn send(&self, op: &Operation, r: &Request, auth: Auth) -> Result<Exchange, Exhausted> {
+        self.target
+            .send(
+                static_method(&op.method),
+                &r.target(),
+                &r.headers,
+                r.body.as_ref(),
+                auth,
+            )
+            .await
+    }
+
+    fn auth(&self, op: &Operation) -> Auth {
+        if op.auth.is_empty() || self.s.api_key.is_none() {
+            Auth::Missing
+        } else {
+            Auth::Key
+        }
+    }
+
+    fn tick(&mut self, check: Check, field: &str) {
+        *self.report.per_check.entry(check.name).or_default() += 1;
+        *self
+            .report
+            .judged
+            .entry((check.name, field.to_string()))
+            .or_default() += 1;
+    }
+
+    fn record(
+        &mut self,
+        check: Check,
+        field: &str,
+        rule: Option<&'static str>,
+        mut message: String,
+        ex: &Exchange,
+        valid: bool,
+    ) {
+        // A problem document (RFC 9457) names what the server itself thought went wrong: a mock
+        // that cannot serve the document says so there, and the report passes it on.
+        if let Some(p) = ex.outcome.as_ref().ok().and_then(|a| a.json()) {
+            if let (Some(t), Some(title)) = (
+                p.get("type").and_then(Value::as_str),
+                p.get("title").and_then(Value::as_str),
+            ) {
+                message.push_str(&format!(" [the server's problem: {title} ({t})]"));
+            }
+        }
+        let v = Violation {
+            check,
+            field: field.to_string(),
+            rule,
+            message,
+            exchange: ex.clone(),
+            valid_body: valid,
+            path: Vec::new(),
+            seed: self.seed,
+        };
+        let same_bug = |x: &Violation| v.bug().is_some() && x.bug() == v.bug();
+        if !self
+            .report
+            .violations
+            .iter()
+            .any(|x| x.key() == v.key() || same_bug(x))
+        {
+            self.report.violations.push(v);
+        }
+    }
+
+    /// The checks every answer gets.
+    fn common(
+        &mut self,
+        op: &Operation,
+        ex: &Exchange,
+        field: &str,
+        valid: bool,
+        secrets: &[String],
+    ) {
+        self.tick(checks::TARGET_ANSWERS, field);
+        let a = match &ex.outcome {
+            Ok(a) => a.clone(),
+            Err(_) => {
+                if let Err(m) = checks::target_answers(ex) {
+                    self.record(checks::TARGET_ANSWERS, field, None, m, ex, valid);
+                }
+                return;
+            }
+        };
+        let secrets: Vec<&str> = secrets
+            .iter()
+            .map(String::as_str)
+            .chain(self.s.api_key.as_deref())
+            .collect();
+        for (check, verdict) in [
+            (checks::NOT_A_SERVER_ERROR, checks::not_a_server_error(&a)),
+            (
+                checks::STATUS_CODE_CONFORMANCE,
+                checks::status_code_conformance(op, &a),
+            ),
+            (
+                checks::RESPONSE_SCHEMA_CONFORMANCE,
+                checks::response_schema_conformance(self.schema, op, &a),
+            ),
+            (checks::NO_SECRET_ECHO, checks::no_secret_echo(&a, &secrets)),
+        ] {
+            self.tick(check, field);
+            if let Err(m) = verdict {
+                self.record(check, field, None, m, ex, valid);
+            }
+        }
+    }
+
+    fn cover(&mut self, field: &str, rule: &str, ex: &Exchange) {
+        let seen = ex
+            .status()
+            .map_or_else(|| "error".into(), |s| s.to_string());
+        *self
+            .report
+            .coverage
+            .entry((field.to_string(), rule.to_string()))
+            .or_default()
+            .entry(seen)
+            .or_default() += 1;
+        *self.report.per_field.entry(field.to_string()).or_default() += 1;
+    }
+
+    async fn operation(
+        &mut self,
+        schema: &Arc<Schema>,
+        index: usize,
+        op: &Operation,
+    ) -> Result<(), Exhausted> {
+        let label = op.operation_id.clone().unwrap_or_else(|| op.name.clone());
+        if op.body_required && op.body.is_none() {
+            self.report.skipped.push(format!(
+                "{label}: its required body is not JSON, and only JSON bodies are drawn"
+            ));
+            return Ok(());
+        }
+        let strategy = match requests(schema, op) {
+            Ok(s) => s,
+            Err(why) => {
+                self.report.skipped.push(format!("{label}: {why}"));
+                return Ok(());
+            }
+        };
+        let mut seed = [0u8; 32];
+        seed[..8].copy_from_slice(&self.s.seed.to_le_bytes());
+        seed[8..16].copy_from_slice(&(index as u64).to_le_bytes());
+        let mut rng = TestRunner::new_with_rng(
+            Config::default(),
+            TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
+        );
+        let auth = self.auth(op);
+        for case in 0..self.s.cases {
+            let Ok(tree) = strategy.new_tree(&mut rng) else {
+                self.report.skipped.push(format!(
+                    "{label}: the model's strategy rejected too many draws"
+                ));
+                return Ok(());
+            };
+            let valid = tree.current();
+            self.report.cases += 1;
+            let secrets = secret_values(self.schema, op, valid.body.as_ref());
+            if self.s.mode == Mode::Full {
+                let ex = self.send(op, &valid, auth).await?;
+                let field = format!("{label} (valid)");
+                self.common(op, &ex, &field, true, &secrets);
+                self.cover(&field, "valid", &ex);
+                if let Ok(a) = &ex.outcome {
+                    self.tick(checks::POSITIVE_DATA_ACCEPTANCE, &field);
+                    let verdict = if matches!(a.status, 400 | 422) {
+                        Err(format!(
+                            "a valid request got {}: {}",
+                            a.status,
+                            a.excerpt(300)
+                        ))
+                    } else {
+                        checks::positive_data_acceptance(op, a)
+                    };
+                    if let Err(m) = verdict {
+                        self.record(checks::POSITIVE_DATA_ACCEPTANCE, &field, None, m, &ex, true);
+                    }
+                }
+            }
+            // Every mutation of the first cases; later cases repeat the rules already probed.
+            if case >= 2 {
+                continue;
+            }
+            for (m, r) in invalid(self.schema, op, &valid) {
+                let ex = self.send(op, &r, auth).await?;
+                let field = format!("{label} {}", m.field);
+                self.common(op, &ex, &field, false, &secrets);
+                self.cover(&field, m.rule, &ex);
+                let Ok(a) = &ex.outcome else { continue };
+                self.tick(checks::NEGATIVE_DATA_REJECTION, &field);
+                if !rejected(op, a.status) {
+                    let msg = format!(
+                        "a request breaking `{}` at {} got {}",
+                        m.rule, m.field, a.status
+                    );
+                    if m.coercible && a.status < 300 && !self.s.strict_types {
+                        continue;
+                    }
+                    self.record(
+                        checks::NEGATIVE_DATA_REJECTION,
+                        &field,
+                        Some(m.rule),
+                        msg,
+                        &ex,
+                        false,
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends each violation's request once more: one whose status changes is flaky.
+    async fn replay(&mut self) {
+        let found = std::mem::take(&mut self.report.violations);
+        for v in found {
+            let sent = &v.exchange.sent;
+            let body = sent
+                .body
+                .as_deref()
+                .and_then(|b| serde_json::from_str::<Value>(b).ok());
+            let again = self
+                .target
+                .send(
+                    sent.method,
+                    &sent.path,
+                    &sent.headers,
+                    body.as_ref(),
+                    sent.auth,
+                )
+                .await;
+            let same = match (&again, &v.exchange.outcome) {
+                (Ok(e), Ok(a)) => e.status() == Some(a.status),
+                (Ok(e), Err(_)) => e.outcome.is_err(),
+                (Err(_), _) => true,
+            };
+            if same {
+                self.report.violations.push(v);
+            } else {
+                self.report.flaky.push(v);
+            }
+        }
+    }
+}
+
+/// Values of the body's secret fields (`format: password`, `writeOnly`), at the top level.
+fn secret_values(schema: &Schema, op: &Operation, body: Option<&Value>) -> Vec<String> {
+    let Some(Shape::Object { name }) = op.body.as_ref().map(|s| match s {
+        Shape::Nullable { inner } => inner.as_ref(),
+        s => s,
+    }) else {
+        return Vec::new();
+    };
+    let Some(o) = schema.object(name) else {
+        return Vec::new();
+    };
+    o.fields
+        .iter()
+        .filter(|f| f.secret)
+        .filter_map(|f| body?.get(&f.name)?.as_str().map(str::to_string))
+        .collect()
+}
+
+/// Runs the probe on `names` (every operation when empty) of `schema`. `--cases` counts per
+/// operation. Never panics on what the target does.
+pub fn run(settings: &Settings, schema: Arc<Schema>, names: &[String]) -> Report {
+    let started = Instant::now();
+    let mut report = Report {
+        target: settings.target.clone(),
+        mode: settings.mode.name(),
+        seed: settings.seed,
+        insecure: settings.insecure,
+        title: "contract (any operation)".into(),
+        ..Report::default()
+    };
+    let ops: Vec<Operation> = match select(&schema, names) {
+        Ok(ops) => ops.into_iter().cloned().collect(),
+        Err(e) => {
+            report.could_not_run = Some(e);
+            return report;
+        }
+    };
+    report.cases_planned = settings.cases.saturating_mul(ops.len() as u32);
+    let credential = ops
+        .iter()
+        .find_map(|o| o.auth.first())
+        .map(|a| Credential::parse(a))
+        .unwrap_or_default();
+    let target = match Target::new(TargetOptions {
+        base_url: settings.target.clone(),
+        api_key: settings.api_key.clone(),
+        shown: Arc::new(Shown {
+            credential,
+            secret_fields: secret_fields(&schema),
+        }),
+        timeout: settings.timeout,
+        rate: settings.rate,
+        max_requests: settings.max_requests,
+        deadline: started + settings.deadline,
+        read_limit: settings.read_limit,
+        insecure: settings.insecure,
+        max_retry_after: Duration::from_secs(30),
+    }) {
+        Ok(t) => t,
+        Err(e) => {
+            report.could_not_run = Some(e);
+            return report;
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            report.could_not_run = Some(format!("cannot start a runtime: {e}"));
+            return report;
+        }
+    };
+    let mut run = Run {
+        s: settings,
+        schema: &schema,
+        target,
+        report,
+        seed: settings.seed,
+    };
+    rt.block_on(async {
+        for (i, op) in ops.iter().enumerate() {
+            if run.operation(&schema, i, op).await.is_err() {
+                run.report.stopped_early =
+                    Some("the request budget (--max-requests) or the deadline was used up".into());
+                break;
+            }
+        }
+        run.replay().await;
+    });
+    let mut report = run.report;
+    report.requests = run.target.requests();
+    report.elapsed = started.elapsed();
+    report.operations = ops.len();
+    report
+}
+
+/// Every secret field name of the document's objects.
+pub fn secret_fields(schema: &Schema) -> Vec<String> {
+    let mut out: Vec<String> = schema
+        .objects
+        .values()
+        .flat_map(|o| o.fields.iter().filter(|f| f.secret).map(|f| f.name.clone()))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
