@@ -428,7 +428,9 @@ impl<'a> Builder<'a> {
         }
         let inner = match (v.items, v.additional) {
             (Some(items), _) => Some(self.constraints_of(items.into(), depth + 1)),
-            (None, Some(AdditionalProperties::Schema(s))) if v.properties.is_none() => {
+            (None, Some(AdditionalProperties::Schema(s)))
+                if v.properties.is_none_or(|p| p.is_empty()) =>
+            {
                 Some(self.constraints_of(s.as_ref().into(), depth + 1))
             }
             _ => None,
@@ -706,7 +708,17 @@ impl<'a> Builder<'a> {
     fn define(&mut self, name: &str, v: &View<'_>, ptr: &str) -> Result<(), Error> {
         let doc = doc_of(v.data);
         // Reserve the slot early so recursive references see the name.
-        let kind = if !v.all_of.is_empty() {
+        // A string `enum` of the node itself is the narrowest statement of its values, whatever
+        // an `allOf` or `oneOf` beside it says (Discord narrows a `$ref`'d enum this way).
+        let own_enum = v.typ == Some("string") && v.enum_values.iter().any(Value::is_string);
+        let kind = if own_enum {
+            let values: Vec<String> = v
+                .enum_values
+                .iter()
+                .filter_map(|e| e.as_str().map(str::to_string))
+                .collect();
+            enum_kind(values, false)
+        } else if !v.all_of.is_empty() {
             self.merge_all_of(name, v, ptr)?
         } else if !v.one_of.is_empty() || !v.any_of.is_empty() {
             let (key, branches) = if v.one_of.is_empty() {
@@ -869,7 +881,28 @@ impl<'a> Builder<'a> {
             }
             if let Some(p) = bv.properties {
                 for (k, s) in p {
-                    props.entry(k.clone()).or_insert_with(|| s.clone());
+                    match props.get_mut(k) {
+                        None => {
+                            props.insert(k.clone(), s.clone());
+                        }
+                        // A later branch that re-declares a property with object constraints of
+                        // its own (`required`, properties) narrows it: both declarations hold.
+                        Some(first) if adds_object_constraints(s) => {
+                            let both = |r: &ReferenceOr<Box<Schema>>| match r {
+                                ReferenceOr::Reference { reference } => ReferenceOr::Reference {
+                                    reference: reference.clone(),
+                                },
+                                ReferenceOr::Item(b) => ReferenceOr::Item((**b).clone()),
+                            };
+                            *first = ReferenceOr::Item(Box::new(Schema {
+                                schema_data: SchemaData::default(),
+                                schema_kind: SchemaKind::AllOf {
+                                    all_of: vec![both(first), both(s)],
+                                },
+                            }));
+                        }
+                        Some(_) => {}
+                    }
                 }
                 required.extend(bv.required.iter().cloned());
                 if let Some(a) = bv.additional {
@@ -1613,6 +1646,17 @@ fn follow<'p, T>(
     Err(Error::new(ptr, format!("{what} references form a cycle")))
 }
 
+/// Whether an inline schema states object constraints (`required`, properties).
+fn adds_object_constraints(s: &ReferenceOr<Box<Schema>>) -> bool {
+    match s {
+        ReferenceOr::Item(b) => {
+            let v = view(b);
+            !v.required.is_empty() || v.properties.is_some_and(|p| !p.is_empty())
+        }
+        ReferenceOr::Reference { .. } => false,
+    }
+}
+
 fn all_of_too_deep(ptr: impl Into<String>) -> Error {
     Error::new(ptr, "`allOf` nests too deep (a reference cycle?)")
 }
@@ -1799,9 +1843,10 @@ fn analyse(api: &mut Api) {
 
     // validates: fixpoint over the table.
     let mut validates: BTreeSet<String> = BTreeSet::new();
+    let read: &Api = api;
     loop {
         let before = validates.len();
-        for (name, t) in &api.types {
+        for (name, t) in &read.types {
             if validates.contains(name) {
                 continue;
             }
@@ -1810,13 +1855,13 @@ fn analyse(api: &mut Api) {
                 TypeKind::Struct(s) => {
                     s.fields
                         .iter()
-                        .any(|f| f.constraints.is_checked() || ty_v(&f.ty))
+                        .any(|f| read.checks(&f.ty, &f.constraints) || ty_v(&f.ty))
                         || s.extra.as_ref().is_some_and(ty_v)
                 }
                 TypeKind::Tagged { variants, .. } => variants
                     .iter()
                     .flat_map(|v| &v.fields)
-                    .any(|f| f.constraints.is_checked() || ty_v(&f.ty)),
+                    .any(|f| read.checks(&f.ty, &f.constraints) || ty_v(&f.ty)),
                 TypeKind::Union { variants } => variants.iter().any(|v| ty_v(&v.ty)),
                 TypeKind::Alias(_) | TypeKind::Enum { .. } => false,
             };

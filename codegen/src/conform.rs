@@ -88,9 +88,15 @@ fn check(doc: &Value, schema: &Value, v: &Value, at: &mut String, depth: usize) 
         }
     }
     if let Some(Value::Array(one)) = s.get("oneOf") {
-        let n = one.iter().filter(|b| passes(doc, b, v, depth)).count();
-        if !one.is_empty() && n != 1 {
-            return Some(fail(at, &format!("matches {n} branches of oneOf, not one")));
+        let fits: Vec<&Value> = one.iter().filter(|b| passes(doc, b, v, depth)).collect();
+        // Several branches fit, but one of them has a pattern or a format, which is not judged
+        // here: which branch the value is cannot be decided, and it is let pass.
+        let undecided = fits.len() > 1 && fits.iter().any(|b| unjudged(doc, b, 0));
+        if !one.is_empty() && fits.len() != 1 && !undecided {
+            return Some(fail(
+                at,
+                &format!("matches {} branches of oneOf, not one", fits.len()),
+            ));
         }
     }
     if let Some(not) = s.get("not") {
@@ -192,6 +198,46 @@ fn same(a: &Value, b: &Value) -> bool {
         }
         _ => a == b,
     }
+}
+
+/// Whether a schema (through `$ref`s, combinators, items and properties; bounded) holds a
+/// `pattern` or a string `format`, the keywords this module does not judge.
+fn unjudged(doc: &Value, schema: &Value, depth: usize) -> bool {
+    if depth > 8 {
+        return true;
+    }
+    let Some(s) = schema.as_object() else {
+        return false;
+    };
+    if s.contains_key("pattern")
+        || s.get("format")
+            .and_then(Value::as_str)
+            .is_some_and(|f| !f.starts_with("int") && !f.starts_with("uint"))
+    {
+        return true;
+    }
+    if let Some(r) = s.get("$ref").and_then(Value::as_str) {
+        if resolve(doc, r).is_some_and(|t| unjudged(doc, t, depth + 1)) {
+            return true;
+        }
+    }
+    let nested = ["allOf", "anyOf", "oneOf"]
+        .iter()
+        .filter_map(|k| s.get(*k).and_then(Value::as_array))
+        .flatten()
+        .chain(s.get("items"))
+        .chain(
+            s.get("properties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flat_map(|p| p.values()),
+        );
+    for n in nested {
+        if unjudged(doc, n, depth + 1) {
+            return true;
+        }
+    }
+    false
 }
 
 /// A JSON number written as an integer.

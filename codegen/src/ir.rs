@@ -394,6 +394,26 @@ impl Api {
     }
 }
 
+impl Api {
+    /// Whether the constraints `c` of a value of `ty` give `validate()` something to check: the
+    /// bounds of a number, the length of a string, the item count of an array and its items'
+    /// own constraints. The one predicate the analysis and the emitter share.
+    pub fn checks(&self, ty: &Ty, c: &Constraints) -> bool {
+        match self.unalias(ty) {
+            Ty::Int(_) | Ty::Float(_) => {
+                c.minimum.is_some() || c.maximum.is_some() || c.multiple_of.is_some()
+            }
+            Ty::String => c.min_length.is_some() || c.max_length.is_some(),
+            Ty::Array(item) => {
+                c.min_items.is_some()
+                    || c.max_items.is_some()
+                    || c.items.as_deref().is_some_and(|ic| self.checks(item, ic))
+            }
+            _ => false,
+        }
+    }
+}
+
 impl Ty {
     /// Every type of the table this type names, directly or inside arrays, maps and nullables.
     pub fn named(&self, out: &mut Vec<String>) {

@@ -346,6 +346,13 @@ pub(crate) fn lower_schema(schema: &mut Value, ptr: Ptr<'_>, diags: &mut Diagnos
         for key in DROP_SILENT {
             obj.remove(key);
         }
+        // Keys `patternProperties` allows are keys `additionalProperties: false` does not see:
+        // with the patterns gone, forbidding every other key would refuse them.
+        if obj.contains_key("patternProperties")
+            && obj.get("additionalProperties") == Some(&Value::Bool(false))
+        {
+            obj.remove("additionalProperties");
+        }
         for key in DROP_WARN {
             if obj.remove(key).is_some() {
                 diags.warn(

@@ -62,12 +62,12 @@ pub const REJECTION_CHANGES_NOTHING: Check = Check {
 /// The on-chain header flows work.
 pub const HEADER_FLOWS: Check = Check {
     name: "header_flows",
-    doc: "X-Prepare-Only and the two-phase compose-hash flow answer as documented",
+    doc: "the two-phase flow the spec describes (`x-two-phase`) answers as documented",
 };
 /// Secrets are not echoed.
 pub const NO_SECRET_ECHO: Check = Check {
     name: "no_secret_echo",
-    doc: "no answer echoes the API key or an `encrypted_env` value",
+    doc: "no answer echoes the API key or the value of a secret field (`format: password`, `writeOnly`)",
 };
 /// An id that does not exist is not found.
 pub const UNKNOWN_ID_NOT_FOUND: Check = Check {
@@ -131,6 +131,10 @@ pub fn response_schema_conformance(schema: &Schema, op: &Operation, a: &Answer) 
     let Some(shape) = &doc.body else {
         return Ok(());
     };
+    // HTTP forbids a body on 204 and 304, whatever the document says.
+    if matches!(a.status, 204 | 304) && a.body.is_empty() {
+        return Ok(());
+    }
     if a.truncated {
         return Err(format!(
             "the {} body is larger than the read limit",
@@ -243,8 +247,15 @@ mod tests {
     #[test]
     fn each_check_passes_and_fails() {
         assert!(not_a_server_error(&answer(503, json!({}))).is_err());
-        assert!(not_a_server_error(&answer(465, json!({}))).is_ok());
-        assert!(status_code_conformance(crate::spec::update_op(), &answer(465, json!({}))).is_ok());
+        // A status of the spec's own (the two-phase flow's) is documented, and not a 5xx.
+        let own = crate::spec::update_op()
+            .responses
+            .iter()
+            .map(|r| r.status)
+            .find(|s| *s > 451)
+            .expect("the spec documents a status of its own");
+        assert!(not_a_server_error(&answer(own, json!({}))).is_ok());
+        assert!(status_code_conformance(crate::spec::update_op(), &answer(own, json!({}))).is_ok());
         assert!(
             status_code_conformance(crate::spec::update_op(), &answer(200, json!({}))).is_err()
         );

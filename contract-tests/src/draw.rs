@@ -5,6 +5,7 @@
 
 use crate::judge;
 use crate::meta::{Object, Schema, Shape};
+use openapi_runtime::strategy;
 use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
 use serde_json::{Map, Value};
@@ -43,12 +44,7 @@ fn draw(
         return None;
     }
     Some(match shape {
-        Shape::Any => prop_oneof![
-            Just(Value::from("any")),
-            any::<i32>().prop_map(Value::from),
-            any::<bool>().prop_map(Value::from),
-        ]
-        .boxed(),
+        Shape::Any => strategy::any_json(),
         Shape::Null => Just(Value::Null).boxed(),
         Shape::Boolean => any::<bool>().prop_map(Value::from).boxed(),
         Shape::Values { values } if !values.is_empty() => {
@@ -61,35 +57,28 @@ fn draw(
             multiple_of,
             range,
         } => {
+            // The generated strategies' building blocks (the runtime's `strategy` module), on
+            // the same ranges: the type's range where the document states no bound.
             let (rlo, rhi) = range.unwrap_or((i64::MIN, i64::MAX));
-            let min = Some(min.unwrap_or(rlo).max(rlo)).filter(|m| *m != i64::MIN);
-            let max = Some(max.unwrap_or(rhi).min(rhi)).filter(|m| *m != i64::MAX);
-            let lo = min.unwrap_or(-1_000_000_000);
-            let hi = max.unwrap_or(1_000_000_000).max(lo);
-            if min.is_some() && max.is_some() && min > max {
+            let lo = i128::from(min.unwrap_or(rlo).max(rlo));
+            let hi = i128::from(max.unwrap_or(rhi).min(rhi));
+            if lo > hi {
                 return None;
             }
-            let lo = if max.is_some() && min.is_none() {
-                hi.saturating_sub(2_000_000_000).max(lo.min(hi))
-            } else {
-                lo
-            };
-            let hi = if min.is_some() && max.is_none() {
-                lo.saturating_add(2_000_000_000)
-            } else {
-                hi
-            };
-            match multiple_of.filter(|m| *m >= 1.0 && m.fract() == 0.0 && *m < 1e15) {
+            match multiple_of.filter(|m| *m >= 1.0 && m.fract() == 0.0 && *m < 1e18) {
                 Some(m) => {
-                    let m = m as i64;
-                    let klo = lo.div_euclid(m) + i64::from(lo.rem_euclid(m) != 0);
-                    let khi = hi.div_euclid(m);
+                    let step = m as i128;
+                    let (klo, khi) = strategy::multiples(lo, hi, step);
                     if klo > khi {
                         return None;
                     }
-                    (klo..=khi).prop_map(move |k| Value::from(k * m)).boxed()
+                    strategy::integer_multiple(lo, hi, step)
+                        .prop_map(|v| Value::from(v as i64))
+                        .boxed()
                 }
-                None => (lo..=hi).prop_map(Value::from).boxed(),
+                None => strategy::integer(lo, hi)
+                    .prop_map(|v| Value::from(v as i64))
+                    .boxed(),
             }
         }
         Shape::Number {
@@ -99,40 +88,25 @@ fn draw(
             exclusive_max,
             multiple_of,
         } => {
-            let lo = min.unwrap_or(-1e9);
-            let hi = max.unwrap_or(if min.is_some() { lo + 1e9 } else { 1e9 });
+            let lo = min.unwrap_or(-1e15);
+            let hi = max.unwrap_or(1e15);
             let (el, eh) = (*exclusive_min, *exclusive_max);
+            if lo > hi || (lo == hi && (el || eh)) {
+                return None;
+            }
             match multiple_of.filter(|m| *m > 0.0 && m.is_finite()) {
                 Some(m) => {
-                    let mut klo = (lo / m).ceil().max(-1e6);
-                    if el && klo * m <= lo {
-                        klo += 1.0;
-                    }
-                    let mut khi = (hi / m).floor().min(1e6);
-                    if eh && khi * m >= hi {
-                        khi -= 1.0;
-                    }
+                    let (klo, khi) = strategy::float_multiples(lo, hi, el, eh, m);
                     if klo > khi {
                         return None;
                     }
-                    (klo as i64..=khi as i64)
-                        .prop_map(move |k| Value::from(k as f64 * m))
+                    strategy::number_multiple(lo, hi, el, eh, m)
+                        .prop_map(Value::from)
                         .boxed()
                 }
-                None => {
-                    if lo > hi || (lo == hi && (el || eh)) {
-                        return None;
-                    }
-                    (0u32..=1000)
-                        .prop_filter_map("outside an exclusive bound", move |i| {
-                            let x = lo + (hi - lo) * f64::from(i) / 1000.0;
-                            let x = (x * 100.0).round() / 100.0;
-                            let ok = (if el { x > lo } else { x >= lo })
-                                && (if eh { x < hi } else { x <= hi });
-                            ok.then(|| Value::from(x))
-                        })
-                        .boxed()
-                }
+                None => strategy::number(lo, hi, el, eh)
+                    .prop_map(Value::from)
+                    .boxed(),
             }
         }
         Shape::String {
@@ -147,21 +121,28 @@ fn draw(
             format.as_deref(),
             place,
         )?,
-        Shape::Enum { values, .. } if !values.is_empty() => {
-            proptest::sample::select(values.clone())
-                .prop_map(Value::from)
-                .boxed()
+        Shape::Enum { values, open } => {
+            let other = "[a-z_]{1,12}".prop_map(Value::from);
+            if values.is_empty() {
+                return Some(other.boxed());
+            }
+            let known = proptest::sample::select(values.clone()).prop_map(Value::from);
+            if *open {
+                prop_oneof![3 => known, 1 => other].boxed()
+            } else {
+                known.boxed()
+            }
         }
-        Shape::Enum { .. } => string(None, None, None, None, place)?,
         Shape::Array {
             items,
             min_items,
             max_items,
             unique,
         } => {
-            let lo = min_items.unwrap_or(0).min(16) as usize;
+            let lo = min_items.unwrap_or(0).min(64) as usize;
             let hi = max_items
-                .map_or(lo + 3, |m| (m as usize).min(lo + 3))
+                .map_or(lo.max(3), |m| m as usize)
+                .min(lo + 3)
                 .max(lo);
             let item = match draw(schema, items, place, depth + 1) {
                 Some(i) => i,
@@ -187,7 +168,7 @@ fn draw(
                 .boxed()
         }
         Shape::Map { values } => match draw(schema, values, place, depth + 1) {
-            Some(inner) => proptest::collection::btree_map("[a-z]{1,8}", inner, 0..=2)
+            Some(inner) => proptest::collection::btree_map(strategy::key(), inner, 0..=2)
                 .prop_map(|m| Value::Object(m.into_iter().collect()))
                 .boxed(),
             None => Just(Value::Object(Map::new())).boxed(),
@@ -219,7 +200,9 @@ fn draw(
                 .boxed()
         }
         Shape::Nullable { inner } => match draw(schema, inner, place, depth + 1) {
-            Some(s) => prop_oneof![1 => Just(Value::Null), 4 => s].boxed(),
+            Some(s) => strategy::optional(s)
+                .prop_map(|v| v.unwrap_or(Value::Null))
+                .boxed(),
             None => Just(Value::Null).boxed(),
         },
     })
@@ -234,21 +217,27 @@ fn draw_object(schema: &Arc<Schema>, o: &Object, depth: u32) -> Option<BoxedStra
         } else {
             draw(schema, &f.shape, Place::Body, depth + 1)
         };
-        let inner = match (inner, f.nullable) {
-            (Some(s), true) => prop_oneof![1 => Just(Value::Null), 4 => s].boxed(),
-            (Some(s), false) => s,
-            (None, true) => Just(Value::Null).boxed(),
-            (None, false) if f.required => return None,
-            (None, false) => continue,
+        // The generated strategies' presence: `optional` (absent or a value; null or a value
+        // for a required nullable field), `patch` (absent, null or a value).
+        let entry = move |v: Option<Value>| v.map(|v| (name.clone(), v));
+        let part: BoxedStrategy<Option<(String, Value)>> = match (inner, f.required, f.nullable) {
+            (Some(s), true, false) => s.prop_map(move |v| entry(Some(v))).boxed(),
+            (Some(s), true, true) => strategy::optional(s)
+                .prop_map(move |v| entry(Some(v.unwrap_or(Value::Null))))
+                .boxed(),
+            (Some(s), false, false) => strategy::optional(s).prop_map(entry).boxed(),
+            (Some(s), false, true) => strategy::patch(s)
+                .prop_map(move |p| match p {
+                    openapi_runtime::Patch::Absent => entry(None),
+                    openapi_runtime::Patch::Null => entry(Some(Value::Null)),
+                    openapi_runtime::Patch::Set(v) => entry(Some(v)),
+                })
+                .boxed(),
+            (None, true, true) => Just(entry(Some(Value::Null))).boxed(),
+            (None, true, false) => return None,
+            (None, false, _) => continue,
         };
-        let n = name.clone();
-        let present = inner.prop_map(move |v| Some((n.clone(), v)));
-        parts.push(if f.required {
-            present.boxed()
-        } else {
-            // Absent as often as present: absent and null are different requests.
-            prop_oneof![Just(None), present].boxed()
-        });
+        parts.push(part);
     }
     Some(
         parts
@@ -369,19 +358,32 @@ fn string(
         );
     }
     let chars = match place {
-        // Path and query values go percent-encoded; headers take printable ASCII without edge spaces.
+        // A body string is any string: the generated strategies' own.
+        Place::Body => return Some(strategy::string(min, max).prop_map(Value::from).boxed()),
+        // Path and query values go percent-encoded; headers take printable ASCII without edge
+        // spaces.
         Place::Header => "[a-zA-Z0-9_.-]",
         Place::Path | Place::Query => "[a-zA-Z0-9_.~ é-]",
-        Place::Body => "[a-zA-Z0-9_.,:/ é✓\"\\\\-]",
     };
-    let lo_gen = if place == Place::Path { lo.max(1) } else { lo };
+    // An empty path segment is no segment; an empty query value is not allowed unless the
+    // document says `allowEmptyValue` (OpenAPI 3.0), which this drawer does not read.
+    let lo_gen = if matches!(place, Place::Path | Place::Query) {
+        lo.max(1)
+    } else {
+        lo
+    };
     let hi_gen = hi.max(lo_gen);
-    Some(
-        proptest::string::string_regex(&format!("{chars}{{{lo_gen},{hi_gen}}}"))
-            .ok()?
-            .prop_map(Value::from)
-            .boxed(),
-    )
+    let plain = proptest::string::string_regex(&format!("{chars}{{{lo_gen},{hi_gen}}}")).ok()?;
+    if place == Place::Path {
+        // `.` and `..` are dot-segments: every client and server normalises them away.
+        return Some(
+            plain
+                .prop_filter("a dot-segment", |s| s != "." && s != "..")
+                .prop_map(Value::from)
+                .boxed(),
+        );
+    }
+    Some(plain.prop_map(Value::from).boxed())
 }
 
 /// Whether the judge reads every constraint of a shape: no pattern or format in it, at any depth

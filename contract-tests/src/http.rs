@@ -473,25 +473,25 @@ mod tests {
     fn curl_hides_the_key_and_secret_values() {
         let sent = Sent {
             method: "PATCH",
-            path: "/api/v1/cvms/c1".into(),
+            path: "/things/c1".into(),
             headers: vec![("X-Prepare-Only".into(), "true".into())],
             auth: Auth::Key,
-            body: Some(r#"{"encrypted_env":"deadbeef","name":"it's"}"#.into()),
+            body: Some(r#"{"password":"deadbeef","name":"it's"}"#.into()),
             shown: std::sync::Arc::new(Shown {
                 credential: Credential::Header("X-API-Key".into()),
-                secret_fields: vec!["encrypted_env".into()],
+                secret_fields: vec!["password".into()],
             }),
         };
         let c = curl("http://127.0.0.1:1/", &sent);
         assert_eq!(
             c,
-            "curl -sS -X PATCH 'http://127.0.0.1:1/api/v1/cvms/c1' -H \"X-API-Key: $PHALA_API_KEY\" \
+            "curl -sS -X PATCH 'http://127.0.0.1:1/things/c1' -H \"X-API-Key: $PHALA_API_KEY\" \
              -H 'X-Prepare-Only: true' -H 'Content-Type: application/json' \
-             --data-raw '{\"encrypted_env\":\"<redacted>\",\"name\":\"it'\\''s\"}'"
+             --data-raw '{\"password\":\"<redacted>\",\"name\":\"it'\\''s\"}'"
         );
         assert_eq!(
-            redact_body(&json!([{"encrypted_env": null}]), &sent.shown.secret_fields),
-            json!([{"encrypted_env": null}])
+            redact_body(&json!([{"password": null}]), &sent.shown.secret_fields),
+            json!([{"password": null}])
         );
     }
 }

@@ -1,9 +1,17 @@
-//! Contract tests for Phala Cloud's `PATCH /api/v1/cvms/{cvm_id}`.
+//! Contract tests from an OpenAPI document, against any server.
 //!
-//! Bodies come from the spec: valid ones from the proptest strategies the generator emits
-//! ([`phala_cloud::strategies`]), invalid ones as named [`mutate`] mutations of valid ones. Every
-//! answer is judged by small named [`checks`]. [`runner::run`] runs the suite against any URL;
-//! [`server`] is an embedded reference implementation to run it against with no account.
+//! The document is read at run time by the generator ([`codegen`]) into one model
+//! ([`meta::Schema`], built in [`model`]): the constraints the generated types' `validate()` and
+//! strategies come from. Valid values are drawn from it ([`draw`]), invalid ones are named
+//! [`mutate`] mutations of valid ones, and every answer is judged by small named [`checks`]
+//! ([`judge`] for bodies).
+//!
+//! - [`runner::run`] is the stateful suite on `spec/`: the update the document marks with
+//!   `x-readback`, its read-back, authentication, rejected bodies that must change nothing, the
+//!   flow `x-two-phase` describes.
+//! - [`probe::run`] is the stateless suite on any operation of any document.
+//! - [`server`] is an embedded reference implementation of `spec/` to run against with no
+//!   account.
 
 pub mod checks;
 pub mod draw;

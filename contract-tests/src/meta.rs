@@ -176,7 +176,7 @@ pub struct Operation {
     pub pointer: String,
     /// HTTP method, upper case.
     pub method: String,
-    /// Path template, such as `/api/v1/cvms/{cvm_id}`.
+    /// Path template, such as `/things/{id}`.
     pub path: String,
     /// Its parameters (path, query, header, cookie).
     #[serde(default)]
@@ -252,9 +252,16 @@ pub const DEFAULT_SPEC: &str = include_str!("../../spec/phala-cloud.yaml");
 
 /// The schema of the default document ([`DEFAULT_SPEC`]).
 pub fn schema() -> &'static Schema {
-    static SCHEMA: std::sync::OnceLock<Schema> = std::sync::OnceLock::new();
+    shared_schema()
+}
+
+/// [`schema`], shared: what the runtime strategies ([`crate::draw`]) hold on to.
+pub fn shared_schema() -> &'static std::sync::Arc<Schema> {
+    static SCHEMA: std::sync::OnceLock<std::sync::Arc<Schema>> = std::sync::OnceLock::new();
     SCHEMA.get_or_init(|| {
-        Schema::from_document(DEFAULT_SPEC).expect("spec/ is a document the generator reads")
+        std::sync::Arc::new(
+            Schema::from_document(DEFAULT_SPEC).expect("spec/ is a document the generator reads"),
+        )
     })
 }
 

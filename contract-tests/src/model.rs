@@ -58,9 +58,16 @@ pub fn from_api(api: &Api, raw: &Value) -> Schema {
         .operations
         .iter()
         .map(|op| {
+            // OpenAPI: header parameters named Accept, Content-Type or Authorization are ignored.
+            let ignored = |p: &&codegen::ir::Param| {
+                p.location == ParamLocation::Header
+                    && ["accept", "content-type", "authorization"]
+                        .contains(&p.json.to_ascii_lowercase().as_str())
+            };
             let params = op
                 .params
                 .iter()
+                .filter(|p| !ignored(p))
                 .map(|p| Param {
                     name: p.json.clone(),
                     location: match p.location {
@@ -203,7 +210,9 @@ pub fn shape(api: &Api, ty: &Ty, c: &Constraints, depth: u32) -> Shape {
     if depth > 32 {
         return Shape::Any;
     }
-    if !c.enumeration.is_empty() && matches!(ty, Ty::Int(_) | Ty::Float(_) | Ty::Bool) {
+    // A node's own enum of numbers or booleans is its narrowest statement, whatever type a
+    // `$ref` beside it names.
+    if !c.enumeration.is_empty() {
         return Shape::Values {
             values: c.enumeration.clone(),
         };

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 /// What the suite may send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    /// Valid bodies too: they really resize and restart CVMs.
+    /// Valid bodies too: they really change what they update.
     Full,
     /// Only bodies a correct server must reject: nothing changes.
     Negative,
@@ -444,22 +444,22 @@ impl Composed {
 const KEPT_BODY: usize = 8 * 1024;
 
 fn cvm_path(id: &str) -> String {
-    format!("/api/v1/cvms/{}", phala_cloud::encode_component(id))
+    crate::spec::resource_path(id)
 }
 
 impl Suite<'_> {
     fn secrets<'b>(&'b self, body: Option<&'b Value>) -> Vec<&'b str> {
         let mut out: Vec<&str> = self.s.api_key.iter().map(String::as_str).collect();
-        if let Some((b, e)) = body.and_then(|b| {
-            b.get("encrypted_env")
-                .and_then(Value::as_str)
-                .map(|e| (b, e))
-        }) {
+        let Some(b) = body else { return out };
+        for field in crate::spec::secret_fields() {
+            let Some(e) = b.get(field).and_then(Value::as_str) else {
+                continue;
+            };
             // A secret that the rest of the request also carries (the same string in another
             // field) may come back as that field's echo: it is not counted as the secret's.
             let mut rest = b.clone();
             if let Some(o) = rest.as_object_mut() {
-                o.remove("encrypted_env");
+                o.remove(field);
             }
             if !carries(&rest, e) {
                 out.push(e);
@@ -1194,8 +1194,17 @@ impl Suite<'_> {
     }
 
     fn random_phase(&self, rt: &tokio::runtime::Runtime) {
+        // Valid bodies from the model at run time: the constraints the generated types'
+        // `validate()` was emitted from (tests/agreement.rs holds the two together).
+        let Some(bodies) = crate::draw::object(crate::meta::shared_schema(), update_body()) else {
+            self.report.borrow_mut().skipped.push(format!(
+                "{}: no valid body can be drawn from its schema",
+                update_op().name
+            ));
+            return;
+        };
         let strategy = (
-            phala_cloud::strategies::update_cvm_request(),
+            bodies,
             proptest::collection::vec(any::<prop::sample::Index>(), self.s.mutations_per_case),
         );
         #[derive(Default)]
@@ -1352,12 +1361,8 @@ impl Suite<'_> {
     }
 
     /// One random case: a valid body (full mode) and some of its mutations.
-    async fn case(
-        &self,
-        typed: &phala_cloud::types::UpdateCvmRequest,
-        picks: &[prop::sample::Index],
-    ) -> Vec<Violation> {
-        let body = serde_json::to_value(typed).expect("generated values serialise");
+    async fn case(&self, body: &Value, picks: &[prop::sample::Index]) -> Vec<Violation> {
+        let body = body.clone();
         let mut out = Vec::new();
         if self.s.mode == Mode::Full {
             match self.send_valid(&body).await {
@@ -1481,20 +1486,18 @@ impl Suite<'_> {
         let _ = self.header_flows().await;
     }
 
-    /// X-Prepare-Only and the two-phase flow, on the on-chain CVM when there is one.
+    /// The two-phase flow the spec describes (`x-two-phase`), on the on-chain CVM when there is
+    /// one: prepare-only, phase one, phase two with a wrong hash, phase two.
     async fn header_flows(&self) -> Result<(), Exhausted> {
         if self.s.mode != Mode::Full {
             return Ok(());
         }
-        let Some(id) = self.s.onchain_cvm_id.clone() else {
+        let (Some(id), Some(flow)) = (self.s.onchain_cvm_id.clone(), crate::spec::two_phase())
+        else {
             return Ok(());
         };
         let path = cvm_path(&id);
-        let compose = format!(
-            "services:\n  app:\n    image: nginx:{}\n",
-            self.s.seed % 1000
-        );
-        let body = json!({ "docker_compose_file": compose });
+        let body = flow.trigger_body(self.s.seed % 1000);
         let hdr = |pairs: &[(&str, &str)]| {
             pairs
                 .iter()
@@ -1520,20 +1523,20 @@ impl Suite<'_> {
             .send(
                 "PATCH",
                 &path,
-                &hdr(&[("X-Prepare-Only", "true")]),
+                &hdr(&[(&flow.prepare_header, "true")]),
                 Some(&body),
                 Auth::Key,
             )
             .await?;
-        flow_check(&ex, &[202, 465], "prepare_only");
+        flow_check(&ex, &flow.prepare_statuses, "prepare_only");
 
         let ex = self
             .target
             .send("PATCH", &path, &[], Some(&body), Auth::Key)
             .await?;
-        flow_check(&ex, &[465], "phase_1");
+        flow_check(&ex, &[flow.starts], "phase_1");
         let hash = ex.outcome.ok().and_then(|a| a.json()).and_then(|v| {
-            v.get("compose_hash")
+            v.get(&flow.hash_field)
                 .and_then(Value::as_str)
                 .map(str::to_string)
         });
@@ -1545,14 +1548,14 @@ impl Suite<'_> {
                 "PATCH",
                 &path,
                 &hdr(&[
-                    ("X-Compose-Hash", "0xdeadbeef"),
-                    ("X-Transaction-Hash", "0xabc"),
+                    (&flow.hash_header, "0xdeadbeef"),
+                    (&flow.transaction_header, "0xabc"),
                 ]),
                 Some(&body),
                 Auth::Key,
             )
             .await?;
-        flow_check(&wrong, &[465, 466], "phase_2_wrong_hash");
+        flow_check(&wrong, &flow.wrong_hash_statuses, "phase_2_wrong_hash");
 
         let tx = format!("0x{}", "ab".repeat(32));
         let ex = self
@@ -1560,12 +1563,12 @@ impl Suite<'_> {
             .send(
                 "PATCH",
                 &path,
-                &hdr(&[("X-Compose-Hash", &hash), ("X-Transaction-Hash", &tx)]),
+                &hdr(&[(&flow.hash_header, &hash), (&flow.transaction_header, &tx)]),
                 Some(&body),
                 Auth::Key,
             )
             .await?;
-        flow_check(&ex, &[202, 466, 467, 468], "phase_2");
+        flow_check(&ex, &flow.finish_statuses, "phase_2");
         Ok(())
     }
 

@@ -1,20 +1,35 @@
-//! The parts of the generated crate's schema (`crate::meta::schema()`) the suite works on.
-//! They follow the spec: regenerate after a spec change and the suite fuzzes the new rules.
+//! The operations the stateful suite works on, found from the document's own facts: the
+//! operation whose body carries `x-readback` fields is the update, and the GET of the same path
+//! reads it back. Change the spec, and the suite follows.
 
 use crate::meta::{schema, Object, Operation, Shape};
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
 
-/// `PATCH /api/v1/cvms/{cvm_id}`.
+/// The update: the first operation (by client method name) whose JSON body has a field with
+/// `x-readback`.
 pub fn update_op() -> &'static Operation {
     schema()
-        .operation("update_cvm")
-        .expect("the spec documents the update_cvm operation")
+        .operations
+        .values()
+        .find(|op| {
+            op.body
+                .as_ref()
+                .and_then(object_of)
+                .is_some_and(|o| o.fields.iter().any(|f| f.readback.is_some()))
+        })
+        .expect("the spec has an operation whose body carries x-readback fields")
 }
 
-/// `GET /api/v1/cvms/{cvm_id}`.
+/// The read-back: the GET of the update's path.
 pub fn get_op() -> &'static Operation {
+    let path = &update_op().path;
     schema()
-        .operation("get_cvm")
-        .expect("the spec documents the get_cvm operation")
+        .operations
+        .values()
+        .find(|op| op.method == "GET" && &op.path == path)
+        .expect("the spec documents a GET of the updated resource")
 }
 
 /// The object a shape names, if it names one.
@@ -32,7 +47,7 @@ pub fn update_body() -> &'static Object {
         .body
         .as_ref()
         .and_then(object_of)
-        .expect("update_cvm takes an object body")
+        .expect("the update takes an object body")
 }
 
 /// The CVM as read back (the GET's 200 body).
@@ -43,4 +58,75 @@ pub fn readback_object() -> Option<&'static Object> {
         .find(|r| r.status == 200)
         .and_then(|r| r.body.as_ref())
         .and_then(object_of)
+}
+
+/// The path of the resource `id`: the update's path template with its one path parameter set.
+pub fn resource_path(id: &str) -> String {
+    let op = update_op();
+    let name = op
+        .params
+        .iter()
+        .find(|p| p.location == "path")
+        .map(|p| p.name.as_str())
+        .unwrap_or("id");
+    op.path
+        .replace(&format!("{{{name}}}"), &crate::probe::encode(id))
+}
+
+/// The update's body fields that are secrets (`format: password`, `writeOnly`).
+pub fn secret_fields() -> Vec<&'static str> {
+    update_body()
+        .fields
+        .iter()
+        .filter(|f| f.secret)
+        .map(|f| f.name.as_str())
+        .collect()
+}
+
+/// The `x-two-phase` extension of the update: a change that takes two calls (see spec/).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct TwoPhase {
+    /// Sent as `true`, the update only prepares.
+    pub prepare_header: String,
+    /// What a prepare-only update may get.
+    pub prepare_statuses: Vec<u16>,
+    /// The status that starts phase two.
+    pub starts: u16,
+    /// The field of that answer that phase two sends back.
+    pub hash_field: String,
+    /// The header that carries it back.
+    pub hash_header: String,
+    /// The header that carries the transaction's hash.
+    pub transaction_header: String,
+    /// What phase two with a hash that is not the one given may get.
+    pub wrong_hash_statuses: Vec<u16>,
+    /// What phase two may get.
+    pub finish_statuses: Vec<u16>,
+    /// A body that starts the flow; `{n}` in its strings is replaced by a per-run number.
+    pub trigger: BTreeMap<String, Value>,
+}
+
+impl TwoPhase {
+    /// The trigger body for run number `n`.
+    pub fn trigger_body(&self, n: u64) -> Value {
+        Value::Object(
+            self.trigger
+                .iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        Value::String(s) => Value::String(s.replace("{n}", &n.to_string())),
+                        other => other.clone(),
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        )
+    }
+}
+
+/// The update's two-phase flow, when the spec describes one.
+pub fn two_phase() -> Option<TwoPhase> {
+    let v = update_op().extensions.get("x-two-phase")?;
+    serde_json::from_value(v.clone()).ok()
 }

@@ -91,7 +91,8 @@ fn reports_have_their_format() {
         Some(server::DEFAULT_API_KEY.into()),
         server::CVM_ID,
     );
-    s.cases = 24;
+    // Enough cases that the edge (1 in about 24 bodies) is drawn.
+    s.cases = 96;
     let r = run(&s);
     let j = report::json(&r, &[]);
     assert_eq!(j["exit_code"], 1);
