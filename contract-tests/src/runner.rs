@@ -1576,46 +1576,31 @@ impl Suite<'_> {
         let Some(path) = &self.s.persist else {
             return Ok(());
         };
-        let Ok(text) = std::fs::read_to_string(path) else {
-            return Ok(());
-        };
-        let Ok(Value::Array(entries)) = serde_json::from_str::<Value>(&text) else {
-            return Ok(());
-        };
-        for e in entries {
-            let Some(body) = e.get("body") else { continue };
-            if e.get("valid_body") == Some(&Value::Bool(true)) {
+        for e in load_persisted(path) {
+            if e.valid_body {
                 if self.s.mode == Mode::Full {
-                    for v in self.send_valid(body).await? {
+                    for v in self.send_valid(&e.body).await? {
                         self.record(v);
                     }
                 }
-            } else {
-                let m = Mutation {
-                    rule: mutate::RULES
-                        .iter()
-                        .find(|r| e.get("rule").and_then(Value::as_str) == Some(**r))
-                        .copied()
-                        .unwrap_or("replay"),
-                    field: e
-                        .get("field")
-                        .and_then(Value::as_str)
-                        .unwrap_or("(body)")
-                        .to_string(),
-                    path: e
-                        .get("path")
-                        .and_then(Value::as_array)
-                        .cloned()
-                        .unwrap_or_default(),
-                    body: body.clone(),
-                    coercible: false,
-                };
-                if judge::check_object(schema(), &m.body, update_body()).is_empty() {
-                    continue; // the spec changed and made it valid
-                }
-                for v in self.send_mutation(&m).await? {
-                    self.record(v);
-                }
+                continue;
+            }
+            let m = Mutation {
+                rule: mutate::RULES
+                    .iter()
+                    .find(|r| e.rule.as_deref() == Some(**r))
+                    .copied()
+                    .unwrap_or("replay"),
+                field: e.field,
+                path: e.path.unwrap_or_default(),
+                body: e.body,
+                coercible: false,
+            };
+            if judge::check_object(schema(), &m.body, update_body()).is_empty() {
+                continue; // the spec changed and made it valid
+            }
+            for v in self.send_mutation(&m).await? {
+                self.record(v);
             }
         }
         Ok(())
@@ -1872,17 +1857,47 @@ fn first_loc_field(v: &Value) -> Option<String> {
 }
 
 /// Writes the violations so the next run replays them first (secrets never written).
+/// A failure kept for the next run to replay first (`--persist`): what was sent, and why.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Persisted {
+    /// The check it broke.
+    pub check: String,
+    /// The field concerned.
+    pub field: String,
+    /// The mutation rule, for a negative one.
+    #[serde(default)]
+    pub rule: Option<String>,
+    /// Whether the body was a valid one (sent as an update) or a mutation.
+    pub valid_body: bool,
+    /// The body, secret fields redacted.
+    pub body: Value,
+    /// The JSON path of the broken field, for a mutation.
+    #[serde(default)]
+    pub path: Option<Vec<Value>>,
+}
+
+/// The failures of a run, as the next run reads them (an unreadable file is ignored).
+pub fn load_persisted(path: &std::path::Path) -> Vec<Persisted> {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default()
+}
+
 fn persist(path: &std::path::Path, report: &Report) {
-    let entries: Vec<Value> = report
+    let entries: Vec<Persisted> = report
         .violations
         .iter()
         .filter_map(|v| {
             let body: Value = serde_json::from_str(v.exchange.sent.body.as_deref()?).ok()?;
-            let path = v.rule.map(|_| Value::Array(v.path.clone()));
-            Some(json!({
-                "check": v.check.name, "field": v.field, "rule": v.rule,
-                "valid_body": v.valid_body, "body": http::redact_body(&body, &v.exchange.sent.shown.secret_fields), "path": path,
-            }))
+            Some(Persisted {
+                check: v.check.name.to_string(),
+                field: v.field.clone(),
+                rule: v.rule.map(str::to_string),
+                valid_body: v.valid_body,
+                body: http::redact_body(&body, &v.exchange.sent.shown.secret_fields),
+                path: v.rule.map(|_| v.path.clone()),
+            })
         })
         .collect();
     if let Some(dir) = path.parent() {

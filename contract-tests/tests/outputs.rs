@@ -70,6 +70,10 @@ fn secrets_never_appear_in_any_output() {
         serde_json::json!(["shutdown_timeout"]),
         "the broken field's path is kept"
     );
+    // The file is the serde form of `Persisted`: read back, written again, the same entries.
+    let loaded = contract_tests::runner::load_persisted(&dir.join("failures.json"));
+    assert_eq!(loaded.len(), entries.as_array().unwrap().len());
+    assert_eq!(serde_json::to_value(&loaded).unwrap(), entries);
     outputs.push(("persisted".into(), persisted));
     for (name, text) in &outputs {
         for secret in &secrets {
