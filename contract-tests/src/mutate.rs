@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 /// A body that a correct server must reject.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mutation {
-    /// The rule broken: one of [`RULES`].
+    /// The rule broken: a [`Rule`]'s name (one of [`RULES`]).
     pub rule: &'static str,
     /// The field, as a dotted path (`shutdown_timeout`, `gpus.gpus[0].slot`, `(body)`).
     pub field: String,
@@ -22,7 +22,7 @@ pub struct Mutation {
     pub coercible: bool,
 }
 
-/// The rules, in the order reports list them.
+/// The rules' names, in the order reports list them.
 pub const RULES: [&str; 13] = [
     "below_minimum",
     "above_maximum",
@@ -67,10 +67,10 @@ fn mutations_of(schema: &Schema, valid: &Value, object: &Object, nullable: bool)
     let mut out = Vec::new();
     let null = (!nullable).then_some(Value::Null);
     for (rule, body) in [
-        ("not_an_object", Some(json!([]))),
-        ("not_an_object", Some(json!("update"))),
-        ("not_an_object", Some(json!(42))),
-        ("not_an_object", null),
+        (Rule::NotAnObject.name(), Some(json!([]))),
+        (Rule::NotAnObject.name(), Some(json!("update"))),
+        (Rule::NotAnObject.name(), Some(json!(42))),
+        (Rule::NotAnObject.name(), null),
     ] {
         let Some(body) = body else { continue };
         out.push(Mutation {
@@ -127,7 +127,7 @@ fn object_mutations(
         path.push(Value::String(key.into()));
         if let Some(body) = with(root, path, Some(json!(true))) {
             out.push(Mutation {
-                rule: "undeclared_key",
+                rule: Rule::UndeclaredKey.name(),
                 field: dotted(path),
                 path: path.clone(),
                 body,
@@ -200,161 +200,274 @@ fn with(root: &Value, path: &[Value], value: Option<Value>) -> Option<Value> {
 }
 
 fn field_mutations(root: &Value, field: &Field, path: &[Value], out: &mut Vec<Mutation>) {
-    let mut add = |rule: &'static str, value: Option<Value>, coercible: bool| {
-        if let Some(body) = with(root, path, value) {
-            out.push(Mutation {
-                rule,
-                field: dotted(path),
-                path: path.to_vec(),
-                body,
-                coercible,
-            });
+    for rule in Rule::FIELD {
+        for (value, coercible) in rule.values(field) {
+            if let Some(body) = with(root, path, value) {
+                out.push(Mutation {
+                    rule: rule.name(),
+                    field: dotted(path),
+                    path: path.to_vec(),
+                    body,
+                    coercible,
+                });
+            }
         }
-    };
+    }
+}
+
+/// A rule a mutation breaks. Each has one function: what to put in a field's place to break it
+/// (`None`: take the field out), and whether lax validators coerce that into a valid value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Rule {
+    MissingRequired,
+    NullNotNullable,
+    NotAMultiple,
+    BelowMinimum,
+    AboveMaximum,
+    WrongType,
+    NotInEnum,
+    TooShort,
+    TooLong,
+    TooFewItems,
+    TooManyItems,
+    /// The whole body is not an object (applied to bodies, not fields).
+    NotAnObject,
+    /// A key an object with `additionalProperties: false` does not declare (applied to objects).
+    UndeclaredKey,
+}
+
+/// What a rule puts in a field's place: a value (or `None`, the field left out), and whether
+/// lax validators coerce it.
+pub type Replacement = (Option<Value>, bool);
+
+impl Rule {
+    /// The rules applied to each field, in the order their mutations are made.
+    pub const FIELD: [Rule; 11] = [
+        Rule::MissingRequired,
+        Rule::NullNotNullable,
+        Rule::NotAMultiple,
+        Rule::BelowMinimum,
+        Rule::AboveMaximum,
+        Rule::WrongType,
+        Rule::NotInEnum,
+        Rule::TooShort,
+        Rule::TooLong,
+        Rule::TooFewItems,
+        Rule::TooManyItems,
+    ];
+
+    /// Its name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Rule::MissingRequired => "missing_required",
+            Rule::NullNotNullable => "null_not_nullable",
+            Rule::NotAMultiple => "not_a_multiple",
+            Rule::BelowMinimum => "below_minimum",
+            Rule::AboveMaximum => "above_maximum",
+            Rule::WrongType => "wrong_type",
+            Rule::NotInEnum => "not_in_enum",
+            Rule::TooShort => "too_short",
+            Rule::TooLong => "too_long",
+            Rule::TooFewItems => "too_few_items",
+            Rule::TooManyItems => "too_many_items",
+            Rule::NotAnObject => "not_an_object",
+            Rule::UndeclaredKey => "undeclared_key",
+        }
+    }
+
+    /// The rule of this name.
+    pub fn from_name(name: &str) -> Option<Rule> {
+        Rule::FIELD
+            .into_iter()
+            .chain([Rule::NotAnObject, Rule::UndeclaredKey])
+            .find(|r| r.name() == name)
+    }
+
+    /// What breaks this rule in `field`'s place; nothing where the field's schema does not
+    /// state the rule.
+    pub fn values(self, field: &Field) -> Vec<Replacement> {
+        let shape = match &field.shape {
+            Shape::Nullable { inner } => inner.as_ref(),
+            s => s,
+        };
+        match self {
+            Rule::MissingRequired => missing_required(field),
+            Rule::NullNotNullable => null_not_nullable(field),
+            Rule::NotAMultiple => not_a_multiple(shape),
+            Rule::BelowMinimum => below_minimum(shape),
+            Rule::AboveMaximum => above_maximum(shape),
+            Rule::WrongType => wrong_type(shape),
+            Rule::NotInEnum => not_in_enum(shape),
+            Rule::TooShort => too_short(shape),
+            Rule::TooLong => too_long(shape),
+            Rule::TooFewItems => too_few_items(shape),
+            Rule::TooManyItems => too_many_items(shape),
+            Rule::NotAnObject | Rule::UndeclaredKey => Vec::new(),
+        }
+    }
+}
+
+fn strict(values: impl IntoIterator<Item = Value>) -> Vec<Replacement> {
+    values.into_iter().map(|v| (Some(v), false)).collect()
+}
+
+fn missing_required(field: &Field) -> Vec<Replacement> {
     if field.required {
-        add("missing_required", None, false);
+        vec![(None, false)]
+    } else {
+        Vec::new()
     }
-    if !field.nullable {
-        add("null_not_nullable", Some(Value::Null), false);
+}
+
+fn null_not_nullable(field: &Field) -> Vec<Replacement> {
+    if field.nullable {
+        Vec::new()
+    } else {
+        strict([Value::Null])
     }
-    let shape = match &field.shape {
-        Shape::Nullable { inner } => inner.as_ref(),
-        s => s,
-    };
-    match shape.clone() {
+}
+
+fn not_a_multiple(shape: &Shape) -> Vec<Replacement> {
+    match shape {
         Shape::Integer {
-            min,
-            max,
-            multiple_of,
-            ..
-        } => {
-            if let Some(m) = multiple_of.filter(|m| *m >= 1.0 && *m < 1e15) {
-                // Just past a multiple, inside the bounds where the bounds allow.
-                let base = min.unwrap_or(0);
-                add("not_a_multiple", Some(json!(base.saturating_add(1))), false);
-                add(
-                    "not_a_multiple",
-                    Some(json!((m as i64).saturating_add(1))),
-                    false,
-                );
-            }
-            if let Some(min) = min {
-                for v in [min.saturating_sub(1), 0, -1, i64::MIN] {
-                    if v < min {
-                        add("below_minimum", Some(json!(v)), false);
-                    }
-                }
-            }
-            if let Some(max) = max {
-                for v in [max.saturating_add(1), i64::MAX] {
-                    if v > max {
-                        add("above_maximum", Some(json!(v)), false);
-                    }
-                }
-            }
-            add("wrong_type", Some(json!("4")), true);
-            add("wrong_type", Some(json!(true)), true);
-            add("wrong_type", Some(json!(10.5)), false);
-            add("wrong_type", Some(json!("abc")), false);
-            add("wrong_type", Some(json!([1])), false);
-        }
+            min, multiple_of, ..
+        } => match multiple_of.filter(|m| *m >= 1.0 && *m < 1e15) {
+            // Just past a multiple, inside the bounds where the bounds allow.
+            Some(m) => strict([
+                json!(min.unwrap_or(0).saturating_add(1)),
+                json!((m as i64).saturating_add(1)),
+            ]),
+            None => Vec::new(),
+        },
         Shape::Number {
-            min,
-            max,
-            exclusive_min,
-            exclusive_max,
-            multiple_of,
-        } => {
-            if let Some(m) = multiple_of.filter(|m| *m > 0.0 && m.is_finite()) {
+            min, multiple_of, ..
+        } => match multiple_of.filter(|m| *m > 0.0 && m.is_finite()) {
+            Some(m) => {
                 let base = min.map_or(0.0, |x| (x / m).ceil() * m);
-                add("not_a_multiple", Some(json!(base + m / 2.0)), false);
+                strict([json!(base + m / 2.0)])
             }
-            if let Some(min) = min {
-                add(
-                    "below_minimum",
-                    Some(json!(if exclusive_min { min } else { min - 1.0 })),
-                    false,
-                );
-            }
-            if let Some(max) = max {
-                add(
-                    "above_maximum",
-                    Some(json!(if exclusive_max { max } else { max + 1.0 })),
-                    false,
-                );
-            }
-            add("wrong_type", Some(json!("abc")), false);
-            add("wrong_type", Some(json!({})), false);
-        }
-        Shape::Boolean => {
-            add("wrong_type", Some(json!(1)), true);
-            add("wrong_type", Some(json!("true")), true);
-            add("wrong_type", Some(json!("maybe")), false);
-            add("wrong_type", Some(json!(2)), false);
-            add("wrong_type", Some(json!([])), false);
-        }
-        Shape::String {
-            min_len, max_len, ..
-        } => {
-            add("wrong_type", Some(json!(123)), false);
-            add("wrong_type", Some(json!(false)), false);
-            add("wrong_type", Some(json!(["a"])), false);
-            if let Some(min) = min_len.filter(|m| *m > 0) {
-                add(
-                    "too_short",
-                    Some(json!("x".repeat(min as usize - 1))),
-                    false,
-                );
-            }
-            if let Some(max) = max_len.filter(|m| *m < 1 << 20) {
-                add("too_long", Some(json!("x".repeat(max as usize + 1))), false);
-            }
-        }
-        Shape::Enum { values, open } => {
-            add("wrong_type", Some(json!(5)), false);
-            if !open {
-                let first = values.first().map(String::as_str).unwrap_or("a");
-                add("not_in_enum", Some(json!(format!("not-{first}"))), false);
-            }
-        }
-        Shape::Array {
-            min_items,
-            max_items,
-            items,
+            None => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
+fn below_minimum(shape: &Shape) -> Vec<Replacement> {
+    match shape {
+        Shape::Integer { min: Some(min), .. } => strict(
+            [min.saturating_sub(1), 0, -1, i64::MIN]
+                .into_iter()
+                .filter(|v| v < min)
+                .map(|v| json!(v)),
+        ),
+        Shape::Number {
+            min: Some(min),
+            exclusive_min,
             ..
+        } => strict([json!(if *exclusive_min { *min } else { min - 1.0 })]),
+        _ => Vec::new(),
+    }
+}
+
+fn above_maximum(shape: &Shape) -> Vec<Replacement> {
+    match shape {
+        Shape::Integer { max: Some(max), .. } => strict(
+            [max.saturating_add(1), i64::MAX]
+                .into_iter()
+                .filter(|v| v > max)
+                .map(|v| json!(v)),
+        ),
+        Shape::Number {
+            max: Some(max),
+            exclusive_max,
+            ..
+        } => strict([json!(if *exclusive_max { *max } else { max + 1.0 })]),
+        _ => Vec::new(),
+    }
+}
+
+fn wrong_type(shape: &Shape) -> Vec<Replacement> {
+    match shape {
+        Shape::Integer { .. } => vec![
+            (Some(json!("4")), true),
+            (Some(json!(true)), true),
+            (Some(json!(10.5)), false),
+            (Some(json!("abc")), false),
+            (Some(json!([1])), false),
+        ],
+        Shape::Number { .. } => strict([json!("abc"), json!({})]),
+        Shape::Boolean => vec![
+            (Some(json!(1)), true),
+            (Some(json!("true")), true),
+            (Some(json!("maybe")), false),
+            (Some(json!(2)), false),
+            (Some(json!([])), false),
+        ],
+        Shape::String { .. } => strict([json!(123), json!(false), json!(["a"])]),
+        Shape::Enum { .. } => strict([json!(5)]),
+        Shape::Array { .. } => strict([json!("not-a-list"), json!({"a": 1})]),
+        Shape::Object { .. } | Shape::Map { .. } => strict([json!([]), json!("not-an-object")]),
+        Shape::Null => strict([json!(0)]),
+        _ => Vec::new(),
+    }
+}
+
+fn not_in_enum(shape: &Shape) -> Vec<Replacement> {
+    match shape {
+        Shape::Enum {
+            values,
+            open: false,
         } => {
-            add("wrong_type", Some(json!("not-a-list")), false);
-            add("wrong_type", Some(json!({"a": 1})), false);
-            if let Some(min) = min_items.filter(|m| *m > 0) {
-                add("too_few_items", Some(Value::Array(vec![])), false);
-                let _ = min;
-            }
-            if let Some(max) = max_items.filter(|m| *m < 1000) {
-                let item = example(&items);
-                add(
-                    "too_many_items",
-                    Some(Value::Array(vec![item; max as usize + 1])),
-                    false,
-                );
-            }
-        }
-        Shape::Object { .. } | Shape::Map { .. } => {
-            add("wrong_type", Some(json!([])), false);
-            add("wrong_type", Some(json!("not-an-object")), false);
+            let first = values.first().map(String::as_str).unwrap_or("a");
+            strict([json!(format!("not-{first}"))])
         }
         Shape::Values { values } => {
-            add(
-                "not_in_enum",
-                Some(json!("contract-tests-not-a-member")),
-                false,
-            );
+            let mut out = strict([json!("contract-tests-not-a-member")]);
             if let Some(Value::Number(n)) = values.first() {
-                let outside = n.as_f64().unwrap_or(0.0) + 0.5;
-                add("not_in_enum", Some(json!(outside)), false);
+                out.extend(strict([json!(n.as_f64().unwrap_or(0.0) + 0.5)]));
             }
+            out
         }
-        Shape::Null => add("wrong_type", Some(json!(0)), false),
-        Shape::Any | Shape::OneOf { .. } | Shape::Nullable { .. } => {}
+        _ => Vec::new(),
+    }
+}
+
+fn too_short(shape: &Shape) -> Vec<Replacement> {
+    match shape {
+        Shape::String {
+            min_len: Some(min), ..
+        } if *min > 0 => strict([json!("x".repeat(*min as usize - 1))]),
+        _ => Vec::new(),
+    }
+}
+
+fn too_long(shape: &Shape) -> Vec<Replacement> {
+    match shape {
+        Shape::String {
+            max_len: Some(max), ..
+        } if *max < 1 << 20 => strict([json!("x".repeat(*max as usize + 1))]),
+        _ => Vec::new(),
+    }
+}
+
+fn too_few_items(shape: &Shape) -> Vec<Replacement> {
+    match shape {
+        Shape::Array {
+            min_items: Some(min),
+            ..
+        } if *min > 0 => strict([Value::Array(vec![])]),
+        _ => Vec::new(),
+    }
+}
+
+fn too_many_items(shape: &Shape) -> Vec<Replacement> {
+    match shape {
+        Shape::Array {
+            max_items: Some(max),
+            items,
+            ..
+        } if *max < 1000 => strict([Value::Array(vec![example(items); *max as usize + 1])]),
+        _ => Vec::new(),
     }
 }
 
@@ -380,6 +493,22 @@ mod tests {
         ms.iter()
             .filter(|m| m.rule == rule && m.field == field)
             .collect()
+    }
+
+    #[test]
+    fn every_rule_has_a_name_in_the_report_order() {
+        let mut names: Vec<&str> = Rule::FIELD
+            .into_iter()
+            .chain([Rule::NotAnObject, Rule::UndeclaredKey])
+            .map(Rule::name)
+            .collect();
+        names.sort_unstable();
+        let mut listed = RULES.to_vec();
+        listed.sort_unstable();
+        assert_eq!(names, listed);
+        assert!(RULES
+            .iter()
+            .all(|n| Rule::from_name(n).is_some_and(|r| r.name() == *n)));
     }
 
     #[test]

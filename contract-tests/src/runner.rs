@@ -1586,11 +1586,11 @@ impl Suite<'_> {
                 continue;
             }
             let m = Mutation {
-                rule: mutate::RULES
-                    .iter()
-                    .find(|r| e.rule.as_deref() == Some(**r))
-                    .copied()
-                    .unwrap_or("replay"),
+                rule: e
+                    .rule
+                    .as_deref()
+                    .and_then(mutate::Rule::from_name)
+                    .map_or("replay", mutate::Rule::name),
                 field: e.field,
                 path: e.path.unwrap_or_default(),
                 body: e.body,
