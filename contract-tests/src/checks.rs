@@ -3,7 +3,7 @@
 
 use crate::http::{Answer, Exchange};
 use crate::judge;
-use crate::meta::{Operation, Schema};
+use crate::meta::{Operation, Schema, Shape};
 use crate::mutate::Mutation;
 use serde_json::Value;
 
@@ -99,6 +99,80 @@ pub const ALL: [Check; 13] = [
 
 pub type Verdict = Result<(), String>;
 
+/// Everything a check judges one answer with: the document, the operation, the answer, the
+/// mutation the request carried (none for a valid request) and the secrets it carried.
+#[derive(Debug, Clone, Copy)]
+pub struct Seen<'a> {
+    pub schema: &'a Schema,
+    pub op: &'a Operation,
+    pub answer: &'a Answer,
+    /// The rule the request broke; `None` for a valid request.
+    pub mutation: Option<&'a Mutation>,
+    /// The API key and the secret fields' values the request carried.
+    pub secrets: &'a [&'a str],
+}
+
+/// A check's predicate: one signature for all.
+pub type Predicate = fn(&Seen<'_>) -> Verdict;
+
+/// Which answers a check judges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applies {
+    /// Every answer.
+    Every,
+    /// Answers to valid requests.
+    Valid,
+    /// Answers to requests that break a rule.
+    Invalid,
+}
+
+/// The checks that judge one answer on its own, in the order they run. The checks that need the
+/// resource's state (`patch_semantics`, `auth_required`, `rejection_changes_nothing`,
+/// `header_flows`, `unknown_id_not_found`) are judged by the stateful suite's phases, and
+/// `target_answers` by whether an answer came at all.
+pub const REGISTRY: [(Check, Applies, Predicate); 7] = [
+    (NOT_A_SERVER_ERROR, Applies::Every, not_a_server_error),
+    (
+        STATUS_CODE_CONFORMANCE,
+        Applies::Every,
+        status_code_conformance,
+    ),
+    (
+        RESPONSE_SCHEMA_CONFORMANCE,
+        Applies::Every,
+        response_schema_conformance,
+    ),
+    (NO_SECRET_ECHO, Applies::Every, no_secret_echo),
+    (
+        POSITIVE_DATA_ACCEPTANCE,
+        Applies::Valid,
+        positive_data_acceptance,
+    ),
+    (
+        NEGATIVE_DATA_REJECTION,
+        Applies::Invalid,
+        negative_data_rejection,
+    ),
+    (
+        VALIDATION_ERROR_NAMES_FIELD,
+        Applies::Invalid,
+        validation_error_names_field,
+    ),
+];
+
+/// Checks of a framework's convention rather than of the document (FastAPI's `loc` naming the
+/// field): the stateful suite holds `spec/` to them, a probe of any document does not.
+pub const CONVENTIONS: [Check; 1] = [VALIDATION_ERROR_NAMES_FIELD];
+
+/// The registered checks of `applies` judged on `seen`, each with its verdict.
+pub fn judge(seen: &Seen<'_>, applies: Applies) -> Vec<(Check, Verdict)> {
+    REGISTRY
+        .iter()
+        .filter(|(_, a, _)| *a == applies)
+        .map(|(c, _, p)| (*c, p(seen)))
+        .collect()
+}
+
 pub fn target_answers(e: &Exchange) -> Verdict {
     match &e.outcome {
         Ok(_) => Ok(()),
@@ -106,15 +180,21 @@ pub fn target_answers(e: &Exchange) -> Verdict {
     }
 }
 
-pub fn not_a_server_error(a: &Answer) -> Verdict {
-    if a.status >= 500 {
-        Err(format!("answered {}", a.status))
+pub fn not_a_server_error(s: &Seen<'_>) -> Verdict {
+    if s.answer.status >= 500 {
+        Err(format!("answered {}", s.answer.status))
     } else {
         Ok(())
     }
 }
 
-pub fn status_code_conformance(op: &Operation, a: &Answer) -> Verdict {
+/// Every status is documented. A 4xx to a request that breaks a rule is judged by
+/// `negative_data_rejection` instead: the document cannot list every way of refusing.
+pub fn status_code_conformance(s: &Seen<'_>) -> Verdict {
+    let (op, a) = (s.op, s.answer);
+    if s.mutation.is_some() && (400..500).contains(&a.status) {
+        return Ok(());
+    }
     match op.response(a.status) {
         Some(_) => Ok(()),
         None => Err(format!(
@@ -124,7 +204,8 @@ pub fn status_code_conformance(op: &Operation, a: &Answer) -> Verdict {
     }
 }
 
-pub fn response_schema_conformance(schema: &Schema, op: &Operation, a: &Answer) -> Verdict {
+pub fn response_schema_conformance(s: &Seen<'_>) -> Verdict {
+    let (op, a) = (s.op, s.answer);
     let Some(doc) = op.response(a.status) else {
         return Ok(());
     };
@@ -144,7 +225,7 @@ pub fn response_schema_conformance(schema: &Schema, op: &Operation, a: &Answer) 
     let Ok(v) = serde_json::from_slice::<Value>(&a.body) else {
         return Err(format!("the {} body is not JSON", a.status));
     };
-    let problems = judge::check(schema, &v, shape);
+    let problems = judge::check(s.schema, &v, shape);
     match problems.first() {
         None => Ok(()),
         Some(p) => Err(format!(
@@ -156,29 +237,71 @@ pub fn response_schema_conformance(schema: &Schema, op: &Operation, a: &Answer) 
     }
 }
 
-pub fn positive_data_acceptance(op: &Operation, a: &Answer) -> Verdict {
-    if a.status == 422 {
-        return Err(format!("a valid body got 422: {}", a.excerpt(300)));
+/// A valid request is not refused as invalid (422, or a 400 the operation does not document for
+/// a reason of its own) and gets a documented status. An operation that documents no success
+/// cannot be held to one.
+pub fn positive_data_acceptance(s: &Seen<'_>) -> Verdict {
+    let (op, a) = (s.op, s.answer);
+    let succeeds = op
+        .responses
+        .iter()
+        .any(|r| r.status / 100 == 2 || r.status == 0);
+    if !succeeds {
+        return Ok(());
+    }
+    let documented_400 = op.responses.iter().any(|r| r.status == 400 && !r.range);
+    if a.status == 422 || (a.status == 400 && !documented_400) {
+        return Err(format!(
+            "a valid request got {}: {}",
+            a.status,
+            a.excerpt(300)
+        ));
     }
     if op.response(a.status).is_none() {
-        return Err(format!("a valid body got undocumented status {}", a.status));
+        return Err(format!(
+            "a valid request got undocumented status {}",
+            a.status
+        ));
     }
     Ok(())
 }
 
-pub fn negative_data_rejection(m: &Mutation, a: &Answer) -> Verdict {
-    if a.status == 422 {
+/// A request that breaks a rule is refused: with the documented 422 where the operation
+/// documents one, else with any 4xx.
+pub fn negative_data_rejection(s: &Seen<'_>) -> Verdict {
+    let Some(m) = s.mutation else { return Ok(()) };
+    let status = s.answer.status;
+    let documents_422 = s.op.responses.iter().any(|r| r.status == 422 && !r.range);
+    let (ok, want) = if documents_422 {
+        (status == 422, "422")
+    } else {
+        ((400..500).contains(&status), "a 4xx")
+    };
+    if ok {
         Ok(())
     } else {
         Err(format!(
-            "a body breaking `{}` on {} got {}, not 422",
-            m.rule, m.field, a.status
+            "a request breaking `{}` at {} got {status}, not {want}",
+            m.rule, m.field
         ))
     }
 }
 
-pub fn validation_error_names_field(m: &Mutation, a: &Answer) -> Verdict {
-    if a.status != 422 {
+/// A 422 names the broken field, where the document's 422 is a list of errors with locations
+/// (FastAPI's `HTTPValidationError`: `detail[].loc`).
+pub fn validation_error_names_field(s: &Seen<'_>) -> Verdict {
+    let (Some(m), a) = (s.mutation, s.answer) else {
+        return Ok(());
+    };
+    if a.status != 422 || !lists_locations(s.schema, s.op) {
+        return Ok(());
+    }
+    // A parameter's mutation names no body field.
+    if m.path
+        .first()
+        .and_then(Value::as_str)
+        .is_some_and(|p| p == "query" || p == "header")
+    {
         return Ok(());
     }
     let Some(v) = a.json() else {
@@ -209,9 +332,37 @@ pub fn validation_error_names_field(m: &Mutation, a: &Answer) -> Verdict {
     }
 }
 
-pub fn no_secret_echo(a: &Answer, secrets: &[&str]) -> Verdict {
-    let text = String::from_utf8_lossy(&a.body);
-    match secrets.iter().find(|s| s.len() >= 4 && text.contains(**s)) {
+/// Whether the operation's documented 422 is a `detail` list of errors with a `loc` each.
+fn lists_locations(schema: &Schema, op: &Operation) -> bool {
+    let Some(Shape::Object { name }) = op
+        .responses
+        .iter()
+        .find(|r| r.status == 422 && !r.range)
+        .and_then(|r| r.body.as_ref())
+    else {
+        return false;
+    };
+    let Some(detail) = schema.object(name).and_then(|o| o.field("detail")) else {
+        return false;
+    };
+    let items = match &detail.shape {
+        Shape::Array { items, .. } => items.as_ref(),
+        Shape::Nullable { inner } => match inner.as_ref() {
+            Shape::Array { items, .. } => items.as_ref(),
+            _ => return false,
+        },
+        _ => return false,
+    };
+    matches!(items, Shape::Object { name } if schema.object(name).is_some_and(|o| o.field("loc").is_some()))
+}
+
+pub fn no_secret_echo(s: &Seen<'_>) -> Verdict {
+    let text = String::from_utf8_lossy(&s.answer.body);
+    match s
+        .secrets
+        .iter()
+        .find(|x| x.len() >= 4 && text.contains(**x))
+    {
         Some(_) => Err("the answer echoes a secret sent in the request".into()),
         None => Ok(()),
     }
@@ -244,9 +395,20 @@ mod tests {
         }
     }
 
+    fn seen<'a>(a: &'a Answer, m: Option<&'a Mutation>, secrets: &'a [&'a str]) -> Seen<'a> {
+        Seen {
+            schema: crate::meta::schema(),
+            op: crate::spec::update_op(),
+            answer: a,
+            mutation: m,
+            secrets,
+        }
+    }
+
     #[test]
     fn each_check_passes_and_fails() {
-        assert!(not_a_server_error(&answer(503, json!({}))).is_err());
+        let v = |status: u16, body: Value| answer(status, body);
+        assert!(not_a_server_error(&seen(&v(503, json!({})), None, &[])).is_err());
         // A status of the spec's own (the two-phase flow's) is documented, and not a 5xx.
         let own = crate::spec::update_op()
             .responses
@@ -254,44 +416,51 @@ mod tests {
             .map(|r| r.status)
             .find(|s| *s > 451)
             .expect("the spec documents a status of its own");
-        assert!(not_a_server_error(&answer(own, json!({}))).is_ok());
-        assert!(status_code_conformance(crate::spec::update_op(), &answer(own, json!({}))).is_ok());
-        assert!(
-            status_code_conformance(crate::spec::update_op(), &answer(200, json!({}))).is_err()
-        );
-        assert!(response_schema_conformance(
-            crate::meta::schema(),
-            crate::spec::update_op(),
-            &answer(202, json!({"correlation_id": "c"}))
-        )
-        .is_ok());
-        let e = response_schema_conformance(
-            crate::meta::schema(),
-            crate::spec::update_op(),
-            &answer(202, json!({"status": "ok"})),
-        )
-        .unwrap_err();
+        assert!(not_a_server_error(&seen(&v(own, json!({})), None, &[])).is_ok());
+        assert!(status_code_conformance(&seen(&v(own, json!({})), None, &[])).is_ok());
+        assert!(status_code_conformance(&seen(&v(200, json!({})), None, &[])).is_err());
+        let ok = v(202, json!({"correlation_id": "c"}));
+        assert!(response_schema_conformance(&seen(&ok, None, &[])).is_ok());
+        let e = response_schema_conformance(&seen(&v(202, json!({"status": "ok"})), None, &[]))
+            .unwrap_err();
         assert!(e.contains("correlation_id (required)"), "{e}");
-        assert!(
-            positive_data_acceptance(crate::spec::update_op(), &answer(422, json!({}))).is_err()
-        );
-        assert!(positive_data_acceptance(
-            crate::spec::update_op(),
-            &answer(409, json!({"detail": "busy"}))
-        )
-        .is_ok());
+        assert!(positive_data_acceptance(&seen(&v(422, json!({})), None, &[])).is_err());
+        let busy = v(409, json!({"detail": "busy"}));
+        assert!(positive_data_acceptance(&seen(&busy, None, &[])).is_ok());
         let m = mutation(vec![json!("shutdown_timeout")]);
-        assert!(negative_data_rejection(&m, &answer(202, json!({}))).is_err());
+        assert!(negative_data_rejection(&seen(&v(202, json!({})), Some(&m), &[])).is_err());
+        // spec/ documents 422: another 4xx is not the documented refusal.
+        assert!(negative_data_rejection(&seen(&v(400, json!({})), Some(&m), &[])).is_err());
         let good =
             json!({"detail": [{"loc": ["body", "shutdown_timeout"], "msg": "m", "type": "t"}]});
-        assert!(validation_error_names_field(&m, &answer(422, good)).is_ok());
+        assert!(validation_error_names_field(&seen(&v(422, good), Some(&m), &[])).is_ok());
         let other = json!({"detail": [{"loc": ["body", "vcpu"], "msg": "m", "type": "t"}]});
-        assert!(validation_error_names_field(&m, &answer(422, other)).is_err());
-        assert!(validation_error_names_field(&m, &answer(422, json!({"message": "bad"}))).is_err());
-        assert!(no_secret_echo(
-            &answer(202, json!({"e": "s3cr3t-value"})),
-            &["s3cr3t-value"]
-        )
-        .is_err());
+        assert!(validation_error_names_field(&seen(&v(422, other), Some(&m), &[])).is_err());
+        let plain = v(422, json!({"message": "bad"}));
+        assert!(validation_error_names_field(&seen(&plain, Some(&m), &[])).is_err());
+        let echo = v(202, json!({"e": "s3cr3t-value"}));
+        assert!(no_secret_echo(&seen(&echo, None, &["s3cr3t-value"])).is_err());
+    }
+
+    #[test]
+    fn the_registry_runs_the_checks_that_apply() {
+        let a = answer(500, json!({}));
+        let m = mutation(vec![json!("vcpu")]);
+        let every: Vec<&str> = judge(&seen(&a, None, &[]), Applies::Every)
+            .iter()
+            .map(|(c, _)| c.name)
+            .collect();
+        assert_eq!(
+            every,
+            [
+                "not_a_server_error",
+                "status_code_conformance",
+                "response_schema_conformance",
+                "no_secret_echo"
+            ]
+        );
+        let invalid = judge(&seen(&a, Some(&m), &[]), Applies::Invalid);
+        assert_eq!(invalid[0].0, NEGATIVE_DATA_REJECTION);
+        assert!(invalid[0].1.is_err(), "a 500 is no refusal");
     }
 }

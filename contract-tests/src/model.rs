@@ -291,3 +291,34 @@ pub fn shape(api: &Api, ty: &Ty, c: &Constraints, depth: u32) -> Shape {
         },
     }
 }
+
+/// The largest integer every JSON reader holds exactly (I-JSON, RFC 7493: 2^53 - 1).
+pub const INTEROPERABLE: i64 = (1 << 53) - 1;
+
+/// `schema` with every integer drawn within I-JSON's exact range: what a probe of a server
+/// written in any language may send. (Judging keeps the document's own ranges.)
+pub fn interoperable(mut schema: Schema) -> Schema {
+    fn clamp(shape: &mut Shape) {
+        match shape {
+            Shape::Integer { range, .. } => {
+                let (lo, hi) = range.unwrap_or((i64::MIN, i64::MAX));
+                *range = Some((lo.max(-INTEROPERABLE), hi.min(INTEROPERABLE)));
+            }
+            Shape::Array { items, .. } => clamp(items),
+            Shape::Map { values } => clamp(values),
+            Shape::Nullable { inner } => clamp(inner),
+            Shape::OneOf { options } => options.iter_mut().for_each(clamp),
+            _ => {}
+        }
+    }
+    for o in schema.objects.values_mut() {
+        o.fields.iter_mut().for_each(|f| clamp(&mut f.shape));
+    }
+    for op in schema.operations.values_mut() {
+        op.params.iter_mut().for_each(|p| clamp(&mut p.shape));
+        if let Some(b) = &mut op.body {
+            clamp(b);
+        }
+    }
+    schema
+}

@@ -56,11 +56,21 @@ const CASES: &[(&str, u32, Expect)] = &[
     (
         "specs/phala-cloud.openapi.json",
         3,
-        Expect::Runs(&[(
-            "get_available_os_images_api_v1_cvms__cvm_id__available_os_images_get",
-            "not_a_server_error",
-            Some("prism/errors#VIOLATIONS"),
-        )]),
+        Expect::Runs(&[
+            (
+                "get_available_os_images_api_v1_cvms__cvm_id__available_os_images_get",
+                "not_a_server_error",
+                Some("prism/errors#VIOLATIONS"),
+            ),
+            // `operation_types` is `anyOf: [array, null]`: one value in the query is the array
+            // of that value (style form, explode), but Prism does not read it as an array
+            // through the `anyOf` and refuses it.
+            (
+                "get_cvm_operations_api_v1_cvms__cvm_id__operations_get",
+                "positive_data_acceptance",
+                None,
+            ),
+        ]),
     ),
     (
         "specs-wide/sendgrid.openapi.json",
@@ -80,11 +90,6 @@ const CASES: &[(&str, u32, Expect)] = &[
             ),
             (
                 "POST_marketing-segments",
-                "response_schema_conformance",
-                None,
-            ),
-            (
-                "POST_marketing-contacts-search-emails",
                 "response_schema_conformance",
                 None,
             ),

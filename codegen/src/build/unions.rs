@@ -20,7 +20,16 @@ impl<'a> Builder<'a> {
                 ReferenceOr::Item(s) => {
                     let bv = view(s);
                     if bv.typ == Some("string") && bv.one_of.is_empty() && bv.any_of.is_empty() {
-                        if bv.enum_values.is_empty() {
+                        let c = &bv.constraints;
+                        let constrained = c.pattern.is_some()
+                            || c.min_length.is_some()
+                            || c.max_length.is_some()
+                            || bv.format.is_some_and(|f| !f.is_empty());
+                        if bv.enum_values.is_empty() && constrained {
+                            // Any string of a pattern or format is not any string: an open enum
+                            // would lose that. The branches stay a union.
+                            all_strings = false;
+                        } else if bv.enum_values.is_empty() {
                             open = true;
                         } else {
                             values.extend(
