@@ -418,8 +418,8 @@ fn without_lookaround(p: &str) -> String {
         let rest: String = chars[i..chars.len().min(i + 4)].iter().collect();
         let look = ["(?!", "(?=", "(?<!", "(?<="]
             .iter()
-            .find(|l| rest.starts_with(**l));
-        if let Some(l) = look {
+            .any(|l| rest.starts_with(*l));
+        if look {
             // Skip to the matching parenthesis.
             let mut depth = 0;
             let mut j = i;
@@ -437,7 +437,6 @@ fn without_lookaround(p: &str) -> String {
                 }
                 j += 1;
             }
-            let _ = l;
             i = j + 1;
             continue;
         }
@@ -487,4 +486,37 @@ fn base64ish(bytes: &[u8]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookarounds_are_dropped_and_classes_made_ascii() {
+        let name = r"^(?![0-9a-f]{8}-[0-9a-f]{4}$)^[a-z][a-z0-9-]*[a-zA-Z0-9]$";
+        assert_eq!(without_lookaround(name), r"^^[a-z][a-z0-9-]*[a-zA-Z0-9]$");
+        assert_eq!(
+            ascii_classes(&without_lookaround(name)),
+            "[a-z][a-z0-9-]*[a-zA-Z0-9]"
+        );
+        assert_eq!(without_lookaround(r"a\(?=b)c(?<!d)"), r"a\(?=b)c");
+        assert_eq!(ascii_classes(r"^\d+\.\w$"), r"[0-9]+\.[A-Za-z0-9_]");
+        assert_eq!(base64ish(b"ab"), "YWI=");
+        assert_eq!(base64ish(b"abc"), "YWJj");
+    }
+
+    #[test]
+    fn a_pattern_with_a_lookahead_is_drawn_and_held_to_the_whole_pattern() {
+        use proptest::strategy::ValueTree;
+        let name = r"^(?![0-9]+$)^[a-z0-9]{1,6}$";
+        let s = string(None, Some(6), Some(name), None, Place::Body).unwrap();
+        let re = fancy_regex::Regex::new(name).unwrap();
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        for _ in 0..64 {
+            let v = s.new_tree(&mut runner).unwrap().current();
+            let text = v.as_str().unwrap();
+            assert!(re.is_match(text).unwrap(), "{text}");
+        }
+    }
 }
