@@ -294,9 +294,15 @@ fn number(s: &serde_json::Map<String, Value>, v: &Value, at: &str) -> Option<Str
         }
     }
     if let Some(m) = num("multipleOf").filter(|m| *m > 0.0) {
+        // An integer and a whole step compare exactly; beyond 2^53 a float quotient cannot.
+        let exact = match (int_of(v), s.get("multipleOf").and_then(int_of)) {
+            (Some(n), Some(step)) if step > 0 => Some(n % step == 0),
+            _ => None,
+        };
         let q = x / m;
-        if (q - q.round()).abs() > 1e-9 * q.abs().max(1.0) {
-            return Some(fail(at, &format!("{x} is not a multiple of {m}")));
+        let multiple = exact.unwrap_or((q - q.round()).abs() <= 1e-9 * q.abs().max(1.0));
+        if !multiple {
+            return Some(fail(at, &format!("{v} is not a multiple of {m}")));
         }
     }
     if is_integer(v) {
@@ -469,6 +475,9 @@ mod tests {
         assert!(judge(json!({"type": "integer"}), json!(2.0)).is_none());
         assert!(judge(json!({"type": "integer"}), json!(2.5)).is_some());
         assert!(judge(json!({"multipleOf": 0.1}), json!(0.3)).is_none());
+        // Beyond 2^53, exactly: 9033810484125115 is a multiple of 5, its float is not.
+        assert!(judge(json!({"multipleOf": 5}), json!(9_033_810_484_125_115u64)).is_none());
+        assert!(judge(json!({"multipleOf": 5}), json!(9_033_810_484_125_116u64)).is_some());
         assert!(judge(
             json!({"type": "integer", "format": "int32"}),
             json!(5_000_000_000u64)

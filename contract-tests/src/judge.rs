@@ -147,7 +147,7 @@ fn walk(
                 if max.is_some_and(|m| n > i128::from(m)) {
                     push(out, path, "maximum");
                 }
-                if multiple_of.is_some_and(|m| !is_multiple(n as f64, m)) {
+                if multiple_of.is_some_and(|m| !is_multiple_integer(n, m)) {
                     push(out, path, "multipleOf");
                 }
             }
@@ -261,6 +261,16 @@ pub fn is_multiple(n: f64, m: f64) -> bool {
     (q - q.round()).abs() <= 1e-9
 }
 
+/// [`is_multiple`] for an integer: exact where the step is whole, as the generated
+/// `validate()` decides it (`ValidationErrors::multiple_of_integer`).
+pub fn is_multiple_integer(n: i128, m: f64) -> bool {
+    if m >= 1.0 && m.fract() == 0.0 && m < 1e18 {
+        n % (m as i128) == 0
+    } else {
+        is_multiple(n as f64, m)
+    }
+}
+
 /// JSON equality with numbers compared by value (`1` and `1.0` are the same number).
 pub fn same_json(a: &Value, b: &Value) -> bool {
     match (a, b) {
@@ -303,6 +313,13 @@ mod tests {
             .into_iter()
             .map(|p| (p.dotted(), p.rule))
             .collect()
+    }
+
+    #[test]
+    fn integer_multiples_are_judged_exactly() {
+        assert!(is_multiple_integer(9_033_810_484_125_115, 5.0));
+        assert!(!is_multiple_integer(9_033_810_484_125_116, 5.0));
+        assert!(is_multiple_integer(3, 0.5), "every integer is a multiple of 0.5");
     }
 
     #[test]

@@ -76,6 +76,18 @@ fn bounds_inclusive_and_exclusive() {
 }
 
 #[test]
+fn integer_multiples_are_exact_beyond_two_to_the_53() {
+    // Found by the constructs fixture's agreement test: 9033810484125115 is a multiple of 5, but
+    // as a float it reads 9033810484125116, which is not.
+    let mut e = ValidationErrors::default();
+    e.multiple_of_integer("m", 9_033_810_484_125_115, 5);
+    e.multiple_of_integer("m", i128::from(i64::MIN), 2);
+    assert!(e.violations().is_empty(), "{e}");
+    e.multiple_of_integer("m", 9_033_810_484_125_116, 5);
+    assert_eq!(e.violations().len(), 1);
+}
+
+#[test]
 fn multiple_of_lengths_and_items() {
     let mut e = ValidationErrors::default();
     e.multiple_of("m", 15.0, 5.0);

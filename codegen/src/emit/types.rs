@@ -609,10 +609,23 @@ fn value_checks(api: &Api, ty: &Ty, c: &Constraints, depth: usize) -> Vec<TokenS
         if let Some(b) = c.maximum {
             checks.push(bound(b, "maximum"));
         }
-        if let Some(m) = c.multiple_of {
-            let lit = super::f64_lit(m.as_f64());
-            let value = as_f64(ty);
-            checks.push(quote! { errors.multiple_of(&p, #value, #lit); });
+        let whole = |m: Num| match m {
+            Num::Int(i) if i > 0 => Some(i128::from(i)),
+            Num::Float(f) if f >= 1.0 && f.fract() == 0.0 && f < 1e18 => Some(f as i128),
+            _ => None,
+        };
+        match (c.multiple_of, ty) {
+            // An integer and a whole step: exact, in integers.
+            (Some(m), Ty::Int(_)) if whole(m).is_some() => {
+                let lit = Literal::i128_unsuffixed(whole(m).unwrap_or(1));
+                checks.push(quote! { errors.multiple_of_integer(&p, i128::from(*v), #lit); });
+            }
+            (Some(m), _) => {
+                let lit = super::f64_lit(m.as_f64());
+                let value = as_f64(ty);
+                checks.push(quote! { errors.multiple_of(&p, #value, #lit); });
+            }
+            (None, _) => {}
         }
     }
     if matches!(ty, Ty::String) && (c.min_length.is_some() || c.max_length.is_some()) {

@@ -418,7 +418,7 @@ impl crate::runtime::Validate for Pet {
         }
         if let ::std::option::Option::Some(v) = self.step.as_ref() {
             let p = crate::runtime::field_path(path, "step");
-            errors.multiple_of(&p, *v as f64, 5.0);
+            errors.multiple_of_integer(&p, i128::from(*v), 5);
         }
         if let ::std::option::Option::Some(v) = self.ratio.as_ref() {
             let p = crate::runtime::field_path(path, "ratio");
@@ -430,7 +430,7 @@ impl crate::runtime::Validate for Pet {
             let p = crate::runtime::field_path(path, "level");
             errors.minimum(&p, i128::from(*v), 4, false);
             errors.maximum(&p, i128::from(*v), 40, false);
-            errors.multiple_of(&p, *v as f64, 4.0);
+            errors.multiple_of_integer(&p, i128::from(*v), 4);
         }
         if let ::std::option::Option::Some(v) = self.parent.as_option() {
             let p = crate::runtime::field_path(path, "parent");
