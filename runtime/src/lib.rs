@@ -184,7 +184,6 @@ impl ValidationErrors {
         }
     }
 
-    /// Checks that `value` is a multiple of `step`.
     /// Checks that an integer is a whole multiple of a whole `step`, exactly (a float quotient
     /// loses the last digits of integers beyond 2^53).
     pub fn multiple_of_integer(&mut self, path: &str, value: i128, step: i128) {
@@ -197,6 +196,7 @@ impl ValidationErrors {
         }
     }
 
+    /// Checks that `value` is a multiple of `step`.
     pub fn multiple_of(&mut self, path: &str, value: f64, step: f64) {
         let q = value / step;
         if step > 0.0 && (q - q.round()).abs() > 1e-9 {
