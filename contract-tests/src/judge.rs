@@ -319,7 +319,10 @@ mod tests {
     fn integer_multiples_are_judged_exactly() {
         assert!(is_multiple_integer(9_033_810_484_125_115, 5.0));
         assert!(!is_multiple_integer(9_033_810_484_125_116, 5.0));
-        assert!(is_multiple_integer(3, 0.5), "every integer is a multiple of 0.5");
+        assert!(
+            is_multiple_integer(3, 0.5),
+            "every integer is a multiple of 0.5"
+        );
     }
 
     #[test]

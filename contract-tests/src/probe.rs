@@ -671,3 +671,36 @@ pub fn secret_fields(schema: &Schema) -> Vec<String> {
     out.dedup();
     out
 }
+
+/// Bodies for a generated crate's `tests/agreement.rs`: for every operation with a JSON body,
+/// `draws` valid bodies drawn from the model and every mutation of the first two, as
+/// `{"operation", "valid", "rule", "field", "body"}`. Deterministic for a seed.
+pub fn body_cases(schema: &Arc<Schema>, draws: usize, seed: u8) -> Vec<Value> {
+    let mut rng = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]),
+    );
+    let mut out = Vec::new();
+    for op in schema.operations.values() {
+        let Some(shape) = &op.body else { continue };
+        let Some(strategy) = draw::value(schema, shape, Place::Body) else {
+            continue;
+        };
+        for i in 0..draws {
+            let Ok(tree) = strategy.new_tree(&mut rng) else {
+                break;
+            };
+            let body = tree.current();
+            if i < 2 {
+                for m in mutate::body_mutations(schema, &body, shape) {
+                    out.push(json!({
+                        "operation": op.name, "valid": false, "rule": m.rule,
+                        "field": m.field, "body": m.body,
+                    }));
+                }
+            }
+            out.push(json!({"operation": op.name, "valid": true, "body": body}));
+        }
+    }
+    out
+}

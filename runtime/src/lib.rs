@@ -1135,6 +1135,19 @@ where
     T::deserialize(d).map(Some)
 }
 
+/// Deserialises a required field that may be `null` (`#[serde(deserialize_with = "nullable")]`,
+/// no `default`): `null` is `None`, and a missing key is an error, where serde alone would read it
+/// as `None`.
+// A crate whose sent types have no such field does not call it (`--include-runtime` copies).
+#[allow(dead_code)]
+pub fn nullable<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Example round-trips
 // ---------------------------------------------------------------------------------------------
@@ -1154,6 +1167,22 @@ pub mod examples {
             serde_json::from_str(json).map_err(|e| format!("does not deserialise: {e}"))?;
         let back = serde_json::to_value(&typed).map_err(|e| format!("does not serialise: {e}"))?;
         equivalent(&original, &back)
+    }
+
+    /// Whether `value` reads as a `T`: what the generated types say of a value the suite's
+    /// model drew or broke (`tests/agreement.rs`).
+    pub fn accepts<T: DeserializeOwned>(value: &Value) -> Result<(), String> {
+        T::deserialize(value)
+            .map(|_| ())
+            .map_err(|e| format!("does not deserialise: {e}"))
+    }
+
+    /// [`accepts`], and the value passes `validate()`.
+    pub fn accepts_valid<T: DeserializeOwned + super::Validate>(
+        value: &Value,
+    ) -> Result<(), String> {
+        let typed = T::deserialize(value).map_err(|e| format!("does not deserialise: {e}"))?;
+        typed.validate().map_err(|e| format!("validate(): {e}"))
     }
 
     /// Whether `back` says what `original` says. Allowed: a key `original` leaves out that `back`

@@ -395,3 +395,19 @@ mod example_round_trips {
         assert!(equivalent(&json!("a"), &json!("b")).is_err());
     }
 }
+
+#[test]
+fn a_required_nullable_key_must_be_there() {
+    #[derive(Debug, serde::Deserialize)]
+    struct Sent {
+        #[serde(deserialize_with = "openapi_runtime::nullable")]
+        a: Option<i64>,
+    }
+    let read = |v: serde_json::Value| serde_json::from_value::<Sent>(v).map(|s| s.a);
+    assert_eq!(read(serde_json::json!({"a": null})).unwrap(), None);
+    assert_eq!(read(serde_json::json!({"a": 4})).unwrap(), Some(4));
+    assert!(
+        read(serde_json::json!({})).is_err(),
+        "a missing key is not null"
+    );
+}

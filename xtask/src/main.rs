@@ -60,7 +60,8 @@ enum Command {
         #[arg(long, requires = "spec")]
         all_schemas: bool,
         /// Also emit tests/examples.rs, which round-trips each of the document's own examples
-        /// through the type of its place (`cargo test --features serialize --test examples`).
+        /// through the type of its place (`cargo test --features serialize --test examples`),
+        /// and tests/agreement.rs, which reads bodies given in AGREEMENT_CASES with the body types.
         #[arg(long, requires = "spec")]
         examples: bool,
     },
@@ -68,9 +69,11 @@ enum Command {
     /// clippy and -D warnings, and round-trip the document's own examples through its types;
     /// print a table (operations generated and skipped, warnings, clippy-clean, examples found,
     /// round-tripped, failed, invalid and not attempted, each one not round-tripped listed with
-    /// its reason). With no --spec: every document of ../shared/specs and ../shared/specs-wide.
+    /// its reason); and have the generated body types read the bodies the contract suite's model
+    /// draws and breaks, listing every one they judge otherwise. With no --spec: every document
+    /// of ../shared/specs and ../shared/specs-wide.
     #[command(
-        after_help = "Examples:\n  cargo xtask corpus\n  cargo xtask corpus --spec my-api.json --spec other.yaml --json target/corpus.json\n\nExit status: 0 every document generated with no operation skipped and built clippy-clean (examples are reported, not counted here); 1 otherwise; 2 a document could not be read or generated."
+        after_help = "Examples:\n  cargo xtask corpus\n  cargo xtask corpus --spec my-api.json --spec other.yaml --json target/corpus.json\n\nExit status: 0 every document generated with no operation skipped and built clippy-clean (examples and body agreement are reported, not counted here); 1 otherwise; 2 a document could not be read or generated."
     )]
     Corpus {
         /// A document to run (repeatable); default: the shared corpus.

@@ -88,7 +88,9 @@ pub(super) fn analyse(api: &mut Api) {
                     .flat_map(|v| &v.fields)
                     .any(|f| read.checks(&f.ty, &f.constraints) || ty_v(&f.ty)),
                 TypeKind::Union { variants } => variants.iter().any(|v| ty_v(&v.ty)),
-                TypeKind::Alias(_) | TypeKind::Enum { .. } => false,
+                // An alias validates what it stands for.
+                TypeKind::Alias(a) => ty_v(a),
+                TypeKind::Enum { .. } => false,
             };
             if v {
                 validates.insert(name.clone());
@@ -98,7 +100,7 @@ pub(super) fn analyse(api: &mut Api) {
             break;
         }
     }
-    // Aliases validate through their target; the emitter calls validate on the target directly.
+    // An alias is marked when its target validates; the emitter calls validate on the target.
     for (name, t) in api.types.iter_mut() {
         t.validates = validates.contains(name);
     }

@@ -1,5 +1,6 @@
 //! Emitters: IR -> tokens -> `syn::File` -> prettyplease -> files of a crate.
 
+pub mod agreement;
 pub mod client;
 pub mod docs;
 pub mod examples;
@@ -456,6 +457,12 @@ pub fn emit_crate(api: &Api, opts: &Options) -> Result<BTreeMap<String, String>,
         }
     }
     if opts.examples {
+        if let Some(tokens) = agreement::emit(api, &opts.crate_name) {
+            files.insert(
+                "tests/agreement.rs".into(),
+                format_file(tokens, &rs_pre, "tests/agreement.rs")?,
+            );
+        }
         if let Some(tokens) = examples::emit(api, &opts.crate_name) {
             files.insert(
                 "tests/examples.rs".into(),

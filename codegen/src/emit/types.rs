@@ -85,10 +85,13 @@ fn type_def(api: &Api, sc: &Scope, t: &TypeDef) -> TokenStream {
             } else {
                 (quote!(Debug,), TokenStream::new())
             };
+            // `additionalProperties: false`: a key the schema does not declare is refused.
+            let deny = s.closed.then(|| quote!(#[serde(deny_unknown_fields)]));
             quote! {
                 #doc
                 #[derive(#derive_debug Clone, PartialEq, #derive_default serde::Deserialize)]
                 #ser
+                #deny
                 pub struct #name {
                     #( #fields )*
                     #extra
@@ -375,6 +378,11 @@ fn field(sc: &Scope, f: &Field, public: bool, sent: bool) -> TokenStream {
         quote!(#[serde(rename = #j)])
     });
     let serde = match f.presence {
+        // A sent type's required nullable key must be there (serde would read a missing key as
+        // `None`); answers are read leniently.
+        Presence::RequiredNullable if sent => {
+            quote!(#[serde(deserialize_with = "crate::runtime::nullable")])
+        }
         Presence::Required | Presence::RequiredNullable => TokenStream::new(),
         Presence::Optional if sent => {
             let f = sc.option_is_none();

@@ -89,6 +89,7 @@ pub struct Thing {
     /// `keeper`.
     ///
     /// Always sent; may be `null`.
+    #[serde(deserialize_with = "crate::runtime::nullable")]
     pub keeper: Option<Owner>,
     /// Properties beyond the documented ones.
     #[serde(flatten)]
