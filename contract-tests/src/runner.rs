@@ -339,32 +339,39 @@ pub fn run(settings: &Settings) -> Report {
     let suite = Suite {
         s: settings,
         target,
-        report: RefCell::new(Report {
-            target: settings.target.clone(),
-            mode: settings.mode.name(),
-            seed: settings.seed,
-            insecure: settings.insecure,
-            cases_planned: settings.cases,
-            title: format!("{} contract", update_op().name),
-            operations: 1,
-            ..Report::default()
-        }),
+        rec: Recorder {
+            report: RefCell::new(Report {
+                target: settings.target.clone(),
+                mode: settings.mode.name(),
+                seed: settings.seed,
+                insecure: settings.insecure,
+                cases_planned: settings.cases,
+                title: format!("{} contract", update_op().name),
+                operations: 1,
+                ..Report::default()
+            }),
+            answered: RefCell::new(0),
+            round_seed: RefCell::new(settings.seed),
+        },
         state: RefCell::new(None),
-        answered: RefCell::new(0),
+        initial: RefCell::new(None),
         progress_at: RefCell::new(Instant::now()),
-        round_seed: RefCell::new(settings.seed),
         stale: RefCell::new(false),
         shrinking: RefCell::new(false),
         composed: RefCell::new(Composed::default()),
     };
-    rt.block_on(suite.preflight_and_fixed_phases());
-    if suite.report.borrow().could_not_run.is_none() {
-        suite.random_phase(&rt);
-        rt.block_on(suite.closing_phases());
-        rt.block_on(suite.replay_violations());
+    for phase in PHASES {
+        if suite.rec.report.borrow().could_not_run.is_some() {
+            break;
+        }
+        match phase {
+            // proptest drives the runtime case by case.
+            Phase::Random => suite.random_phase(&rt),
+            p => rt.block_on(suite.phase(p)),
+        }
     }
     suite.finish_progress();
-    let mut report = suite.report.into_inner();
+    let mut report = suite.rec.report.into_inner();
     report.requests = suite.target.requests();
     report.elapsed = started.elapsed();
     if let Some(path) = &settings.persist {
@@ -373,16 +380,144 @@ pub fn run(settings: &Settings) -> Report {
     report
 }
 
+/// The stateful suite's phases, in the order they run. Each runs over the shared context
+/// ([`Suite`]: the target, the settings, the resource's state) and reports through its
+/// [`Recorder`]; a phase that runs out of budget ends, and the next one starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// The target answers and knows the resource (else the run could not happen).
+    Preflight,
+    /// Without the key, or with a wrong one: 401, and nothing changes.
+    Authentication,
+    /// A resource that does not exist is not found.
+    UnknownId,
+    /// A valid body with a key the schema does not declare (full mode).
+    ExtraKey,
+    /// The failures the last run kept, first.
+    ReplayPersisted,
+    /// Every mutation of a base body.
+    Sweep,
+    /// In negative mode, the resource reads back unchanged.
+    RejectionChangesNothing,
+    /// proptest-driven cases with composed read-back.
+    Random,
+    /// The flow `x-two-phase` describes.
+    HeaderFlows,
+    /// Every violation's request sent once more: what does not repeat is flaky.
+    ReplayViolations,
+}
+
+const PHASES: [Phase; 10] = [
+    Phase::Preflight,
+    Phase::Authentication,
+    Phase::UnknownId,
+    Phase::ExtraKey,
+    Phase::ReplayPersisted,
+    Phase::Sweep,
+    Phase::RejectionChangesNothing,
+    Phase::Random,
+    Phase::HeaderFlows,
+    Phase::ReplayViolations,
+];
+
+/// What a run found and judged: counting (per check, per field, coverage), violations kept once
+/// per (check, field) or per bug, and warnings. The suite's phases report through it; it owns
+/// the report until the run ends.
+#[derive(Default)]
+struct Recorder {
+    report: RefCell<Report>,
+    /// Requests that got any answer at all.
+    answered: RefCell<u64>,
+    /// The seed of the proptest round a violation is found in.
+    round_seed: RefCell<u64>,
+}
+
+impl Recorder {
+    fn tick(&self, check: Check, field: &str) {
+        let mut r = self.report.borrow_mut();
+        *r.per_check.entry(check.name).or_default() += 1;
+        *r.judged.entry((check.name, field.to_string())).or_default() += 1;
+    }
+
+    fn violation(
+        &self,
+        check: Check,
+        field: &str,
+        rule: Option<&'static str>,
+        msg: String,
+        ex: &Exchange,
+        valid: bool,
+    ) -> Violation {
+        // A violation keeps only the start of the answer: enough to show, and memory stays flat
+        // however many are found and however large the answers.
+        let mut exchange = ex.clone();
+        if let Ok(a) = &mut exchange.outcome {
+            if a.body.len() > KEPT_BODY {
+                a.body.truncate(KEPT_BODY);
+                a.body.shrink_to_fit();
+                a.truncated = true;
+            }
+        }
+        Violation {
+            check,
+            field: field.to_string(),
+            rule,
+            message: msg,
+            exchange,
+            valid_body: valid,
+            path: Vec::new(),
+            seed: *self.round_seed.borrow(),
+        }
+    }
+
+    /// Records a violation (first one per key wins; a server error already reported for another
+    /// request is the same bug, not a new failure).
+    fn record(&self, v: Violation) {
+        let mut r = self.report.borrow_mut();
+        let same_bug = |x: &Violation| {
+            x.exchange.sent != v.exchange.sent && v.bug().is_some() && x.bug() == v.bug()
+        };
+        if !r
+            .violations
+            .iter()
+            .any(|x| x.key() == v.key() || same_bug(x))
+        {
+            r.violations.push(v);
+        }
+    }
+
+    fn warn(&self, v: Violation) {
+        let mut r = self.report.borrow_mut();
+        if !r.warnings.iter().any(|x| x.key() == v.key()) {
+            r.warnings.push(v);
+        }
+    }
+
+    fn cover(&self, field: &str, rule: &str, ex: &Exchange) {
+        let seen = ex
+            .status()
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "error".into());
+        let mut r = self.report.borrow_mut();
+        *r.coverage
+            .entry((field.to_string(), rule.to_string()))
+            .or_default()
+            .entry(seen)
+            .or_default() += 1;
+        *r.per_field.entry(field.to_string()).or_default() += 1;
+    }
+}
+
 struct Suite<'a> {
     s: &'a Settings,
     target: Target,
-    report: RefCell<Report>,
+    /// Counting, violations and de-duplication.
+    rec: Recorder,
     /// The CVM as last read back.
     state: RefCell<Option<Value>>,
-    /// Requests that got any answer at all.
-    answered: RefCell<u64>,
+    /// The CVM as the preflight first read it.
+    initial: RefCell<Option<Value>>,
     progress_at: RefCell<Instant>,
-    round_seed: RefCell<u64>,
     /// Whether a request may have changed the CVM since it was last read back (an invalid body
     /// that a lax server accepted, a header flow).
     stale: RefCell<bool>,
@@ -468,66 +603,6 @@ impl Suite<'_> {
         out
     }
 
-    fn tick(&self, check: Check, field: &str) {
-        let mut r = self.report.borrow_mut();
-        *r.per_check.entry(check.name).or_default() += 1;
-        *r.judged.entry((check.name, field.to_string())).or_default() += 1;
-    }
-
-    fn violation(
-        &self,
-        check: Check,
-        field: &str,
-        rule: Option<&'static str>,
-        msg: String,
-        ex: &Exchange,
-        valid: bool,
-    ) -> Violation {
-        // A violation keeps only the start of the answer: enough to show, and memory stays flat
-        // however many are found and however large the answers.
-        let mut exchange = ex.clone();
-        if let Ok(a) = &mut exchange.outcome {
-            if a.body.len() > KEPT_BODY {
-                a.body.truncate(KEPT_BODY);
-                a.body.shrink_to_fit();
-                a.truncated = true;
-            }
-        }
-        Violation {
-            check,
-            field: field.to_string(),
-            rule,
-            message: msg,
-            exchange,
-            valid_body: valid,
-            path: Vec::new(),
-            seed: *self.round_seed.borrow(),
-        }
-    }
-
-    /// Records a violation (first one per key wins; a server error already reported for another
-    /// request is the same bug, not a new failure).
-    fn record(&self, v: Violation) {
-        let mut r = self.report.borrow_mut();
-        let same_bug = |x: &Violation| {
-            x.exchange.sent != v.exchange.sent && v.bug().is_some() && x.bug() == v.bug()
-        };
-        if !r
-            .violations
-            .iter()
-            .any(|x| x.key() == v.key() || same_bug(x))
-        {
-            r.violations.push(v);
-        }
-    }
-
-    fn warn(&self, v: Violation) {
-        let mut r = self.report.borrow_mut();
-        if !r.warnings.iter().any(|x| x.key() == v.key()) {
-            r.warnings.push(v);
-        }
-    }
-
     /// Checks every answer gets: it came, no 5xx, documented, matching its schema, no echo.
     fn common(
         &self,
@@ -539,15 +614,15 @@ impl Suite<'_> {
         mutation: Option<&Mutation>,
     ) -> Vec<Violation> {
         let mut out = Vec::new();
-        self.tick(checks::TARGET_ANSWERS, field);
+        self.rec.tick(checks::TARGET_ANSWERS, field);
         let a = match &ex.outcome {
             Ok(a) => {
-                *self.answered.borrow_mut() += 1;
+                *self.rec.answered.borrow_mut() += 1;
                 a
             }
             Err(_) => {
                 if let Err(m) = checks::target_answers(ex) {
-                    out.push(self.violation(
+                    out.push(self.rec.violation(
                         checks::TARGET_ANSWERS,
                         "(request)",
                         None,
@@ -568,7 +643,7 @@ impl Suite<'_> {
             secrets: &secrets,
         };
         for (check, verdict) in checks::judge(&seen, checks::Applies::Every) {
-            self.tick(check, field);
+            self.rec.tick(check, field);
             if let Err(m) = verdict {
                 let f = if check == checks::STATUS_CODE_CONFORMANCE
                     || check == checks::RESPONSE_SCHEMA_CONFORMANCE
@@ -577,24 +652,10 @@ impl Suite<'_> {
                 } else {
                     field.to_string()
                 };
-                out.push(self.violation(check, &f, None, m, ex, valid));
+                out.push(self.rec.violation(check, &f, None, m, ex, valid));
             }
         }
         out
-    }
-
-    fn cover(&self, field: &str, rule: &str, ex: &Exchange) {
-        let seen = ex
-            .status()
-            .map(|s| s.to_string())
-            .unwrap_or_else(|| "error".into());
-        let mut r = self.report.borrow_mut();
-        *r.coverage
-            .entry((field.to_string(), rule.to_string()))
-            .or_default()
-            .entry(seen)
-            .or_default() += 1;
-        *r.per_field.entry(field.to_string()).or_default() += 1;
     }
 
     async fn get(&self, id: &str) -> Result<Exchange, Exhausted> {
@@ -607,7 +668,7 @@ impl Suite<'_> {
     async fn read_back(&self, id: &str) -> Result<Option<Value>, Exhausted> {
         let ex = self.get(id).await?;
         for v in self.common(get_op(), &ex, "(read-back)", true, None, None) {
-            self.record(v);
+            self.rec.record(v);
         }
         Ok(ex
             .outcome
@@ -616,12 +677,36 @@ impl Suite<'_> {
             .and_then(|a| a.json()))
     }
 
-    async fn preflight_and_fixed_phases(&self) {
-        // Preflight: the target answers and knows the CVM.
+    /// Runs one phase (the random one needs the runtime itself: see [`run`]).
+    async fn phase(&self, phase: Phase) {
+        let _ = match phase {
+            Phase::Preflight => {
+                self.preflight().await;
+                Ok(())
+            }
+            Phase::Authentication => self.auth_phase().await,
+            Phase::UnknownId => self.unknown_id_probe().await,
+            Phase::ExtraKey if self.s.mode == Mode::Full => self.extra_key_probe().await,
+            Phase::ExtraKey => Ok(()),
+            Phase::ReplayPersisted => self.replay_persisted().await,
+            Phase::Sweep => self.sweep().await,
+            Phase::RejectionChangesNothing => self.rejection_changes_nothing().await,
+            Phase::Random => Ok(()),
+            Phase::HeaderFlows => self.header_flows().await,
+            Phase::ReplayViolations => {
+                self.replay_violations().await;
+                Ok(())
+            }
+        };
+    }
+
+    /// The target answers and knows the resource; its state as first read.
+    async fn preflight(&self) {
         let ex = match self.get(&self.s.cvm_id).await {
             Ok(ex) => ex,
             Err(Exhausted) => {
-                self.report.borrow_mut().could_not_run = Some("no request budget at all".into());
+                self.rec.report.borrow_mut().could_not_run =
+                    Some("no request budget at all".into());
                 return;
             }
         };
@@ -638,26 +723,25 @@ impl Suite<'_> {
             Ok(_) => None,
         };
         if let Some(why) = why {
-            self.report.borrow_mut().could_not_run = Some(why);
+            self.rec.report.borrow_mut().could_not_run = Some(why);
             return;
         }
         for v in self.common(get_op(), &ex, "(read-back)", true, None, None) {
-            self.record(v);
+            self.rec.record(v);
         }
         let initial = ex.outcome.ok().and_then(|a| a.json());
         *self.state.borrow_mut() = initial.clone();
+        *self.initial.borrow_mut() = initial;
+    }
 
-        let _ = self.auth_phase().await;
-        let _ = self.unknown_id_probe().await;
-        if self.s.mode == Mode::Full {
-            let _ = self.extra_key_probe().await;
-        }
-        let _ = self.replay_persisted().await;
-        let _ = self.sweep().await;
+    /// In negative mode, after every rejected body, the resource reads back as it first did.
+    async fn rejection_changes_nothing(&self) -> Result<(), Exhausted> {
+        let initial = self.initial.borrow().clone();
         if self.s.mode == Mode::Negative {
             // Nothing may have changed.
             if let (Ok(after), Some(before)) = (self.read_back(&self.s.cvm_id).await, initial) {
-                self.tick(checks::REJECTION_CHANGES_NOTHING, "(read-back)");
+                self.rec
+                    .tick(checks::REJECTION_CHANGES_NOTHING, "(read-back)");
                 if let Some(after) = after {
                     if after != before {
                         let ex = self.get(&self.s.cvm_id).await;
@@ -666,7 +750,7 @@ impl Suite<'_> {
                             let m = format!(
                                 "the CVM changed although every body was rejected: {field} differs"
                             );
-                            self.record(self.violation(
+                            self.rec.record(self.rec.violation(
                                 checks::REJECTION_CHANGES_NOTHING,
                                 &field,
                                 None,
@@ -679,6 +763,7 @@ impl Suite<'_> {
                 }
             }
         }
+        Ok(())
     }
 
     async fn auth_phase(&self) -> Result<(), Exhausted> {
@@ -700,15 +785,22 @@ impl Suite<'_> {
             } else {
                 "(wrong key)"
             };
-            self.cover(which, "auth", &ex);
+            self.rec.cover(which, "auth", &ex);
             for v in self.common(update_op(), &ex, which, true, Some(&body), None) {
-                self.record(v);
+                self.rec.record(v);
             }
-            self.tick(checks::AUTH_REQUIRED, which);
+            self.rec.tick(checks::AUTH_REQUIRED, which);
             if let Ok(a) = &ex.outcome {
                 if a.status != 401 {
                     let m = format!("a PATCH {which} got {}, not 401", a.status);
-                    self.record(self.violation(checks::AUTH_REQUIRED, which, None, m, &ex, true));
+                    self.rec.record(self.rec.violation(
+                        checks::AUTH_REQUIRED,
+                        which,
+                        None,
+                        m,
+                        &ex,
+                        true,
+                    ));
                 }
             }
         }
@@ -718,7 +810,14 @@ impl Suite<'_> {
                 let field = first_difference(b, a);
                 let ex = self.get(&self.s.cvm_id).await?;
                 let m = format!("an unauthenticated PATCH changed the CVM: {field} differs");
-                self.record(self.violation(checks::AUTH_REQUIRED, &field, None, m, &ex, true));
+                self.rec.record(self.rec.violation(
+                    checks::AUTH_REQUIRED,
+                    &field,
+                    None,
+                    m,
+                    &ex,
+                    true,
+                ));
             }
         }
         *self.state.borrow_mut() = after.or(before);
@@ -754,11 +853,11 @@ impl Suite<'_> {
                 .target
                 .send("PATCH", &cvm_path(missing), &[], Some(&body), Auth::Key)
                 .await?;
-            self.cover(field, "unknown_id", &ex);
+            self.rec.cover(field, "unknown_id", &ex);
             for v in self.common(update_op(), &ex, field, true, Some(&body), None) {
-                self.record(v);
+                self.rec.record(v);
             }
-            self.tick(checks::UNKNOWN_ID_NOT_FOUND, field);
+            self.rec.tick(checks::UNKNOWN_ID_NOT_FOUND, field);
             if let Ok(a) = &ex.outcome {
                 let refused = a.status == 404 || (i > 0 && a.status == 422);
                 if !refused {
@@ -767,7 +866,7 @@ impl Suite<'_> {
                         "a PATCH of the id `{shown}`, which does not exist, got {}, not 404",
                         a.status
                     );
-                    self.record(self.violation(
+                    self.rec.record(self.rec.violation(
                         checks::UNKNOWN_ID_NOT_FOUND,
                         field,
                         None,
@@ -795,9 +894,9 @@ impl Suite<'_> {
             return Ok(()); // the schema forbids extra keys: then it is a negative case
         }
         let ex = self.patch_cvm(&body).await?;
-        self.cover("(extra key)", "extra_key", &ex);
+        self.rec.cover("(extra key)", "extra_key", &ex);
         for v in self.common(update_op(), &ex, "(extra key)", true, Some(&body), None) {
-            self.record(v);
+            self.rec.record(v);
         }
         Ok(())
     }
@@ -818,7 +917,7 @@ impl Suite<'_> {
     /// Sends a mutation and judges the answer. Returns the violations (not yet recorded).
     async fn send_mutation(&self, m: &Mutation) -> Result<Vec<Violation>, Exhausted> {
         let ex = self.patch_cvm(&m.body).await?;
-        self.cover(&m.field, m.rule, &ex);
+        self.rec.cover(&m.field, m.rule, &ex);
         self.progress();
         let mut out = self.common(update_op(), &ex, &m.field, false, Some(&m.body), Some(m));
         if ex.status().is_some_and(|s| s < 300) {
@@ -842,9 +941,11 @@ impl Suite<'_> {
                 secrets: &secrets,
             };
             for (check, verdict) in checks::judge(&seen, checks::Applies::Invalid) {
-                self.tick(check, &m.field);
+                self.rec.tick(check, &m.field);
                 let Err(msg) = verdict else { continue };
-                let v = self.violation(check, &m.field, Some(m.rule), msg, &ex, false);
+                let v = self
+                    .rec
+                    .violation(check, &m.field, Some(m.rule), msg, &ex, false);
                 if check == checks::NEGATIVE_DATA_REJECTION
                     && m.coercible
                     && !self.s.strict_types
@@ -853,7 +954,7 @@ impl Suite<'_> {
                     // Lenient coercion ("4" read as 4): reported, not failed, unless strict.
                     let mut w = v;
                     w.message = format!("{} (a lax validator coerces this value; --strict-types makes it a violation)", w.message);
-                    self.warn(w);
+                    self.rec.warn(w);
                 } else {
                     out.push(v);
                 }
@@ -891,7 +992,7 @@ impl Suite<'_> {
             Err((v, e)) => (v, Err(e)),
         };
         for v in found {
-            self.record(v);
+            self.rec.record(v);
         }
         end
     }
@@ -917,10 +1018,10 @@ impl Suite<'_> {
         let ex = self.patch_cvm(body).await?;
         for f in body.as_object().into_iter().flat_map(|o| o.keys()) {
             let how = if body[f].is_null() { "null" } else { "value" };
-            self.cover(f, how, &ex);
+            self.rec.cover(f, how, &ex);
         }
         if body.as_object().is_some_and(|o| o.is_empty()) {
-            self.cover("(empty body)", "value", &ex);
+            self.rec.cover("(empty body)", "value", &ex);
         }
         self.progress();
         let mut out = self.common(update_op(), &ex, "(valid body)", true, Some(body), None);
@@ -934,13 +1035,13 @@ impl Suite<'_> {
             secrets: &secrets,
         };
         for (check, verdict) in checks::judge(&seen, checks::Applies::Valid) {
-            self.tick(check, "(valid body)");
+            self.rec.tick(check, "(valid body)");
             if let Err(msg) = verdict {
                 let field = a
                     .json()
                     .and_then(|v| first_loc_field(&v))
                     .unwrap_or_else(|| "(body)".into());
-                out.push(self.violation(check, &field, None, msg, &ex, true));
+                out.push(self.rec.violation(check, &field, None, msg, &ex, true));
             }
         }
         if a.status == 409 && composing {
@@ -989,7 +1090,8 @@ impl Suite<'_> {
 
     /// How many times a check has judged something so far.
     fn judged(&self, check: Check) -> u64 {
-        self.report
+        self.rec
+            .report
             .borrow()
             .per_check
             .get(check.name)
@@ -1100,7 +1202,7 @@ impl Suite<'_> {
             if wrong.is_empty() {
                 let mut c = self.composed.borrow_mut();
                 for (e, _) in c.keys.values().flatten() {
-                    self.tick(checks::PATCH_SEMANTICS, &e.field);
+                    self.rec.tick(checks::PATCH_SEMANTICS, &e.field);
                 }
                 c.keys.retain(|_, e| e.is_none());
                 *self.state.borrow_mut() = Some(now);
@@ -1109,7 +1211,7 @@ impl Suite<'_> {
             if due || !self.target.has_budget() {
                 let mut c = self.composed.borrow_mut();
                 for (e, _) in c.keys.values().flatten() {
-                    self.tick(checks::PATCH_SEMANTICS, &e.field);
+                    self.rec.tick(checks::PATCH_SEMANTICS, &e.field);
                 }
                 c.keys.clear();
                 *self.state.borrow_mut() = Some(now.clone());
@@ -1118,7 +1220,8 @@ impl Suite<'_> {
                     .map(|(e, ex)| {
                         let within = format!("{:?} of the last update", self.s.readback_timeout);
                         let msg = e.mismatch(&now, &within);
-                        self.violation(checks::PATCH_SEMANTICS, &e.field, None, msg, ex, true)
+                        self.rec
+                            .violation(checks::PATCH_SEMANTICS, &e.field, None, msg, ex, true)
                     })
                     .collect();
                 return Ok(out);
@@ -1156,7 +1259,7 @@ impl Suite<'_> {
             };
             let wrong: Vec<&Expect> = expected.iter().filter(|e| !e.shown_in(&now)).collect();
             for e in &expected {
-                self.tick(checks::PATCH_SEMANTICS, &e.field);
+                self.rec.tick(checks::PATCH_SEMANTICS, &e.field);
             }
             if wrong.is_empty() {
                 *self.state.borrow_mut() = Some(now);
@@ -1164,7 +1267,7 @@ impl Suite<'_> {
             }
             // Waiting only helps a mismatch nobody has reported yet.
             let all_known = {
-                let r = self.report.borrow();
+                let r = self.rec.report.borrow();
                 wrong.iter().all(|e| {
                     r.violations
                         .iter()
@@ -1176,7 +1279,8 @@ impl Suite<'_> {
                     .iter()
                     .map(|e| {
                         let msg = e.mismatch(&now, &format!("{wait:?}"));
-                        self.violation(checks::PATCH_SEMANTICS, &e.field, None, msg, ex, true)
+                        self.rec
+                            .violation(checks::PATCH_SEMANTICS, &e.field, None, msg, ex, true)
                     })
                     .collect();
                 *self.state.borrow_mut() = Some(now);
@@ -1191,7 +1295,7 @@ impl Suite<'_> {
         // Valid bodies from the model at run time: the constraints the generated types'
         // `validate()` was emitted from (tests/agreement.rs holds the two together).
         let Some(bodies) = crate::draw::object(crate::meta::shared_schema(), update_body()) else {
-            self.report.borrow_mut().skipped.push(format!(
+            self.rec.report.borrow_mut().skipped.push(format!(
                 "{}: no valid body can be drawn from its schema",
                 update_op().name
             ));
@@ -1211,7 +1315,8 @@ impl Suite<'_> {
         }
         let hunt = RefCell::new(Hunt::default());
         let known: RefCell<BTreeSet<(&'static str, String)>> = RefCell::new(
-            self.report
+            self.rec
+                .report
                 .borrow()
                 .violations
                 .iter()
@@ -1219,7 +1324,8 @@ impl Suite<'_> {
                 .collect(),
         );
         let known_bugs: RefCell<BTreeSet<String>> = RefCell::new(
-            self.report
+            self.rec
+                .report
                 .borrow()
                 .violations
                 .iter()
@@ -1236,7 +1342,7 @@ impl Suite<'_> {
                 .s
                 .seed
                 .wrapping_add(round.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-            *self.round_seed.borrow_mut() = seed;
+            *self.rec.round_seed.borrow_mut() = seed;
             let mut bytes = [0u8; 32];
             bytes[..8].copy_from_slice(&seed.to_le_bytes());
             let config = PtConfig {
@@ -1311,7 +1417,7 @@ impl Suite<'_> {
                             known_bugs.borrow_mut().insert(b);
                         }
                         if known.insert(v.key()) {
-                            self.record(v);
+                            self.rec.record(v);
                         }
                     }
                 }
@@ -1326,7 +1432,7 @@ impl Suite<'_> {
             if let Ok(found) = rt.block_on(self.when_free(&body)) {
                 for v in found {
                     if known.borrow_mut().insert(v.key()) {
-                        self.record(v);
+                        self.rec.record(v);
                     }
                 }
             }
@@ -1339,11 +1445,11 @@ impl Suite<'_> {
             for v in found {
                 if seen.insert(v.key()) && !known.borrow().contains(&v.key()) {
                     let v = rt.block_on(self.minimise(v));
-                    self.record(v);
+                    self.rec.record(v);
                 }
             }
         }
-        let mut r = self.report.borrow_mut();
+        let mut r = self.rec.report.borrow_mut();
         r.cases = hunt.borrow().cases;
         if r.cases < self.s.cases && r.stopped_early.is_none() {
             r.stopped_early = Some(if Instant::now() >= self.target.options().deadline {
@@ -1406,7 +1512,7 @@ impl Suite<'_> {
     /// do not break their check again to `flaky`. Checks that depend on the CVM's state or on a
     /// flow (read-back, header flows, authentication's side effects) are not replayed.
     async fn replay_violations(&self) {
-        let violations = std::mem::take(&mut self.report.borrow_mut().violations);
+        let violations = std::mem::take(&mut self.rec.report.borrow_mut().violations);
         let mut kept = Vec::new();
         let mut flaky = Vec::new();
         for v in violations {
@@ -1415,7 +1521,7 @@ impl Suite<'_> {
                 _ => kept.push(v),
             }
         }
-        let mut r = self.report.borrow_mut();
+        let mut r = self.rec.report.borrow_mut();
         r.violations = kept;
         r.flaky = flaky;
     }
@@ -1482,10 +1588,6 @@ impl Suite<'_> {
         })
     }
 
-    async fn closing_phases(&self) {
-        let _ = self.header_flows().await;
-    }
-
     /// The two-phase flow the spec describes (`x-two-phase`), on the on-chain CVM when there is
     /// one: prepare-only, phase one, phase two with a wrong hash, phase two.
     async fn header_flows(&self) -> Result<(), Exhausted> {
@@ -1506,14 +1608,21 @@ impl Suite<'_> {
         };
         let flow_check = |ex: &Exchange, allowed: &[u16], what: &str| {
             for v in self.common(update_op(), ex, "(header flow)", true, Some(&body), None) {
-                self.record(v);
+                self.rec.record(v);
             }
-            self.tick(checks::HEADER_FLOWS, what);
-            self.cover("(header flow)", what, ex);
+            self.rec.tick(checks::HEADER_FLOWS, what);
+            self.rec.cover("(header flow)", what, ex);
             if let Some(s) = ex.status() {
                 if !allowed.contains(&s) {
                     let m = format!("{what}: got {s}, expected one of {allowed:?}");
-                    self.record(self.violation(checks::HEADER_FLOWS, what, None, m, ex, true));
+                    self.rec.record(self.rec.violation(
+                        checks::HEADER_FLOWS,
+                        what,
+                        None,
+                        m,
+                        ex,
+                        true,
+                    ));
                 }
             }
         };
@@ -1580,7 +1689,7 @@ impl Suite<'_> {
             if e.valid_body {
                 if self.s.mode == Mode::Full {
                     for v in self.send_valid(&e.body).await? {
-                        self.record(v);
+                        self.rec.record(v);
                     }
                 }
                 continue;
@@ -1600,7 +1709,7 @@ impl Suite<'_> {
                 continue; // the spec changed and made it valid
             }
             for v in self.send_mutation(&m).await? {
-                self.record(v);
+                self.rec.record(v);
             }
         }
         Ok(())
@@ -1620,7 +1729,7 @@ impl Suite<'_> {
             return;
         }
         *self.progress_at.borrow_mut() = now;
-        let r = self.report.borrow();
+        let r = self.rec.report.borrow();
         let start = self.target.options().deadline - self.s.deadline;
         let secs = now.duration_since(start).as_secs_f64().max(1e-3);
         let line = format!(
