@@ -164,13 +164,16 @@ pub const REGISTRY: [(Check, Applies, Predicate); 7] = [
 /// field): the stateful suite holds `spec/` to them, a probe of any document does not.
 pub const CONVENTIONS: [Check; 1] = [VALIDATION_ERROR_NAMES_FIELD];
 
-/// The registered checks of `applies` judged on `seen`, each with its verdict.
-pub fn judge(seen: &Seen<'_>, applies: Applies) -> Vec<(Check, Verdict)> {
+/// The registered checks of `applies` judged on `seen`, each with its verdict (judged as the
+/// iterator is read: nothing is collected on the way).
+pub fn judge<'s>(
+    seen: &'s Seen<'s>,
+    applies: Applies,
+) -> impl Iterator<Item = (Check, Verdict)> + 's {
     REGISTRY
         .iter()
-        .filter(|(_, a, _)| *a == applies)
-        .map(|(c, _, p)| (*c, p(seen)))
-        .collect()
+        .filter(move |(_, a, _)| *a == applies)
+        .map(move |(c, _, p)| (*c, p(seen)))
 }
 
 pub fn target_answers(e: &Exchange) -> Verdict {
@@ -446,10 +449,8 @@ mod tests {
     fn the_registry_runs_the_checks_that_apply() {
         let a = answer(500, json!({}));
         let m = mutation(vec![json!("vcpu")]);
-        let every: Vec<&str> = judge(&seen(&a, None, &[]), Applies::Every)
-            .iter()
-            .map(|(c, _)| c.name)
-            .collect();
+        let s = seen(&a, None, &[]);
+        let every: Vec<&str> = judge(&s, Applies::Every).map(|(c, _)| c.name).collect();
         assert_eq!(
             every,
             [
@@ -459,7 +460,8 @@ mod tests {
                 "no_secret_echo"
             ]
         );
-        let invalid = judge(&seen(&a, Some(&m), &[]), Applies::Invalid);
+        let s = seen(&a, Some(&m), &[]);
+        let invalid: Vec<(Check, Verdict)> = judge(&s, Applies::Invalid).collect();
         assert_eq!(invalid[0].0, NEGATIVE_DATA_REJECTION);
         assert!(invalid[0].1.is_err(), "a 500 is no refusal");
     }

@@ -23,6 +23,18 @@ pub enum Place {
     Header,
 }
 
+impl Place {
+    /// The place of a parameter by its `in` (`path`, `query`, `header`); none for a cookie.
+    pub fn of(location: &str) -> Option<Place> {
+        match location {
+            "path" => Some(Place::Path),
+            "query" => Some(Place::Query),
+            "header" => Some(Place::Header),
+            _ => None,
+        }
+    }
+}
+
 /// Valid values of `shape`, or `None` where the model admits none this drawer can build (a
 /// required field cycle, an impossible range, a pattern it cannot read).
 pub fn value(schema: &Arc<Schema>, shape: &Shape, place: Place) -> Option<BoxedStrategy<Value>> {

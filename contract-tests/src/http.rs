@@ -69,6 +69,15 @@ pub struct Sent {
     pub shown: std::sync::Arc<Shown>,
 }
 
+impl Sent {
+    /// The body as JSON, when it was JSON.
+    pub fn json_body(&self) -> Option<Value> {
+        self.body
+            .as_deref()
+            .and_then(|b| serde_json::from_str(b).ok())
+    }
+}
+
 /// An answer as received (body bounded).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Answer {
@@ -268,6 +277,19 @@ impl Target {
         }
     }
 
+    /// Sends a request again as it was sent (to see whether what it showed repeats).
+    pub async fn resend(&self, sent: &Sent) -> Result<Exchange, Exhausted> {
+        let body = sent.json_body();
+        self.send(
+            sent.method,
+            &sent.path,
+            &sent.headers,
+            body.as_ref(),
+            sent.auth,
+        )
+        .await
+    }
+
     /// One request. A kept-alive connection the target closed under it (no answer at all, as
     /// uvicorn does after a 500 without `Connection: close`) is not the request's fault: it is
     /// sent once more, on a fresh connection, before anything counts.
@@ -296,7 +318,7 @@ impl Target {
         };
         if let (Some(k), Credential::Query(q)) = (key, &self.opts.shown.credential) {
             let sep = if url.contains('?') { '&' } else { '?' };
-            url = format!("{url}{sep}{q}={}", crate::probe::encode(k));
+            url = format!("{url}{sep}{q}={}", openapi_runtime::encode_component(k));
         }
         let mut rb = client.request(method, url);
         if let Some((h, v)) = key.and_then(|k| self.opts.shown.credential.header(k)) {

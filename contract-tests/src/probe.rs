@@ -9,6 +9,7 @@ use crate::http::{Auth, Credential, Exchange, Exhausted, Shown, Target, TargetOp
 use crate::meta::{Operation, Param, Schema, Shape};
 use crate::mutate;
 use crate::runner::{Mode, Report, Settings, Violation};
+use openapi_runtime::encode_component;
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{json, Value};
@@ -36,23 +37,10 @@ impl Request {
         let q: Vec<String> = self
             .query
             .iter()
-            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
             .collect();
         format!("{}?{}", self.path, q.join("&"))
     }
-}
-
-/// Percent-encodes everything but unreserved characters (RFC 3986).
-pub fn encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// A parameter value as text: strings as they are, other scalars as JSON, arrays joined by commas
@@ -96,11 +84,8 @@ fn requests(
 ) -> Result<proptest::strategy::BoxedStrategy<Request>, String> {
     let mut parts = Vec::new();
     for p in &op.params {
-        let place = match p.location.as_str() {
-            "path" => Place::Path,
-            "query" => Place::Query,
-            "header" => Place::Header,
-            _ => continue,
+        let Some(place) = Place::of(&p.location) else {
+            continue;
         };
         // `null` has no spelling in a path, a query or a header: a nullable parameter is drawn
         // from its non-null shape (absent stands for nothing).
@@ -145,7 +130,11 @@ fn requests(
             };
             for (loc, name, v) in params.into_iter().flatten() {
                 match loc.as_str() {
-                    "path" => r.path = r.path.replace(&format!("{{{name}}}"), &encode(&text(&v))),
+                    "path" => {
+                        r.path = r
+                            .path
+                            .replace(&format!("{{{name}}}"), &encode_component(&text(&v)))
+                    }
                     "query" => match &v {
                         Value::Array(a) => {
                             r.query.extend(a.iter().map(|x| (name.clone(), text(x))))
@@ -515,21 +504,7 @@ impl Run<'_> {
     async fn replay(&mut self) {
         let found = std::mem::take(&mut self.report.violations);
         for v in found {
-            let sent = &v.exchange.sent;
-            let body = sent
-                .body
-                .as_deref()
-                .and_then(|b| serde_json::from_str::<Value>(b).ok());
-            let again = self
-                .target
-                .send(
-                    sent.method,
-                    &sent.path,
-                    &sent.headers,
-                    body.as_ref(),
-                    sent.auth,
-                )
-                .await;
+            let again = self.target.resend(&v.exchange.sent).await;
             let same = match (&again, &v.exchange.outcome) {
                 (Ok(e), Ok(a)) => e.status() == Some(a.status),
                 (Ok(e), Err(_)) => e.outcome.is_err(),

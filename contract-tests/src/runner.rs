@@ -586,7 +586,8 @@ impl Suite<'_> {
     fn secrets<'b>(&'b self, body: Option<&'b Value>) -> Vec<&'b str> {
         let mut out: Vec<&str> = self.s.api_key.iter().map(String::as_str).collect();
         let Some(b) = body else { return out };
-        for field in crate::spec::secret_fields() {
+        // The secret fields the target was set up with (`http::Shown`), not read again per call.
+        for field in &self.target.options().shown.secret_fields {
             let Some(e) = b.get(field).and_then(Value::as_str) else {
                 continue;
             };
@@ -1543,21 +1544,8 @@ impl Suite<'_> {
             return None;
         }
         let sent = &v.exchange.sent;
-        let body: Option<Value> = sent
-            .body
-            .as_deref()
-            .and_then(|b| serde_json::from_str(b).ok());
-        let again = self
-            .target
-            .send(
-                sent.method,
-                &sent.path,
-                &sent.headers,
-                body.as_ref(),
-                sent.auth,
-            )
-            .await
-            .ok()?;
+        let body = sent.json_body();
+        let again = self.target.resend(sent).await.ok()?;
         let op = if sent.method == "GET" {
             get_op()
         } else {

@@ -69,8 +69,10 @@ pub fn resource_path(id: &str) -> String {
         .find(|p| p.location == "path")
         .map(|p| p.name.as_str())
         .unwrap_or("id");
-    op.path
-        .replace(&format!("{{{name}}}"), &crate::probe::encode(id))
+    op.path.replace(
+        &format!("{{{name}}}"),
+        &openapi_runtime::encode_component(id),
+    )
 }
 
 /// The update's body fields that are secrets (`format: password`, `writeOnly`).

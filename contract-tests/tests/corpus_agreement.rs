@@ -169,11 +169,8 @@ fn strategies_judge_and_document_agree_across_the_corpus() {
         for op in schema.operations.values() {
             // Parameters.
             for p in &op.params {
-                let place = match p.location.as_str() {
-                    "path" => Place::Path,
-                    "query" => Place::Query,
-                    "header" => Place::Header,
-                    _ => continue,
+                let Some(place) = Place::of(&p.location) else {
+                    continue;
                 };
                 let Some(raw) = raw_param_schema(&doc, &op.pointer, &p.name, &p.location) else {
                     continue;

@@ -1185,6 +1185,55 @@ pub mod examples {
         typed.validate().map_err(|e| format!("validate(): {e}"))
     }
 
+    /// What a body type says of a value: `Ok` when it reads (and validates), else why not.
+    pub type Check = fn(&Value) -> Result<(), String>;
+
+    /// The harness of a generated crate's `tests/agreement.rs`: each body in the JSON list that
+    /// `AGREEMENT_CASES` names (`{"operation", "valid", "rule", "field", "body"}`) is judged by
+    /// its operation's body type in `bodies`; a drawn body must be accepted and a broken one
+    /// refused. Prints `agreement wrong ...` for each that is not and `agreement judged N`, and
+    /// panics if any disagrees. Without `AGREEMENT_CASES`, says so and checks nothing.
+    pub fn agree(bodies: &[(&str, Check)]) {
+        let Ok(path) = std::env::var("AGREEMENT_CASES") else {
+            println!("notice: AGREEMENT_CASES is not set; nothing to check");
+            return;
+        };
+        let text = std::fs::read_to_string(&path).expect("AGREEMENT_CASES names a readable file");
+        let cases: Vec<Value> = serde_json::from_str(&text).expect("a JSON list");
+        let mut disagree = 0;
+        let mut judged = 0;
+        for c in &cases {
+            let op = c["operation"].as_str().unwrap_or("");
+            let Some((_, check)) = bodies.iter().find(|(n, _)| *n == op) else {
+                continue;
+            };
+            judged += 1;
+            let valid = c["valid"] == Value::Bool(true);
+            match (valid, check(&c["body"])) {
+                (true, Err(why)) => {
+                    disagree += 1;
+                    println!(
+                        "agreement wrong {op}: a drawn body is refused ({why}): {}",
+                        c["body"]
+                    );
+                }
+                (false, Ok(())) => {
+                    disagree += 1;
+                    println!(
+                        "agreement wrong {op}: a body breaking `{}` at {} is accepted: {}",
+                        c["rule"], c["field"], c["body"]
+                    );
+                }
+                _ => {}
+            }
+        }
+        println!("agreement judged {judged}");
+        assert_eq!(
+            disagree, 0,
+            "{disagree} of {judged} bodies disagree with the model"
+        );
+    }
+
     /// Whether `back` says what `original` says. Allowed: a key `original` leaves out that `back`
     /// has (a default filled in), keys in another order, and numbers spelt otherwise (`1.0` for
     /// `1`). Anything else is the first difference, located by JSON pointer.

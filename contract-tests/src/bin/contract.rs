@@ -215,13 +215,32 @@ fn main() -> ExitCode {
         }
     };
 
-    let mut s = Settings::new(&url, key.clone(), &cvm);
+    let mut s = settings(&args, &url, key.clone(), &cvm);
     s.onchain_cvm_id = onchain;
+    s.readback_timeout = Duration::from_secs_f64(args.readback_timeout);
+    if let Some(n) = args.concurrency {
+        if n == 0 {
+            return fail("--concurrency must be 1 or more");
+        }
+        s.concurrency = n;
+    }
+    s.persist = args
+        .persist
+        .clone()
+        .or_else(|| Some(PathBuf::from("target/contract-tests/failures.json")));
+    s.progress = runner::progress_for_stderr();
+
+    let result = runner::run(&s);
+    finish(&result, key.as_deref(), &reports)
+}
+
+/// The settings both forms of the suite take from the command line.
+fn settings(args: &Args, target: &str, key: Option<String>, id: &str) -> Settings {
+    let mut s = Settings::new(target, key, id);
     s.cases = args.cases;
     s.seed = args.seed;
     s.timeout = Duration::from_secs_f64(args.timeout);
     s.deadline = Duration::from_secs_f64(args.deadline);
-    s.readback_timeout = Duration::from_secs_f64(args.readback_timeout);
     if let Some(m) = args.mode {
         s.mode = match m {
             ModeArg::Full => Mode::Full,
@@ -231,21 +250,8 @@ fn main() -> ExitCode {
     s.rate = args.rate;
     s.max_requests = args.max_requests;
     s.strict_types = args.strict_types;
-    if let Some(n) = args.concurrency {
-        if n == 0 {
-            return fail("--concurrency must be 1 or more");
-        }
-        s.concurrency = n;
-    }
     s.insecure = args.insecure;
-    s.persist = args
-        .persist
-        .clone()
-        .or_else(|| Some(PathBuf::from("target/contract-tests/failures.json")));
-    s.progress = runner::progress_for_stderr();
-
-    let result = runner::run(&s);
-    finish(&result, key.as_deref(), &reports)
+    s
 }
 
 /// The summary on stdout, the report files, the exit status.
@@ -281,21 +287,7 @@ fn probe(args: &Args, path: &std::path::Path, reports: &[(String, PathBuf)]) -> 
         Ok(s) => std::sync::Arc::new(s),
         Err(e) => return fail(&format!("{}: {e}", path.display())),
     };
-    let mut s = Settings::new(target, args.api_key.clone(), "");
-    s.cases = args.cases;
-    s.seed = args.seed;
-    s.timeout = Duration::from_secs_f64(args.timeout);
-    s.deadline = Duration::from_secs_f64(args.deadline);
-    if let Some(m) = args.mode {
-        s.mode = match m {
-            ModeArg::Full => Mode::Full,
-            ModeArg::Negative => Mode::Negative,
-        };
-    }
-    s.rate = args.rate;
-    s.max_requests = args.max_requests;
-    s.strict_types = args.strict_types;
-    s.insecure = args.insecure;
+    let s = settings(args, target, args.api_key.clone(), "");
     let result = contract_tests::probe::run(&s, schema, &args.operations);
     finish(&result, args.api_key.as_deref(), reports)
 }
