@@ -169,6 +169,9 @@ pub struct Target {
     fresh: reqwest::Client,
     sent: AtomicU64,
     next_slot: Mutex<Option<Instant>>,
+    /// The last address parsed, and what it parsed to: most requests go where the one before
+    /// went, and parsing an address is a good part of a request's cost on loopback.
+    last_url: Mutex<Option<(String, reqwest::Url)>>,
 }
 
 impl Target {
@@ -195,6 +198,7 @@ impl Target {
             fresh,
             sent: AtomicU64::new(0),
             next_slot: Mutex::new(None),
+            last_url: Mutex::new(None),
         })
     }
 
@@ -320,7 +324,18 @@ impl Target {
             let sep = if url.contains('?') { '&' } else { '?' };
             url = format!("{url}{sep}{q}={}", openapi_runtime::encode_component(k));
         }
-        let mut rb = client.request(method, url);
+        let parsed = {
+            let mut last = self.last_url.lock().unwrap_or_else(|e| e.into_inner());
+            match &*last {
+                Some((text, parsed)) if *text == url => Ok(parsed.clone()),
+                _ => reqwest::Url::parse(&url).inspect(|p| *last = Some((url.clone(), p.clone()))),
+            }
+        };
+        // An address that does not parse goes to reqwest as it is, which reports it.
+        let mut rb = match parsed {
+            Ok(u) => client.request(method, u),
+            Err(_) => client.request(method, url),
+        };
         if let Some((h, v)) = key.and_then(|k| self.opts.shown.credential.header(k)) {
             rb = rb.header(h, v);
         }

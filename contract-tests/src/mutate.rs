@@ -39,23 +39,77 @@ pub const RULES: [&str; 13] = [
     "undeclared_key",
 ];
 
+/// A mutation not yet applied: what to put where. The random phase builds every plan of a body
+/// and applies only those it picks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// The rule broken: a [`Rule`]'s name.
+    pub rule: &'static str,
+    /// The field, as a dotted path.
+    pub field: String,
+    /// The JSON path of the field (empty: the whole body is replaced).
+    pub path: Vec<Value>,
+    /// What goes there (`None`: the key is taken out).
+    pub value: Option<Value>,
+    /// As [`Mutation::coercible`].
+    pub coercible: bool,
+}
+
+impl Plan {
+    /// The mutation this plan makes of `valid`, the body it was planned from.
+    pub fn apply(&self, valid: &Value) -> Mutation {
+        let body = if self.path.is_empty() {
+            self.value.clone().unwrap_or(Value::Null)
+        } else {
+            with(valid, &self.path, self.value.clone())
+                .expect("a plan fits the body it was made of")
+        };
+        Mutation {
+            rule: self.rule,
+            field: self.field.clone(),
+            path: self.path.clone(),
+            body,
+            coercible: self.coercible,
+        }
+    }
+}
+
 /// Every mutation of `valid` (an instance of `object`): each field of the schema, present or not,
 /// and the fields of nested objects and list items that `valid` holds.
 pub fn mutations(schema: &Schema, valid: &Value, object: &Object) -> Vec<Mutation> {
-    mutations_of(schema, valid, object, false)
+    applied(valid, plans(schema, valid, object))
+}
+
+/// The plans of [`mutations`], in the same order, without their bodies.
+pub fn plans(schema: &Schema, valid: &Value, object: &Object) -> Vec<Plan> {
+    plans_of(schema, valid, object, false, true)
+}
+
+fn applied(valid: &Value, plans: Vec<Plan>) -> Vec<Mutation> {
+    plans.iter().map(|p| p.apply(valid)).collect()
 }
 
 /// [`mutations`] of a body whose shape is `body`: a nullable object body is not broken by `null`.
 pub fn body_mutations(schema: &Schema, valid: &Value, body: &Shape) -> Vec<Mutation> {
+    applied(valid, body_plans(schema, valid, body, true))
+}
+
+/// [`body_mutations`] with every candidate built and judged as a whole body: slower, and the
+/// reference the judging at a mutation's path alone is tested against.
+pub fn body_mutations_judged_whole(schema: &Schema, valid: &Value, body: &Shape) -> Vec<Mutation> {
+    applied(valid, body_plans(schema, valid, body, false))
+}
+
+fn body_plans(schema: &Schema, valid: &Value, body: &Shape, local: bool) -> Vec<Plan> {
     match body {
         Shape::Object { name } => schema
             .object(name)
-            .map(|o| mutations_of(schema, valid, o, false))
+            .map(|o| plans_of(schema, valid, o, false, local))
             .unwrap_or_default(),
         Shape::Nullable { inner } => match inner.as_ref() {
             Shape::Object { name } if !valid.is_null() => schema
                 .object(name)
-                .map(|o| mutations_of(schema, valid, o, true))
+                .map(|o| plans_of(schema, valid, o, true, local))
                 .unwrap_or_default(),
             _ => Vec::new(),
         },
@@ -63,113 +117,175 @@ pub fn body_mutations(schema: &Schema, valid: &Value, body: &Shape) -> Vec<Mutat
     }
 }
 
-fn mutations_of(schema: &Schema, valid: &Value, object: &Object, nullable: bool) -> Vec<Mutation> {
-    let mut out = Vec::new();
+fn plans_of(
+    schema: &Schema,
+    valid: &Value,
+    object: &Object,
+    nullable: bool,
+    local: bool,
+) -> Vec<Plan> {
+    let mut g = Generator {
+        schema,
+        root: valid,
+        object,
+        // A mutation of a valid body breaks only what lies on its path, so it is judged there
+        // alone; of an invalid one, in full.
+        local: local && judge::check_object(schema, valid, object).is_empty(),
+        under_unique: false,
+        seen: std::collections::HashSet::new(),
+        out: Vec::new(),
+    };
     let null = (!nullable).then_some(Value::Null);
-    for (rule, body) in [
-        (Rule::NotAnObject.name(), Some(json!([]))),
-        (Rule::NotAnObject.name(), Some(json!("update"))),
-        (Rule::NotAnObject.name(), Some(json!(42))),
-        (Rule::NotAnObject.name(), null),
-    ] {
-        let Some(body) = body else { continue };
-        out.push(Mutation {
-            rule,
+    for body in [
+        Some(json!([])),
+        Some(json!("update")),
+        Some(json!(42)),
+        null,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        g.out.push(Plan {
+            rule: Rule::NotAnObject.name(),
             field: "(body)".into(),
             path: vec![],
-            body,
+            value: Some(body),
             coercible: false,
         });
     }
-    object_mutations(schema, valid, valid, object, &mut Vec::new(), &mut out, 0);
-    // Keep only bodies the schema really rejects, once each. Two mutations of one rule at one
-    // path of the same valid body differ only in what they put there: that is the key (cheap,
-    // where comparing whole bodies was quadratic in their number and linear in their size).
-    let mut seen = std::collections::HashSet::new();
-    out.retain(|m| {
-        let key = (
-            m.rule,
-            m.field.clone(),
-            serde_json::to_string(&m.path).unwrap_or_default(),
-            at(&m.body, &m.path).map(Value::to_string),
-        );
-        !seen.contains(&key)
-            && !judge::check_object(schema, &m.body, object).is_empty()
-            && seen.insert(key)
-    });
-    out
+    g.object(valid, object, &mut Vec::new(), 0);
+    g.out
 }
 
-/// The value at `path` (keys and indexes) of `v`.
-fn at<'v>(v: &'v Value, path: &[Value]) -> Option<&'v Value> {
-    path.iter().try_fold(v, |cur, step| match step {
-        Value::String(k) => cur.get(k.as_str()),
-        Value::Number(i) => cur.get(i.as_u64()? as usize),
-        _ => None,
-    })
+/// What a mutation's rejection is decided by without building its body.
+enum Verdict<'f> {
+    /// Always rejected (an undeclared key of a closed object).
+    Rejected,
+    /// Decided by this field's schema alone: the rest of a valid body stays valid.
+    Field(&'f Field),
 }
 
-fn object_mutations(
-    schema: &Schema,
-    root: &Value,
-    here: &Value,
-    object: &Object,
-    path: &mut Vec<Value>,
-    out: &mut Vec<Mutation>,
-    depth: u32,
-) {
-    if depth > 6 {
-        return;
-    }
-    // `additionalProperties: false`: a key the schema does not declare is a negative case.
-    if object.closed && here.is_object() {
-        let key = "contract_tests_undeclared";
-        path.push(Value::String(key.into()));
-        if let Some(body) = with(root, path, Some(json!(true))) {
-            out.push(Mutation {
-                rule: Rule::UndeclaredKey.name(),
-                field: dotted(path),
-                path: path.clone(),
-                body,
-                coercible: false,
-            });
-        }
-        path.pop();
-    }
-    for field in &object.fields {
-        path.push(Value::String(field.name.clone()));
-        let current = here.get(&field.name);
-        field_mutations(root, field, path, out);
-        // Descend into what the body holds.
-        if let Some(v) = current {
-            nested(schema, root, v, &field.shape, path, out, depth);
-        }
-        path.pop();
-    }
+/// Builds the mutations of one valid body. Each kept mutation is one the schema rejects, once
+/// per key: two mutations of one rule at one path differ only in what they put there.
+struct Generator<'a> {
+    schema: &'a Schema,
+    root: &'a Value,
+    /// The schema of `root`.
+    object: &'a Object,
+    /// Whether `root` is valid, so that a mutation can be judged at its path alone.
+    local: bool,
+    /// Whether the walk is inside an array with `uniqueItems`, where a changed item can collide
+    /// with another: such mutations are judged in full.
+    under_unique: bool,
+    seen: std::collections::HashSet<(&'static str, String, Option<String>)>,
+    out: Vec<Plan>,
 }
 
-fn nested(
-    schema: &Schema,
-    root: &Value,
-    v: &Value,
-    shape: &Shape,
-    path: &mut Vec<Value>,
-    out: &mut Vec<Mutation>,
-    depth: u32,
-) {
-    match (shape, v) {
-        (Shape::Object { name }, Value::Object(_)) => {
-            if let Some(o) = schema.object(name) {
-                object_mutations(schema, root, v, o, path, out, depth + 1);
-            }
+impl Generator<'_> {
+    fn object(&mut self, here: &Value, object: &Object, path: &mut Vec<Value>, depth: u32) {
+        if depth > 6 {
+            return;
         }
-        (Shape::Nullable { inner }, _) => nested(schema, root, v, inner, path, out, depth),
-        (Shape::Array { items, .. }, Value::Array(a)) if !a.is_empty() => {
-            path.push(Value::from(0));
-            nested(schema, root, &a[0], items, path, out, depth + 1);
+        // `additionalProperties: false`: a key the schema does not declare is a negative case.
+        if object.closed && here.is_object() {
+            path.push(Value::String("contract_tests_undeclared".into()));
+            let rule = Rule::UndeclaredKey.name();
+            self.push(rule, path, Some(json!(true)), false, Verdict::Rejected);
             path.pop();
         }
-        _ => {}
+        for field in &object.fields {
+            path.push(Value::String(field.name.clone()));
+            for rule in Rule::FIELD {
+                for (value, coercible) in rule.values(field) {
+                    self.push(rule.name(), path, value, coercible, Verdict::Field(field));
+                }
+            }
+            // Descend into what the body holds.
+            if let Some(v) = here.get(&field.name) {
+                self.nested(v, &field.shape, path, depth);
+            }
+            path.pop();
+        }
+    }
+
+    fn nested(&mut self, v: &Value, shape: &Shape, path: &mut Vec<Value>, depth: u32) {
+        match (shape, v) {
+            (Shape::Object { name }, Value::Object(_)) => {
+                if let Some(o) = self.schema.object(name) {
+                    self.object(v, o, path, depth + 1);
+                }
+            }
+            (Shape::Nullable { inner }, _) => self.nested(v, inner, path, depth),
+            (Shape::Array { items, unique, .. }, Value::Array(a)) if !a.is_empty() => {
+                let outer = self.under_unique;
+                self.under_unique |= *unique;
+                path.push(Value::from(0));
+                self.nested(&a[0], items, path, depth + 1);
+                path.pop();
+                self.under_unique = outer;
+            }
+            _ => {}
+        }
+    }
+
+    /// Keeps the mutation that puts `value` at `path` (or takes the key out) if the schema
+    /// rejects it and no mutation of the same key came before.
+    fn push(
+        &mut self,
+        rule: &'static str,
+        path: &[Value],
+        value: Option<Value>,
+        coercible: bool,
+        verdict: Verdict<'_>,
+    ) {
+        if !applies(self.root, path, value.is_none()) {
+            return;
+        }
+        let key = (
+            rule,
+            serde_json::to_string(path).unwrap_or_default(),
+            value.as_ref().map(Value::to_string),
+        );
+        if self.seen.contains(&key) {
+            return;
+        }
+        let rejected = match verdict {
+            Verdict::Rejected => true,
+            Verdict::Field(f) if self.local && !self.under_unique => match &value {
+                None => f.required,
+                Some(Value::Null) => !f.nullable,
+                Some(v) => !judge::check(self.schema, v, &f.shape).is_empty(),
+            },
+            Verdict::Field(_) => with(self.root, path, value.clone())
+                .is_some_and(|b| !judge::check_object(self.schema, &b, self.object).is_empty()),
+        };
+        if !rejected {
+            return;
+        }
+        self.seen.insert(key);
+        self.out.push(Plan {
+            rule,
+            field: dotted(path),
+            path: path.to_vec(),
+            value,
+            coercible,
+        });
+    }
+}
+
+/// Whether [`with`] can make this change: every parent is there, and so is a key to take out.
+fn applies(root: &Value, path: &[Value], removal: bool) -> bool {
+    let Some((last, parents)) = path.split_last() else {
+        return false;
+    };
+    let parent = parents.iter().try_fold(root, |cur, seg| match seg {
+        Value::String(k) => cur.as_object()?.get(k),
+        Value::Number(i) => cur.as_array()?.get(i.as_u64()? as usize),
+        _ => None,
+    });
+    match (parent.and_then(Value::as_object), last.as_str()) {
+        (Some(o), Some(k)) => !removal || o.contains_key(k),
+        _ => false,
     }
 }
 
@@ -197,22 +313,6 @@ fn with(root: &Value, path: &[Value], value: Option<Value>) -> Option<Value> {
         }
     }
     Some(body)
-}
-
-fn field_mutations(root: &Value, field: &Field, path: &[Value], out: &mut Vec<Mutation>) {
-    for rule in Rule::FIELD {
-        for (value, coercible) in rule.values(field) {
-            if let Some(body) = with(root, path, value) {
-                out.push(Mutation {
-                    rule: rule.name(),
-                    field: dotted(path),
-                    path: path.to_vec(),
-                    body,
-                    coercible,
-                });
-            }
-        }
-    }
 }
 
 /// A rule a mutation breaks. Each has one function: what to put in a field's place to break it

@@ -272,12 +272,7 @@ impl Run<'_> {
     }
 
     fn tick(&mut self, check: Check, field: &str) {
-        *self.report.per_check.entry(check.name).or_default() += 1;
-        *self
-            .report
-            .judged
-            .entry((check.name, field.to_string()))
-            .or_default() += 1;
+        self.report.tick(check, field);
     }
 
     fn record(

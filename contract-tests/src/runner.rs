@@ -239,7 +239,7 @@ pub struct Report {
     /// Requests judged by each check.
     pub per_check: BTreeMap<&'static str, u64>,
     /// Requests judged by each check, per field.
-    pub judged: BTreeMap<(&'static str, String), u64>,
+    pub judged: BTreeMap<&'static str, BTreeMap<String, u64>>,
     /// Requests that exercised each field.
     pub per_field: BTreeMap<String, u64>,
     /// Field x rule -> answers seen (status code, or `error`) and their counts.
@@ -258,6 +258,18 @@ pub struct Report {
 
 impl Report {
     /// 0 no violation, 1 violations, 2 could not run.
+    /// Counts one judgement of `check` on `field`.
+    pub fn tick(&mut self, check: Check, field: &str) {
+        *self.per_check.entry(check.name).or_default() += 1;
+        let per_field = self.judged.entry(check.name).or_default();
+        match per_field.get_mut(field) {
+            Some(n) => *n += 1,
+            None => {
+                per_field.insert(field.to_string(), 1);
+            }
+        }
+    }
+
     pub fn exit_code(&self) -> u8 {
         if self.could_not_run.is_some() {
             2
@@ -434,9 +446,7 @@ struct Recorder {
 
 impl Recorder {
     fn tick(&self, check: Check, field: &str) {
-        let mut r = self.report.borrow_mut();
-        *r.per_check.entry(check.name).or_default() += 1;
-        *r.judged.entry((check.name, field.to_string())).or_default() += 1;
+        self.report.borrow_mut().tick(check, field);
     }
 
     fn violation(
@@ -967,9 +977,9 @@ impl Suite<'_> {
         Ok(out)
     }
 
-    fn should_send(&self, m: &Mutation) -> bool {
+    fn should_send(&self, coercible: bool) -> bool {
         // A lax server applies coerced values; in negative mode nothing may change.
-        !(m.coercible && self.s.mode == Mode::Negative && !self.s.strict_types)
+        !(coercible && self.s.mode == Mode::Negative && !self.s.strict_types)
     }
 
     /// Every mutation of two base bodies, once: the coverage phase.
@@ -982,7 +992,7 @@ impl Suite<'_> {
         let mut todo = Vec::new();
         for base in bases {
             for m in mutate::mutations(schema(), &base, update_body()) {
-                if self.should_send(&m) && done.insert(m.body.to_string()) {
+                if self.should_send(m.coercible) && done.insert(m.body.to_string()) {
                     todo.push(m);
                 }
             }
@@ -1471,14 +1481,19 @@ impl Suite<'_> {
                 Err(Exhausted) => return out,
             }
         }
-        let all: Vec<Mutation> = mutate::mutations(schema(), &body, update_body())
+        // Every plan is made, for the picks to choose among; only the picked ones are applied.
+        let all: Vec<mutate::Plan> = mutate::plans(schema(), &body, update_body())
             .into_iter()
-            .filter(|m| self.should_send(m))
+            .filter(|p| self.should_send(p.coercible))
             .collect();
         if all.is_empty() {
             return out;
         }
-        let picked: Vec<&Mutation> = picks.iter().map(|p| &all[p.index(all.len())]).collect();
+        let picked: Vec<Mutation> = picks
+            .iter()
+            .map(|p| all[p.index(all.len())].apply(&body))
+            .collect();
+        let picked: Vec<&Mutation> = picked.iter().collect();
         match self.send_mutations(&picked).await {
             Ok(v) | Err((v, Exhausted)) => out.extend(v),
         }

@@ -234,7 +234,15 @@ fn strategies_judge_and_document_agree_across_the_corpus() {
                 if i >= 2 {
                     continue;
                 }
-                for m in mutate::body_mutations(&schema, &v, shape) {
+                let ms = mutate::body_mutations(&schema, &v, shape);
+                // Judged at their paths alone, the mutations are those judged as whole bodies.
+                if ms != mutate::body_mutations_judged_whole(&schema, &v, shape) {
+                    failures.push(format!(
+                        "{name} {}: mutations of {v} differ when judged whole",
+                        op.pointer
+                    ));
+                }
+                for m in ms {
                     tally.mutations += 1;
                     let problems = judge::check(&schema, &m.body, shape);
                     let named = problems.iter().any(|p| {

@@ -132,15 +132,17 @@ fn fixed_report() -> Report {
             .into_iter()
             .collect(),
         judged: [
-            (
-                ("negative_data_rejection", "shutdown_timeout".to_string()),
-                4,
-            ),
-            (("negative_data_rejection", "vcpu".to_string()), 2),
-            (("target_answers", "(request)".to_string()), 24),
+            ("negative_data_rejection", "shutdown_timeout", 4),
+            ("negative_data_rejection", "vcpu", 2),
+            ("target_answers", "(request)", 24),
         ]
         .into_iter()
-        .collect(),
+        .fold(BTreeMap::new(), |mut m, (check, field, n)| {
+            m.entry(check)
+                .or_insert_with(BTreeMap::new)
+                .insert(field.to_string(), n);
+            m
+        }),
         per_field: [
             ("shutdown_timeout".to_string(), 21),
             ("vcpu".to_string(), 3),
