@@ -14,12 +14,10 @@ use crate::corpus;
 use crate::peers;
 use crate::regenerate;
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 fn cargo_bench(package: &str, bench: &str) -> Result<(), String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
+    let status = crate::cargo()
         .current_dir(regenerate::repo_root())
         .args([
             "bench", "--quiet", "--locked", "-p", package, "--bench", bench,

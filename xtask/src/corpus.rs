@@ -240,8 +240,7 @@ pub fn cargo_with(
 }
 
 fn cargo_command(dir: &Path, target_dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Command {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
+    let mut cmd = crate::cargo();
     cmd.current_dir(dir)
         .env("CARGO_TARGET_DIR", target_dir)
         .envs(env.iter().copied())

@@ -108,10 +108,33 @@ enum Command {
     },
 }
 
+/// A cargo command without the variables cargo set for this binary (`CARGO_MANIFEST_DIR`,
+/// `CARGO_PKG_*`, ...). Inherited, they reach the build scripts of the child's build: ring's
+/// reads `CARGO_MANIFEST_DIR`, so every `cargo xtask contract` rebuilt the TLS stack and all
+/// above it, and so did the next plain `cargo build` (about 20 s each time).
+pub(crate) fn cargo() -> std::process::Command {
+    let mut cmd =
+        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy();
+        if k.starts_with("CARGO_PKG_")
+            || k.starts_with("CARGO_MANIFEST_")
+            || [
+                "CARGO_CRATE_NAME",
+                "CARGO_BIN_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+            ]
+            .contains(&&*k)
+        {
+            cmd.env_remove(&*k);
+        }
+    }
+    cmd
+}
+
 /// Runs a binary of the workspace through cargo, passing its exit status through.
 fn cargo_run(package: &str, bin: &str, args: &[String]) -> ExitCode {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = std::process::Command::new(cargo)
+    let status = cargo()
         .current_dir(regenerate::repo_root())
         .args(["run", "--quiet", "--package", package, "--bin", bin, "--"])
         .args(args)
@@ -197,6 +220,27 @@ fn main() -> ExitCode {
                     ExitCode::from(2)
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn child_cargo_does_not_inherit_this_binarys_variables() {
+        // `cargo test` sets them for this test binary, as `cargo run` does for xtask.
+        assert!(std::env::var_os("CARGO_MANIFEST_DIR").is_some());
+        let cmd = super::cargo();
+        let removed: Vec<String> = cmd
+            .get_envs()
+            .filter(|(_, v)| v.is_none())
+            .map(|(k, _)| k.to_string_lossy().into_owned())
+            .collect();
+        for k in ["CARGO_MANIFEST_DIR", "CARGO_PKG_NAME"] {
+            assert!(
+                removed.iter().any(|r| r == k),
+                "{k} is passed on: {removed:?}"
+            );
         }
     }
 }

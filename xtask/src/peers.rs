@@ -36,8 +36,7 @@ pub fn oas3_gen() -> Result<PathBuf, String> {
         "installing {name} {version} into {} (once; a few minutes)",
         root.display()
     );
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
+    let status = crate::cargo()
         .args([
             "install",
             "--locked",
