@@ -371,6 +371,7 @@ pub fn run(settings: &Settings) -> Report {
         stale: RefCell::new(false),
         shrinking: RefCell::new(false),
         composed: RefCell::new(Composed::default()),
+        deferred: RefCell::new(Vec::new()),
     };
     for phase in PHASES {
         if suite.rec.report.borrow().could_not_run.is_some() {
@@ -536,7 +537,14 @@ struct Suite<'a> {
     shrinking: RefCell<bool>,
     /// Updates accepted in the random phase and not yet seen in a read-back.
     composed: RefCell<Composed>,
+    /// Mutations of the random phase held back while the target is slow to show updates: sent
+    /// after the valid updates, so that they fill the wait for the last one instead of adding to
+    /// it.
+    deferred: RefCell<Vec<Mutation>>,
 }
+
+/// Mutations held back at most; beyond it they are sent at once (memory stays bounded).
+const DEFER_CAP: usize = 4096;
 
 /// How many accepted updates go by between two read-backs that do not wait.
 const POLL_EVERY: usize = 8;
@@ -559,6 +567,8 @@ struct Composed {
     /// The latest valid body a busy target answered 409, and whether any update was accepted
     /// since.
     busy: Option<Value>,
+    /// Whether a read-back found an accepted update not shown yet: the target applies late.
+    lagging: bool,
 }
 
 impl Composed {
@@ -1238,6 +1248,7 @@ impl Suite<'_> {
                 return Ok(out);
             }
             if !wait {
+                self.composed.borrow_mut().lagging = true;
                 return Ok(vec![]);
             }
             // Read-backs are cheap and this wait is the run's one: look often.
@@ -1377,8 +1388,15 @@ impl Suite<'_> {
                         h.cases += 1;
                         let known = known.borrow();
                         let bugs = known_bugs.borrow();
+                        let recorded = |v: &Violation| {
+                            self.rec.report.borrow().violations.iter().any(|x| {
+                                x.key() == v.key() || (v.bug().is_some() && x.bug() == v.bug())
+                            })
+                        };
                         let new = |v: &&Violation| {
-                            !known.contains(&v.key()) && v.bug().is_none_or(|b| !bugs.contains(&b))
+                            !known.contains(&v.key())
+                                && v.bug().is_none_or(|b| !bugs.contains(&b))
+                                && !recorded(v)
                         };
                         if let Some(v) = found.iter().find(new).cloned() {
                             h.target = Some(v.key());
@@ -1436,6 +1454,8 @@ impl Suite<'_> {
             }
             round += 1;
         }
+        // The mutations held back fill the wait for the last updates to show.
+        rt.block_on(self.send_deferred());
         // A target that was busy for every update still gets one update checked: the last one
         // it refused is sent again, once it is free, and read back.
         let busy = self.composed.borrow_mut().busy.take();
@@ -1493,11 +1513,42 @@ impl Suite<'_> {
             .iter()
             .map(|p| all[p.index(all.len())].apply(&body))
             .collect();
+        // Against a target that applies late, the case's mutations wait until the valid updates
+        // are sent (they change nothing, so when they go does not matter). Not while shrinking:
+        // a shrunk case is judged on what it sends itself.
+        let lagging = self.composed.borrow().lagging;
+        if lagging && self.s.mode == Mode::Full && !*self.shrinking.borrow() {
+            let full = {
+                let mut d = self.deferred.borrow_mut();
+                d.extend(picked);
+                d.len() >= DEFER_CAP
+            };
+            if full {
+                self.send_deferred().await;
+            }
+            return out;
+        }
         let picked: Vec<&Mutation> = picked.iter().collect();
         match self.send_mutations(&picked).await {
             Ok(v) | Err((v, Exhausted)) => out.extend(v),
         }
         out
+    }
+
+    /// Sends the mutations held back, recording what they find. They are recorded as found,
+    /// not shrunk: each is one request that changes nothing, its own reproducer.
+    async fn send_deferred(&self) {
+        let held = std::mem::take(&mut *self.deferred.borrow_mut());
+        if held.is_empty() {
+            return;
+        }
+        let refs: Vec<&Mutation> = held.iter().collect();
+        let found = match self.send_mutations(&refs).await {
+            Ok(v) | Err((v, Exhausted)) => v,
+        };
+        for v in found {
+            self.rec.record(v);
+        }
     }
 
     /// Sends mutations, `concurrency` at a time (they change nothing, so order does not matter);

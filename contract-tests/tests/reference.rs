@@ -259,6 +259,10 @@ fn a_slow_target_passes_without_a_wait_per_case() {
         late.requests,
         prompt.requests
     );
+    // The random cases' mutations, held back until the valid updates are sent, are all sent.
+    let negatives =
+        |r: &contract_tests::Report| r.per_check.get("negative_data_rejection").copied();
+    assert_eq!(negatives(&late), negatives(&prompt), "{text}");
     // Busy for every update but the first: clean, and one update is still read back.
     let busy = slow(&[], 1000, true, 96);
     let text = contract_tests::report::summary(&busy, &[]);
