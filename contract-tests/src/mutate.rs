@@ -132,8 +132,8 @@ fn plans_of(
         // alone; of an invalid one, in full.
         local: local && judge::check_object(schema, valid, object).is_empty(),
         under_unique: false,
-        seen: std::collections::HashSet::new(),
         out: Vec::new(),
+        at_path: 0,
     };
     let null = (!nullable).then_some(Value::Null);
     for body in [
@@ -177,8 +177,10 @@ struct Generator<'a> {
     /// Whether the walk is inside an array with `uniqueItems`, where a changed item can collide
     /// with another: such mutations are judged in full.
     under_unique: bool,
-    seen: std::collections::HashSet<(&'static str, String, Option<String>)>,
     out: Vec<Plan>,
+    /// Where in `out` the plans of the path at hand begin: a path is visited once, so a key
+    /// seen before can only be among them.
+    at_path: usize,
 }
 
 impl Generator<'_> {
@@ -189,12 +191,14 @@ impl Generator<'_> {
         // `additionalProperties: false`: a key the schema does not declare is a negative case.
         if object.closed && here.is_object() {
             path.push(Value::String("contract_tests_undeclared".into()));
+            self.at_path = self.out.len();
             let rule = Rule::UndeclaredKey.name();
             self.push(rule, path, Some(json!(true)), false, Verdict::Rejected);
             path.pop();
         }
         for field in &object.fields {
             path.push(Value::String(field.name.clone()));
+            self.at_path = self.out.len();
             for rule in Rule::FIELD {
                 for (value, coercible) in rule.values(field) {
                     self.push(rule.name(), path, value, coercible, Verdict::Field(field));
@@ -241,12 +245,10 @@ impl Generator<'_> {
         if !applies(self.root, path, value.is_none()) {
             return;
         }
-        let key = (
-            rule,
-            serde_json::to_string(path).unwrap_or_default(),
-            value.as_ref().map(Value::to_string),
-        );
-        if self.seen.contains(&key) {
+        if self.out[self.at_path..]
+            .iter()
+            .any(|p| p.rule == rule && p.value == value)
+        {
             return;
         }
         let rejected = match verdict {
@@ -262,7 +264,6 @@ impl Generator<'_> {
         if !rejected {
             return;
         }
-        self.seen.insert(key);
         self.out.push(Plan {
             rule,
             field: dotted(path),
