@@ -371,6 +371,39 @@ pub fn no_secret_echo(s: &Seen<'_>) -> Verdict {
     }
 }
 
+/// The values of `body`'s secret fields (`fields`) an answer must not echo: each string one,
+/// unless another field of the request carries the same string (an echo of that field is not
+/// the secret's).
+pub fn secret_values<'b>(
+    body: &'b Value,
+    fields: impl IntoIterator<Item = &'b str>,
+) -> Vec<&'b str> {
+    let Some(o) = body.as_object() else {
+        return Vec::new();
+    };
+    fields
+        .into_iter()
+        .filter_map(|f| Some((f, o.get(f)?.as_str()?)))
+        .filter(|(f, secret)| {
+            !o.iter()
+                .any(|(k, x)| k != f && (k.contains(secret) || carries(x, secret)))
+        })
+        .map(|(_, secret)| secret)
+        .collect()
+}
+
+/// Whether `needle` occurs in any string or key of `v`.
+pub fn carries(v: &Value, needle: &str) -> bool {
+    match v {
+        Value::String(s) => s.contains(needle),
+        Value::Array(a) => a.iter().any(|x| carries(x, needle)),
+        Value::Object(o) => o
+            .iter()
+            .any(|(k, x)| k.contains(needle) || carries(x, needle)),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -464,5 +497,16 @@ mod tests {
         let invalid: Vec<(Check, Verdict)> = judge(&s, Applies::Invalid).collect();
         assert_eq!(invalid[0].0, NEGATIVE_DATA_REJECTION);
         assert!(invalid[0].1.is_err(), "a 500 is no refusal");
+    }
+
+    #[test]
+    fn a_secret_another_field_carries_is_not_counted_as_echoed() {
+        let body =
+            serde_json::json!({"password": "s3cr3t", "name": "my-s3cr3t-box", "token": "t0k"});
+        let fields = ["password", "token", "absent"];
+        assert_eq!(secret_values(&body, fields), ["t0k"]);
+        let alone = serde_json::json!({"password": "s3cr3t", "vcpu": 2});
+        assert_eq!(secret_values(&alone, fields), ["s3cr3t"]);
+        assert!(secret_values(&serde_json::json!([1]), fields).is_empty());
     }
 }

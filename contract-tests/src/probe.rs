@@ -304,15 +304,7 @@ impl Run<'_> {
             path: Vec::new(),
             seed: self.seed,
         };
-        let same_bug = |x: &Violation| v.bug().is_some() && x.bug() == v.bug();
-        if !self
-            .report
-            .violations
-            .iter()
-            .any(|x| x.key() == v.key() || same_bug(x))
-        {
-            self.report.violations.push(v);
-        }
+        self.report.record(v);
     }
 
     fn warn(
@@ -333,9 +325,7 @@ impl Run<'_> {
             path: Vec::new(),
             seed: self.seed,
         };
-        if !self.report.warnings.iter().any(|x| x.key() == v.key()) {
-            self.report.warnings.push(v);
-        }
+        self.report.warn(v);
     }
 
     /// The checks every answer gets.
@@ -379,17 +369,7 @@ impl Run<'_> {
     }
 
     fn cover(&mut self, field: &str, rule: &str, ex: &Exchange) {
-        let seen = ex
-            .status()
-            .map_or_else(|| "error".into(), |s| s.to_string());
-        *self
-            .report
-            .coverage
-            .entry((field.to_string(), rule.to_string()))
-            .or_default()
-            .entry(seen)
-            .or_default() += 1;
-        *self.report.per_field.entry(field.to_string()).or_default() += 1;
+        self.report.cover(field, rule, ex);
     }
 
     async fn operation(
@@ -525,10 +505,17 @@ fn secret_values(schema: &Schema, op: &Operation, body: Option<&Value>) -> Vec<S
     let Some(o) = schema.object(name) else {
         return Vec::new();
     };
-    o.fields
+    let Some(body) = body else {
+        return Vec::new();
+    };
+    let fields = o
+        .fields
         .iter()
         .filter(|f| f.secret)
-        .filter_map(|f| body?.get(&f.name)?.as_str().map(str::to_string))
+        .map(|f| f.name.as_str());
+    checks::secret_values(body, fields)
+        .into_iter()
+        .map(str::to_string)
         .collect()
 }
 

@@ -258,6 +258,48 @@ pub struct Report {
 
 impl Report {
     /// 0 no violation, 1 violations, 2 could not run.
+    /// Records a violation: the first one per key wins, and a server error already reported for
+    /// another request is the same bug, not a new failure (one request's other checks are kept,
+    /// and grouped with it into one failure).
+    pub fn record(&mut self, v: Violation) {
+        let same_bug = |x: &Violation| {
+            x.exchange.sent != v.exchange.sent && v.bug().is_some() && x.bug() == v.bug()
+        };
+        if !self
+            .violations
+            .iter()
+            .any(|x| x.key() == v.key() || same_bug(x))
+        {
+            self.violations.push(v);
+        }
+    }
+
+    /// Records a finding that does not fail the run, once per key.
+    pub fn warn(&mut self, v: Violation) {
+        if !self.warnings.iter().any(|x| x.key() == v.key()) {
+            self.warnings.push(v);
+        }
+    }
+
+    /// Counts an answer to a request that exercised `rule` on `field`, by its status.
+    pub fn cover(&mut self, field: &str, rule: &str, ex: &Exchange) {
+        let seen = ex
+            .status()
+            .map_or_else(|| "error".into(), |s| s.to_string());
+        *self
+            .coverage
+            .entry((field.to_string(), rule.to_string()))
+            .or_default()
+            .entry(seen)
+            .or_default() += 1;
+        match self.per_field.get_mut(field) {
+            Some(n) => *n += 1,
+            None => {
+                self.per_field.insert(field.to_string(), 1);
+            }
+        }
+    }
+
     /// Counts one judgement of `check` on `field`.
     pub fn tick(&mut self, check: Check, field: &str) {
         *self.per_check.entry(check.name).or_default() += 1;
@@ -481,41 +523,16 @@ impl Recorder {
         }
     }
 
-    /// Records a violation (first one per key wins; a server error already reported for another
-    /// request is the same bug, not a new failure).
     fn record(&self, v: Violation) {
-        let mut r = self.report.borrow_mut();
-        let same_bug = |x: &Violation| {
-            x.exchange.sent != v.exchange.sent && v.bug().is_some() && x.bug() == v.bug()
-        };
-        if !r
-            .violations
-            .iter()
-            .any(|x| x.key() == v.key() || same_bug(x))
-        {
-            r.violations.push(v);
-        }
+        self.report.borrow_mut().record(v);
     }
 
     fn warn(&self, v: Violation) {
-        let mut r = self.report.borrow_mut();
-        if !r.warnings.iter().any(|x| x.key() == v.key()) {
-            r.warnings.push(v);
-        }
+        self.report.borrow_mut().warn(v);
     }
 
     fn cover(&self, field: &str, rule: &str, ex: &Exchange) {
-        let seen = ex
-            .status()
-            .map(|s| s.to_string())
-            .unwrap_or_else(|| "error".into());
-        let mut r = self.report.borrow_mut();
-        *r.coverage
-            .entry((field.to_string(), rule.to_string()))
-            .or_default()
-            .entry(seen)
-            .or_default() += 1;
-        *r.per_field.entry(field.to_string()).or_default() += 1;
+        self.report.borrow_mut().cover(field, rule, ex);
     }
 }
 
@@ -607,20 +624,8 @@ impl Suite<'_> {
         let mut out: Vec<&str> = self.s.api_key.iter().map(String::as_str).collect();
         let Some(b) = body else { return out };
         // The secret fields the target was set up with (`http::Shown`), not read again per call.
-        for field in &self.target.options().shown.secret_fields {
-            let Some(e) = b.get(field).and_then(Value::as_str) else {
-                continue;
-            };
-            // A secret that the rest of the request also carries (the same string in another
-            // field) may come back as that field's echo: it is not counted as the secret's.
-            let mut rest = b.clone();
-            if let Some(o) = rest.as_object_mut() {
-                o.remove(field);
-            }
-            if !carries(&rest, e) {
-                out.push(e);
-            }
-        }
+        let fields = &self.target.options().shown.secret_fields;
+        out.extend(checks::secret_values(b, fields.iter().map(String::as_str)));
         out
     }
 
@@ -1901,19 +1906,6 @@ fn path_values(op: &crate::meta::Operation, seed: u64, n: usize) -> Vec<String> 
         .filter_map(|_| strategy.new_tree(&mut runner).ok().map(|t| t.current()))
         .collect()
 }
-
-/// Whether a string of `v` (keys included) contains `needle`.
-fn carries(v: &Value, needle: &str) -> bool {
-    match v {
-        Value::String(s) => s.contains(needle),
-        Value::Array(a) => a.iter().any(|x| carries(x, needle)),
-        Value::Object(o) => o
-            .iter()
-            .any(|(k, x)| k.contains(needle) || carries(x, needle)),
-        _ => false,
-    }
-}
-
 /// What read-back must show after a PATCH.
 #[derive(Debug, Clone)]
 struct Expect {

@@ -51,15 +51,32 @@ const CASES: &[(&str, u32, Expect)] = &[
                 "not_a_server_error",
                 Some("prism/errors#VIOLATIONS"),
             ),
+            // The same request, the same failure: that 500's body is not the document's error.
+            (
+                "role_list",
+                "response_schema_conformance",
+                Some("prism/errors#VIOLATIONS"),
+            ),
         ]),
     ),
     (
         "specs/phala-cloud.openapi.json",
         3,
         Expect::Runs(&[
+            // Prism's 500 to a valid request: one failure breaking three checks.
             (
                 "get_available_os_images_api_v1_cvms__cvm_id__available_os_images_get",
                 "not_a_server_error",
+                Some("prism/errors#VIOLATIONS"),
+            ),
+            (
+                "get_available_os_images_api_v1_cvms__cvm_id__available_os_images_get",
+                "positive_data_acceptance",
+                Some("prism/errors#VIOLATIONS"),
+            ),
+            (
+                "get_available_os_images_api_v1_cvms__cvm_id__available_os_images_get",
+                "status_code_conformance",
                 Some("prism/errors#VIOLATIONS"),
             ),
             // `operation_types` is `anyOf: [array, null]`: one value in the query is the array
