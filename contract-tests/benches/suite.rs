@@ -9,7 +9,9 @@
 //! - both in `BENCH_ROUNDS` rounds (default 3), each a ceiling then the suite's runs; the suite's
 //!   median rate is set against the best ceiling;
 //! - the suite against updates shown 1 s late, at the same and at `BENCH_DELAY_CASES` cases
-//!   (default 8000), against the same cases with no delay.
+//!   (default 8000), against the same cases with no delay;
+//! - the same against a target `BENCH_LATENCY_MS` (default 2) away, at the default case count
+//!   and one connection, as a staging server is run against.
 
 use contract_tests::server::{self, Timing};
 use contract_tests::{run, Report, Settings};
@@ -149,4 +151,21 @@ fn main() {
             100.0 * (b - a) / a
         );
     }
+    // A target across a network (held back `BENCH_LATENCY_MS`, default 2 ms, per answer), at the
+    // default case count and one connection (the default beyond loopback), in full mode.
+    let latency = Duration::from_millis(env_num("BENCH_LATENCY_MS", 2));
+    let away = |apply_delay| Timing {
+        latency,
+        apply_delay,
+        ..Timing::default()
+    };
+    let default_cases = Settings::new("http://127.0.0.1", None, "c").cases;
+    let prompt = suite(default_cases, 1, away(Duration::ZERO));
+    let slow = suite(default_cases, 1, away(Duration::from_secs(1)));
+    let (a, b) = (prompt.elapsed.as_secs_f64(), slow.elapsed.as_secs_f64());
+    println!(
+        "  a target {latency:?} away, {default_cases} cases, --concurrency 1: updates shown 1 s late: {b:.2} s against {a:.2} s when prompt (+{:.2} s, +{:.0}%)",
+        b - a,
+        100.0 * (b - a) / a
+    );
 }

@@ -111,6 +111,8 @@ pub struct Timing {
     /// Answer 409 to a PATCH while an earlier update of the same CVM is still being applied
     /// (without it, the later update is applied on top, its delay counted anew).
     pub busy_conflict: bool,
+    /// How long every answer is held back: a target this far away over the network.
+    pub latency: std::time::Duration,
     /// Answer a 500, once, to the update with this number (1 for the first valid one): a passing
     /// glitch, which a replay does not reproduce.
     pub blip_at: Option<u64>,
@@ -190,9 +192,19 @@ pub fn router_with(api_key: &str, faults: &[Fault], timing: Timing) -> Router {
         next_correlation: 1,
         updates: 0,
     }));
-    Router::new()
+    let latency = timing.latency;
+    let router = Router::new()
         .route("/api/v1/cvms/{cvm_id}", get(get_cvm).patch(patch_cvm))
-        .with_state(state)
+        .with_state(state);
+    if latency.is_zero() {
+        return router;
+    }
+    router.layer(axum::middleware::from_fn(
+        move |req: axum::extract::Request, next: axum::middleware::Next| async move {
+            tokio::time::sleep(latency).await;
+            next.run(req).await
+        },
+    ))
 }
 
 /// A running server on 127.0.0.1; it stops when dropped.

@@ -1,4 +1,4 @@
-//! The reference server's timing switches (delayed apply, busy 409) and `cargo xtask serve`.
+//! The reference server's timing switches (delayed apply, busy 409, latency) and `cargo xtask serve`.
 
 use contract_tests::server::{self, Timing, CVM_ID, DEFAULT_API_KEY};
 use serde_json::{json, Value};
@@ -34,8 +34,7 @@ async fn vcpu(base: &str) -> i64 {
 async fn a_delayed_update_shows_in_get_only_after_the_delay() {
     let timing = Timing {
         apply_delay: Duration::from_millis(400),
-        busy_conflict: false,
-        blip_at: None,
+        ..Timing::default()
     };
     let s = server::spawn_with(0, DEFAULT_API_KEY, &[], timing).unwrap();
     assert_eq!(vcpu(&s.url).await, 2);
@@ -52,7 +51,7 @@ async fn a_patch_during_an_update_is_409_when_busy_conflict_is_on() {
     let timing = Timing {
         apply_delay: Duration::from_millis(400),
         busy_conflict: true,
-        blip_at: None,
+        ..Timing::default()
     };
     let s = server::spawn_with(0, DEFAULT_API_KEY, &[], timing).unwrap();
     assert_eq!(patch(&s.url, json!({"vcpu": 4})).await, 202);
@@ -60,6 +59,23 @@ async fn a_patch_during_an_update_is_409_when_busy_conflict_is_on() {
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(patch(&s.url, json!({"vcpu": 6})).await, 202, "free again");
     assert_eq!(vcpu(&s.url).await, 4, "the 409 changed nothing");
+}
+
+#[tokio::test]
+async fn latency_holds_every_answer_back() {
+    let timing = Timing {
+        latency: Duration::from_millis(150),
+        ..Timing::default()
+    };
+    let s = server::spawn_with(0, DEFAULT_API_KEY, &[], timing).unwrap();
+    let started = std::time::Instant::now();
+    assert_eq!(patch(&s.url, json!({"vcpu": 4})).await, 202);
+    assert_eq!(
+        vcpu(&s.url).await,
+        4,
+        "applied at once: latency is not apply delay"
+    );
+    assert!(started.elapsed() >= Duration::from_millis(300));
 }
 
 #[tokio::test]

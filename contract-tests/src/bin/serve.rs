@@ -37,6 +37,9 @@ struct Args {
     /// Answer 409 to a PATCH while an earlier update of the same CVM is still being applied.
     #[arg(long)]
     busy_conflict: bool,
+    /// Seconds every answer is held back, as from a target across a network.
+    #[arg(long, default_value_t = 0.0)]
+    latency: f64,
     /// Stop after this many seconds (default: run until interrupted).
     #[arg(long)]
     duration: Option<f64>,
@@ -55,9 +58,14 @@ fn main() -> ExitCode {
             }
         }
     }
-    if !(args.apply_delay >= 0.0 && args.apply_delay.is_finite()) {
-        eprintln!("error: --apply-delay must be a number of seconds, 0 or more");
-        return ExitCode::from(2);
+    for (flag, secs) in [
+        ("--apply-delay", args.apply_delay),
+        ("--latency", args.latency),
+    ] {
+        if !(secs >= 0.0 && secs.is_finite()) {
+            eprintln!("error: {flag} must be a number of seconds, 0 or more");
+            return ExitCode::from(2);
+        }
     }
     let key = args
         .api_key
@@ -66,6 +74,7 @@ fn main() -> ExitCode {
     let timing = Timing {
         apply_delay: Duration::from_secs_f64(args.apply_delay),
         busy_conflict: args.busy_conflict,
+        latency: Duration::from_secs_f64(args.latency),
         blip_at: None,
     };
     let running = match server::spawn_with(args.port, &key, &faults, timing) {
@@ -92,14 +101,15 @@ fn main() -> ExitCode {
     let names: Vec<&str> = faults.iter().map(|f| f.name()).collect();
     let _ = writeln!(
         out,
-        "  faults: {}; apply delay: {} s; busy 409: {}",
+        "  faults: {}; apply delay: {} s; busy 409: {}; latency: {} s",
         if names.is_empty() {
             "none".to_string()
         } else {
             names.join(", ")
         },
         args.apply_delay,
-        if args.busy_conflict { "on" } else { "off" }
+        if args.busy_conflict { "on" } else { "off" },
+        args.latency
     );
     let _ = writeln!(
         out,
