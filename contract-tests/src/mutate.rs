@@ -56,21 +56,21 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// The mutation this plan makes of `valid`, the body it was planned from.
-    pub fn apply(&self, valid: &Value) -> Mutation {
+    /// The mutation this plan makes of `valid`, the body it was planned from (`None` for a body
+    /// it does not fit: a parent of its path, or the key it takes out, is missing).
+    pub fn apply(&self, valid: &Value) -> Option<Mutation> {
         let body = if self.path.is_empty() {
-            self.value.clone().unwrap_or(Value::Null)
+            self.value.clone()?
         } else {
-            with(valid, &self.path, self.value.clone())
-                .expect("a plan fits the body it was made of")
+            with(valid, &self.path, self.value.clone())?
         };
-        Mutation {
+        Some(Mutation {
             rule: self.rule,
             field: self.field.clone(),
             path: self.path.clone(),
             body,
             coercible: self.coercible,
-        }
+        })
     }
 }
 
@@ -86,7 +86,7 @@ pub fn plans(schema: &Schema, valid: &Value, object: &Object) -> Vec<Plan> {
 }
 
 fn applied(valid: &Value, plans: Vec<Plan>) -> Vec<Mutation> {
-    plans.iter().map(|p| p.apply(valid)).collect()
+    plans.iter().filter_map(|p| p.apply(valid)).collect()
 }
 
 /// [`mutations`] of a body whose shape is `body`: a nullable object body is not broken by `null`.
@@ -689,5 +689,29 @@ mod tests {
         );
         assert!(find(&ms, "not_in_enum", "gpus.attach_mode").is_empty());
         assert_eq!(find(&ms, "null_not_nullable", "gpus.attach_mode").len(), 1);
+    }
+
+    #[test]
+    fn a_plan_applies_to_the_body_it_was_made_of_only() {
+        let schema = crate::meta::schema();
+        let object = crate::spec::update_body();
+        let valid =
+            serde_json::json!({"gpus": {"gpus": [{"slot": "slot-0"}], "attach_mode": "listed"}});
+        let all = plans(schema, &valid, object);
+        let removal = all
+            .iter()
+            .find(|p| p.value.is_none())
+            .expect("a present key can be taken out");
+        assert!(removal.apply(&valid).is_some());
+        assert!(
+            removal.apply(&serde_json::json!({})).is_none(),
+            "nothing to take out"
+        );
+        assert_eq!(
+            all.iter()
+                .filter_map(|p| p.apply(&valid))
+                .collect::<Vec<_>>(),
+            mutations(schema, &valid, object)
+        );
     }
 }

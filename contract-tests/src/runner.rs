@@ -1516,7 +1516,7 @@ impl Suite<'_> {
         }
         let picked: Vec<Mutation> = picks
             .iter()
-            .map(|p| all[p.index(all.len())].apply(&body))
+            .filter_map(|p| all[p.index(all.len())].apply(&body))
             .collect();
         // Against a target that applies late, the case's mutations wait until the valid updates
         // are sent (they change nothing, so when they go does not matter). Not while shrinking:
