@@ -146,7 +146,7 @@ fn main() {
         let slow = suite(n, default_concurrency, late);
         let (a, b) = (prompt.elapsed.as_secs_f64(), slow.elapsed.as_secs_f64());
         println!(
-            "  updates shown 1 s late, {n} cases: {b:.2} s against {a:.2} s when prompt (+{:.2} s, +{:.0}%)",
+            "  updates shown 1 s late, {n} cases: {b:.2} s against {a:.2} s when prompt ({:+.2} s, {:+.0}%)",
             b - a,
             100.0 * (b - a) / a
         );
@@ -164,7 +164,7 @@ fn main() {
     let slow = suite(default_cases, 1, away(Duration::from_secs(1)));
     let (a, b) = (prompt.elapsed.as_secs_f64(), slow.elapsed.as_secs_f64());
     println!(
-        "  a target {latency:?} away, {default_cases} cases, --concurrency 1: updates shown 1 s late: {b:.2} s against {a:.2} s when prompt (+{:.2} s, +{:.0}%)",
+        "  a target {latency:?} away, {default_cases} cases, --concurrency 1: updates shown 1 s late: {b:.2} s against {a:.2} s when prompt ({:+.2} s, {:+.0}%)",
         b - a,
         100.0 * (b - a) / a
     );
