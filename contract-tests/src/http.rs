@@ -217,6 +217,27 @@ impl Target {
             && self.opts.max_requests.is_none_or(|m| self.requests() < m)
     }
 
+    /// Counts a request about to be sent, if the budget allows it. Checking and counting are
+    /// one step: requests sent at once (negative probes) could otherwise each see the last
+    /// slot free while they wait for their pace, and all go.
+    fn take_budget(&self) -> bool {
+        if Instant::now() >= self.opts.deadline {
+            return false;
+        }
+        match self.opts.max_requests {
+            None => {
+                self.sent.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            Some(m) => self
+                .sent
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                    (n < m).then_some(n + 1)
+                })
+                .is_ok(),
+        }
+    }
+
     async fn pace(&self) {
         let Some(rate) = self.opts.rate.filter(|r| *r > 0.0) else {
             return;
@@ -254,11 +275,10 @@ impl Target {
         };
         let mut attempt = 0;
         loop {
-            if !self.has_budget() {
+            if !self.take_budget() {
                 return Err(Exhausted);
             }
             self.pace().await;
-            self.sent.fetch_add(1, Ordering::Relaxed);
             let outcome = self.once(&sent).await;
             if let Ok(a) = &outcome {
                 if matches!(a.status, 429 | 503) && attempt < 3 {

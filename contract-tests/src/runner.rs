@@ -466,11 +466,14 @@ const PHASES: [Phase; 10] = [
     Phase::Preflight,
     Phase::Authentication,
     Phase::UnknownId,
-    Phase::ExtraKey,
     Phase::ReplayPersisted,
     Phase::Sweep,
     Phase::RejectionChangesNothing,
     Phase::Random,
+    // After the random phase has seen its updates shown: against a target that refuses updates
+    // while one is applied (409), an accepted update before the random phase would make it wait
+    // a second time.
+    Phase::ExtraKey,
     Phase::HeaderFlows,
     Phase::ReplayViolations,
 ];
@@ -1463,18 +1466,6 @@ impl Suite<'_> {
         }
         // The mutations held back fill the wait for the last updates to show.
         rt.block_on(self.send_deferred());
-        // A target that was busy for every update still gets one update checked: the last one
-        // it refused is sent again, once it is free, and read back.
-        let busy = self.composed.borrow_mut().busy.take();
-        if let (Some(body), 0) = (busy, self.judged(checks::PATCH_SEMANTICS)) {
-            if let Ok(found) = rt.block_on(self.when_free(&body)) {
-                for v in found {
-                    if known.borrow_mut().insert(v.key()) {
-                        self.rec.record(v);
-                    }
-                }
-            }
-        }
         // The updates still composed are waited for once, here; what did not show is made small
         // and recorded.
         if rt.block_on(self.settle()).is_ok() {
@@ -1484,6 +1475,19 @@ impl Suite<'_> {
                 if seen.insert(v.key()) && !known.borrow().contains(&v.key()) {
                     let v = rt.block_on(self.minimise(v));
                     self.rec.record(v);
+                }
+            }
+        }
+        // A target that was busy for every update read back (the composition above may hold the
+        // one it accepted first) still gets one update checked: the last one it refused is sent
+        // again, once it is free, and read back.
+        let busy = self.composed.borrow_mut().busy.take();
+        if let (Some(body), 0) = (busy, self.judged(checks::PATCH_SEMANTICS)) {
+            if let Ok(found) = rt.block_on(self.when_free(&body)) {
+                for v in found {
+                    if known.borrow_mut().insert(v.key()) {
+                        self.rec.record(v);
+                    }
                 }
             }
         }

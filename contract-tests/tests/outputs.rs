@@ -206,3 +206,35 @@ fn an_unverified_tls_run_says_so() {
     assert_eq!(report::json(&r, &[])["tls_verified"], false);
     assert!(report::html(&r, &[]).contains("not verified (--insecure)"));
 }
+
+/// Requests sent at once share the budget: none goes beyond it, however they interleave with
+/// their pacing.
+#[test]
+fn requests_sent_at_once_stay_within_the_budget() {
+    use contract_tests::http::{Auth, Target, TargetOptions};
+    use std::time::{Duration, Instant};
+    let srv = server::spawn(server::DEFAULT_API_KEY, &[]).unwrap();
+    let target = Target::new(TargetOptions {
+        base_url: srv.url.clone(),
+        api_key: Some(server::DEFAULT_API_KEY.into()),
+        shown: Default::default(),
+        timeout: Duration::from_secs(5),
+        rate: Some(200.0),
+        max_requests: Some(5),
+        deadline: Instant::now() + Duration::from_secs(30),
+        read_limit: 1 << 20,
+        insecure: false,
+        max_retry_after: Duration::from_secs(1),
+    })
+    .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let path = format!("/api/v1/cvms/{}", server::CVM_ID);
+    let sent = rt.block_on(futures_util::future::join_all(
+        (0..12).map(|_| target.send("GET", &path, &[], None, Auth::Key)),
+    ));
+    assert_eq!(sent.iter().filter(|r| r.is_ok()).count(), 5);
+    assert_eq!(target.requests(), 5);
+}
