@@ -7,7 +7,8 @@
 //! - the suite at `--concurrency 1` (one connection, like the ceiling) and at its loopback
 //!   default (4), `BENCH_CASES` cases (default 2000);
 //! - both in `BENCH_ROUNDS` rounds (default 3), each a ceiling then the suite's runs; the suite's
-//!   median rate is set against the best ceiling;
+//!   median rate is set against the best ceiling (the delay comparisons below alternate prompt
+//!   and late runs as many times, and compare medians);
 //! - the suite against updates shown 1 s late, at the same and at `BENCH_DELAY_CASES` cases
 //!   (default 8000), against the same cases with no delay;
 //! - the same against a target `BENCH_LATENCY_MS` (default 2) away, at the default case count
@@ -137,19 +138,31 @@ fn main() {
             100.0 * rps / top,
         );
     }
+    // Prompt and late runs alternate, `rounds` times; the medians are compared.
+    let compare = |label: String, n: u32, c: usize, prompt: Timing, late: Timing| {
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            a.push(suite(n, c, prompt).elapsed.as_secs_f64());
+            b.push(suite(n, c, late).elapsed.as_secs_f64());
+        }
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let (a, b) = (median(&mut a), median(&mut b));
+        println!(
+            "  {label}: updates shown 1 s late: median {b:.2} s against {a:.2} s when prompt ({:+.2} s, {:+.0}%)",
+            b - a,
+            100.0 * (b - a) / a
+        );
+    };
     let late = Timing {
         apply_delay: Duration::from_secs(1),
         ..Timing::default()
     };
     for n in [cases, delay_cases] {
-        let prompt = suite(n, default_concurrency, Timing::default());
-        let slow = suite(n, default_concurrency, late);
-        let (a, b) = (prompt.elapsed.as_secs_f64(), slow.elapsed.as_secs_f64());
-        println!(
-            "  updates shown 1 s late, {n} cases: {b:.2} s against {a:.2} s when prompt ({:+.2} s, {:+.0}%)",
-            b - a,
-            100.0 * (b - a) / a
-        );
+        let label = format!("{n} cases, --concurrency {default_concurrency}");
+        compare(label, n, default_concurrency, Timing::default(), late);
     }
     // A target across a network (held back `BENCH_LATENCY_MS`, default 2 ms, per answer), at the
     // default case count and one connection (the default beyond loopback), in full mode.
@@ -160,12 +173,12 @@ fn main() {
         ..Timing::default()
     };
     let default_cases = Settings::new("http://127.0.0.1", None, "c").cases;
-    let prompt = suite(default_cases, 1, away(Duration::ZERO));
-    let slow = suite(default_cases, 1, away(Duration::from_secs(1)));
-    let (a, b) = (prompt.elapsed.as_secs_f64(), slow.elapsed.as_secs_f64());
-    println!(
-        "  a target {latency:?} away, {default_cases} cases, --concurrency 1: updates shown 1 s late: {b:.2} s against {a:.2} s when prompt ({:+.2} s, {:+.0}%)",
-        b - a,
-        100.0 * (b - a) / a
+    let label = format!("a target {latency:?} away, {default_cases} cases, --concurrency 1");
+    compare(
+        label,
+        default_cases,
+        1,
+        away(Duration::ZERO),
+        away(Duration::from_secs(1)),
     );
 }

@@ -563,8 +563,9 @@ struct Suite<'a> {
     deferred: RefCell<Vec<Mutation>>,
 }
 
-/// Mutations held back at most; beyond it they are sent at once (memory stays bounded).
-const DEFER_CAP: usize = 4096;
+/// Mutations held back at most; at it the older half is sent (memory stays bounded, and the
+/// newer half is left to fill the last wait).
+const DEFER_CAP: usize = 8192;
 
 /// How many accepted updates go by between two read-backs that do not wait.
 const POLL_EVERY: usize = 8;
@@ -1465,7 +1466,7 @@ impl Suite<'_> {
             round += 1;
         }
         // The mutations held back fill the wait for the last updates to show.
-        rt.block_on(self.send_deferred());
+        rt.block_on(self.send_deferred(usize::MAX));
         // The updates still composed are waited for once, here; what did not show is made small
         // and recorded.
         if rt.block_on(self.settle()).is_ok() {
@@ -1535,7 +1536,7 @@ impl Suite<'_> {
                 d.len() >= DEFER_CAP
             };
             if full {
-                self.send_deferred().await;
+                self.send_deferred(DEFER_CAP / 2).await;
             }
             return out;
         }
@@ -1546,10 +1547,14 @@ impl Suite<'_> {
         out
     }
 
-    /// Sends the mutations held back, recording what they find. They are recorded as found,
+    /// Sends the first `n` mutations held back, recording what they find. They are recorded as found,
     /// not shrunk: each is one request that changes nothing, its own reproducer.
-    async fn send_deferred(&self) {
-        let held = std::mem::take(&mut *self.deferred.borrow_mut());
+    async fn send_deferred(&self, n: usize) {
+        let held: Vec<Mutation> = {
+            let mut d = self.deferred.borrow_mut();
+            let n = n.min(d.len());
+            d.drain(..n).collect()
+        };
         if held.is_empty() {
             return;
         }
