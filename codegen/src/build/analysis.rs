@@ -67,70 +67,63 @@ pub(super) fn analyse(api: &mut Api) {
     }
 
     // validates: fixpoint over the table.
-    let mut validates: BTreeSet<String> = BTreeSet::new();
     let read: &Api = api;
-    loop {
-        let before = validates.len();
-        for (name, t) in &read.types {
-            if validates.contains(name) {
-                continue;
-            }
-            let ty_v = |ty: &Ty| ty_mentions(ty, &validates);
-            let v = match &t.kind {
-                TypeKind::Struct(s) => {
-                    s.fields
-                        .iter()
-                        .any(|f| read.checks(&f.ty, &f.constraints) || ty_v(&f.ty))
-                        || s.extra.as_ref().is_some_and(ty_v)
-                }
-                TypeKind::Tagged { variants, .. } => variants
+    let validates = fixpoint(&read.types, |t, validates| {
+        let ty_v = |ty: &Ty| ty_mentions(ty, validates);
+        match &t.kind {
+            TypeKind::Struct(s) => {
+                s.fields
                     .iter()
-                    .flat_map(|v| &v.fields)
-                    .any(|f| read.checks(&f.ty, &f.constraints) || ty_v(&f.ty)),
-                TypeKind::Union { variants } => variants.iter().any(|v| ty_v(&v.ty)),
-                // An alias validates what it stands for.
-                TypeKind::Alias(a) => ty_v(a),
-                TypeKind::Enum { .. } => false,
-            };
-            if v {
-                validates.insert(name.clone());
+                    .any(|f| read.checks(&f.ty, &f.constraints) || ty_v(&f.ty))
+                    || s.extra.as_ref().is_some_and(ty_v)
             }
+            TypeKind::Tagged { variants, .. } => variants
+                .iter()
+                .flat_map(|v| &v.fields)
+                .any(|f| read.checks(&f.ty, &f.constraints) || ty_v(&f.ty)),
+            TypeKind::Union { variants } => variants.iter().any(|v| ty_v(&v.ty)),
+            // An alias validates what it stands for.
+            TypeKind::Alias(a) => ty_v(a),
+            TypeKind::Enum { .. } => false,
         }
-        if validates.len() == before {
-            break;
-        }
-    }
+    });
     // An alias is marked when its target validates; the emitter calls validate on the target.
     for (name, t) in api.types.iter_mut() {
         t.validates = validates.contains(name);
     }
 
     // derives_default: structs whose every field defaults.
-    let mut default: BTreeSet<String> = BTreeSet::new();
-    loop {
-        let before = default.len();
-        for (name, t) in &api.types {
-            if default.contains(name) {
-                continue;
-            }
-            if let TypeKind::Struct(s) = &t.kind {
-                let ok = s.fields.iter().all(|f| {
-                    f.presence != Presence::Required || ty_defaults(&f.ty, &default, &api.types)
-                });
-                if ok {
-                    default.insert(name.clone());
-                }
-            }
-        }
-        if default.len() == before {
-            break;
-        }
-    }
+    let default = fixpoint(&api.types, |t, default| match &t.kind {
+        TypeKind::Struct(s) => s
+            .fields
+            .iter()
+            .all(|f| f.presence != Presence::Required || ty_defaults(&f.ty, default, &api.types)),
+        _ => false,
+    });
     for (name, t) in api.types.iter_mut() {
         t.derives_default = default.contains(name);
     }
 }
 
+/// The smallest set of type names closed under `rule`: a type joins when `rule` holds of it given
+/// the set so far, until no more join.
+fn fixpoint(
+    types: &BTreeMap<String, TypeDef>,
+    rule: impl Fn(&TypeDef, &BTreeSet<String>) -> bool,
+) -> BTreeSet<String> {
+    let mut set = BTreeSet::new();
+    loop {
+        let joining: Vec<String> = types
+            .iter()
+            .filter(|(name, t)| !set.contains(*name) && rule(t, &set))
+            .map(|(name, _)| name.clone())
+            .collect();
+        if joining.is_empty() {
+            return set;
+        }
+        set.extend(joining);
+    }
+}
 pub(super) fn ty_mentions(ty: &Ty, set: &BTreeSet<String>) -> bool {
     match ty {
         Ty::Named(n) => set.contains(n),
