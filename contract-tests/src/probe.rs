@@ -271,10 +271,6 @@ impl Run<'_> {
         }
     }
 
-    fn tick(&mut self, check: Check, field: &str) {
-        self.report.tick(check, field);
-    }
-
     fn record(
         &mut self,
         check: Check,
@@ -338,7 +334,7 @@ impl Run<'_> {
         secrets: &[String],
     ) {
         let valid = mutation.is_none();
-        self.tick(checks::TARGET_ANSWERS, field);
+        self.report.tick(checks::TARGET_ANSWERS, field);
         let a = match &ex.outcome {
             Ok(a) => a.clone(),
             Err(_) => {
@@ -361,15 +357,11 @@ impl Run<'_> {
             secrets: &secrets,
         };
         for (check, verdict) in checks::judge(&seen, checks::Applies::Every) {
-            self.tick(check, field);
+            self.report.tick(check, field);
             if let Err(m) = verdict {
                 self.record(check, field, None, m, ex, mutation.is_none());
             }
         }
-    }
-
-    fn cover(&mut self, field: &str, rule: &str, ex: &Exchange) {
-        self.report.cover(field, rule, ex);
     }
 
     async fn operation(
@@ -416,7 +408,7 @@ impl Run<'_> {
                 let ex = self.send(op, &valid, auth).await?;
                 let field = format!("{label} (valid)");
                 self.common(op, &ex, &field, None, &secrets);
-                self.cover(&field, "valid", &ex);
+                self.report.cover(&field, "valid", &ex);
                 if let Ok(a) = &ex.outcome {
                     let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
                     let seen = checks::Seen {
@@ -427,7 +419,7 @@ impl Run<'_> {
                         secrets: &secrets,
                     };
                     for (check, verdict) in checks::judge(&seen, checks::Applies::Valid) {
-                        self.tick(check, &field);
+                        self.report.tick(check, &field);
                         if let Err(m) = verdict {
                             self.record(check, &field, None, m, &ex, true);
                         }
@@ -442,7 +434,7 @@ impl Run<'_> {
                 let ex = self.send(op, &r, auth).await?;
                 let field = format!("{label} {}", m.field);
                 self.common(op, &ex, &field, Some(&m), &secrets);
-                self.cover(&field, m.rule, &ex);
+                self.report.cover(&field, m.rule, &ex);
                 let Ok(a) = &ex.outcome else { continue };
                 let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
                 let seen = checks::Seen {
@@ -457,7 +449,7 @@ impl Run<'_> {
                     if checks::CONVENTIONS.contains(&check) {
                         continue;
                     }
-                    self.tick(check, &field);
+                    self.report.tick(check, &field);
                     let Err(msg) = verdict else { continue };
                     let lenient = check == checks::NEGATIVE_DATA_REJECTION
                         && m.coercible
