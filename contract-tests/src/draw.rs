@@ -46,6 +46,125 @@ pub fn object(schema: &Arc<Schema>, object: &Object) -> Option<BoxedStrategy<Val
     draw_object(schema, object, 0)
 }
 
+/// The edges of `shape`, each one valid: a range's ends and the values next to them, zero, an
+/// empty and a longest string, an empty list, every value of a closed set, null where null is
+/// allowed. Random draws reach each edge only now and then; the suite sends every one of them
+/// once. Strings with a pattern or a format have none here (the judge could not confirm them).
+pub fn edges(schema: &Schema, shape: &Shape) -> Vec<Value> {
+    let mut out = Vec::new();
+    edges_into(shape, &mut out);
+    let mut kept: Vec<Value> = Vec::new();
+    for v in out {
+        if !kept.contains(&v) && judge::check(schema, &v, shape).is_empty() {
+            kept.push(v);
+        }
+    }
+    kept
+}
+
+/// `base` (a valid body of `shape`) with one top-level field set to one of its edges, for every
+/// field and edge, each judged valid as a whole. Empty where `shape` is not an object.
+pub fn body_edges(schema: &Schema, shape: &Shape, base: &Value) -> Vec<Value> {
+    let object = match shape {
+        Shape::Object { name } => schema.object(name),
+        _ => None,
+    };
+    let (Some(object), Some(fields)) = (object, base.as_object()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for f in &object.fields {
+        for v in edges(schema, &f.shape) {
+            if fields.get(&f.name) == Some(&v) {
+                continue;
+            }
+            let mut body = fields.clone();
+            body.insert(f.name.clone(), v);
+            let body = Value::Object(body);
+            if judge::check(schema, &body, shape).is_empty() {
+                out.push(body);
+            }
+        }
+    }
+    out
+}
+
+/// The longest string an edge may be (a longer `maxLength` gets no longest string).
+const LONGEST_EDGE: u64 = 64 * 1024;
+
+fn edges_into(shape: &Shape, out: &mut Vec<Value>) {
+    match shape {
+        Shape::Null => out.push(Value::Null),
+        Shape::Boolean => out.extend([Value::Bool(false), Value::Bool(true)]),
+        Shape::Values { values } => out.extend(values.iter().cloned()),
+        Shape::Enum { values, .. } => out.extend(values.iter().cloned().map(Value::from)),
+        Shape::Integer {
+            min,
+            max,
+            multiple_of,
+            range,
+        } => {
+            let (rlo, rhi) = range.unwrap_or((i64::MIN, i64::MAX));
+            let lo = i128::from(min.unwrap_or(rlo).max(rlo));
+            let hi = i128::from(max.unwrap_or(rhi).min(rhi));
+            let step = multiple_of
+                .filter(|m| *m >= 1.0 && m.fract() == 0.0 && *m < 1e18)
+                .map_or(1, |m| m as i128);
+            let (klo, khi) = strategy::multiples(lo, hi, step);
+            if klo <= khi {
+                for k in [klo, klo + 1, khi - 1, khi] {
+                    if (klo..=khi).contains(&k) {
+                        out.extend(i64::try_from(k * step).ok().map(Value::from));
+                    }
+                }
+                if lo <= 0 && 0 <= hi {
+                    out.push(Value::from(0));
+                }
+            }
+        }
+        Shape::Number {
+            min,
+            max,
+            exclusive_min,
+            exclusive_max,
+            ..
+        } => {
+            if let (Some(lo), false) = (min, exclusive_min) {
+                out.push(Value::from(*lo));
+            }
+            if let (Some(hi), false) = (max, exclusive_max) {
+                out.push(Value::from(*hi));
+            }
+            out.push(Value::from(0.0));
+        }
+        Shape::String {
+            min_len,
+            max_len,
+            pattern: None,
+            format: None,
+        } => {
+            let lo = min_len.unwrap_or(0);
+            out.push(Value::from("a".repeat(lo as usize)));
+            if let Some(hi) = max_len.filter(|h| *h >= lo && *h <= LONGEST_EDGE) {
+                out.push(Value::from("a".repeat(hi as usize)));
+            }
+        }
+        Shape::Array { min_items, .. } if min_items.unwrap_or(0) == 0 => {
+            out.push(Value::Array(Vec::new()))
+        }
+        Shape::OneOf { options } => {
+            for o in options {
+                edges_into(o, out);
+            }
+        }
+        Shape::Nullable { inner } => {
+            out.push(Value::Null);
+            edges_into(inner, out);
+        }
+        _ => {}
+    }
+}
+
 fn draw(
     schema: &Arc<Schema>,
     shape: &Shape,
@@ -503,6 +622,105 @@ fn base64ish(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    fn empty() -> Schema {
+        Schema {
+            objects: Default::default(),
+            operations: Default::default(),
+        }
+    }
+
+    fn int(min: Option<i64>, max: Option<i64>, multiple_of: Option<f64>) -> Shape {
+        Shape::Integer {
+            min,
+            max,
+            multiple_of,
+            range: None,
+        }
+    }
+
+    #[test]
+    fn edges_are_the_ends_of_a_range_and_their_neighbours() {
+        let s = empty();
+        assert_eq!(
+            edges(&s, &int(Some(10), Some(1200), None)),
+            [json!(10), json!(11), json!(1199), json!(1200)]
+        );
+        // Zero where the range holds it; multiples keep to the step.
+        assert_eq!(
+            edges(&s, &int(Some(-7), Some(7), Some(5.0))),
+            [json!(-5), json!(0), json!(5)]
+        );
+        let open = edges(&s, &int(None, None, None));
+        for v in [i64::MIN, i64::MIN + 1, 0, i64::MAX - 1, i64::MAX] {
+            assert!(open.contains(&json!(v)), "{v} not in {open:?}");
+        }
+        // An empty range has no edge.
+        assert!(edges(&s, &int(Some(3), Some(2), None)).is_empty());
+    }
+
+    #[test]
+    fn edges_of_strings_sets_and_nullables() {
+        let s = empty();
+        let text = |min_len, max_len, pattern: Option<&str>| Shape::String {
+            min_len,
+            max_len,
+            pattern: pattern.map(String::from),
+            format: None,
+        };
+        assert_eq!(
+            edges(&s, &text(Some(2), Some(5), None)),
+            [json!("aa"), json!("aaaaa")]
+        );
+        assert_eq!(edges(&s, &text(None, None, None)), [json!("")]);
+        // A pattern the judge does not read: no edge it could not confirm.
+        assert!(edges(&s, &text(None, None, Some("^x+$"))).is_empty());
+        let set = Shape::Enum {
+            values: vec!["all".into(), "listed".into()],
+            open: false,
+        };
+        assert_eq!(edges(&s, &set), [json!("all"), json!("listed")]);
+        let nullable = Shape::Nullable {
+            inner: Box::new(Shape::Boolean),
+        };
+        assert_eq!(
+            edges(&s, &nullable),
+            [Value::Null, json!(false), json!(true)]
+        );
+    }
+
+    #[test]
+    fn body_edges_change_one_field_of_a_valid_body_and_stay_valid() {
+        let schema: Schema = serde_json::from_value(json!({
+            "objects": {"Req": {"name": "Req", "closed": true, "fields": [
+                {"name": "id", "required": true, "readback": null,
+                 "shape": {"kind": "string", "min_len": 1, "max_len": 3}},
+                {"name": "size", "readback": null,
+                 "shape": {"kind": "integer", "min": 1, "max": 4}},
+            ]}},
+            "operations": {},
+        }))
+        .unwrap();
+        let shape = Shape::Object { name: "Req".into() };
+        let base = json!({"id": "x", "size": 2});
+        let out = body_edges(&schema, &shape, &base);
+        assert_eq!(
+            out,
+            [
+                json!({"id": "a", "size": 2}),
+                json!({"id": "aaa", "size": 2}),
+                json!({"id": "x", "size": 1}),
+                json!({"id": "x", "size": 3}),
+                json!({"id": "x", "size": 4}),
+            ]
+        );
+        for body in &out {
+            assert!(judge::check(&schema, body, &shape).is_empty(), "{body}");
+        }
+        // Not an object: nothing.
+        assert!(body_edges(&schema, &Shape::Boolean, &json!(true)).is_empty());
+    }
 
     #[test]
     fn lookarounds_are_dropped_and_classes_made_ascii() {

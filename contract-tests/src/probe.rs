@@ -405,25 +405,22 @@ impl Run<'_> {
             self.report.cases += 1;
             let secrets = secret_values(self.schema, op, valid.body.as_ref());
             if self.s.mode == Mode::Full {
-                let ex = self.send(op, &valid, auth).await?;
-                let field = format!("{label} (valid)");
-                self.common(op, &ex, &field, None, &secrets);
-                self.report.cover(&field, "valid", &ex);
-                if let Ok(a) = &ex.outcome {
-                    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
-                    let seen = checks::Seen {
-                        schema: self.schema,
-                        op,
-                        answer: a,
-                        mutation: None,
-                        secrets: &secrets,
+                self.send_valid(op, &valid, &format!("{label} (valid)"), auth, &secrets)
+                    .await?;
+                // The first body once more with each field at each edge: random draws reach a
+                // given edge only now and then.
+                let edges = match (&drawn_op.body, &valid.body, case) {
+                    (Some(shape), Some(body), 0) => draw::body_edges(schema, shape, body),
+                    _ => Vec::new(),
+                };
+                for body in edges {
+                    let r = Request {
+                        body: Some(body),
+                        ..valid.clone()
                     };
-                    for (check, verdict) in checks::judge(&seen, checks::Applies::Valid) {
-                        self.report.tick(check, &field);
-                        if let Err(m) = verdict {
-                            self.record(check, &field, None, m, &ex, true);
-                        }
-                    }
+                    let secrets = secret_values(self.schema, op, r.body.as_ref());
+                    self.send_valid(op, &r, &format!("{label} (edge)"), auth, &secrets)
+                        .await?;
                 }
             }
             // Every mutation of the first cases; later cases repeat the rules already probed.
@@ -461,6 +458,37 @@ impl Run<'_> {
                     } else {
                         self.record(check, &field, Some(m.rule), msg, &ex, false);
                     }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends a valid request and judges the answer.
+    async fn send_valid(
+        &mut self,
+        op: &Operation,
+        r: &Request,
+        field: &str,
+        auth: Auth,
+        secrets: &[String],
+    ) -> Result<(), Exhausted> {
+        let ex = self.send(op, r, auth).await?;
+        self.common(op, &ex, field, None, secrets);
+        self.report.cover(field, "valid", &ex);
+        if let Ok(a) = &ex.outcome {
+            let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+            let seen = checks::Seen {
+                schema: self.schema,
+                op,
+                answer: a,
+                mutation: None,
+                secrets: &secrets,
+            };
+            for (check, verdict) in checks::judge(&seen, checks::Applies::Valid) {
+                self.report.tick(check, field);
+                if let Err(m) = verdict {
+                    self.record(check, field, None, m, &ex, true);
                 }
             }
         }
@@ -622,7 +650,8 @@ pub fn secret_fields(schema: &Schema) -> Vec<String> {
 }
 
 /// Bodies for a generated crate's `tests/agreement.rs`: for every operation with a JSON body,
-/// `draws` valid bodies drawn from the model and every mutation of the first two, as
+/// `draws` valid bodies drawn from the model, the first one with each field at each of its edges
+/// (`draw::body_edges`), and every mutation of the first two, as
 /// `{"operation", "valid", "rule", "field", "body"}`. Deterministic for a seed.
 pub fn body_cases(schema: &Arc<Schema>, draws: usize, seed: u8) -> Vec<Value> {
     let mut rng = TestRunner::new_with_rng(
@@ -640,6 +669,11 @@ pub fn body_cases(schema: &Arc<Schema>, draws: usize, seed: u8) -> Vec<Value> {
                 break;
             };
             let body = tree.current();
+            if i == 0 {
+                for edge in draw::body_edges(schema, shape, &body) {
+                    out.push(json!({"operation": op.name, "valid": true, "body": edge}));
+                }
+            }
             if i < 2 {
                 for m in mutate::body_mutations(schema, &body, shape) {
                     out.push(json!({

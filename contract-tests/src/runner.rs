@@ -452,6 +452,8 @@ enum Phase {
     ReplayPersisted,
     /// Every mutation of a base body.
     Sweep,
+    /// Every field's edges (`draw::edges`), each alone in a valid body (full mode).
+    Edges,
     /// In negative mode, the resource reads back unchanged.
     RejectionChangesNothing,
     /// proptest-driven cases with composed read-back.
@@ -462,12 +464,13 @@ enum Phase {
     ReplayViolations,
 }
 
-const PHASES: [Phase; 10] = [
+const PHASES: [Phase; 11] = [
     Phase::Preflight,
     Phase::Authentication,
     Phase::UnknownId,
     Phase::ReplayPersisted,
     Phase::Sweep,
+    Phase::Edges,
     Phase::RejectionChangesNothing,
     Phase::Random,
     // After the random phase has seen its updates shown: against a target that refuses updates
@@ -585,11 +588,30 @@ struct Composed {
     since_poll: usize,
     /// Read-back violations found, each attributed to the update that set the field.
     found: Vec<Violation>,
-    /// The latest valid body a busy target answered 409, and whether any update was accepted
-    /// since.
+    /// The latest valid body a busy target answered 409 that would have changed the CVM.
     busy: Option<Value>,
-    /// Whether a read-back found an accepted update not shown yet: the target applies late.
+    /// Whether a read-back has shown an accepted update change the CVM (an update that sets what
+    /// is already there proves nothing about applying).
+    shown_change: bool,
+    /// Whether a read-back found an accepted update not shown yet: the target may apply late
+    /// (or not at all).
     lagging: bool,
+    /// Read-back key -> the value expected of it that the latest read-back did not show.
+    unshown: BTreeMap<String, Value>,
+    /// Whether a value expected but not shown by one read-back showed in a later one: the
+    /// target does apply late, so a read-back made at once proves nothing.
+    lag_proven: bool,
+    /// Read-back key -> every value the updates accepted since the CVM last read back as
+    /// predicted gave it; `None` when a request the suite cannot predict touched it. However late
+    /// a target applies, a key reads back as before or as one of these.
+    since: BTreeMap<String, Option<Vec<Value>>>,
+    /// Read-back key -> the latest update that left it out since another one set it. A value
+    /// that does not show is blamed on the update that set it (a target that ignores the field);
+    /// when that does not reproduce, on this one (a target that resets what is left out).
+    left_out_by: BTreeMap<String, std::rc::Rc<Exchange>>,
+    /// PATCH field -> the update to try when a composed violation on it does not reproduce with
+    /// the update that set it (`left_out_by` when the violation was found).
+    alternatives: BTreeMap<String, std::rc::Rc<Exchange>>,
 }
 
 impl Composed {
@@ -611,6 +633,68 @@ impl Composed {
                     }
                 }
             }
+        }
+        out
+    }
+
+    /// Notes an expectation an accepted update added: its value is one the key may now show.
+    fn allow(&mut self, e: &Expect) {
+        let values = self.since.entry(e.readback.clone()).or_insert(Some(vec![]));
+        if let Some(values) = values {
+            if !values.contains(&e.value) {
+                values.push(e.value.clone());
+            }
+        }
+    }
+
+    /// Notes a key set by a request the suite cannot predict: from now on it may show anything.
+    fn unknown(&mut self, key: &str) {
+        self.keys.insert(key.into(), None);
+        self.since.insert(key.into(), None);
+        self.left_out_by.remove(key);
+    }
+
+    /// Keeps, for a violation found on `e`, the update that left its key out since.
+    fn blame(&mut self, e: &Expect) {
+        if let Some(ex) = self.left_out_by.get(&e.readback) {
+            self.alternatives.insert(e.field.clone(), ex.clone());
+        }
+    }
+
+    /// The CVM read back as predicted (or was taken as it is): what may show starts again from
+    /// it, but for keys that stay unknown.
+    fn confirmed(&mut self) {
+        self.left_out_by.clear();
+        self.unshown.clear();
+        let keys = &self.keys;
+        self.since.retain(|k, _| matches!(keys.get(k), Some(None)));
+        for v in self.since.values_mut() {
+            *v = None;
+        }
+    }
+
+    /// Expectations whose key reads back a value that neither `base` (the CVM as last read back)
+    /// nor any update accepted since gave it. No lag explains such a value, so it is a violation
+    /// at once; the key is unknown from then on, so it is reported once.
+    fn impossible(
+        &mut self,
+        base: &Value,
+        now: &Value,
+    ) -> Vec<(Expect, std::rc::Rc<Exchange>, Value)> {
+        let read = |v: &Value, k: &str| v.get(k).cloned().unwrap_or(Value::Null);
+        let mut out = Vec::new();
+        for (k, e) in &self.keys {
+            let (Some((e, ex)), Some(Some(values))) = (e, self.since.get(k)) else {
+                continue;
+            };
+            let shown = read(now, k);
+            if shown != read(base, k) && !values.contains(&shown) {
+                out.push((e.clone(), ex.clone(), shown));
+            }
+        }
+        for (e, _, _) in &out {
+            self.blame(e);
+            self.unknown(&e.readback);
         }
         out
     }
@@ -720,6 +804,8 @@ impl Suite<'_> {
             Phase::ExtraKey => Ok(()),
             Phase::ReplayPersisted => self.replay_persisted().await,
             Phase::Sweep => self.sweep().await,
+            Phase::Edges if self.s.mode == Mode::Full => self.edges().await,
+            Phase::Edges => Ok(()),
             Phase::RejectionChangesNothing => self.rejection_changes_nothing().await,
             Phase::Random => Ok(()),
             Phase::HeaderFlows => self.header_flows().await,
@@ -959,7 +1045,7 @@ impl Suite<'_> {
             let mut c = self.composed.borrow_mut();
             for f in &update_body().fields {
                 if let (Some(rb), true) = (&f.readback, m.body.get(&f.name).is_some()) {
-                    c.keys.insert(rb.field.clone(), None);
+                    c.unknown(&rb.field);
                 }
             }
         }
@@ -1029,6 +1115,61 @@ impl Suite<'_> {
         end
     }
 
+    /// Whether `body`, applied, would read back differently from the CVM as predicted now.
+    fn changes(&self, body: &Value) -> bool {
+        let state = self.state.borrow();
+        let Some(base) = state.as_ref() else {
+            return false;
+        };
+        let before = self.composed.borrow().predicted(base);
+        expectations(body, &before, update_body(), readback_object())
+            .iter()
+            .any(|e| !e.shown_in(&before))
+    }
+
+    /// A valid body that sets every field it can to a value the CVM does not show now (the first
+    /// such edge of each field that keeps the body valid); `None` when no field can be changed.
+    fn full_body(&self) -> Option<Value> {
+        let object = update_body();
+        let mut body = json!({});
+        for f in &object.fields {
+            for v in crate::draw::edges(schema(), &f.shape) {
+                if v.is_null() || !self.changes(&json!({ f.name.as_str(): v.clone() })) {
+                    continue;
+                }
+                let mut candidate = body.clone();
+                candidate[f.name.as_str()] = v;
+                if judge::check_object(schema(), &candidate, object).is_empty() {
+                    body = candidate;
+                    break;
+                }
+            }
+        }
+        body.as_object()
+            .is_some_and(|o| !o.is_empty())
+            .then_some(body)
+    }
+
+    /// Every field's edges, each alone in a body the model judges valid: a range's ends, an
+    /// empty string, null, every value of a closed set. Random bodies reach a given edge only now
+    /// and then; a bug at an edge would be found by some seeds and missed by others. Bodies that
+    /// change the CVM go first: against a target busy while it applies, the one it accepts first
+    /// is then one whose read-back shows something.
+    async fn edges(&self) -> Result<(), Exhausted> {
+        let Some(shape) = &update_op().body else {
+            return Ok(());
+        };
+        let mut bodies = crate::draw::body_edges(schema(), shape, &json!({}));
+        // A stable sort: changing bodies first, each group in the document's order.
+        bodies.sort_by_key(|b| !self.changes(b));
+        for body in bodies {
+            for v in self.send_valid(&body).await? {
+                self.rec.record(v);
+            }
+        }
+        Ok(())
+    }
+
     /// Sends a valid body and, on 202, reads the CVM back until it shows the update.
     async fn send_valid(&self, body: &Value) -> Result<Vec<Violation>, Exhausted> {
         let composing = !*self.shrinking.borrow();
@@ -1076,7 +1217,7 @@ impl Suite<'_> {
                 out.push(self.rec.violation(check, &field, None, msg, &ex, true));
             }
         }
-        if a.status == 409 && composing {
+        if a.status == 409 && composing && self.changes(body) {
             self.composed.borrow_mut().busy = Some(body.clone());
         }
         if a.status == 202 {
@@ -1102,10 +1243,21 @@ impl Suite<'_> {
             let before = c.predicted(base);
             let ex = std::rc::Rc::new(ex.clone());
             for e in expectations(body, &before, update_body(), readback_object()) {
-                let unknown = matches!(c.keys.get(&e.readback), Some(None));
-                if unknown && e.why == "left out" {
-                    continue;
+                if e.why == "left out" {
+                    match c.keys.get(&e.readback) {
+                        // Set by a request the suite cannot predict: nothing to expect.
+                        Some(None) => continue,
+                        // Set earlier in this composition: that update stays the one blamed.
+                        Some(Some((set, _))) if set.value == e.value => {
+                            c.left_out_by.insert(e.readback.clone(), ex.clone());
+                            continue;
+                        }
+                        _ => {}
+                    }
+                } else {
+                    c.left_out_by.remove(&e.readback);
                 }
+                c.allow(&e);
                 c.keys.insert(e.readback.clone(), Some((e, ex.clone())));
             }
             c.last = Some(Instant::now());
@@ -1118,17 +1270,6 @@ impl Suite<'_> {
             self.composed.borrow_mut().found.extend(found);
         }
         Ok(())
-    }
-
-    /// How many times a check has judged something so far.
-    fn judged(&self, check: Check) -> u64 {
-        self.rec
-            .report
-            .borrow()
-            .per_check
-            .get(check.name)
-            .copied()
-            .unwrap_or(0)
     }
 
     /// Sends a valid body to a busy target until it is accepted (within the read-back timeout),
@@ -1196,17 +1337,78 @@ impl Suite<'_> {
             }
         }
         *self.shrinking.borrow_mut() = false;
-        let confirmed = async {
-            let ex = self.patch_cvm(&body).await.ok()?;
-            if ex.status() != Some(202) {
-                return None;
-            }
-            let found = self.check_readback(&body, &ex).await.ok()?;
-            found.into_iter().find(|w| w.key() == v.key())
-        };
-        let out = confirmed.await.unwrap_or(v);
+        let alternative = self.composed.borrow_mut().alternatives.remove(&v.field);
+        let alternative = alternative.and_then(|ex| {
+            let body = ex.sent.body.as_deref()?;
+            serde_json::from_str::<Value>(body).ok()
+        });
+        let mut out = self.reproduce(&body, &v).await;
+        if let (None, Some(alternative)) = (&out, alternative) {
+            // A body that changes nothing shows at once whether or not it was applied: against
+            // a target that applies late, another field is set as well, and its showing is
+            // waited for.
+            let late = self.composed.borrow().lag_proven;
+            let alternative = match late && !self.changes(&alternative) {
+                true => self.with_marker(alternative, &v.field),
+                false => alternative,
+            };
+            out = self.reproduce(&alternative, &v).await;
+        }
         self.composed.borrow_mut().found.clear();
-        out
+        out.unwrap_or(v)
+    }
+
+    /// `body` with one more field (not `except`) set to a value the CVM does not show, if the
+    /// result is valid: its showing proves the update was applied.
+    fn with_marker(&self, body: Value, except: &str) -> Value {
+        let object = update_body();
+        for f in object.fields.iter().filter(|f| f.name != except) {
+            if f.readback.is_none() || body.get(&f.name).is_some() {
+                continue;
+            }
+            for v in crate::draw::edges(schema(), &f.shape) {
+                let mut candidate = body.clone();
+                candidate[f.name.as_str()] = v.clone();
+                if !v.is_null()
+                    && self.changes(&json!({ f.name.as_str(): v }))
+                    && judge::check_object(schema(), &candidate, object).is_empty()
+                {
+                    return candidate;
+                }
+            }
+        }
+        body
+    }
+
+    /// Sends `body` alone and reads it back with the full wait: the violation like `v` it shows.
+    async fn reproduce(&self, body: &Value, v: &Violation) -> Option<Violation> {
+        let ex = self.patch_cvm(body).await.ok()?;
+        if ex.status() != Some(202) {
+            return None;
+        }
+        let found = self.check_readback(body, &ex).await.ok()?;
+        found.into_iter().find(|w| w.key() == v.key())
+    }
+
+    /// Values read back that no accepted update since the last confirmed state gave their key
+    /// (`Composed::impossible`), as violations of the update that set the key last.
+    fn impossible(&self, now: &Value) -> Vec<Violation> {
+        let Some(base) = self.state.borrow().clone() else {
+            return vec![];
+        };
+        let found = self.composed.borrow_mut().impossible(&base, now);
+        found
+            .into_iter()
+            .map(|(e, ex, shown)| {
+                let was = base.get(&e.readback).cloned().unwrap_or(Value::Null);
+                let msg = format!(
+                    "after a 202, `{}` reads back {shown}, a value it had neither before ({was}) nor from any update accepted since; {} was expected ({})",
+                    e.readback, e.value, e.why
+                );
+                self.rec
+                    .violation(checks::PATCH_SEMANTICS, &e.field, None, msg, &ex, true)
+            })
+            .collect()
     }
 
     /// Reads the CVM back and compares it with the composition. Without `wait`, a difference is
@@ -1217,8 +1419,21 @@ impl Suite<'_> {
             let Some(now) = self.read_back(&self.s.cvm_id).await? else {
                 return Ok(vec![]);
             };
+            let mut out = self.impossible(&now);
             let (wrong, due): (Vec<(Expect, std::rc::Rc<Exchange>)>, bool) = {
-                let c = self.composed.borrow();
+                let mut c = self.composed.borrow_mut();
+                let late = c.unshown.iter().any(|(k, value)| {
+                    matches!(c.keys.get(k), Some(Some((e, _))) if e.value == *value && e.shown_in(&now))
+                });
+                c.lag_proven |= late;
+                let unshown = c
+                    .keys
+                    .values()
+                    .flatten()
+                    .filter(|(e, _)| !e.shown_in(&now))
+                    .map(|(e, _)| (e.readback.clone(), e.value.clone()))
+                    .collect();
+                c.unshown = unshown;
                 let wrong = c
                     .keys
                     .values()
@@ -1233,35 +1448,43 @@ impl Suite<'_> {
             };
             if wrong.is_empty() {
                 let mut c = self.composed.borrow_mut();
+                let base = self.state.borrow();
+                let mut changed = false;
                 for (e, _) in c.keys.values().flatten() {
                     self.rec.tick(checks::PATCH_SEMANTICS, &e.field);
+                    changed |= base.as_ref().is_some_and(|b| !e.shown_in(b));
                 }
+                drop(base);
+                c.shown_change |= changed;
                 c.keys.retain(|_, e| e.is_none());
+                c.confirmed();
                 *self.state.borrow_mut() = Some(now);
-                return Ok(vec![]);
+                return Ok(out);
             }
             if due || !self.target.has_budget() {
                 let mut c = self.composed.borrow_mut();
                 for (e, _) in c.keys.values().flatten() {
                     self.rec.tick(checks::PATCH_SEMANTICS, &e.field);
                 }
+                for (e, _) in &wrong {
+                    c.blame(e);
+                }
                 c.keys.clear();
+                c.confirmed();
                 *self.state.borrow_mut() = Some(now.clone());
-                let out = wrong
-                    .iter()
-                    .map(|(e, ex)| {
-                        let within = format!("{:?} of the last update", self.s.readback_timeout);
-                        let msg = e.mismatch(&now, &within);
-                        self.rec
-                            .violation(checks::PATCH_SEMANTICS, &e.field, None, msg, ex, true)
-                    })
-                    .collect();
+                out.extend(wrong.iter().map(|(e, ex)| {
+                    let within = format!("{:?} of the last update", self.s.readback_timeout);
+                    let msg = e.mismatch(&now, &within);
+                    self.rec
+                        .violation(checks::PATCH_SEMANTICS, &e.field, None, msg, ex, true)
+                }));
                 return Ok(out);
             }
             if !wait {
                 self.composed.borrow_mut().lagging = true;
-                return Ok(vec![]);
+                return Ok(out);
             }
+            self.composed.borrow_mut().found.append(&mut out);
             // Read-backs are cheap and this wait is the run's one: look often.
             tokio::time::sleep(delay).await;
             delay = (delay * 2).min(Duration::from_millis(50));
@@ -1286,6 +1509,7 @@ impl Suite<'_> {
         };
         let until = Instant::now() + wait;
         let mut delay = Duration::from_millis(20);
+        let mut waited = false;
         loop {
             let Some(now) = self.read_back(&self.s.cvm_id).await? else {
                 return Ok(vec![]);
@@ -1295,16 +1519,24 @@ impl Suite<'_> {
                 self.rec.tick(checks::PATCH_SEMANTICS, &e.field);
             }
             if wrong.is_empty() {
+                let mut c = self.composed.borrow_mut();
+                c.shown_change |= expected.iter().any(|e| !e.shown_in(&before));
+                // Not shown by an earlier read-back, shown now: the target applies late.
+                c.lag_proven |= waited;
+                drop(c);
                 *self.state.borrow_mut() = Some(now);
                 return Ok(vec![]);
             }
-            // Waiting only helps a mismatch nobody has reported yet.
+            // Waiting only helps a mismatch nobody has reported yet, and only one that still
+            // shows the value from before: no lag explains any other.
             let all_known = {
                 let r = self.rec.report.borrow();
                 wrong.iter().all(|e| {
-                    r.violations
-                        .iter()
-                        .any(|v| v.check == checks::PATCH_SEMANTICS && v.field == e.field)
+                    let read = |v: &Value| v.get(&e.readback).cloned().unwrap_or(Value::Null);
+                    read(&now) != read(&before)
+                        || r.violations
+                            .iter()
+                            .any(|v| v.check == checks::PATCH_SEMANTICS && v.field == e.field)
                 })
             };
             if all_known || Instant::now() >= until || !self.target.has_budget() {
@@ -1319,6 +1551,7 @@ impl Suite<'_> {
                 *self.state.borrow_mut() = Some(now);
                 return Ok(out);
             }
+            waited = true;
             tokio::time::sleep(delay).await;
             delay = (delay * 2).min(Duration::from_millis(500));
         }
@@ -1465,6 +1698,22 @@ impl Suite<'_> {
             }
             round += 1;
         }
+        // The closing pair: every field that shows set to a new value, then the empty body. What
+        // is read back last is then what both leave: fields dropped, reset or never applied show
+        // there, whichever update a slow target applied last.
+        if self.s.mode == Mode::Full {
+            let closing = self.full_body().into_iter().chain([json!({})]);
+            for body in closing {
+                let Ok(found) = rt.block_on(self.send_valid(&body)) else {
+                    break;
+                };
+                for v in found {
+                    if known.borrow_mut().insert(v.key()) {
+                        self.rec.record(v);
+                    }
+                }
+            }
+        }
         // The mutations held back fill the wait for the last updates to show.
         rt.block_on(self.send_deferred(usize::MAX));
         // The updates still composed are waited for once, here; what did not show is made small
@@ -1483,7 +1732,8 @@ impl Suite<'_> {
         // one it accepted first) still gets one update checked: the last one it refused is sent
         // again, once it is free, and read back.
         let busy = self.composed.borrow_mut().busy.take();
-        if let (Some(body), 0) = (busy, self.judged(checks::PATCH_SEMANTICS)) {
+        let shown = self.composed.borrow().shown_change;
+        if let (Some(body), false) = (busy, shown) {
             if let Ok(found) = rt.block_on(self.when_free(&body)) {
                 for v in found {
                     if known.borrow_mut().insert(v.key()) {
