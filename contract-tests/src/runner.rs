@@ -1422,24 +1422,21 @@ impl Suite<'_> {
             let mut out = self.impossible(&now);
             let (wrong, due): (Vec<(Expect, std::rc::Rc<Exchange>)>, bool) = {
                 let mut c = self.composed.borrow_mut();
-                let late = c.unshown.iter().any(|(k, value)| {
-                    matches!(c.keys.get(k), Some(Some((e, _))) if e.value == *value && e.shown_in(&now))
-                });
-                c.lag_proven |= late;
-                let unshown = c
-                    .keys
-                    .values()
-                    .flatten()
-                    .filter(|(e, _)| !e.shown_in(&now))
-                    .map(|(e, _)| (e.readback.clone(), e.value.clone()))
-                    .collect();
-                c.unshown = unshown;
-                let wrong = c
+                let wrong: Vec<(Expect, std::rc::Rc<Exchange>)> = c
                     .keys
                     .values()
                     .flatten()
                     .filter(|(e, _)| !e.shown_in(&now))
                     .map(|(e, x)| (e.clone(), x.clone()))
+                    .collect();
+                // Expected, not shown by the last read-back, shown by this one: late, not lost.
+                let late = c.unshown.iter().any(|(k, value)| {
+                    matches!(c.keys.get(k), Some(Some((e, _))) if e.value == *value && e.shown_in(&now))
+                });
+                c.lag_proven |= late;
+                c.unshown = wrong
+                    .iter()
+                    .map(|(e, _)| (e.readback.clone(), e.value.clone()))
                     .collect();
                 let due = c
                     .last
