@@ -89,6 +89,22 @@ pub fn body_edges(schema: &Schema, shape: &Shape, base: &Value) -> Vec<Value> {
     out
 }
 
+/// An integer shape's bounds: the document's, within the type's range (all of `i64` when none).
+fn integer_bounds(min: Option<i64>, max: Option<i64>, range: Option<(i64, i64)>) -> (i128, i128) {
+    let (rlo, rhi) = range.unwrap_or((i64::MIN, i64::MAX));
+    (
+        i128::from(min.unwrap_or(rlo).max(rlo)),
+        i128::from(max.unwrap_or(rhi).min(rhi)),
+    )
+}
+
+/// The step of an integer's `multipleOf`, where it is a whole number the drawer can use.
+fn integer_step(multiple_of: Option<f64>) -> Option<i128> {
+    multiple_of
+        .filter(|m| *m >= 1.0 && m.fract() == 0.0 && *m < 1e18)
+        .map(|m| m as i128)
+}
+
 /// The longest string an edge may be (a longer `maxLength` gets no longest string).
 const LONGEST_EDGE: u64 = 64 * 1024;
 
@@ -104,12 +120,8 @@ fn edges_into(shape: &Shape, out: &mut Vec<Value>) {
             multiple_of,
             range,
         } => {
-            let (rlo, rhi) = range.unwrap_or((i64::MIN, i64::MAX));
-            let lo = i128::from(min.unwrap_or(rlo).max(rlo));
-            let hi = i128::from(max.unwrap_or(rhi).min(rhi));
-            let step = multiple_of
-                .filter(|m| *m >= 1.0 && m.fract() == 0.0 && *m < 1e18)
-                .map_or(1, |m| m as i128);
+            let (lo, hi) = integer_bounds(*min, *max, *range);
+            let step = integer_step(*multiple_of).unwrap_or(1);
             let (klo, khi) = strategy::multiples(lo, hi, step);
             if klo <= khi {
                 for k in [klo, klo + 1, khi - 1, khi] {
@@ -190,15 +202,12 @@ fn draw(
         } => {
             // The generated strategies' building blocks (the runtime's `strategy` module), on
             // the same ranges: the type's range where the document states no bound.
-            let (rlo, rhi) = range.unwrap_or((i64::MIN, i64::MAX));
-            let lo = i128::from(min.unwrap_or(rlo).max(rlo));
-            let hi = i128::from(max.unwrap_or(rhi).min(rhi));
+            let (lo, hi) = integer_bounds(*min, *max, *range);
             if lo > hi {
                 return None;
             }
-            match multiple_of.filter(|m| *m >= 1.0 && m.fract() == 0.0 && *m < 1e18) {
-                Some(m) => {
-                    let step = m as i128;
+            match integer_step(*multiple_of) {
+                Some(step) => {
                     let (klo, khi) = strategy::multiples(lo, hi, step);
                     if klo > khi {
                         return None;
