@@ -681,7 +681,6 @@ impl Composed {
         base: &Value,
         now: &Value,
     ) -> Vec<(Expect, std::rc::Rc<Exchange>, Value)> {
-        let read = |v: &Value, k: &str| v.get(k).cloned().unwrap_or(Value::Null);
         let mut out = Vec::new();
         for (k, e) in &self.keys {
             let (Some((e, ex)), Some(Some(values))) = (e, self.since.get(k)) else {
@@ -1130,24 +1129,29 @@ impl Suite<'_> {
     /// A valid body that sets every field it can to a value the CVM does not show now (the first
     /// such edge of each field that keeps the body valid); `None` when no field can be changed.
     fn full_body(&self) -> Option<Value> {
-        let object = update_body();
-        let mut body = json!({});
-        for f in &object.fields {
-            for v in crate::draw::edges(schema(), &f.shape) {
-                if v.is_null() || !self.changes(&json!({ f.name.as_str(): v.clone() })) {
-                    continue;
-                }
-                let mut candidate = body.clone();
-                candidate[f.name.as_str()] = v;
-                if judge::check_object(schema(), &candidate, object).is_empty() {
-                    body = candidate;
-                    break;
-                }
-            }
-        }
+        let body = update_body().fields.iter().fold(json!({}), |body, f| {
+            self.set_changing(&body, f).unwrap_or(body)
+        });
         body.as_object()
             .is_some_and(|o| !o.is_empty())
             .then_some(body)
+    }
+
+    /// `body` with `f` set to its first non-null edge that the CVM does not show now, if the
+    /// result is valid.
+    fn set_changing(&self, body: &Value, f: &crate::meta::Field) -> Option<Value> {
+        crate::draw::edges(schema(), &f.shape)
+            .into_iter()
+            .find_map(|v| {
+                if v.is_null() || !self.changes(&json!({ f.name.as_str(): v.clone() })) {
+                    return None;
+                }
+                let mut candidate = body.clone();
+                candidate[f.name.as_str()] = v;
+                judge::check_object(schema(), &candidate, update_body())
+                    .is_empty()
+                    .then_some(candidate)
+            })
     }
 
     /// Every field's edges, each alone in a body the model judges valid: a range's ends, an
@@ -1361,23 +1365,12 @@ impl Suite<'_> {
     /// `body` with one more field (not `except`) set to a value the CVM does not show, if the
     /// result is valid: its showing proves the update was applied.
     fn with_marker(&self, body: Value, except: &str) -> Value {
-        let object = update_body();
-        for f in object.fields.iter().filter(|f| f.name != except) {
-            if f.readback.is_none() || body.get(&f.name).is_some() {
-                continue;
-            }
-            for v in crate::draw::edges(schema(), &f.shape) {
-                let mut candidate = body.clone();
-                candidate[f.name.as_str()] = v.clone();
-                if !v.is_null()
-                    && self.changes(&json!({ f.name.as_str(): v }))
-                    && judge::check_object(schema(), &candidate, object).is_empty()
-                {
-                    return candidate;
-                }
-            }
-        }
-        body
+        update_body()
+            .fields
+            .iter()
+            .filter(|f| f.name != except && body.get(&f.name).is_none())
+            .find_map(|f| self.set_changing(&body, f))
+            .unwrap_or(body)
     }
 
     /// Sends `body` alone and reads it back with the full wait: the violation like `v` it shows.
@@ -1400,7 +1393,7 @@ impl Suite<'_> {
         found
             .into_iter()
             .map(|(e, ex, shown)| {
-                let was = base.get(&e.readback).cloned().unwrap_or(Value::Null);
+                let was = read(&base, &e.readback);
                 let msg = format!(
                     "after a 202, `{}` reads back {shown}, a value it had neither before ({was}) nor from any update accepted since; {} was expected ({})",
                     e.readback, e.value, e.why
@@ -1529,8 +1522,7 @@ impl Suite<'_> {
             let all_known = {
                 let r = self.rec.report.borrow();
                 wrong.iter().all(|e| {
-                    let read = |v: &Value| v.get(&e.readback).cloned().unwrap_or(Value::Null);
-                    read(&now) != read(&before)
+                    read(&now, &e.readback) != read(&before, &e.readback)
                         || r.violations
                             .iter()
                             .any(|v| v.check == checks::PATCH_SEMANTICS && v.field == e.field)
@@ -2186,12 +2178,17 @@ impl Expect {
 
     /// What is wrong when it does not show, waited for `within`.
     fn mismatch(&self, now: &Value, within: &str) -> String {
-        let shown = now.get(&self.readback).cloned().unwrap_or(Value::Null);
+        let shown = read(now, &self.readback);
         format!(
             "after a 202, `{}` reads back {} where {} was expected ({}) within {within}",
             self.readback, shown, self.value, self.why
         )
     }
+}
+
+/// What `key` reads back in `cvm`; absent reads as null.
+fn read(cvm: &Value, key: &str) -> Value {
+    cvm.get(key).cloned().unwrap_or(Value::Null)
 }
 
 /// For every field with `x-readback`: set -> the value (unit converted), null -> null where the
