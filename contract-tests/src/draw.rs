@@ -105,7 +105,8 @@ fn integer_step(multiple_of: Option<f64>) -> Option<i128> {
         .map(|m| m as i128)
 }
 
-/// The longest string an edge may be (a longer `maxLength` gets no longest string).
+/// The longest string an edge may be (a longer `maxLength` gets no longest string, a longer
+/// `minLength` no string at all).
 const LONGEST_EDGE: u64 = 64 * 1024;
 
 fn edges_into(shape: &Shape, out: &mut Vec<Value>) {
@@ -155,7 +156,11 @@ fn edges_into(shape: &Shape, out: &mut Vec<Value>) {
             pattern: None,
             format: None,
         } => {
+            // A `minLength` past the cap gets no edge at all: the document may ask for any size.
             let lo = min_len.unwrap_or(0);
+            if lo > LONGEST_EDGE {
+                return;
+            }
             out.push(Value::from("a".repeat(lo as usize)));
             if let Some(hi) = max_len.filter(|h| *h >= lo && *h <= LONGEST_EDGE) {
                 out.push(Value::from("a".repeat(hi as usize)));
@@ -683,6 +688,8 @@ mod tests {
             [json!("aa"), json!("aaaaa")]
         );
         assert_eq!(edges(&s, &text(None, None, None)), [json!("")]);
+        // A huge minimum is not built (it would be a gigabyte).
+        assert!(edges(&s, &text(Some(1 << 30), None, None)).is_empty());
         // A pattern the judge does not read: no edge it could not confirm.
         assert!(edges(&s, &text(None, None, Some("^x+$"))).is_empty());
         let set = Shape::Enum {
