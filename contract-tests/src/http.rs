@@ -172,6 +172,8 @@ pub struct Target {
     /// The last address parsed, and what it parsed to: most requests go where the one before
     /// went, and parsing an address is a good part of a request's cost on loopback.
     last_url: Mutex<Option<(String, reqwest::Url)>>,
+    /// Set, no request goes out any more: the run has what it was for.
+    halted: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Target {
@@ -199,6 +201,7 @@ impl Target {
             sent: AtomicU64::new(0),
             next_slot: Mutex::new(None),
             last_url: Mutex::new(None),
+            halted: Default::default(),
         })
     }
 
@@ -220,8 +223,14 @@ impl Target {
     /// Counts a request about to be sent, if the budget allows it. Checking and counting are
     /// one step: requests sent at once (negative probes) could otherwise each see the last
     /// slot free while they wait for their pace, and all go.
+    /// A switch that, once set, makes every later request fail as out of budget (a run that stops
+    /// at its first failure).
+    pub fn halt_switch(&self) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+        self.halted.clone()
+    }
+
     fn take_budget(&self) -> bool {
-        if Instant::now() >= self.opts.deadline {
+        if Instant::now() >= self.opts.deadline || self.halted.load(Ordering::Relaxed) {
             return false;
         }
         match self.opts.max_requests {

@@ -15,10 +15,12 @@
 
 pub mod checks;
 pub mod draw;
+pub mod faults;
 pub mod http;
 pub mod judge;
 pub mod meta;
 pub mod model;
+pub mod mutants;
 pub mod mutate;
 pub mod probe;
 pub mod report;

@@ -136,9 +136,14 @@ pub fn summary(r: &Report, secrets: &[&str]) -> String {
         );
     }
     for f in &r.flaky {
+        let verdict = if f.fails_when_flaky() {
+            "a server error fails the run all the same"
+        } else {
+            "not failing the run"
+        };
         let _ = writeln!(
             s,
-            "\nflaky {} on {}: {} (sent again, it did not happen again; not failing the run)",
+            "\nflaky {} on {}: {} (sent again, it did not happen again; {verdict})",
             f.check.name,
             f.field,
             hide(&f.message, f, secrets)
@@ -342,13 +347,17 @@ pub fn junit(r: &Report, secrets: &[&str]) -> String {
         .flat_map(|(c, fields)| fields.keys().map(move |f| (*c, f.as_str())))
         .filter(|k| !broken.contains(k))
         .collect();
-    let failed = failures.len() + usize::from(r.could_not_run.is_some());
-    let tests = (passing.len() + failed + flaky.len()).max(1);
+    let flaky_failing = flaky
+        .iter()
+        .filter(|f| f.first().fails_when_flaky())
+        .count();
+    let failed = failures.len() + usize::from(r.could_not_run.is_some()) + flaky_failing;
+    let tests = (passing.len() + failed + flaky.len() - flaky_failing).max(1);
     let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         s,
         "<testsuites name=\"contract\" tests=\"{tests}\" failures=\"{failed}\" skipped=\"{}\" time=\"{:.3}\">",
-        flaky.len(),
+        flaky.len() - flaky_failing,
         r.elapsed.as_secs_f64()
     );
     let _ = writeln!(
@@ -357,7 +366,7 @@ pub fn junit(r: &Report, secrets: &[&str]) -> String {
         xml(&r.title),
         r.mode,
         r.seed,
-        flaky.len(),
+        flaky.len() - flaky_failing,
         r.elapsed.as_secs_f64()
     );
     if let Some(why) = &r.could_not_run {
@@ -375,7 +384,12 @@ pub fn junit(r: &Report, secrets: &[&str]) -> String {
         junit_case(&mut s, r, i + 1, f, "failure", secrets);
     }
     for (i, f) in flaky.iter().enumerate() {
-        junit_case(&mut s, r, i + 1, f, "flaky", secrets);
+        let kind = if f.first().fails_when_flaky() {
+            "flaky failure"
+        } else {
+            "flaky"
+        };
+        junit_case(&mut s, r, i + 1, f, kind, secrets);
     }
     let _ = writeln!(s, "  </testsuite>\n</testsuites>");
     s
@@ -409,7 +423,10 @@ fn junit_case(s: &mut String, r: &Report, n: usize, f: &Failure<'_>, kind: &str,
         http::curl(&r.target, &v.exchange.sent),
         v.seed
     );
-    let message = xml(&hide(&v.message, v, secrets));
+    let mut message = xml(&hide(&v.message, v, secrets));
+    if kind == "flaky failure" {
+        message = format!("flaky (sent again, it did not happen again): {message}");
+    }
     if kind == "flaky" {
         let _ = writeln!(
             s,

@@ -95,6 +95,9 @@ pub struct Settings {
     /// Requests that change nothing (negative probes) sent at once, each on its own connection;
     /// 1 sends everything in turn on one. Default: 4 on loopback, 1 elsewhere.
     pub concurrency: usize,
+    /// End the run at its first failure (a mutant is killed at once): no request goes out after
+    /// it, the replay before the verdict included.
+    pub fail_fast: bool,
 }
 
 impl Settings {
@@ -119,6 +122,7 @@ impl Settings {
             mutations_per_case: 4,
             progress: Progress::Off,
             read_limit: 1 << 20,
+            fail_fast: false,
             concurrency: if Mode::default_for(target) == Mode::Full {
                 4
             } else {
@@ -154,6 +158,15 @@ impl Violation {
 
     /// The bug a server error stands for: its status and the start of its body. Two requests
     /// answered with the same 5xx are one bug, whatever else their bodies break.
+    /// Whether the run fails on this finding even when a replay did not reproduce it: a server
+    /// error is a bug whatever state it takes to show, so it is reported as flaky and still fails.
+    pub fn fails_when_flaky(&self) -> bool {
+        self.exchange
+            .outcome
+            .as_ref()
+            .is_ok_and(|a| a.status >= 500)
+    }
+
     pub fn bug(&self) -> Option<String> {
         let a = self.exchange.outcome.as_ref().ok()?;
         (a.status >= 500).then(|| {
@@ -232,7 +245,8 @@ pub struct Report {
     pub elapsed: Duration,
     pub violations: Vec<Violation>,
     /// Violations whose request, sent once more at the end of the run, did not break the check
-    /// again: reported as flaky, and not failing the run on their own.
+    /// again: reported as flaky, and not failing the run on their own, unless they are server
+    /// errors ([`Violation::fails_when_flaky`]).
     pub flaky: Vec<Violation>,
     /// Findings that do not fail the run (lenient type coercion, unless strict).
     pub warnings: Vec<Violation>,
@@ -315,7 +329,8 @@ impl Report {
     pub fn exit_code(&self) -> u8 {
         if self.could_not_run.is_some() {
             2
-        } else if self.violations.is_empty() {
+        } else if self.violations.is_empty() && !self.flaky.iter().any(Violation::fails_when_flaky)
+        {
             0
         } else {
             1
@@ -390,6 +405,7 @@ pub fn run(settings: &Settings) -> Report {
             }
         }
     };
+    let halt = settings.fail_fast.then(|| target.halt_switch());
     let suite = Suite {
         s: settings,
         target,
@@ -406,6 +422,7 @@ pub fn run(settings: &Settings) -> Report {
             }),
             answered: RefCell::new(0),
             round_seed: RefCell::new(settings.seed),
+            halt,
         },
         state: RefCell::new(None),
         initial: RefCell::new(None),
@@ -491,6 +508,8 @@ struct Recorder {
     answered: RefCell<u64>,
     /// The seed of the proptest round a violation is found in.
     round_seed: RefCell<u64>,
+    /// With [`Settings::fail_fast`], the target's halt switch, set at the first violation.
+    halt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl Recorder {
@@ -531,6 +550,9 @@ impl Recorder {
 
     fn record(&self, v: Violation) {
         self.report.borrow_mut().record(v);
+        if let Some(h) = &self.halt {
+            h.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 
     fn warn(&self, v: Violation) {

@@ -4,6 +4,7 @@
 //! It is the default target of the suite, and it takes fault switches, one per realistic server
 //! bug, so the suite can prove it catches what it claims to catch.
 
+use crate::faults::{Generated, Kind, Step};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -142,6 +143,14 @@ impl Cvm {
 struct Inner {
     api_key: String,
     faults: BTreeSet<Fault>,
+    /// Faults generated from the document ([`crate::faults`]) switched on.
+    generated: Vec<Generated>,
+    /// Requests a generated fault changed the answer or the state of.
+    fired: u64,
+    /// The last update accepted, for [`Kind::ServerErrorOnRepeat`].
+    last_update: Option<Value>,
+    /// The top-level fields the last accepted update set to null ([`Kind::ServerErrorAfterNull`]).
+    nulled: BTreeSet<String>,
     timing: Timing,
     cvms: BTreeMap<String, Cvm>,
     next_correlation: u64,
@@ -181,17 +190,29 @@ pub fn router(api_key: &str, faults: &[Fault]) -> Router {
 
 /// Builds the router for a server with these faults, this API key and this timing.
 pub fn router_with(api_key: &str, faults: &[Fault], timing: Timing) -> Router {
+    router_of(state(api_key, faults, &[], timing), timing)
+}
+
+fn state(api_key: &str, faults: &[Fault], generated: &[Generated], timing: Timing) -> Shared {
     let mut cvms = BTreeMap::new();
     cvms.insert(CVM_ID.to_string(), initial_cvm(1, "web", false));
     cvms.insert(ONCHAIN_CVM_ID.to_string(), initial_cvm(2, "chain", true));
     let state: Shared = Arc::new(Mutex::new(Inner {
         api_key: api_key.to_string(),
         faults: faults.iter().copied().collect(),
+        generated: generated.to_vec(),
+        fired: 0,
+        last_update: None,
+        nulled: BTreeSet::new(),
         timing,
         cvms,
         next_correlation: 1,
         updates: 0,
     }));
+    state
+}
+
+fn router_of(state: Shared, timing: Timing) -> Router {
     let latency = timing.latency;
     let router = Router::new()
         .route("/api/v1/cvms/{cvm_id}", get(get_cvm).patch(patch_cvm))
@@ -211,8 +232,17 @@ pub fn router_with(api_key: &str, faults: &[Fault], timing: Timing) -> Router {
 pub struct Running {
     /// `http://127.0.0.1:PORT`.
     pub url: String,
+    state: Shared,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Requests whose answer or effect a generated fault changed so far: zero means the suite
+    /// never sent what fires it.
+    pub fn fired(&self) -> u64 {
+        self.state.lock().map_or(0, |i| i.fired)
+    }
 }
 
 impl Drop for Running {
@@ -238,10 +268,22 @@ pub fn spawn_with(
     faults: &[Fault],
     timing: Timing,
 ) -> std::io::Result<Running> {
+    spawn_mutant(port, api_key, faults, &[], timing)
+}
+
+/// Starts the reference server with generated faults switched on as well: a mutant.
+pub fn spawn_mutant(
+    port: u16,
+    api_key: &str,
+    faults: &[Fault],
+    generated: &[Generated],
+    timing: Timing,
+) -> std::io::Result<Running> {
     let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
     listener.set_nonblocking(true)?;
     let url = format!("http://{}", listener.local_addr()?);
-    let app = router_with(api_key, faults, timing);
+    let shared = state(api_key, faults, generated, timing);
+    let app = router_of(shared.clone(), timing);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::Builder::new()
         .name("reference-server".into())
@@ -261,6 +303,7 @@ pub fn spawn_with(
         })?;
     Ok(Running {
         url,
+        state: shared,
         stop: Some(tx),
         thread: Some(thread),
     })
@@ -270,9 +313,156 @@ fn detail(status: StatusCode, text: &str) -> Response {
     (status, Json(json!({ "detail": text }))).into_response()
 }
 
-fn authorized(inner: &Inner, headers: &HeaderMap) -> bool {
-    inner.faults.contains(&Fault::AuthNotEnforced)
-        || headers.get("x-api-key").and_then(|v| v.to_str().ok()) == Some(inner.api_key.as_str())
+impl Inner {
+    /// The generated faults of `kind` switched on for operation `op`.
+    fn switched(&self, kind: Kind, op: &str) -> Vec<Generated> {
+        self.generated
+            .iter()
+            .filter(|g| g.kind == kind && g.on(op))
+            .cloned()
+            .collect()
+    }
+
+    /// Whether a generated fault of `kind` is on for `op`; counts it as fired when it is.
+    fn fire(&mut self, kind: Kind, op: &str) -> bool {
+        let on = self.generated.iter().any(|g| g.kind == kind && g.on(op));
+        if on {
+            self.fired += 1;
+        }
+        on
+    }
+}
+
+fn authorized(inner: &mut Inner, headers: &HeaderMap, op: &str) -> bool {
+    let given = headers.get("x-api-key").and_then(|v| v.to_str().ok());
+    if inner.faults.contains(&Fault::AuthNotEnforced) || given == Some(inner.api_key.as_str()) {
+        return true;
+    }
+    let near = given.is_some_and(|g| !g.is_empty() && inner.api_key.starts_with(g));
+    (near && inner.fire(Kind::NearMissKeyAccepted, op)) || inner.fire(Kind::AuthIgnored, op)
+}
+
+/// A success answer, as the generated faults of `op` shape it: a status the operation does not
+/// document, a required property dropped, the wrong content type.
+fn success(inner: &mut Inner, op: &str, status: StatusCode, mut body: Value) -> Response {
+    let mut status = status;
+    for g in inner.switched(Kind::UndocumentedSuccessStatus, op) {
+        if let Some(s) = g.arg.as_ref().and_then(Value::as_u64) {
+            status = StatusCode::from_u16(s as u16).unwrap_or(status);
+            inner.fired += 1;
+        }
+    }
+    for g in inner.switched(Kind::ResponseFieldDropped, op) {
+        if let (Some(Value::String(k)), Some(m)) = (&g.arg, body.as_object_mut()) {
+            if m.remove(k).is_some() {
+                inner.fired += 1;
+            }
+        }
+    }
+    let text = body.to_string();
+    if inner.fire(Kind::WrongContentType, op) {
+        return (
+            status,
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response();
+    }
+    (status, Json(body)).into_response()
+}
+
+/// The operation names the generated faults use.
+fn op_names() -> (&'static str, &'static str) {
+    (
+        crate::spec::get_op().name.as_str(),
+        crate::spec::update_op().name.as_str(),
+    )
+}
+
+/// A FastAPI location for a position, with item 0 where it crosses an array.
+fn loc_of(at: &crate::faults::Position) -> Vec<Value> {
+    at.0.iter()
+        .map(|s| match s {
+            Step::Key(k) => json!(k),
+            Step::Items => json!(0),
+        })
+        .collect()
+}
+
+/// The validation errors, as the generated faults of the update change them: a bound off by
+/// one lets a value through, null or an absent optional property is refused.
+fn mutate_errors(inner: &mut Inner, op: &str, body: &Value, errs: &mut Vec<Value>) {
+    let schema = crate::meta::schema();
+    let mine: Vec<Generated> = inner
+        .generated
+        .iter()
+        .filter(|g| g.on(op))
+        .cloned()
+        .collect();
+    for g in mine {
+        if !g.fires_on(schema, body) {
+            continue;
+        }
+        match g.kind {
+            Kind::BoundBelow | Kind::BoundAbove => {
+                let before = errs.len();
+                errs.retain(|e| {
+                    let loc = e.get("loc").and_then(Value::as_array);
+                    !loc.is_some_and(|l| g.at.names(l))
+                });
+                if errs.len() < before {
+                    inner.fired += 1;
+                }
+            }
+            Kind::NullRejected => {
+                inner.fired += 1;
+                errs.push(item(
+                    "string_type",
+                    &loc_of(&g.at),
+                    "Input should be a valid value",
+                    &Value::Null,
+                ));
+            }
+            Kind::OptionalRequired => {
+                inner.fired += 1;
+                errs.push(item("missing", &loc_of(&g.at), "Field required", body));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Whether a generated fault crashes this valid update: a value it cannot take, a repeat, or
+/// what the last update left.
+fn crashes(inner: &mut Inner, op: &str, body: &Value) -> bool {
+    let schema = crate::meta::schema();
+    let nulled = std::mem::take(&mut inner.nulled);
+    let repeat = inner.last_update.as_ref() == Some(body);
+    let mine: Vec<Generated> = inner
+        .generated
+        .iter()
+        .filter(|g| g.on(op))
+        .cloned()
+        .collect();
+    let hit = mine.iter().any(|g| match g.kind {
+        Kind::ServerErrorOnMin
+        | Kind::ServerErrorOnMax
+        | Kind::ServerErrorOnEqualItems
+        | Kind::ServerErrorOnLongArray
+        | Kind::ServerErrorOnExtraKey
+        | Kind::ServerErrorOnNonAscii
+        | Kind::ServerErrorOnNul => g.fires_on(schema, body),
+        Kind::ServerErrorAfterNull => g.at.top_key().is_some_and(|k| nulled.contains(k)),
+        Kind::ServerErrorOnRepeat => repeat,
+        _ => false,
+    });
+    if hit {
+        inner.fired += 1;
+    }
+    hit
 }
 
 /// The CVM as GET reports it (disk in GB).
@@ -295,14 +485,23 @@ fn basic_info(c: &Cvm, faults: &BTreeSet<Fault>) -> Value {
 
 async fn get_cvm(State(s): State<Shared>, Path(id): Path<String>, headers: HeaderMap) -> Response {
     let mut inner = s.lock().expect("state lock");
-    if !authorized(&inner, &headers) {
+    let (op, _) = op_names();
+    if !authorized(&mut inner, &headers, op) {
         return detail(StatusCode::UNAUTHORIZED, "Authentication required");
     }
+    let id = if !inner.cvms.contains_key(&id) && inner.fire(Kind::UnknownIdServed, op) {
+        CVM_ID.to_string()
+    } else {
+        id
+    };
     if let Some(c) = inner.cvms.get_mut(&id) {
         c.settle();
     }
     match inner.cvms.get(&id) {
-        Some(c) => (StatusCode::OK, Json(basic_info(c, &inner.faults))).into_response(),
+        Some(c) => {
+            let body = basic_info(c, &inner.faults);
+            success(&mut inner, op, StatusCode::OK, body)
+        }
         None => detail(StatusCode::NOT_FOUND, "CVM not found"),
     }
 }
@@ -550,14 +749,19 @@ async fn patch_cvm(
             }
         }
     };
-    if !authorized(&inner, &headers) {
+    let (_, op) = op_names();
+    if !authorized(&mut inner, &headers, op) {
         return detail(StatusCode::UNAUTHORIZED, "Authentication required");
     }
-    let errs = validate(&body, &faults);
+    let mut errs = validate(&body, &faults);
+    mutate_errors(&mut inner, op, &body, &mut errs);
     if !errs.is_empty() {
         return validation_error(errs, &faults);
     }
     let obj = body.as_object().cloned().unwrap_or_default();
+    if inner.cvms.contains_key(&id) && crashes(&mut inner, op, &body) {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response();
+    }
     inner.updates += 1;
     if inner.timing.blip_at == Some(inner.updates) {
         return (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response();
@@ -573,7 +777,9 @@ async fn patch_cvm(
         return (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response();
     }
     let timing = inner.timing;
-    if !inner.cvms.contains_key(&id) && faults.contains(&Fault::UnknownIdAccepted) {
+    if !inner.cvms.contains_key(&id)
+        && (faults.contains(&Fault::UnknownIdAccepted) || inner.fire(Kind::UnknownIdServed, op))
+    {
         let n = inner.next_correlation;
         inner.next_correlation += 1;
         let answer = json!({"status": "accepted", "message": "Update initiated", "correlation_id": format!("corr-{n}")});
@@ -617,7 +823,7 @@ async fn patch_cvm(
         }
         match (h("x-compose-hash"), h("x-transaction-hash")) {
             (None, _) => return phase1(),
-            (Some(given), _) if given != expected => {
+            (Some(given), _) if given != expected && !inner.fire(Kind::WrongHashAccepted, op) => {
                 return detail(
                     StatusCode::from_u16(466).expect("valid"),
                     "Compose hash invalid or expired",
@@ -626,7 +832,8 @@ async fn patch_cvm(
             (Some(_), tx)
                 if !tx
                     .as_deref()
-                    .is_some_and(|t| t.starts_with("0x") && t.len() > 2) =>
+                    .is_some_and(|t| t.starts_with("0x") && t.len() > 2)
+                    && !inner.fire(Kind::MalformedTransactionAccepted, op) =>
             {
                 return detail(
                     StatusCode::from_u16(467).expect("valid"),
@@ -649,6 +856,46 @@ async fn patch_cvm(
     }
 
     let echoed = obj.get("encrypted_env").cloned();
+    inner.last_update = Some(body.clone());
+    inner.nulled = obj
+        .iter()
+        .filter(|(_, v)| v.is_null())
+        .map(|(k, _)| k.clone())
+        .collect();
+    // The state faults: which keys of this update are dropped, and which absent ones reset.
+    let mut dropped = BTreeSet::new();
+    let mut reset = BTreeMap::new();
+    let readback = crate::spec::readback_object();
+    for g in inner.generated.clone().iter().filter(|g| g.on(op)) {
+        let Some(k) = g.at.top_key() else { continue };
+        match (g.kind, obj.get(k)) {
+            (Kind::NullIgnored, Some(Value::Null)) => {
+                dropped.insert(k.to_string());
+            }
+            (Kind::ValueIgnored, Some(v)) if !v.is_null() => {
+                dropped.insert(k.to_string());
+            }
+            (Kind::AbsentCleared, None) => {
+                let shows_null = crate::spec::update_body()
+                    .field(k)
+                    .and_then(|f| f.readback.as_ref())
+                    .and_then(|r| readback.and_then(|o| o.field(&r.field)))
+                    .is_some_and(|f| f.nullable);
+                let first = initial_cvm(0, "", false).fields.get(k).cloned();
+                reset.insert(
+                    k.to_string(),
+                    if shows_null {
+                        Value::Null
+                    } else {
+                        first.unwrap_or(Value::Null)
+                    },
+                );
+            }
+            _ => {}
+        }
+    }
+    inner.fired += (dropped.len() + reset.len()) as u64;
+    let secret_echoed = inner.switched(Kind::SecretEchoed, op);
     let stored = inner.cvms.get_mut(&id).expect("present");
     // The update applies on top of what is being applied, if anything.
     let mut fields = match &stored.pending {
@@ -665,8 +912,9 @@ async fn patch_cvm(
             fields.insert("vcpu".into(), json!(1));
         }
     }
+    fields.extend(reset);
     for (k, v) in obj {
-        if k == "memory" && faults.contains(&Fault::PresentIgnored) {
+        if (k == "memory" && faults.contains(&Fault::PresentIgnored)) || dropped.contains(&k) {
             continue;
         }
         // Resources cannot be "cleared": null leaves them as they are.
@@ -690,8 +938,16 @@ async fn patch_cvm(
             .remove("correlation_id");
     }
     if faults.contains(&Fault::EchoesSecret) {
-        if let Some(e) = echoed {
-            answer["encrypted_env"] = e;
+        if let Some(e) = &echoed {
+            answer["encrypted_env"] = e.clone();
+        }
+    }
+    for g in secret_echoed {
+        if let Some(k) = g.at.top_key() {
+            if let Some(v) = body.get(k).filter(|v| !v.is_null()) {
+                answer[k] = v.clone();
+                inner.fired += 1;
+            }
         }
     }
     let status = if faults.contains(&Fault::OkInsteadOfAccepted) {
@@ -699,5 +955,5 @@ async fn patch_cvm(
     } else {
         StatusCode::ACCEPTED
     };
-    (status, Json(answer)).into_response()
+    success(&mut inner, op, status, answer)
 }

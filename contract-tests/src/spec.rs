@@ -132,3 +132,20 @@ pub fn two_phase() -> Option<TwoPhase> {
     let v = update_op().extensions.get("x-two-phase")?;
     serde_json::from_value(v.clone()).ok()
 }
+
+/// The faults generated from the document for the update and its read-back
+/// ([`crate::faults::of_operation`]): the mutants the reference server can become.
+pub fn generated_faults() -> &'static [crate::faults::Generated] {
+    static ALL: std::sync::OnceLock<Vec<crate::faults::Generated>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| {
+        let mut all = crate::faults::of_operation(
+            schema(),
+            update_op(),
+            readback_object(),
+            two_phase().is_some(),
+        );
+        all.extend(crate::faults::of_operation(schema(), get_op(), None, false));
+        all.sort_by_key(crate::faults::Generated::name);
+        all
+    })
+}

@@ -210,9 +210,9 @@ mod reqwest {
 }
 
 /// A passing glitch (one 500 to a valid update) is sent again before it is reported: it does not
-/// happen again, so it is flaky and the run still passes.
+/// happen again, so it is marked flaky, and, being a server error, it still fails the run.
 #[test]
-fn a_violation_that_does_not_reproduce_is_flaky_and_does_not_fail_the_run() {
+fn a_server_error_that_does_not_reproduce_is_flaky_and_still_fails_the_run() {
     let timing = server::Timing {
         blip_at: Some(12),
         ..Default::default()
@@ -220,7 +220,8 @@ fn a_violation_that_does_not_reproduce_is_flaky_and_does_not_fail_the_run() {
     let srv = server::spawn_with(0, server::DEFAULT_API_KEY, &[], timing).unwrap();
     let report = run(&settings(&srv.url, 32));
     let text = contract_tests::report::summary(&report, &[]);
-    assert_eq!(report.exit_code(), 0, "{text}");
+    assert_eq!(report.exit_code(), 1, "{text}");
+    assert!(report.violations.is_empty(), "{text}");
     assert!(
         report
             .flaky
@@ -228,7 +229,16 @@ fn a_violation_that_does_not_reproduce_is_flaky_and_does_not_fail_the_run() {
             .any(|v| v.check.name == "not_a_server_error"),
         "{text}"
     );
-    assert!(text.contains("flaky not_a_server_error"), "{text}");
+    assert!(
+        text.contains("flaky not_a_server_error")
+            && text.contains("a server error fails the run all the same"),
+        "{text}"
+    );
+    let junit = contract_tests::report::junit(&report, &[]);
+    assert!(
+        junit.contains("failures=\"1\"") && junit.contains("flaky (sent again"),
+        "{junit}"
+    );
 }
 
 /// A target that shows updates only after a delay (and, with `busy`, answers 409 meanwhile).

@@ -97,6 +97,14 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// The mutation score: the contract suite against every fault generated from the document,
+    /// one reference server per fault and seed (see `cargo xtask mutants --help`).
+    #[command(disable_help_flag = true)]
+    Mutants {
+        /// Arguments of the mutation run; `--help` lists them.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Run the contract suite for PATCH /api/v1/cvms/{cvm_id} (see `cargo xtask contract --help`).
     ///
     /// With no --target it starts the embedded reference server, runs the suite and stops it.
@@ -153,6 +161,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Contract { args } => cargo_run("contract-tests", "contract", &args),
         Command::Serve { args } => cargo_run("contract-tests", "serve", &args),
+        Command::Mutants { args } => cargo_run("contract-tests", "mutants", &args),
         Command::Bench => match bench::run() {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

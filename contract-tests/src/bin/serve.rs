@@ -2,6 +2,7 @@
 //! a client against, or to point other tools (schemathesis, wrk) at.
 
 use clap::Parser;
+use contract_tests::faults::Generated;
 use contract_tests::server::{self, Fault, Timing};
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -16,7 +17,7 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
     name = "serve",
     bin_name = "cargo xtask serve",
     about = "Run the embedded reference server of PATCH/GET /api/v1/cvms/{cvm_id} until interrupted",
-    after_help = "Examples:\n  cargo xtask serve\n  cargo xtask serve --port 8080 --fault bound-off-by-one --apply-delay 1 --busy-conflict\n\n\
+    after_help = "Examples:\n  cargo xtask serve\n  cargo xtask serve --port 8080 --fault bound-off-by-one --apply-delay 1 --busy-conflict\n  cargo xtask serve --list-faults\n  cargo xtask serve --fault null-ignored:update_cvm:public_logs\n\n\
         It listens on 127.0.0.1 only and prints its URL, the API key it accepts and its CVM ids.\n\
         Exit status: 0 stopped after --duration; 2 could not start (bad arguments, port taken)."
 )]
@@ -43,17 +44,40 @@ struct Args {
     /// Stop after this many seconds (default: run until interrupted).
     #[arg(long)]
     duration: Option<f64>,
+    /// Print every fault `--fault` takes, the hand-written ones and those generated from the
+    /// document, one a line with what it does, and exit.
+    #[arg(long)]
+    list_faults: bool,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    let all = contract_tests::spec::generated_faults();
+    if args.list_faults {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "# written by hand ({})", Fault::ALL.len());
+        for (_, name) in Fault::ALL {
+            let _ = writeln!(out, "{name}");
+        }
+        let _ = writeln!(out, "# generated from the document ({})", all.len());
+        for g in all {
+            let _ = writeln!(out, "{}\t{}", g.name(), g.describe());
+        }
+        return ExitCode::SUCCESS;
+    }
     let mut faults = Vec::new();
+    let mut generated = Vec::new();
     for name in &args.faults {
-        match Fault::from_name(name) {
-            Some(f) => faults.push(f),
-            None => {
+        match (Fault::from_name(name), Generated::find(all, name)) {
+            (Some(f), _) => faults.push(f),
+            (None, Some(g)) => generated.push(g.clone()),
+            (None, None) => {
                 let known: Vec<&str> = Fault::ALL.iter().map(|(_, n)| *n).collect();
-                eprintln!("error: unknown fault `{name}`; known: {}", known.join(", "));
+                eprintln!(
+                    "error: unknown fault `{name}`; written by hand: {}; `--list-faults` lists the {} generated ones too",
+                    known.join(", "),
+                    all.len()
+                );
                 return ExitCode::from(2);
             }
         }
@@ -77,7 +101,7 @@ fn main() -> ExitCode {
         latency: Duration::from_secs_f64(args.latency),
         blip_at: None,
     };
-    let running = match server::spawn_with(args.port, &key, &faults, timing) {
+    let running = match server::spawn_mutant(args.port, &key, &faults, &generated, timing) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot listen on 127.0.0.1:{}: {e}", args.port);
@@ -98,7 +122,11 @@ fn main() -> ExitCode {
         server::CVM_ID,
         server::ONCHAIN_CVM_ID
     );
-    let names: Vec<&str> = faults.iter().map(|f| f.name()).collect();
+    let names: Vec<String> = faults
+        .iter()
+        .map(|f| f.name().to_string())
+        .chain(generated.iter().map(Generated::name))
+        .collect();
     let _ = writeln!(
         out,
         "  faults: {}; apply delay: {} s; busy 409: {}; latency: {} s",

@@ -1,0 +1,734 @@
+//! Faults generated from a document: one switch per operation, position and rule, derived from
+//! the model ([`crate::meta::Schema`]) and never chosen with the suite in mind. A target built to
+//! honour the document (the reference server) switches one on to become a mutant; `cargo xtask
+//! mutants` runs the suite against every mutant and counts the ones it kills.
+//!
+//! This module decides *which* faults a document has and *when* each one fires (the predicates on
+//! a request body). What a fault does to an answer is the target's business; the reference server
+//! ([`crate::server`]) applies them.
+
+use crate::meta::{Object, Operation, Schema, Shape};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// An array longer than this makes [`Kind::ServerErrorOnLongArray`] fire: more items than a
+/// handler written for the usual few expects. The suite sends arrays well past it.
+pub const LONG_ARRAY: usize = 16;
+
+/// One step of a position in a body.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Step {
+    /// The value of this key of an object.
+    Key(String),
+    /// Every item of an array.
+    Items,
+}
+
+/// A position in a request body: the root is the empty path. Shown as `gpus.gpus[].slot`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Position(pub Vec<Step>);
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("(body)");
+        }
+        let mut first = true;
+        for s in &self.0 {
+            match s {
+                Step::Key(k) => {
+                    if !first {
+                        f.write_str(".")?;
+                    }
+                    f.write_str(k)?;
+                }
+                Step::Items => f.write_str("[]")?,
+            }
+            first = false;
+        }
+        Ok(())
+    }
+}
+
+impl Position {
+    fn push(&self, s: Step) -> Position {
+        let mut v = self.0.clone();
+        v.push(s);
+        Position(v)
+    }
+
+    /// The top-level key, when the position is one.
+    pub fn top_key(&self) -> Option<&str> {
+        match self.0.as_slice() {
+            [Step::Key(k)] => Some(k),
+            _ => None,
+        }
+    }
+
+    /// Every value at this position in `body` (one per array item on the way), with the object
+    /// that holds it when the last step is a key: `(holder, value)`. A holder whose key is absent
+    /// gives `(Some(holder), None)`.
+    pub fn visit<'v>(&self, body: &'v Value) -> Vec<Slot<'v>> {
+        let mut out = Vec::new();
+        walk(&self.0, body, None, &mut out);
+        out
+    }
+
+    /// Whether a location of the form FastAPI gives (`["body", "gpus", "gpus", 0, "slot"]`, or
+    /// the same without `"body"`) names this position.
+    pub fn names(&self, loc: &[Value]) -> bool {
+        let loc = match loc.first() {
+            Some(Value::String(b)) if b == "body" => &loc[1..],
+            _ => loc,
+        };
+        let mut i = 0;
+        for s in &self.0 {
+            match (s, loc.get(i)) {
+                (Step::Key(k), Some(Value::String(l))) if l == k => i += 1,
+                (Step::Items, Some(Value::Number(_))) => i += 1,
+                _ => return false,
+            }
+        }
+        i == loc.len()
+    }
+}
+
+/// A value found at a position (see [`Position::visit`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Slot<'v> {
+    /// The object whose key the position's last step is, if it is a key.
+    pub holder: Option<&'v serde_json::Map<String, Value>>,
+    /// The value, or `None` where the holder lacks the key.
+    pub value: Option<&'v Value>,
+}
+
+fn walk<'v>(
+    steps: &[Step],
+    v: &'v Value,
+    holder: Option<&'v serde_json::Map<String, Value>>,
+    out: &mut Vec<Slot<'v>>,
+) {
+    let Some((first, rest)) = steps.split_first() else {
+        out.push(Slot {
+            holder,
+            value: Some(v),
+        });
+        return;
+    };
+    match (first, v) {
+        (Step::Key(k), Value::Object(m)) => match m.get(k) {
+            Some(x) => walk(rest, x, Some(m), out),
+            None if rest.is_empty() => out.push(Slot {
+                holder: Some(m),
+                value: None,
+            }),
+            None => {}
+        },
+        (Step::Items, Value::Array(a)) => {
+            for x in a {
+                walk(rest, x, None, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// What a generated fault does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    /// A value one past the lower bound (a number, a string's length, an array's size) is
+    /// accepted.
+    BoundBelow,
+    /// A value one past the upper bound is accepted.
+    BoundAbove,
+    /// `null`, which the document allows here, is refused with a 422.
+    NullRejected,
+    /// An optional property is required: a body without it gets a 422.
+    OptionalRequired,
+    /// A 500 when the value is the lower bound itself.
+    ServerErrorOnMin,
+    /// A 500 when the value is the upper bound itself.
+    ServerErrorOnMax,
+    /// A 500 when an array holds two equal items (the document does not ask for unique ones).
+    ServerErrorOnEqualItems,
+    /// A 500 when an array holds more than [`LONG_ARRAY`] items (the document sets no maximum).
+    ServerErrorOnLongArray,
+    /// A 500 when an open object carries a key it does not declare.
+    ServerErrorOnExtraKey,
+    /// A 500 when a string holds a character beyond ASCII.
+    ServerErrorOnNonAscii,
+    /// A 500 when a string holds a NUL character.
+    ServerErrorOnNul,
+    /// A 500 on the update that follows one that set this field to null: a crash that only an
+    /// earlier request explains.
+    ServerErrorAfterNull,
+    /// A 500 when the same valid update is sent twice in a row.
+    ServerErrorOnRepeat,
+    /// `null` is answered as accepted but the field keeps its value.
+    NullIgnored,
+    /// An update that leaves the field out clears it (or resets it to its first value).
+    AbsentCleared,
+    /// A value is answered as accepted but never applied.
+    ValueIgnored,
+    /// The secret is echoed back in the success answer.
+    SecretEchoed,
+    /// The operation serves requests without a valid credential.
+    AuthIgnored,
+    /// A credential that is a prefix of the real one is accepted.
+    NearMissKeyAccepted,
+    /// The success answer is sent as `text/plain`, its body unchanged.
+    WrongContentType,
+    /// The success answer has a status the operation does not document.
+    UndocumentedSuccessStatus,
+    /// The success answer lacks a property its schema requires.
+    ResponseFieldDropped,
+    /// A resource that does not exist is served as if it did.
+    UnknownIdServed,
+    /// Phase two of the two-phase flow accepts a malformed transaction hash.
+    MalformedTransactionAccepted,
+    /// Phase two accepts a compose hash that is not the one phase one gave.
+    WrongHashAccepted,
+}
+
+impl Kind {
+    /// Every kind, with its name in fault names.
+    pub const ALL: [(Kind, &'static str); 25] = [
+        (Kind::BoundBelow, "bound-below"),
+        (Kind::BoundAbove, "bound-above"),
+        (Kind::NullRejected, "null-rejected"),
+        (Kind::OptionalRequired, "optional-required"),
+        (Kind::ServerErrorOnMin, "server-error-on-min"),
+        (Kind::ServerErrorOnMax, "server-error-on-max"),
+        (Kind::ServerErrorOnEqualItems, "server-error-on-equal-items"),
+        (Kind::ServerErrorOnLongArray, "server-error-on-long-array"),
+        (Kind::ServerErrorOnExtraKey, "server-error-on-extra-key"),
+        (Kind::ServerErrorOnNonAscii, "server-error-on-non-ascii"),
+        (Kind::ServerErrorOnNul, "server-error-on-nul"),
+        (Kind::ServerErrorAfterNull, "server-error-after-null"),
+        (Kind::ServerErrorOnRepeat, "server-error-on-repeat"),
+        (Kind::NullIgnored, "null-ignored"),
+        (Kind::AbsentCleared, "absent-cleared"),
+        (Kind::ValueIgnored, "value-ignored"),
+        (Kind::SecretEchoed, "secret-echoed"),
+        (Kind::AuthIgnored, "auth-ignored"),
+        (Kind::NearMissKeyAccepted, "near-miss-key-accepted"),
+        (Kind::WrongContentType, "wrong-content-type"),
+        (
+            Kind::UndocumentedSuccessStatus,
+            "undocumented-success-status",
+        ),
+        (Kind::ResponseFieldDropped, "response-field-dropped"),
+        (Kind::UnknownIdServed, "unknown-id-served"),
+        (
+            Kind::MalformedTransactionAccepted,
+            "malformed-transaction-accepted",
+        ),
+        (Kind::WrongHashAccepted, "wrong-hash-accepted"),
+    ];
+
+    /// The kind's name.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(k, _)| *k == self)
+            .map_or("?", |(_, n)| n)
+    }
+
+    fn from_name(name: &str) -> Option<Kind> {
+        Self::ALL.iter().find(|(_, n)| *n == name).map(|(k, _)| *k)
+    }
+}
+
+/// A fault generated from the document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generated {
+    /// What it does.
+    pub kind: Kind,
+    /// The operation it sits on (the client method name).
+    pub op: String,
+    /// The body position it watches; the root for faults of the whole operation.
+    pub at: Position,
+    /// What fires it, where that is a value: the off-by-one value of a bound, the bound itself
+    /// of an edge, the property dropped from an answer.
+    pub arg: Option<Value>,
+}
+
+impl Generated {
+    /// Its name, as `--fault` takes it: `KIND:OPERATION` for a fault of the operation,
+    /// `KIND:OPERATION:POSITION` for one of a body position, with the property for a dropped one.
+    pub fn name(&self) -> String {
+        let mut s = format!("{}:{}", self.kind.name(), self.op);
+        match (&self.at.0.is_empty(), self.kind, &self.arg) {
+            (_, Kind::ResponseFieldDropped, Some(Value::String(p))) => {
+                s.push(':');
+                s.push_str(p);
+            }
+            (false, _, _) => {
+                s.push(':');
+                s.push_str(&self.at.to_string());
+            }
+            (true, Kind::ServerErrorOnExtraKey, _) => s.push_str(":(body)"),
+            _ => {}
+        }
+        s
+    }
+
+    /// A sentence saying what the mutant does.
+    pub fn describe(&self) -> String {
+        let at = &self.at;
+        let arg = self.arg.as_ref().map(|v| v.to_string()).unwrap_or_default();
+        match self.kind {
+            Kind::BoundBelow => format!("{at}: {arg}, one below the lower bound, is accepted"),
+            Kind::BoundAbove => format!("{at}: {arg}, one above the upper bound, is accepted"),
+            Kind::NullRejected => format!("{at}: null is refused with 422"),
+            Kind::OptionalRequired => format!("{at}: the optional property is required"),
+            Kind::ServerErrorOnMin | Kind::ServerErrorOnMax => {
+                format!("{at}: the bound {arg} gets a 500")
+            }
+            Kind::ServerErrorOnEqualItems => format!("{at}: two equal items get a 500"),
+            Kind::ServerErrorOnLongArray => {
+                format!("{at}: more than {LONG_ARRAY} items get a 500")
+            }
+            Kind::ServerErrorOnExtraKey => format!("{at}: an undeclared key gets a 500"),
+            Kind::ServerErrorOnNonAscii => format!("{at}: a character beyond ASCII gets a 500"),
+            Kind::ServerErrorOnNul => format!("{at}: a NUL character gets a 500"),
+            Kind::ServerErrorAfterNull => {
+                format!("{at}: the update after one that set it to null gets a 500")
+            }
+            Kind::ServerErrorOnRepeat => "the same valid update twice in a row gets a 500".into(),
+            Kind::NullIgnored => format!("{at}: null is accepted but not applied"),
+            Kind::AbsentCleared => format!("{at}: an update without it clears it"),
+            Kind::ValueIgnored => format!("{at}: a value is accepted but not applied"),
+            Kind::SecretEchoed => format!("{at}: the secret is echoed in the answer"),
+            Kind::AuthIgnored => "requests without a valid credential are served".into(),
+            Kind::NearMissKeyAccepted => {
+                "a credential that is a prefix of the real one is accepted".into()
+            }
+            Kind::WrongContentType => "the success answer is sent as text/plain".into(),
+            Kind::UndocumentedSuccessStatus => format!("the success answer has status {arg}"),
+            Kind::ResponseFieldDropped => format!("the success answer lacks {arg}"),
+            Kind::UnknownIdServed => "a resource that does not exist is served".into(),
+            Kind::MalformedTransactionAccepted => {
+                "phase two accepts a malformed transaction hash".into()
+            }
+            Kind::WrongHashAccepted => "phase two accepts a compose hash it did not give".into(),
+        }
+    }
+
+    /// Parses a name [`Generated::name`] gave, against the faults of `all`.
+    pub fn find<'a>(all: &'a [Generated], name: &str) -> Option<&'a Generated> {
+        let kind = Kind::from_name(name.split(':').next()?)?;
+        all.iter().find(|g| g.kind == kind && g.name() == name)
+    }
+
+    /// Whether this fault watches position `at` of operation `op` (any kind).
+    pub fn on(&self, op: &str) -> bool {
+        self.op == op
+    }
+
+    /// Whether the body `body` fires this fault's request predicate: the value it watches is
+    /// there and is what fires it. For the kinds that need state or an answer, false.
+    pub fn fires_on(&self, schema: &Schema, body: &Value) -> bool {
+        let slots = self.at.visit(body);
+        let values = || slots.iter().filter_map(|s| s.value);
+        match self.kind {
+            Kind::BoundBelow
+            | Kind::BoundAbove
+            | Kind::ServerErrorOnMin
+            | Kind::ServerErrorOnMax => {
+                let Some(arg) = self.arg.as_ref() else {
+                    return false;
+                };
+                values().any(|v| measure_matches(v, arg))
+            }
+            Kind::NullRejected => values().any(Value::is_null),
+            Kind::OptionalRequired => slots.iter().any(|s| s.value.is_none()),
+            Kind::ServerErrorOnEqualItems => values().any(|v| {
+                v.as_array().is_some_and(|a| {
+                    a.iter()
+                        .enumerate()
+                        .any(|(i, x)| a[i + 1..].iter().any(|y| y == x))
+                })
+            }),
+            Kind::ServerErrorOnLongArray => {
+                values().any(|v| v.as_array().is_some_and(|a| a.len() > LONG_ARRAY))
+            }
+            Kind::ServerErrorOnExtraKey => {
+                let Some(object) = object_at(schema, self, &self.at) else {
+                    return false;
+                };
+                values().any(|v| {
+                    v.as_object().is_some_and(|m| {
+                        m.keys().any(|k| object.fields.iter().all(|f| &f.name != k))
+                    })
+                })
+            }
+            Kind::ServerErrorOnNonAscii => {
+                values().any(|v| v.as_str().is_some_and(|s| !s.is_ascii()))
+            }
+            Kind::ServerErrorOnNul => {
+                values().any(|v| v.as_str().is_some_and(|s| s.contains('\0')))
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Whether `v` measures `arg`: an equal number, or a string or array of `arg` characters or
+/// items when `arg` is `{"len": n}`.
+fn measure_matches(v: &Value, arg: &Value) -> bool {
+    if let Some(n) = arg.get("len").and_then(Value::as_u64) {
+        return match v {
+            Value::String(s) => s.chars().count() as u64 == n,
+            Value::Array(a) => a.len() as u64 == n,
+            _ => false,
+        };
+    }
+    match (v.as_f64(), arg.as_f64()) {
+        (Some(a), Some(b)) => a == b && v.is_number(),
+        _ => false,
+    }
+}
+
+/// The documented object at a position of the fault's operation body.
+fn object_at<'s>(schema: &'s Schema, g: &Generated, at: &Position) -> Option<&'s Object> {
+    let op = schema.operation(&g.op)?;
+    let mut shape = op.body.as_ref()?;
+    for step in &at.0 {
+        shape = strip(shape);
+        shape = match (step, shape) {
+            (Step::Key(k), Shape::Object { name }) => &schema.object(name)?.field(k)?.shape,
+            (Step::Items, Shape::Array { items, .. }) => items,
+            _ => return None,
+        };
+    }
+    match strip(shape) {
+        Shape::Object { name } => schema.object(name),
+        _ => None,
+    }
+}
+
+/// The shape under nullability and a union whose one option is an object or an array.
+fn strip(shape: &Shape) -> &Shape {
+    match shape {
+        Shape::Nullable { inner } => strip(inner),
+        Shape::OneOf { options } => {
+            let structured: Vec<&Shape> = options
+                .iter()
+                .map(strip)
+                .filter(|o| matches!(o, Shape::Object { .. } | Shape::Array { .. }))
+                .collect();
+            match structured.as_slice() {
+                [one] => one,
+                _ => shape,
+            }
+        }
+        other => other,
+    }
+}
+
+/// How deep positions are generated.
+const MAX_DEPTH: usize = 4;
+
+/// Every fault of `op`'s body and answers. `readback`, when given, is the object a read-back of
+/// the resource shows (the state faults need a field that shows); `two_phase` says whether the
+/// operation has the flow of `x-two-phase`.
+pub fn of_operation(
+    schema: &Schema,
+    op: &Operation,
+    readback: Option<&Object>,
+    two_phase: bool,
+) -> Vec<Generated> {
+    let mut out = Vec::new();
+    let mk = |kind, at: &Position, arg: Option<Value>| Generated {
+        kind,
+        op: op.name.clone(),
+        at: at.clone(),
+        arg,
+    };
+    let root = Position::default();
+    if !op.auth.is_empty() {
+        out.push(mk(Kind::AuthIgnored, &root, None));
+        out.push(mk(Kind::NearMissKeyAccepted, &root, None));
+    }
+    let has_path_param = op.params.iter().any(|p| p.location == "path");
+    if has_path_param && op.responses.iter().any(|r| r.status == 404 && !r.range) {
+        out.push(mk(Kind::UnknownIdServed, &root, None));
+    }
+    if let Some(success) = op
+        .responses
+        .iter()
+        .find(|r| !r.range && (200..300).contains(&r.status))
+    {
+        if success.body.is_some() {
+            out.push(mk(Kind::WrongContentType, &root, None));
+        }
+        let undocumented = [200u16, 201, 202, 203]
+            .into_iter()
+            .find(|s| op.responses.iter().all(|r| r.status != *s));
+        if let Some(s) = undocumented {
+            out.push(mk(Kind::UndocumentedSuccessStatus, &root, Some(s.into())));
+        }
+        if let Some(Shape::Object { name }) = success.body.as_ref().map(strip) {
+            if let Some(o) = schema.object(name) {
+                for f in o.fields.iter().filter(|f| f.required) {
+                    out.push(mk(
+                        Kind::ResponseFieldDropped,
+                        &root,
+                        Some(f.name.clone().into()),
+                    ));
+                }
+            }
+        }
+    }
+    if two_phase {
+        out.push(mk(Kind::MalformedTransactionAccepted, &root, None));
+        out.push(mk(Kind::WrongHashAccepted, &root, None));
+    }
+    let Some(body) = &op.body else {
+        return out;
+    };
+    out.push(mk(Kind::ServerErrorOnRepeat, &root, None));
+    let mut seen = BTreeSet::new();
+    positions(
+        schema,
+        body,
+        &root,
+        &mut seen,
+        &mut |at, shape, nullable, required| {
+            let top = at.0.len() == 1;
+            if nullable {
+                out.push(mk(Kind::NullRejected, at, None));
+                if top {
+                    out.push(mk(Kind::ServerErrorAfterNull, at, None));
+                }
+            }
+            if !required && !at.0.is_empty() {
+                out.push(mk(Kind::OptionalRequired, at, None));
+            }
+            bounds(shape, &mut |kind, arg| out.push(mk(kind, at, Some(arg))));
+            match shape {
+                // Any text goes here: no pattern, and no format but `password`.
+                Shape::String {
+                    pattern: None,
+                    format,
+                    ..
+                } if format.as_deref().is_none_or(|f| f == "password") => {
+                    out.push(mk(Kind::ServerErrorOnNonAscii, at, None));
+                    out.push(mk(Kind::ServerErrorOnNul, at, None));
+                }
+                Shape::Enum { open: true, .. } => {
+                    out.push(mk(Kind::ServerErrorOnNonAscii, at, None));
+                    out.push(mk(Kind::ServerErrorOnNul, at, None));
+                }
+                Shape::Array {
+                    max_items, unique, ..
+                } => {
+                    if !unique {
+                        out.push(mk(Kind::ServerErrorOnEqualItems, at, None));
+                    }
+                    if max_items.is_none_or(|m| m as usize > LONG_ARRAY) {
+                        out.push(mk(Kind::ServerErrorOnLongArray, at, None));
+                    }
+                }
+                Shape::Object { name } if schema.object(name).is_some_and(|o| !o.closed) => {
+                    out.push(mk(Kind::ServerErrorOnExtraKey, at, None));
+                }
+                _ => {}
+            }
+        },
+    );
+    // State and secrets: top-level fields of the body.
+    if let Some(Shape::Object { name }) = Some(strip(body)) {
+        if let Some(o) = schema.object(name) {
+            for f in &o.fields {
+                let at = root.push(Step::Key(f.name.clone()));
+                if f.secret {
+                    out.push(mk(Kind::SecretEchoed, &at, None));
+                }
+                let Some(rb) = &f.readback else {
+                    continue;
+                };
+                let shows_null = readback
+                    .and_then(|r| r.field(&rb.field))
+                    .is_some_and(|r| r.nullable);
+                out.push(mk(Kind::AbsentCleared, &at, None));
+                out.push(mk(Kind::ValueIgnored, &at, None));
+                if f.nullable && shows_null {
+                    out.push(mk(Kind::NullIgnored, &at, None));
+                }
+            }
+        }
+    }
+    out.sort_by_key(Generated::name);
+    out.dedup();
+    out
+}
+
+/// The bounds of a shape, as the faults they give: one past each bound accepted, and each bound a
+/// crash. Format ranges are not bounds of the document (see [`Shape::Integer`]).
+fn bounds(shape: &Shape, push: &mut dyn FnMut(Kind, Value)) {
+    let len = |n: u64| serde_json::json!({ "len": n });
+    match shape {
+        Shape::Integer { min, max, .. } => {
+            if let Some(m) = min {
+                push(Kind::BoundBelow, (*m - 1).into());
+                push(Kind::ServerErrorOnMin, (*m).into());
+            }
+            if let Some(m) = max {
+                push(Kind::BoundAbove, (*m + 1).into());
+                push(Kind::ServerErrorOnMax, (*m).into());
+            }
+        }
+        Shape::String {
+            min_len, max_len, ..
+        } => {
+            if let Some(m) = min_len.filter(|m| *m > 0) {
+                push(Kind::BoundBelow, len(m - 1));
+            }
+            if let Some(m) = max_len {
+                push(Kind::BoundAbove, len(m + 1));
+            }
+        }
+        Shape::Array {
+            min_items,
+            max_items,
+            ..
+        } => {
+            if let Some(m) = min_items.filter(|m| *m > 0) {
+                push(Kind::BoundBelow, len(m - 1));
+            }
+            if let Some(m) = max_items {
+                push(Kind::BoundAbove, len(m + 1));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Visits every position of `shape` under `at`: `(position, shape without null, nullable,
+/// required)`. Objects already on the way are not entered again (recursive types).
+fn positions(
+    schema: &Schema,
+    shape: &Shape,
+    at: &Position,
+    seen: &mut BTreeSet<String>,
+    f: &mut dyn FnMut(&Position, &Shape, bool, bool),
+) {
+    fn go(
+        schema: &Schema,
+        shape: &Shape,
+        at: &Position,
+        nullable: bool,
+        required: bool,
+        seen: &mut BTreeSet<String>,
+        f: &mut dyn FnMut(&Position, &Shape, bool, bool),
+    ) {
+        if at.0.len() > MAX_DEPTH {
+            return;
+        }
+        let (shape, nullable) = match shape {
+            Shape::Nullable { inner } => (&**inner, true),
+            other => (other, nullable),
+        };
+        let shape = strip(shape);
+        f(at, shape, nullable, required);
+        match shape {
+            Shape::Object { name } => {
+                let Some(o) = schema.object(name) else {
+                    return;
+                };
+                if !seen.insert(name.clone()) {
+                    return;
+                }
+                for field in &o.fields {
+                    go(
+                        schema,
+                        &field.shape,
+                        &at.push(Step::Key(field.name.clone())),
+                        field.nullable,
+                        field.required,
+                        seen,
+                        f,
+                    );
+                }
+                seen.remove(name);
+            }
+            Shape::Array { items, .. } => {
+                go(schema, items, &at.push(Step::Items), false, true, seen, f)
+            }
+            _ => {}
+        }
+    }
+    go(schema, shape, at, false, true, seen, f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn positions_name_fastapi_locations() {
+        let p = Position(vec![
+            Step::Key("gpus".into()),
+            Step::Key("gpus".into()),
+            Step::Items,
+            Step::Key("slot".into()),
+        ]);
+        assert_eq!(p.to_string(), "gpus.gpus[].slot");
+        assert!(p.names(&[
+            json!("body"),
+            json!("gpus"),
+            json!("gpus"),
+            json!(3),
+            json!("slot")
+        ]));
+        assert!(!p.names(&[json!("body"), json!("gpus"), json!("gpus"), json!(3)]));
+        assert!(!p.names(&[json!("body"), json!("gpus")]));
+    }
+
+    #[test]
+    fn a_position_visits_every_item_and_absent_keys() {
+        let p = Position(vec![Step::Items, Step::Key("a".into())]);
+        let body = json!([{"a": 1}, {"b": 2}, {"a": null}]);
+        let slots = p.visit(&body);
+        assert_eq!(slots.len(), 3);
+        assert_eq!(slots[0].value, Some(&json!(1)));
+        assert!(slots[1].value.is_none() && slots[1].holder.is_some());
+        assert_eq!(slots[2].value, Some(&Value::Null));
+    }
+
+    #[test]
+    fn spec_has_faults_of_every_family_and_names_round_trip() {
+        let schema = crate::meta::schema();
+        let all = crate::spec::generated_faults();
+        assert!(all.len() >= 60, "{} faults", all.len());
+        let names: BTreeSet<String> = all.iter().map(Generated::name).collect();
+        assert_eq!(names.len(), all.len(), "names are unique");
+        for g in all {
+            assert_eq!(Generated::find(all, &g.name()), Some(g));
+        }
+        for must in [
+            "bound-below:update_cvm:shutdown_timeout",
+            "null-ignored:update_cvm:public_logs",
+            "optional-required:update_cvm:gpus.gpus[].product_id",
+            "server-error-on-equal-items:update_cvm:gpus.gpus",
+            "server-error-on-extra-key:update_cvm:gpus.gpus[]",
+            "server-error-on-nul:update_cvm:encrypted_env",
+            "auth-ignored:get_cvm",
+            "wrong-content-type:update_cvm",
+        ] {
+            assert!(names.contains(must), "{must} missing from {names:#?}");
+        }
+        // Fields that do not read back get no state fault.
+        assert!(!names.contains("value-ignored:update_cvm:user_config"));
+        let g = Generated::find(all, "bound-below:update_cvm:shutdown_timeout").unwrap();
+        assert!(g.fires_on(schema, &json!({"shutdown_timeout": 9})));
+        assert!(!g.fires_on(schema, &json!({"shutdown_timeout": 10})));
+        let g = Generated::find(all, "server-error-on-extra-key:update_cvm:gpus.gpus[]").unwrap();
+        assert!(g.fires_on(schema, &json!({"gpus": {"gpus": [{"slot": "a", "zz": 1}]}})));
+        assert!(!g.fires_on(schema, &json!({"gpus": {"gpus": [{"slot": "a"}]}})));
+    }
+}

@@ -1,0 +1,270 @@
+//! The mutation score: the suite run against every fault generated from the document
+//! ([`crate::faults`]), one reference server per fault and seed, as many at once as asked. A fault
+//! is killed when the suite fails under every seed; a survivor is named with why it survived
+//! (the suite never sent what fires it, or sent it and no check failed).
+
+use crate::faults::Generated;
+use crate::server;
+use crate::{Mode, Settings};
+use serde_json::json;
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Seeds per fault (0, 1, ... N-1): a fault is killed when every one kills it.
+    pub seeds: u64,
+    /// Cases per run.
+    pub cases: u32,
+    /// Runs at once.
+    pub jobs: usize,
+    /// Only the faults whose name contains one of these (all when empty).
+    pub only: Vec<String>,
+}
+
+/// One fault's fate.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Its `--fault` name.
+    pub name: String,
+    /// What the mutant does.
+    pub description: String,
+    /// Seeds whose run failed.
+    pub killed_by_seeds: Vec<u64>,
+    /// Seeds whose run passed.
+    pub survived_seeds: Vec<u64>,
+    /// The checks that failed, over all seeds.
+    pub checks: BTreeSet<String>,
+    /// Requests the fault changed, over all seeds.
+    pub fired: u64,
+    /// Why a run could not happen, if one could not.
+    pub error: Option<String>,
+}
+
+impl Outcome {
+    /// Killed under every seed.
+    pub fn killed(&self) -> bool {
+        self.survived_seeds.is_empty() && self.error.is_none()
+    }
+
+    /// Why it survived, in a sentence; empty when killed.
+    pub fn reason(&self) -> String {
+        if let Some(e) = &self.error {
+            return format!("the suite could not run: {e}");
+        }
+        if self.killed() {
+            return String::new();
+        }
+        let seeds: Vec<String> = self.survived_seeds.iter().map(u64::to_string).collect();
+        if self.fired == 0 {
+            format!(
+                "never fired: no request the suite sent triggers it ({}); seed(s) {}",
+                self.description,
+                seeds.join(", ")
+            )
+        } else {
+            format!(
+                "fired on {} request(s), and no check failed under seed(s) {} ({})",
+                self.fired,
+                seeds.join(", "),
+                self.description
+            )
+        }
+    }
+}
+
+/// The score of a run.
+#[derive(Debug, Clone)]
+pub struct Score {
+    /// The document the faults come from.
+    pub document: String,
+    /// Every fault's outcome, by name.
+    pub outcomes: Vec<Outcome>,
+    /// Seeds per fault.
+    pub seeds: u64,
+    /// Cases per run.
+    pub cases: u32,
+    /// Wall-clock time of the whole run.
+    pub elapsed: Duration,
+}
+
+impl Score {
+    /// Faults killed under every seed.
+    pub fn killed(&self) -> usize {
+        self.outcomes.iter().filter(|o| o.killed()).count()
+    }
+
+    /// The faults that survived.
+    pub fn survivors(&self) -> Vec<&Outcome> {
+        self.outcomes.iter().filter(|o| !o.killed()).collect()
+    }
+
+    /// `total`, `killed`, `survivors` (name and reason), and every outcome.
+    pub fn json(&self) -> serde_json::Value {
+        json!({
+            "document": self.document,
+            "total": self.outcomes.len(),
+            "killed": self.killed(),
+            "seeds": self.seeds,
+            "cases": self.cases,
+            "elapsed_secs": (self.elapsed.as_secs_f64() * 100.0).round() / 100.0,
+            "survivors": self.survivors().iter().map(|o| json!({
+                "name": o.name, "reason": o.reason(),
+            })).collect::<Vec<_>>(),
+            "faults": self.outcomes.iter().map(|o| json!({
+                "name": o.name,
+                "description": o.description,
+                "killed": o.killed(),
+                "checks": o.checks,
+                "fired": o.fired,
+                "killed_by_seeds": o.killed_by_seeds,
+                "survived_seeds": o.survived_seeds,
+            })).collect::<Vec<_>>(),
+        })
+    }
+
+    /// The summary people read.
+    pub fn text(&self) -> String {
+        use std::fmt::Write as _;
+        let mut s = String::new();
+        for o in &self.outcomes {
+            let fate = if o.killed() { "killed  " } else { "SURVIVED" };
+            let by = if o.killed() {
+                o.checks.iter().cloned().collect::<Vec<_>>().join(", ")
+            } else {
+                o.reason()
+            };
+            let _ = writeln!(s, "{fate} {}  {by}", o.name);
+        }
+        let total = self.outcomes.len();
+        let killed = self.killed();
+        let pct = if total == 0 {
+            100.0
+        } else {
+            100.0 * killed as f64 / total as f64
+        };
+        let _ = writeln!(
+            s,
+            "\nmutation score on {}: {killed}/{total} killed ({pct:.1}%), {} seed(s) of {} case(s) each, in {:.1} s",
+            self.document,
+            self.seeds,
+            self.cases,
+            self.elapsed.as_secs_f64()
+        );
+        for o in self.survivors() {
+            let _ = writeln!(s, "  survivor {}: {}", o.name, o.reason());
+        }
+        s
+    }
+}
+
+/// The faults of `spec/` whose name contains one of `only` (all when empty).
+pub fn selected(only: &[String]) -> Vec<Generated> {
+    crate::spec::generated_faults()
+        .iter()
+        .filter(|g| only.is_empty() || only.iter().any(|o| g.name().contains(o.as_str())))
+        .cloned()
+        .collect()
+}
+
+/// One run of the suite against the reference server with `fault` switched on.
+fn one(fault: &Generated, seed: u64, cases: u32) -> Result<(bool, BTreeSet<String>, u64), String> {
+    let srv = server::spawn_mutant(
+        0,
+        server::DEFAULT_API_KEY,
+        &[],
+        std::slice::from_ref(fault),
+        server::Timing::default(),
+    )
+    .map_err(|e| format!("cannot start the reference server: {e}"))?;
+    let mut s = Settings::new(
+        &srv.url,
+        Some(server::DEFAULT_API_KEY.into()),
+        server::CVM_ID,
+    );
+    s.onchain_cvm_id = Some(server::ONCHAIN_CVM_ID.into());
+    s.cases = cases;
+    s.seed = seed;
+    s.mode = Mode::Full;
+    s.concurrency = 1;
+    s.fail_fast = true;
+    // The reference server applies at once: a value that has not shown by then never will.
+    s.readback_timeout = Duration::from_millis(300);
+    let report = crate::run(&s);
+    if let Some(why) = &report.could_not_run {
+        return Err(why.clone());
+    }
+    let checks = report
+        .violations
+        .iter()
+        .chain(report.flaky.iter().filter(|v| v.fails_when_flaky()))
+        .map(|v| v.check.name.to_string())
+        .collect();
+    Ok((report.exit_code() == 1, checks, srv.fired()))
+}
+
+/// Runs the suite against every selected fault of `spec/` under every seed.
+pub fn run(opts: &Options) -> Score {
+    let started = Instant::now();
+    let faults = selected(&opts.only);
+    let jobs: Vec<(usize, u64)> = (0..faults.len())
+        .flat_map(|i| (0..opts.seeds).map(move |s| (i, s)))
+        .collect();
+    let outcomes: Vec<Mutex<Outcome>> = faults
+        .iter()
+        .map(|g| {
+            Mutex::new(Outcome {
+                name: g.name(),
+                description: g.describe(),
+                killed_by_seeds: Vec::new(),
+                survived_seeds: Vec::new(),
+                checks: BTreeSet::new(),
+                fired: 0,
+                error: None,
+            })
+        })
+        .collect();
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..opts.jobs.max(1) {
+            scope.spawn(|| loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&(i, seed)) = jobs.get(n) else {
+                    break;
+                };
+                let result = one(&faults[i], seed, opts.cases);
+                let mut o = outcomes[i].lock().expect("outcome lock");
+                match result {
+                    Ok((killed, checks, fired)) => {
+                        o.fired += fired;
+                        o.checks.extend(checks);
+                        if killed {
+                            o.killed_by_seeds.push(seed);
+                        } else {
+                            o.survived_seeds.push(seed);
+                        }
+                    }
+                    Err(e) => o.error = Some(e),
+                }
+            });
+        }
+    });
+    let mut outcomes: Vec<Outcome> = outcomes
+        .into_iter()
+        .map(|o| o.into_inner().expect("outcome lock"))
+        .collect();
+    for o in &mut outcomes {
+        o.killed_by_seeds.sort_unstable();
+        o.survived_seeds.sort_unstable();
+    }
+    Score {
+        document: "spec/phala-cloud.yaml".into(),
+        outcomes,
+        seeds: opts.seeds,
+        cases: opts.cases,
+        elapsed: started.elapsed(),
+    }
+}
