@@ -44,6 +44,11 @@ pub const RESPONSE_SCHEMA_CONFORMANCE: Check = Check {
     name: "response_schema_conformance",
     doc: "every answer's body matches the schema documented for its status",
 };
+/// A body documented as JSON comes as JSON.
+pub const CONTENT_TYPE_CONFORMANCE: Check = Check {
+    name: "content_type_conformance",
+    doc: "an answer whose documented body is JSON has a JSON `Content-Type`",
+};
 /// PATCH changes what was sent and nothing else.
 pub const PATCH_SEMANTICS: Check = Check {
     name: "patch_semantics",
@@ -81,13 +86,14 @@ pub const TARGET_ANSWERS: Check = Check {
 };
 
 /// Every check, in report order.
-pub const ALL: [Check; 13] = [
+pub const ALL: [Check; 14] = [
     NOT_A_SERVER_ERROR,
     POSITIVE_DATA_ACCEPTANCE,
     NEGATIVE_DATA_REJECTION,
     VALIDATION_ERROR_NAMES_FIELD,
     STATUS_CODE_CONFORMANCE,
     RESPONSE_SCHEMA_CONFORMANCE,
+    CONTENT_TYPE_CONFORMANCE,
     PATCH_SEMANTICS,
     AUTH_REQUIRED,
     REJECTION_CHANGES_NOTHING,
@@ -130,7 +136,7 @@ pub enum Applies {
 /// resource's state (`patch_semantics`, `auth_required`, `rejection_changes_nothing`,
 /// `header_flows`, `unknown_id_not_found`) are judged by the stateful suite's phases, and
 /// `target_answers` by whether an answer came at all.
-pub const REGISTRY: [(Check, Applies, Predicate); 7] = [
+pub const REGISTRY: [(Check, Applies, Predicate); 8] = [
     (NOT_A_SERVER_ERROR, Applies::Every, not_a_server_error),
     (
         STATUS_CODE_CONFORMANCE,
@@ -141,6 +147,11 @@ pub const REGISTRY: [(Check, Applies, Predicate); 7] = [
         RESPONSE_SCHEMA_CONFORMANCE,
         Applies::Every,
         response_schema_conformance,
+    ),
+    (
+        CONTENT_TYPE_CONFORMANCE,
+        Applies::Every,
+        content_type_conformance,
     ),
     (NO_SECRET_ECHO, Applies::Every, no_secret_echo),
     (
@@ -236,6 +247,32 @@ pub fn response_schema_conformance(s: &Seen<'_>) -> Verdict {
             a.status,
             p.dotted(),
             p.rule
+        )),
+    }
+}
+
+/// An answer whose status documents a JSON body, and that has a body, says it is JSON: its
+/// `Content-Type` is `application/json` or a `+json` type (parameters such as `charset` aside).
+pub fn content_type_conformance(s: &Seen<'_>) -> Verdict {
+    let a = s.answer;
+    let documented_json = s.op.response(a.status).is_some_and(|r| r.body.is_some());
+    if !documented_json || a.body.is_empty() {
+        return Ok(());
+    }
+    let essence = a
+        .content_type
+        .as_deref()
+        .and_then(|c| c.split(';').next())
+        .map(|c| c.trim().to_ascii_lowercase());
+    match essence.as_deref() {
+        Some(t) if t == "application/json" || t.ends_with("+json") => Ok(()),
+        Some(t) => Err(format!(
+            "the {} answer is `{t}`, where the document gives a JSON body",
+            a.status
+        )),
+        None => Err(format!(
+            "the {} answer has no Content-Type, where the document gives a JSON body",
+            a.status
         )),
     }
 }
@@ -479,6 +516,29 @@ mod tests {
     }
 
     #[test]
+    fn a_json_body_must_say_it_is_json() {
+        let with = |ct: Option<&str>, status: u16| Answer {
+            content_type: ct.map(str::to_string),
+            ..answer(status, json!({"correlation_id": "c"}))
+        };
+        let judge = |a: &Answer| content_type_conformance(&seen(a, None, &[]));
+        assert!(judge(&with(Some("application/json"), 202)).is_ok());
+        assert!(judge(&with(Some("Application/JSON; charset=utf-8"), 202)).is_ok());
+        assert!(judge(&with(Some("application/problem+json"), 422)).is_ok());
+        let e = judge(&with(Some("text/plain; charset=utf-8"), 202)).unwrap_err();
+        assert!(e.contains("`text/plain`"), "{e}");
+        assert!(judge(&with(None, 202)).is_err());
+        // An undocumented status has no documented body to hold the answer to.
+        assert!(judge(&with(Some("text/plain"), 200)).is_ok());
+        // Nor does an empty body say anything.
+        let empty = Answer {
+            body: Vec::new(),
+            ..with(Some("text/plain"), 202)
+        };
+        assert!(judge(&empty).is_ok());
+    }
+
+    #[test]
     fn the_registry_runs_the_checks_that_apply() {
         let a = answer(500, json!({}));
         let m = mutation(vec![json!("vcpu")]);
@@ -490,6 +550,7 @@ mod tests {
                 "not_a_server_error",
                 "status_code_conformance",
                 "response_schema_conformance",
+                "content_type_conformance",
                 "no_secret_echo"
             ]
         );

@@ -53,6 +53,81 @@ pub enum Auth {
     Missing,
     /// A key that cannot be valid.
     Wrong,
+    /// The credential's place, empty.
+    Empty,
+    /// The configured key less its last character: a near miss.
+    Truncated,
+    /// The configured key with one character more: a near miss.
+    Extended,
+    /// The configured key with the case of its letters swapped: a near miss.
+    CaseChanged,
+}
+
+impl Auth {
+    /// The near misses of a key: wrong, yet each close to the real one.
+    pub const NEAR_MISSES: [Auth; 4] = [
+        Auth::Empty,
+        Auth::Truncated,
+        Auth::Extended,
+        Auth::CaseChanged,
+    ];
+
+    /// How reports name it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Auth::Key => "(key)",
+            Auth::Missing => "(no key)",
+            Auth::Wrong => "(wrong key)",
+            Auth::Empty => "(empty key)",
+            Auth::Truncated => "(key, truncated)",
+            Auth::Extended => "(key, one character more)",
+            Auth::CaseChanged => "(key, case changed)",
+        }
+    }
+
+    /// The credential sent for the configured `key`; `None` when none goes, or when this near
+    /// miss of `key` would be the key itself (a key without letters has no case to change).
+    pub fn credential(self, key: Option<&str>) -> Option<String> {
+        match (self, key) {
+            (Auth::Key, Some(k)) => Some(k.to_string()),
+            (Auth::Wrong, _) => Some(WRONG_KEY.to_string()),
+            (Auth::Empty, _) => Some(String::new()),
+            (Auth::Truncated, Some(k)) if k.chars().count() > 1 => {
+                let mut t = k.to_string();
+                t.pop();
+                Some(t)
+            }
+            (Auth::Extended, Some(k)) => Some(format!("{k}x")),
+            (Auth::CaseChanged, Some(k)) => {
+                let swapped: String = k
+                    .chars()
+                    .map(|c| {
+                        if c.is_ascii_lowercase() {
+                            c.to_ascii_uppercase()
+                        } else {
+                            c.to_ascii_lowercase()
+                        }
+                    })
+                    .collect();
+                (swapped != k).then_some(swapped)
+            }
+            _ => None,
+        }
+    }
+
+    /// How a reproducer writes it: near misses as shell expansions of `$PHALA_API_KEY`, so that
+    /// no part of the key is printed.
+    fn shown(self) -> Option<&'static str> {
+        match self {
+            Auth::Key => Some(KEY_PLACEHOLDER),
+            Auth::Wrong => Some(WRONG_KEY),
+            Auth::Missing => None,
+            Auth::Empty => Some(""),
+            Auth::Truncated => Some("${PHALA_API_KEY%?}"),
+            Auth::Extended => Some("${PHALA_API_KEY}x"),
+            Auth::CaseChanged => Some("${PHALA_API_KEY~~}"),
+        }
+    }
 }
 
 /// A request as sent.
@@ -344,11 +419,8 @@ impl Target {
     ) -> Result<Answer, (Failure, bool)> {
         let mut url = format!("{}{}", self.opts.base_url.trim_end_matches('/'), sent.path);
         let method = reqwest::Method::from_bytes(sent.method.as_bytes()).expect("known method");
-        let key = match (sent.auth, &self.opts.api_key) {
-            (Auth::Key, Some(k)) => Some(k.as_str()),
-            (Auth::Wrong, _) => Some(WRONG_KEY),
-            _ => None,
-        };
+        let key = sent.auth.credential(self.opts.api_key.as_deref());
+        let key = key.as_deref();
         if let (Some(k), Credential::Query(q)) = (key, &self.opts.shown.credential) {
             let sep = if url.contains('?') { '&' } else { '?' };
             url = format!("{url}{sep}{q}={}", openapi_runtime::encode_component(k));
@@ -454,27 +526,6 @@ fn failure(e: reqwest::Error) -> Failure {
 /// The key sent where a wrong one is wanted.
 pub const WRONG_KEY: &str = "contract-tests-wrong-key";
 
-/// Replaces the value of every secret field (`secret_fields`, from the model: `format:
-/// password`, `writeOnly`) in a JSON body with `<redacted>`, at any depth.
-pub fn redact_body(v: &Value, secret_fields: &[String]) -> Value {
-    match v {
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .map(|(k, v)| {
-                    let v = if secret_fields.contains(k) && !v.is_null() {
-                        Value::String("<redacted>".into())
-                    } else {
-                        redact_body(v, secret_fields)
-                    };
-                    (k.clone(), v)
-                })
-                .collect(),
-        ),
-        Value::Array(a) => Value::Array(a.iter().map(|x| redact_body(x, secret_fields)).collect()),
-        other => other.clone(),
-    }
-}
-
 /// How a report shows requests: where the key went, and which fields are secret.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Shown {
@@ -491,17 +542,14 @@ pub fn redact_text(text: &str, secrets: &[&str]) -> String {
     out
 }
 
-/// A curl command that repeats `sent` against `base_url`; the key shows as `$PHALA_API_KEY` and
-/// secret fields' values as `<redacted>`.
+/// A curl command that repeats `sent` against `base_url`; the key shows as `$PHALA_API_KEY` (near
+/// misses of it as shell expansions of it), and the body as sent: what the suite drew is test
+/// data, secret-marked fields included, and a reproducer must reproduce.
 pub fn curl(base_url: &str, sent: &Sent) -> String {
     let shown = &sent.shown;
     let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
     let mut parts = vec![format!("curl -sS -X {}", sent.method)];
-    let key = match sent.auth {
-        Auth::Key => Some(KEY_PLACEHOLDER),
-        Auth::Wrong => Some(WRONG_KEY),
-        Auth::Missing => None,
-    };
+    let key = sent.auth.shown();
     let mut url = format!("{}{}", base_url.trim_end_matches('/'), sent.path);
     if let (Some(k), Credential::Query(q)) = (key, &shown.credential) {
         let sep = if url.contains('?') { '&' } else { '?' };
@@ -509,7 +557,7 @@ pub fn curl(base_url: &str, sent: &Sent) -> String {
     }
     parts.push(quote(&url));
     if let Some((h, v)) = key.and_then(|k| shown.credential.header(k)) {
-        if sent.auth == Auth::Key {
+        if sent.auth != Auth::Wrong {
             parts.push(format!("-H \"{h}: {v}\""));
         } else {
             parts.push(format!("-H {}", quote(&format!("{h}: {v}"))));
@@ -519,13 +567,8 @@ pub fn curl(base_url: &str, sent: &Sent) -> String {
         parts.push(format!("-H {}", quote(&format!("{k}: {v}"))));
     }
     if let Some(b) = &sent.body {
-        let shown = serde_json::from_str::<Value>(b)
-            .map(|v| {
-                serde_json::to_string(&redact_body(&v, &shown.secret_fields)).unwrap_or_default()
-            })
-            .unwrap_or_else(|_| b.clone());
         parts.push("-H 'Content-Type: application/json'".into());
-        parts.push(format!("--data-raw {}", quote(&shown)));
+        parts.push(format!("--data-raw {}", quote(b)));
     }
     parts.join(" ")
 }
@@ -533,16 +576,15 @@ pub fn curl(base_url: &str, sent: &Sent) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
-    fn curl_hides_the_key_and_secret_values() {
+    fn curl_hides_the_key_and_shows_the_body_as_sent() {
         let sent = Sent {
             method: "PATCH",
             path: "/things/c1".into(),
             headers: vec![("X-Prepare-Only".into(), "true".into())],
             auth: Auth::Key,
-            body: Some(r#"{"password":"deadbeef","name":"it's"}"#.into()),
+            body: Some(r#"{"password":"dead\u0000beef","name":"it's"}"#.into()),
             shown: std::sync::Arc::new(Shown {
                 credential: Credential::Header("X-API-Key".into()),
                 secret_fields: vec!["password".into()],
@@ -553,11 +595,28 @@ mod tests {
             c,
             "curl -sS -X PATCH 'http://127.0.0.1:1/things/c1' -H \"X-API-Key: $PHALA_API_KEY\" \
              -H 'X-Prepare-Only: true' -H 'Content-Type: application/json' \
-             --data-raw '{\"password\":\"<redacted>\",\"name\":\"it'\\''s\"}'"
+             --data-raw '{\"password\":\"dead\\u0000beef\",\"name\":\"it'\\''s\"}'"
+        );
+        // Near misses of the key are written as expansions of it: no part of it is printed.
+        let near = Sent {
+            auth: Auth::Truncated,
+            body: None,
+            ..sent
+        };
+        assert!(curl("http://h", &near).contains("\"X-API-Key: ${PHALA_API_KEY%?}\""));
+        assert_eq!(
+            Auth::Truncated.credential(Some("abc")).as_deref(),
+            Some("ab")
         );
         assert_eq!(
-            redact_body(&json!([{"password": null}]), &sent.shown.secret_fields),
-            json!([{"password": null}])
+            Auth::Extended.credential(Some("abc")).as_deref(),
+            Some("abcx")
         );
+        assert_eq!(
+            Auth::CaseChanged.credential(Some("aBc1")).as_deref(),
+            Some("AbC1")
+        );
+        assert_eq!(Auth::CaseChanged.credential(Some("123")), None);
+        assert_eq!(Auth::Truncated.credential(Some("a")), None);
     }
 }

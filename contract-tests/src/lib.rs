@@ -13,6 +13,7 @@
 //! - [`server`] is an embedded reference implementation of `spec/` to run against with no
 //!   account.
 
+pub mod breadth;
 pub mod checks;
 pub mod draw;
 pub mod faults;

@@ -268,3 +268,46 @@ pub fn run(opts: &Options) -> Score {
         elapsed: started.elapsed(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(killed: &[u64], survived: &[u64], fired: u64) -> Outcome {
+        Outcome {
+            name: "k:op:f".into(),
+            description: "f: does a thing".into(),
+            killed_by_seeds: killed.to_vec(),
+            survived_seeds: survived.to_vec(),
+            checks: BTreeSet::new(),
+            fired,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn a_survivor_says_why() {
+        assert!(outcome(&[0, 1], &[], 3).killed());
+        assert_eq!(outcome(&[0, 1], &[], 3).reason(), "");
+        let never = outcome(&[], &[0, 1], 0);
+        assert!(!never.killed());
+        assert!(
+            never.reason().starts_with("never fired"),
+            "{}",
+            never.reason()
+        );
+        // Killed under one seed and not another is a survivor: the claim is for every seed.
+        let some = outcome(&[0], &[1], 5);
+        assert!(!some.killed());
+        assert!(
+            some.reason().contains("fired on 5 request(s)") && some.reason().contains("seed(s) 1"),
+            "{}",
+            some.reason()
+        );
+        let broken = Outcome {
+            error: Some("no port".into()),
+            ..outcome(&[0], &[], 1)
+        };
+        assert!(!broken.killed() && broken.reason().contains("could not run"));
+    }
+}

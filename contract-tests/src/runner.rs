@@ -471,6 +471,10 @@ enum Phase {
     Sweep,
     /// Every field's edges (`draw::edges`), each alone in a valid body (full mode).
     Edges,
+    /// Every nested position reached with what random draws seldom give (`breadth::variants`:
+    /// undeclared keys, optional properties left out, nulls, equal and many items, NUL and
+    /// non-ASCII text), then one valid update sent twice (full mode).
+    Breadth,
     /// In negative mode, the resource reads back unchanged.
     RejectionChangesNothing,
     /// proptest-driven cases with composed read-back.
@@ -481,13 +485,14 @@ enum Phase {
     ReplayViolations,
 }
 
-const PHASES: [Phase; 11] = [
+const PHASES: [Phase; 12] = [
     Phase::Preflight,
     Phase::Authentication,
     Phase::UnknownId,
     Phase::ReplayPersisted,
     Phase::Sweep,
     Phase::Edges,
+    Phase::Breadth,
     Phase::RejectionChangesNothing,
     Phase::Random,
     // After the random phase has seen its updates shown: against a target that refuses updates
@@ -634,9 +639,29 @@ struct Composed {
     /// PATCH field -> the update to try when a composed violation on it does not reproduce with
     /// the update that set it (`left_out_by` when the violation was found).
     alternatives: BTreeMap<String, std::rc::Rc<Exchange>>,
+    /// PATCH fields whose latest value no other update may change until a read-back has shown it
+    /// (or the composition was judged): a kind of value the run must see confirmed, such as a
+    /// null (`Suite::hold_nulls`). Random bodies leave them out meanwhile.
+    held: BTreeSet<String>,
 }
 
 impl Composed {
+    /// Releases the held fields that `now` shows as expected, or that no longer wait for a
+    /// read-back (judged, or set by a request the suite cannot predict).
+    fn release(&mut self, now: &Value) {
+        let keys = &self.keys;
+        self.held.retain(|f| {
+            let readback = update_body()
+                .field(f)
+                .and_then(|x| x.readback.as_ref())
+                .map(|r| r.field.as_str());
+            match readback.and_then(|r| keys.get(r)) {
+                Some(Some((e, _))) => e.field == *f && !e.shown_in(now),
+                _ => false,
+            }
+        });
+    }
+
     fn pending(&self) -> bool {
         self.keys.values().any(Option::is_some)
     }
@@ -827,6 +852,8 @@ impl Suite<'_> {
             Phase::Sweep => self.sweep().await,
             Phase::Edges if self.s.mode == Mode::Full => self.edges().await,
             Phase::Edges => Ok(()),
+            Phase::Breadth if self.s.mode == Mode::Full => self.breadth().await,
+            Phase::Breadth => Ok(()),
             Phase::RejectionChangesNothing => self.rejection_changes_nothing().await,
             Phase::Random => Ok(()),
             Phase::HeaderFlows => self.header_flows().await,
@@ -912,32 +939,47 @@ impl Suite<'_> {
             }
             _ => json!({}),
         };
-        for auth in [Auth::Missing, Auth::Wrong] {
-            let ex = self
-                .target
-                .send("PATCH", &cvm_path(&self.s.cvm_id), &[], Some(&body), auth)
-                .await?;
-            let which = if auth == Auth::Missing {
-                "(no key)"
-            } else {
-                "(wrong key)"
-            };
-            self.rec.cover(which, "auth", &ex);
-            for v in self.common(update_op(), &ex, which, true, Some(&body), None) {
-                self.rec.record(v);
+        // No key, a wrong one, and near misses of the real one (empty, truncated, one character
+        // more, case changed), on the update and on its read-back.
+        let mut auths = vec![Auth::Missing, Auth::Wrong];
+        auths.extend(
+            Auth::NEAR_MISSES
+                .into_iter()
+                .filter(|a| a.credential(self.s.api_key.as_deref()).is_some()),
+        );
+        let path = cvm_path(&self.s.cvm_id);
+        for (op, sent_body) in [(update_op(), Some(&body)), (get_op(), None)] {
+            if op.auth.is_empty() {
+                continue;
             }
-            self.rec.tick(checks::AUTH_REQUIRED, which);
-            if let Ok(a) = &ex.outcome {
-                if a.status != 401 {
-                    let m = format!("a PATCH {which} got {}, not 401", a.status);
-                    self.rec.record(self.rec.violation(
-                        checks::AUTH_REQUIRED,
-                        which,
-                        None,
-                        m,
-                        &ex,
-                        true,
-                    ));
+            let method = if sent_body.is_some() { "PATCH" } else { "GET" };
+            for &auth in &auths {
+                let ex = self
+                    .target
+                    .send(method, &path, &[], sent_body, auth)
+                    .await?;
+                let which = if method == "PATCH" {
+                    auth.label().to_string()
+                } else {
+                    format!("GET {}", auth.label())
+                };
+                self.rec.cover(&which, "auth", &ex);
+                for v in self.common(op, &ex, &which, true, sent_body, None) {
+                    self.rec.record(v);
+                }
+                self.rec.tick(checks::AUTH_REQUIRED, &which);
+                if let Ok(a) = &ex.outcome {
+                    if a.status != 401 {
+                        let m = format!("a {method} {} got {}, not 401", auth.label(), a.status);
+                        self.rec.record(self.rec.violation(
+                            checks::AUTH_REQUIRED,
+                            &which,
+                            None,
+                            m,
+                            &ex,
+                            true,
+                        ));
+                    }
                 }
             }
         }
@@ -985,34 +1027,47 @@ impl Suite<'_> {
             }
         }
         let body = json!({});
-        // A wrong status an earlier id already got is the same bug, not another failure.
-        let mut wrong = BTreeSet::new();
-        for (i, (missing, field)) in ids.iter().enumerate() {
-            let ex = self
-                .target
-                .send("PATCH", &cvm_path(missing), &[], Some(&body), Auth::Key)
-                .await?;
-            self.rec.cover(field, "unknown_id", &ex);
-            for v in self.common(update_op(), &ex, field, true, Some(&body), None) {
-                self.rec.record(v);
-            }
-            self.rec.tick(checks::UNKNOWN_ID_NOT_FOUND, field);
-            if let Ok(a) = &ex.outcome {
-                let refused = a.status == 404 || (i > 0 && a.status == 422);
-                if !refused && wrong.insert(a.status) {
-                    let shown: String = missing.chars().take(40).collect();
-                    let m = format!(
-                        "a PATCH of the id `{shown}`, which does not exist, got {}, not 404",
-                        a.status
-                    );
-                    self.rec.record(self.rec.violation(
-                        checks::UNKNOWN_ID_NOT_FOUND,
-                        field,
-                        None,
-                        m,
-                        &ex,
-                        true,
-                    ));
+        // The update, and its read-back where that documents a 404 too.
+        let mut ops = vec![(update_op(), Some(&body))];
+        if get_op().response(404).is_some_and(|r| r.status == 404) {
+            ops.push((get_op(), None));
+        }
+        for (op, sent_body) in ops {
+            let method = if sent_body.is_some() { "PATCH" } else { "GET" };
+            // A wrong status an earlier id already got is the same bug, not another failure.
+            let mut wrong = BTreeSet::new();
+            for (i, (missing, field)) in ids.iter().enumerate() {
+                let field = if method == "PATCH" {
+                    field.to_string()
+                } else {
+                    format!("GET {field}")
+                };
+                let ex = self
+                    .target
+                    .send(method, &cvm_path(missing), &[], sent_body, Auth::Key)
+                    .await?;
+                self.rec.cover(&field, "unknown_id", &ex);
+                for v in self.common(op, &ex, &field, true, sent_body, None) {
+                    self.rec.record(v);
+                }
+                self.rec.tick(checks::UNKNOWN_ID_NOT_FOUND, &field);
+                if let Ok(a) = &ex.outcome {
+                    let refused = a.status == 404 || (i > 0 && a.status == 422);
+                    if !refused && wrong.insert(a.status) {
+                        let shown: String = missing.chars().take(40).collect();
+                        let m = format!(
+                            "a {method} of the id `{shown}`, which does not exist, got {}, not 404",
+                            a.status
+                        );
+                        self.rec.record(self.rec.violation(
+                            checks::UNKNOWN_ID_NOT_FOUND,
+                            &field,
+                            None,
+                            m,
+                            &ex,
+                            true,
+                        ));
+                    }
                 }
             }
         }
@@ -1196,9 +1251,100 @@ impl Suite<'_> {
         Ok(())
     }
 
+    /// Each top-level field at its fullest (`breadth::full`) and every variant of it
+    /// (`breadth::variants`), each in a body of its own; then one update that changes the CVM,
+    /// sent twice in a row: the repeat must be answered as the first was, without a 5xx.
+    async fn breadth(&self) -> Result<(), Exhausted> {
+        let Some(shape) = &update_op().body else {
+            return Ok(());
+        };
+        let schema = crate::meta::shared_schema();
+        let mut bodies = Vec::new();
+        for f in &update_body().fields {
+            let Some(v) = crate::breadth::full(schema, &f.shape) else {
+                continue;
+            };
+            let base = json!({ f.name.as_str(): v });
+            if !judge::check(schema, &base, shape).is_empty() {
+                continue;
+            }
+            let variants = crate::breadth::variants(schema, shape, &base);
+            bodies.push(base);
+            bodies.extend(variants.into_iter().map(|v| v.value));
+        }
+        for body in bodies {
+            for v in self.send_valid(&body).await? {
+                self.rec.record(v);
+            }
+        }
+        if let Some(body) = self.full_body() {
+            for _ in 0..2 {
+                for v in self.send_valid(&body).await? {
+                    self.rec.record(v);
+                }
+            }
+        }
+        self.hold_nulls().await
+    }
+
+    /// Each field whose read-back may show null, set to null in a body of its own and held
+    /// (`Composed::held`): no later update changes it until a read-back shows the null, so a
+    /// target that ignores null cannot hide behind a later update. Against a prompt target the
+    /// next read-back releases it; against a late one, the run's one wait at the end does.
+    async fn hold_nulls(&self) -> Result<(), Exhausted> {
+        let rb = readback_object();
+        for f in &update_body().fields {
+            let Some(r) = &f.readback else { continue };
+            let shows_null = rb
+                .and_then(|o| o.field(&r.field))
+                .is_some_and(|x| x.nullable);
+            if !(f.nullable && shows_null) || *self.shrinking.borrow() {
+                continue;
+            }
+            let body = json!({ f.name.as_str(): null });
+            if !self.changes(&body) {
+                continue;
+            }
+            let found = self.send_valid(&body).await?;
+            let accepted = found.is_empty();
+            for v in found {
+                self.rec.record(v);
+            }
+            let pending = {
+                let c = self.composed.borrow();
+                matches!(c.keys.get(&r.field), Some(Some((e, _))) if e.field == f.name && e.value.is_null())
+            };
+            if accepted && pending {
+                self.composed.borrow_mut().held.insert(f.name.clone());
+            }
+        }
+        Ok(())
+    }
+
     /// Sends a valid body and, on 202, reads the CVM back until it shows the update.
     async fn send_valid(&self, body: &Value) -> Result<Vec<Violation>, Exhausted> {
         let composing = !*self.shrinking.borrow();
+        let held = |s: &Self| {
+            let c = s.composed.borrow();
+            body.as_object()
+                .is_some_and(|o| o.keys().any(|k| c.held.contains(k)))
+        };
+        let stripped;
+        let body = if composing && held(self) {
+            // A held field is not changed before a read-back has shown it (the composition's
+            // read-backs, every few updates, release it): it is left out meanwhile.
+            let c = self.composed.borrow();
+            let mut b = body.clone();
+            if let Some(o) = b.as_object_mut() {
+                o.retain(|k, _| {
+                    !c.held.contains(k) || update_body().field(k).is_some_and(|f| f.required)
+                });
+            }
+            stripped = b;
+            &stripped
+        } else {
+            body
+        };
         if !composing {
             // Read back at once from here on: what is composed is waited for first, before this
             // update changes the CVM under it.
@@ -1470,6 +1616,7 @@ impl Suite<'_> {
                 c.shown_change |= changed;
                 c.keys.retain(|_, e| e.is_none());
                 c.confirmed();
+                c.release(&now);
                 *self.state.borrow_mut() = Some(now);
                 return Ok(out);
             }
@@ -1483,6 +1630,7 @@ impl Suite<'_> {
                 }
                 c.keys.clear();
                 c.confirmed();
+                c.release(&now);
                 *self.state.borrow_mut() = Some(now.clone());
                 out.extend(wrong.iter().map(|(e, ex)| {
                     let within = format!("{:?} of the last update", self.s.readback_timeout);
@@ -1493,7 +1641,9 @@ impl Suite<'_> {
                 return Ok(out);
             }
             if !wait {
-                self.composed.borrow_mut().lagging = true;
+                let mut c = self.composed.borrow_mut();
+                c.lagging = true;
+                c.release(&now);
                 return Ok(out);
             }
             self.composed.borrow_mut().found.append(&mut out);
@@ -1997,6 +2147,25 @@ impl Suite<'_> {
             .await?;
         flow_check(&wrong, &flow.wrong_hash_statuses, "phase_2_wrong_hash");
 
+        // The right hash with transaction hashes that cannot be one: left out, empty, not hex,
+        // a bare prefix.
+        if !flow.bad_transaction_statuses.is_empty() {
+            for (what, tx) in [
+                ("phase_2_no_transaction", None),
+                ("phase_2_empty_transaction", Some("")),
+                ("phase_2_transaction_not_hex", Some("not-a-transaction")),
+                ("phase_2_transaction_bare_prefix", Some("0x")),
+            ] {
+                let mut headers = vec![(flow.hash_header.as_str(), hash.as_str())];
+                headers.extend(tx.map(|t| (flow.transaction_header.as_str(), t)));
+                let ex = self
+                    .target
+                    .send("PATCH", &path, &hdr(&headers), Some(&body), Auth::Key)
+                    .await?;
+                flow_check(&ex, &flow.bad_transaction_statuses, what);
+            }
+        }
+
         let tx = format!("0x{}", "ab".repeat(32));
         let ex = self
             .target
@@ -2301,7 +2470,8 @@ pub struct Persisted {
     pub rule: Option<String>,
     /// Whether the body was a valid one (sent as an update) or a mutation.
     pub valid_body: bool,
-    /// The body, secret fields redacted.
+    /// The body as sent (values the suite drew, secret-marked fields included, in full: a
+    /// replay sends them again).
     pub body: Value,
     /// The JSON path of the broken field, for a mutation.
     #[serde(default)]
@@ -2327,7 +2497,7 @@ fn persist(path: &std::path::Path, report: &Report) {
                 field: v.field.clone(),
                 rule: v.rule.map(str::to_string),
                 valid_body: v.valid_body,
-                body: http::redact_body(&body, &v.exchange.sent.shown.secret_fields),
+                body,
                 path: v.rule.map(|_| v.path.clone()),
             })
         })

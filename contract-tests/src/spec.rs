@@ -105,6 +105,10 @@ pub struct TwoPhase {
     pub wrong_hash_statuses: Vec<u16>,
     /// What phase two may get.
     pub finish_statuses: Vec<u16>,
+    /// What phase two with the right hash and a transaction hash that cannot be one (missing,
+    /// empty, not hex) may get; not probed when empty.
+    #[serde(default)]
+    pub bad_transaction_statuses: Vec<u16>,
     /// A body that starts the flow; `{n}` in its strings is replaced by a per-run number.
     pub trigger: BTreeMap<String, Value>,
 }
