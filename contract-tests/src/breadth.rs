@@ -91,13 +91,21 @@ fn build(schema: &Arc<Schema>, shape: &Shape, depth: usize) -> Option<Value> {
     }
 }
 
-/// A valid non-null value of a scalar shape: its first non-null edge, or one drawn with a fixed
-/// seed where it has none (a pattern or a format).
+/// A valid non-null value of a scalar shape: its edge nearest zero for a number, its first
+/// non-null edge otherwise, or one drawn with a fixed seed where it has none (a pattern or a
+/// format).
 fn leaf_value(schema: &Arc<Schema>, shape: &Shape) -> Option<Value> {
-    if let Some(v) = crate::draw::edges(schema, shape)
+    // A number nearest zero (a range's end may be i64's), else the first edge.
+    let edges: Vec<Value> = crate::draw::edges(schema, shape)
         .into_iter()
-        .find(|v| !v.is_null())
-    {
+        .filter(|v| !v.is_null())
+        .collect();
+    let tamest = edges
+        .iter()
+        .filter_map(|v| v.as_f64().map(|f| (f.abs(), v)))
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, v)| v.clone());
+    if let Some(v) = tamest.or_else(|| edges.first().cloned()) {
         return Some(v);
     }
     let strategy = crate::draw::value(schema, shape, crate::draw::Place::Body)?;

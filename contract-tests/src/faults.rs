@@ -189,11 +189,21 @@ pub enum Kind {
     MalformedTransactionAccepted,
     /// Phase two accepts a compose hash that is not the one phase one gave.
     WrongHashAccepted,
+    /// A create answers as if it stored the item, and does not store it.
+    CreateNotStored,
+    /// A delete answers as if it removed the item, and keeps it.
+    DeleteKept,
+    /// The list still holds deleted items.
+    ListShowsDeleted,
+    /// An update's answer shows the values before it.
+    StaleAnswer,
+    /// Another user's item is served (read, changed or deleted).
+    OtherUserServed,
 }
 
 impl Kind {
     /// Every kind, with its name in fault names.
-    pub const ALL: [(Kind, &'static str); 25] = [
+    pub const ALL: [(Kind, &'static str); 30] = [
         (Kind::BoundBelow, "bound-below"),
         (Kind::BoundAbove, "bound-above"),
         (Kind::NullRejected, "null-rejected"),
@@ -225,6 +235,11 @@ impl Kind {
             "malformed-transaction-accepted",
         ),
         (Kind::WrongHashAccepted, "wrong-hash-accepted"),
+        (Kind::CreateNotStored, "create-not-stored"),
+        (Kind::DeleteKept, "delete-kept"),
+        (Kind::ListShowsDeleted, "list-shows-deleted"),
+        (Kind::StaleAnswer, "stale-answer"),
+        (Kind::OtherUserServed, "other-user-served"),
     ];
 
     /// The kind's name.
@@ -313,6 +328,11 @@ impl Generated {
                 "phase two accepts a malformed transaction hash".into()
             }
             Kind::WrongHashAccepted => "phase two accepts a compose hash it did not give".into(),
+            Kind::CreateNotStored => "a create answers but does not store the item".into(),
+            Kind::DeleteKept => "a delete answers but keeps the item".into(),
+            Kind::ListShowsDeleted => "the list still holds deleted items".into(),
+            Kind::StaleAnswer => "the update's answer shows the values before it".into(),
+            Kind::OtherUserServed => "another user's item is served".into(),
         }
     }
 
@@ -432,8 +452,9 @@ fn strip(shape: &Shape) -> &Shape {
 const MAX_DEPTH: usize = 4;
 
 /// Every fault of `op`'s body and answers. `readback`, when given, is the object a read-back of
-/// the resource shows (the state faults need a field that shows); `two_phase` says whether the
-/// operation has the flow of `x-two-phase`.
+/// the resource shows: the state faults go on the body fields it shows (where `x-readback` says,
+/// else under the same name). `two_phase` says whether the operation has the flow of
+/// `x-two-phase`.
 pub fn of_operation(
     schema: &Schema,
     op: &Operation,
@@ -547,17 +568,86 @@ pub fn of_operation(
                 if f.secret {
                     out.push(mk(Kind::SecretEchoed, &at, None));
                 }
-                let Some(rb) = &f.readback else {
+                // It reads back where `x-readback` says, else under its own name.
+                let shown_as = match &f.readback {
+                    Some(rb) => rb.field.as_str(),
+                    None => f.name.as_str(),
+                };
+                let Some(shown) = readback.and_then(|r| r.field(shown_as)) else {
                     continue;
                 };
-                let shows_null = readback
-                    .and_then(|r| r.field(&rb.field))
-                    .is_some_and(|r| r.nullable);
+                let shows_null = shown.nullable;
                 out.push(mk(Kind::AbsentCleared, &at, None));
                 out.push(mk(Kind::ValueIgnored, &at, None));
                 if f.nullable && shows_null {
                     out.push(mk(Kind::NullIgnored, &at, None));
                 }
+            }
+        }
+    }
+    out.sort_by_key(Generated::name);
+    out.dedup();
+    out
+}
+
+/// Every fault of a whole document: each operation's ([`of_operation`], with the read of its
+/// resource as the read-back of an update), and each resource's lifecycle faults.
+pub fn of_document(schema: &Schema) -> Vec<Generated> {
+    let resources = crate::resources::infer(schema);
+    let mut out = Vec::new();
+    for op in schema.operations.values() {
+        let mut readback = None;
+        for r in &resources {
+            if matches!(
+                r.role_of(&op.name),
+                Some(crate::resources::Role::Update | crate::resources::Role::Replace)
+            ) {
+                readback = r
+                    .op(schema, crate::resources::Role::Read)
+                    .and_then(|read| {
+                        read.responses
+                            .iter()
+                            .find(|x| !x.range && (200..300).contains(&x.status))
+                    })
+                    .and_then(|x| x.body.as_ref())
+                    .and_then(|b| crate::resources::object_of(schema, b));
+            }
+        }
+        out.extend(of_operation(schema, op, readback, false));
+    }
+    use crate::resources::Role;
+    for r in &resources {
+        let name = |role| r.op(schema, role).map(|o| o.name.clone());
+        let mk = |kind, op: String| Generated {
+            kind,
+            op,
+            at: Position::default(),
+            arg: None,
+        };
+        let readable = name(Role::Read).is_some() || name(Role::List).is_some();
+        if let (Some(c), true) = (name(Role::Create), readable) {
+            out.push(mk(Kind::CreateNotStored, c));
+        }
+        if let (Some(d), true) = (name(Role::Delete), readable) {
+            out.push(mk(Kind::DeleteKept, d));
+        }
+        if let (Some(l), Some(_)) = (name(Role::List), name(Role::Delete)) {
+            out.push(mk(Kind::ListShowsDeleted, l));
+        }
+        for role in [Role::Update, Role::Replace] {
+            if let (Some(op), Some(_)) = (r.op(schema, role), name(Role::Read)) {
+                let answers = op
+                    .responses
+                    .iter()
+                    .any(|x| !x.range && (200..300).contains(&x.status) && x.body.is_some());
+                if answers {
+                    out.push(mk(Kind::StaleAnswer, op.name.clone()));
+                }
+            }
+        }
+        for role in [Role::Read, Role::Update, Role::Replace, Role::Delete] {
+            if let Some(op) = r.op(schema, role).filter(|o| !o.auth.is_empty()) {
+                out.push(mk(Kind::OtherUserServed, op.name.clone()));
             }
         }
     }

@@ -148,6 +148,9 @@ pub struct Field {
     /// A secret (`format: password` or `writeOnly`): never shown, and never echoed back.
     #[serde(default)]
     pub secret: bool,
+    /// The document's `default`, what a server takes when the key is left out.
+    #[serde(default)]
+    pub default: Option<Value>,
 }
 
 /// An answer an operation documents.

@@ -38,6 +38,7 @@ pub fn from_api(api: &Api, raw: &Value) -> Schema {
                         nullable: false,
                         readback: None,
                         secret: false,
+                        default: None,
                     }];
                     fields.extend(v.fields.iter().map(|f| field(api, f)));
                     let name = tagged_name(name, &v.value);
@@ -182,6 +183,7 @@ fn field(api: &Api, f: &codegen::ir::Field) -> Field {
             divide_by: *d,
         }),
         secret: f.secret,
+        default: f.default.clone(),
     }
 }
 

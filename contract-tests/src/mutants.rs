@@ -4,20 +4,56 @@
 //! (the suite never sent what fires it, or sent it and no check failed).
 
 use crate::faults::Generated;
+use crate::meta::Schema;
 use crate::server;
 use crate::{Mode, Settings};
 use serde_json::json;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// What the faults come from and the suite runs against.
+#[derive(Debug, Clone)]
+pub enum Subject {
+    /// spec/: its reference server, and the stateful suite.
+    Spec,
+    /// Any document: its stateful mock ([`crate::mock`]), and the probe of every operation.
+    Document {
+        /// How the score names it (its path).
+        label: String,
+        /// The document.
+        schema: Arc<Schema>,
+    },
+}
+
+impl Subject {
+    /// How the score names it.
+    pub fn label(&self) -> String {
+        match self {
+            Subject::Spec => "spec/phala-cloud.yaml".into(),
+            Subject::Document { label, .. } => label.clone(),
+        }
+    }
+
+    /// Every fault generated from it.
+    pub fn faults(&self) -> Vec<Generated> {
+        match self {
+            Subject::Spec => crate::spec::generated_faults().to_vec(),
+            Subject::Document { schema, .. } => crate::faults::of_document(schema),
+        }
+    }
+}
 
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct Options {
+    /// Where the faults come from.
+    pub subject: Subject,
     /// Seeds per fault (0, 1, ... N-1): a fault is killed when every one kills it.
     pub seeds: u64,
-    /// Cases per run.
+    /// Cases per run (per operation for a document).
     pub cases: u32,
     /// Runs at once.
     pub jobs: usize,
@@ -89,6 +125,9 @@ pub struct Score {
     pub cases: u32,
     /// Wall-clock time of the whole run.
     pub elapsed: Duration,
+    /// What the suite finds against the target with no fault, per seed (`check on field`): a
+    /// mutant is killed only by a finding that is not among these.
+    pub baseline: Vec<(u64, Vec<String>)>,
 }
 
 impl Score {
@@ -111,6 +150,9 @@ impl Score {
             "seeds": self.seeds,
             "cases": self.cases,
             "elapsed_secs": (self.elapsed.as_secs_f64() * 100.0).round() / 100.0,
+            "baseline": self.baseline.iter().map(|(seed, found)| json!({
+                "seed": seed, "findings": found,
+            })).collect::<Vec<_>>(),
             "survivors": self.survivors().iter().map(|o| json!({
                 "name": o.name, "reason": o.reason(),
             })).collect::<Vec<_>>(),
@@ -157,62 +199,112 @@ impl Score {
         for o in self.survivors() {
             let _ = writeln!(s, "  survivor {}: {}", o.name, o.reason());
         }
+        for (seed, found) in &self.baseline {
+            if !found.is_empty() {
+                let _ = writeln!(
+                    s,
+                    "  with no fault, seed {seed} finds {} already ({}): a mutant is killed only by a finding beyond these",
+                    found.len(),
+                    found.join("; ")
+                );
+            }
+        }
         s
     }
 }
 
-/// The faults of `spec/` whose name contains one of `only` (all when empty).
-pub fn selected(only: &[String]) -> Vec<Generated> {
-    crate::spec::generated_faults()
-        .iter()
+/// The faults of the subject whose name contains one of `only` (all when empty).
+pub fn selected(subject: &Subject, only: &[String]) -> Vec<Generated> {
+    subject
+        .faults()
+        .into_iter()
         .filter(|g| only.is_empty() || only.iter().any(|o| g.name().contains(o.as_str())))
-        .cloned()
         .collect()
 }
 
-/// One run of the suite against the reference server with `fault` switched on.
-fn one(fault: &Generated, seed: u64, cases: u32) -> Result<(bool, BTreeSet<String>, u64), String> {
-    let srv = server::spawn_mutant(
-        0,
-        server::DEFAULT_API_KEY,
-        &[],
-        std::slice::from_ref(fault),
-        server::Timing::default(),
-    )
-    .map_err(|e| format!("cannot start the reference server: {e}"))?;
-    let mut s = Settings::new(
-        &srv.url,
-        Some(server::DEFAULT_API_KEY.into()),
-        server::CVM_ID,
-    );
-    s.onchain_cvm_id = Some(server::ONCHAIN_CVM_ID.into());
-    s.cases = cases;
-    s.seed = seed;
-    s.mode = Mode::Full;
-    s.concurrency = 1;
-    s.fail_fast = true;
-    // The reference server applies at once: a value that has not shown by then never will.
-    s.readback_timeout = Duration::from_millis(300);
-    let report = crate::run(&s);
+/// What one run found: each finding as `check on field`, and the requests the fault changed.
+type Found = (BTreeSet<String>, u64);
+
+/// A run's findings, or why it could not run.
+type Findings = Result<BTreeSet<String>, String>;
+
+/// A mutant's run: the fault's index, the seed, what it found.
+type MutantRun = (usize, u64, Result<Found, String>);
+
+/// One run of the suite against the subject's target with `fault` switched on (none: clean).
+fn one(
+    subject: &Subject,
+    fault: Option<&Generated>,
+    seed: u64,
+    cases: u32,
+) -> Result<Found, String> {
+    let faults: Vec<Generated> = fault.into_iter().cloned().collect();
+    let (report, fired) = match subject {
+        Subject::Spec => {
+            let srv = server::spawn_mutant(
+                0,
+                server::DEFAULT_API_KEY,
+                &[],
+                &faults,
+                server::Timing::default(),
+            )
+            .map_err(|e| format!("cannot start the reference server: {e}"))?;
+            let mut s = Settings::new(
+                &srv.url,
+                Some(server::DEFAULT_API_KEY.into()),
+                server::CVM_ID,
+            );
+            s.onchain_cvm_id = Some(server::ONCHAIN_CVM_ID.into());
+            s.cases = cases;
+            s.seed = seed;
+            s.mode = Mode::Full;
+            s.concurrency = 1;
+            // The clean reference server passes: the first finding is the fault's.
+            s.fail_fast = true;
+            // The reference server applies at once: a value that has not shown by then never will.
+            s.readback_timeout = Duration::from_millis(300);
+            let r = crate::run(&s);
+            (r, srv.fired())
+        }
+        Subject::Document { schema, .. } => {
+            let opts = crate::mock::Options {
+                faults,
+                ..Default::default()
+            };
+            let srv = crate::mock::spawn(schema.clone(), 0, opts)
+                .map_err(|e| format!("cannot start the mock: {e}"))?;
+            let mut s = Settings::new(&srv.url, Some(server::DEFAULT_API_KEY.into()), "");
+            s.cases = cases;
+            s.seed = seed;
+            s.mode = Mode::Full;
+            s.concurrency = 1;
+            let r = crate::probe::run(&s, schema.clone(), &[]);
+            (r, srv.fired())
+        }
+    };
     if let Some(why) = &report.could_not_run {
         return Err(why.clone());
     }
-    let checks = report
+    let found = report
         .violations
         .iter()
         .chain(report.flaky.iter().filter(|v| v.fails_when_flaky()))
-        .map(|v| v.check.name.to_string())
+        .map(|v| format!("{} on {}", v.check.name, v.field))
         .collect();
-    Ok((report.exit_code() == 1, checks, srv.fired()))
+    Ok((found, fired))
 }
 
-/// Runs the suite against every selected fault of `spec/` under every seed.
+/// Runs the suite against every selected fault under every seed.
 pub fn run(opts: &Options) -> Score {
     let started = Instant::now();
-    let faults = selected(&opts.only);
-    let jobs: Vec<(usize, u64)> = (0..faults.len())
-        .flat_map(|i| (0..opts.seeds).map(move |s| (i, s)))
+    let faults = selected(&opts.subject, &opts.only);
+    // First each seed with no fault, then every fault under every seed.
+    let jobs: Vec<(Option<usize>, u64)> = (0..opts.seeds)
+        .map(|s| (None, s))
+        .chain((0..faults.len()).flat_map(|i| (0..opts.seeds).map(move |s| (Some(i), s))))
         .collect();
+    let baseline: Vec<Mutex<Option<Findings>>> =
+        (0..opts.seeds).map(|_| Mutex::new(None)).collect();
     let outcomes: Vec<Mutex<Outcome>> = faults
         .iter()
         .map(|g| {
@@ -228,6 +320,7 @@ pub fn run(opts: &Options) -> Score {
         })
         .collect();
     let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<MutantRun>> = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
         for _ in 0..opts.jobs.max(1) {
             scope.spawn(|| loop {
@@ -235,23 +328,54 @@ pub fn run(opts: &Options) -> Score {
                 let Some(&(i, seed)) = jobs.get(n) else {
                     break;
                 };
-                let result = one(&faults[i], seed, opts.cases);
-                let mut o = outcomes[i].lock().expect("outcome lock");
-                match result {
-                    Ok((killed, checks, fired)) => {
-                        o.fired += fired;
-                        o.checks.extend(checks);
-                        if killed {
-                            o.killed_by_seeds.push(seed);
-                        } else {
-                            o.survived_seeds.push(seed);
-                        }
+                let result = one(&opts.subject, i.map(|i| &faults[i]), seed, opts.cases);
+                match i {
+                    None => {
+                        *baseline[seed as usize].lock().expect("baseline lock") =
+                            Some(result.map(|(found, _)| found));
                     }
-                    Err(e) => o.error = Some(e),
+                    Some(i) => results
+                        .lock()
+                        .expect("results lock")
+                        .push((i, seed, result)),
                 }
             });
         }
     });
+    let baseline: Vec<Findings> = baseline
+        .into_iter()
+        .map(|b| {
+            b.into_inner()
+                .expect("baseline lock")
+                .unwrap_or_else(|| Err("not run".into()))
+        })
+        .collect();
+    for (i, seed, result) in results.into_inner().expect("results lock") {
+        let mut o = outcomes[i].lock().expect("outcome lock");
+        let clean = match &baseline[seed as usize] {
+            Ok(b) => b,
+            Err(e) => {
+                o.error = Some(format!("the run with no fault could not run: {e}"));
+                continue;
+            }
+        };
+        match result {
+            Ok((found, fired)) => {
+                o.fired += fired;
+                let new: Vec<String> = found.difference(clean).cloned().collect();
+                if new.is_empty() {
+                    o.survived_seeds.push(seed);
+                } else {
+                    o.killed_by_seeds.push(seed);
+                    o.checks.extend(
+                        new.iter()
+                            .map(|k| k.split(" on ").next().unwrap_or(k).to_string()),
+                    );
+                }
+            }
+            Err(e) => o.error = Some(e),
+        }
+    }
     let mut outcomes: Vec<Outcome> = outcomes
         .into_iter()
         .map(|o| o.into_inner().expect("outcome lock"))
@@ -261,11 +385,16 @@ pub fn run(opts: &Options) -> Score {
         o.survived_seeds.sort_unstable();
     }
     Score {
-        document: "spec/phala-cloud.yaml".into(),
+        document: opts.subject.label(),
         outcomes,
         seeds: opts.seeds,
         cases: opts.cases,
         elapsed: started.elapsed(),
+        baseline: baseline
+            .into_iter()
+            .enumerate()
+            .map(|(s, b)| (s as u64, b.unwrap_or_default().into_iter().collect()))
+            .collect(),
     }
 }
 

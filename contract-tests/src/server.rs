@@ -228,24 +228,15 @@ fn router_of(state: Shared, timing: Timing) -> Router {
     ))
 }
 
-/// A running server on 127.0.0.1; it stops when dropped.
-pub struct Running {
+/// A server listening on 127.0.0.1 on a thread of its own; it stops when dropped.
+pub struct Listening {
     /// `http://127.0.0.1:PORT`.
     pub url: String,
-    state: Shared,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-impl Running {
-    /// Requests whose answer or effect a generated fault changed so far: zero means the suite
-    /// never sent what fires it.
-    pub fn fired(&self) -> u64 {
-        self.state.lock().map_or(0, |i| i.fired)
-    }
-}
-
-impl Drop for Running {
+impl Drop for Listening {
     fn drop(&mut self) {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
@@ -253,6 +244,51 @@ impl Drop for Running {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+/// Serves `app` on `port` of 127.0.0.1 (0: a free one), on a thread named `name`.
+pub fn listen(port: u16, app: Router, name: &str) -> std::io::Result<Listening> {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
+    listener.set_nonblocking(true)?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = rx.await;
+                    })
+                    .await;
+            });
+        })?;
+    Ok(Listening {
+        url,
+        stop: Some(tx),
+        thread: Some(thread),
+    })
+}
+
+/// A running reference server on 127.0.0.1; it stops when dropped.
+pub struct Running {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    state: Shared,
+    _listening: Listening,
+}
+
+impl Running {
+    /// Requests whose answer or effect a generated fault changed so far: zero means the suite
+    /// never sent what fires it.
+    pub fn fired(&self) -> u64 {
+        self.state.lock().map_or(0, |i| i.fired)
     }
 }
 
@@ -279,33 +315,12 @@ pub fn spawn_mutant(
     generated: &[Generated],
     timing: Timing,
 ) -> std::io::Result<Running> {
-    let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
-    listener.set_nonblocking(true)?;
-    let url = format!("http://{}", listener.local_addr()?);
     let shared = state(api_key, faults, generated, timing);
-    let app = router_of(shared.clone(), timing);
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let thread = std::thread::Builder::new()
-        .name("reference-server".into())
-        .spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                let _ = axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = rx.await;
-                    })
-                    .await;
-            });
-        })?;
+    let listening = listen(port, router_of(shared.clone(), timing), "reference-server")?;
     Ok(Running {
-        url,
+        url: listening.url.clone(),
         state: shared,
-        stop: Some(tx),
-        thread: Some(thread),
+        _listening: listening,
     })
 }
 

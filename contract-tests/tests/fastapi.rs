@@ -3,67 +3,18 @@
 //! where Python lacks fastapi and uvicorn (`.ci/run` installs them).
 
 use contract_tests::{report, run, Settings};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn python_has_fastapi() -> bool {
-    Command::new("python3")
-        .args(["-c", "import fastapi, uvicorn"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
+mod uvicorn;
+use uvicorn::{python_has_fastapi, Server};
 
 fn start(broken: bool) -> Server {
     start_with(&[("BROKEN", if broken { "1" } else { "0" })])
 }
 
 fn start_with(env: &[(&str, &str)]) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/targets");
-    let child = Command::new("python3")
-        .args([
-            "-m",
-            "uvicorn",
-            "fastapi_app:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port.to_string(),
-            "--log-level",
-            "warning",
-        ])
-        .current_dir(dir)
-        .env("API_KEY", "fastapi-key")
-        .envs(env.iter().copied())
-        .stdout(Stdio::null())
-        // The planted crash's tracebacks are expected; the test reads the suite's report.
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("python3 runs");
-    let url = format!("http://127.0.0.1:{port}");
-    let until = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < until, "uvicorn did not start within 30 s");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Server { child, url }
+    let mut all = vec![("API_KEY", "fastapi-key")];
+    all.extend_from_slice(env);
+    uvicorn::start("fastapi_app:app", &all)
 }
 
 fn settings(url: &str) -> Settings {

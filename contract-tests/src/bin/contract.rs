@@ -273,11 +273,13 @@ fn finish(result: &runner::Report, key: Option<&str>, reports: &[(String, PathBu
 
 /// `--spec PATH`: every operation (or those named) of a document, against `--target`.
 fn probe(args: &Args, path: &std::path::Path, reports: &[(String, PathBuf)]) -> ExitCode {
-    let Some(target) = &args.target else {
-        return fail("--spec needs --target: the embedded server implements spec/ only");
-    };
-    if !args.faults.is_empty() || args.apply_delay != 0.0 || args.busy_conflict {
+    if args.target.is_some()
+        && (!args.faults.is_empty() || args.apply_delay != 0.0 || args.busy_conflict)
+    {
         return fail("--fault, --apply-delay and --busy-conflict apply to the embedded server only (no --target)");
+    }
+    if args.apply_delay != 0.0 || args.busy_conflict {
+        return fail("--apply-delay and --busy-conflict apply to spec/'s reference server; the mock of --spec answers at once");
     }
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
@@ -287,7 +289,32 @@ fn probe(args: &Args, path: &std::path::Path, reports: &[(String, PathBuf)]) -> 
         Ok(s) => std::sync::Arc::new(s),
         Err(e) => return fail(&format!("{}: {e}", path.display())),
     };
-    let s = settings(args, target, args.api_key.clone(), "");
+    // Without --target, the stateful mock of the document itself, with any --fault switched on.
+    let mock;
+    let (target, key) = match &args.target {
+        Some(t) => (t.clone(), args.api_key.clone()),
+        None => {
+            let all = contract_tests::faults::of_document(&schema);
+            let mut faults = Vec::new();
+            for name in &args.faults {
+                match contract_tests::faults::Generated::find(&all, name) {
+                    Some(g) => faults.push(g.clone()),
+                    None => return fail(&format!("unknown fault `{name}`; `cargo xtask serve --spec {} --list-faults` lists this document's", path.display())),
+                }
+            }
+            let opts = contract_tests::mock::Options {
+                faults,
+                ..Default::default()
+            };
+            mock = match contract_tests::mock::spawn(schema.clone(), 0, opts) {
+                Ok(m) => m,
+                Err(e) => return fail(&format!("cannot start the mock: {e}")),
+            };
+            eprintln!("mock of {} on {}", path.display(), mock.url);
+            (mock.url.clone(), Some(server::DEFAULT_API_KEY.to_string()))
+        }
+    };
+    let s = settings(args, &target, key.clone(), "");
     let result = contract_tests::probe::run(&s, schema, &args.operations);
-    finish(&result, args.api_key.as_deref(), reports)
+    finish(&result, key.as_deref(), reports)
 }

@@ -11,18 +11,19 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
     name = "mutants",
     bin_name = "cargo xtask mutants",
     about = "Run the contract suite against every fault generated from the document, one reference server per fault and seed, and print the mutation score",
-    after_help = "Examples:\n  cargo xtask mutants\n  cargo xtask mutants --seeds 3 --json target/mutants.json\n  cargo xtask mutants --fault null-ignored --fault auth-ignored\n  cargo xtask serve --list-faults      # the faults, by name\n\n\
+    after_help = "Examples:\n  cargo xtask mutants\n  cargo xtask mutants --seeds 3 --json target/mutants.json\n  cargo xtask mutants --fault null-ignored --fault auth-ignored\n  cargo xtask mutants --spec my-api.json --cases 20\n  cargo xtask serve --list-faults      # the faults, by name\n\n\
         A fault is killed when the suite fails under every seed; each survivor is listed with why.\n\
         Exit status: 0 every fault killed; 1 some survived; 2 could not run."
 )]
 struct Args {
-    /// A document other than spec/ (needs the stateful mock of any document, not built yet).
+    /// Any OpenAPI document instead of spec/: its faults switched on in its stateful mock, and
+    /// the probe of every operation run against each.
     #[arg(long)]
     spec: Option<std::path::PathBuf>,
     /// Seeds per fault: 0, 1, ... N-1.
     #[arg(long, default_value_t = 3)]
     seeds: u64,
-    /// Cases per run.
+    /// Cases per run (per operation with --spec).
     #[arg(long, default_value_t = 256)]
     cases: u32,
     /// Runs at once (default: the machine's cores).
@@ -38,18 +39,34 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    if let Some(spec) = &args.spec {
-        eprintln!(
-            "error: --spec {}: faults of any document need a stateful mock of it, which is not built yet; without --spec the faults of spec/ run",
-            spec.display()
-        );
-        return ExitCode::from(2);
-    }
     if args.seeds == 0 {
         eprintln!("error: --seeds must be 1 or more");
         return ExitCode::from(2);
     }
+    let subject = match &args.spec {
+        None => contract_tests::mutants::Subject::Spec,
+        Some(path) => {
+            let text = match std::fs::read_to_string(path) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("error: cannot read {}: {e}", path.display());
+                    return ExitCode::from(2);
+                }
+            };
+            match contract_tests::meta::Schema::from_document(&text) {
+                Ok(schema) => contract_tests::mutants::Subject::Document {
+                    label: path.display().to_string(),
+                    schema: std::sync::Arc::new(schema),
+                },
+                Err(e) => {
+                    eprintln!("error: {}: {e}", path.display());
+                    return ExitCode::from(2);
+                }
+            }
+        }
+    };
     let opts = contract_tests::mutants::Options {
+        subject,
         seeds: args.seeds,
         cases: args.cases,
         jobs: args.jobs.unwrap_or_else(|| {
@@ -57,10 +74,8 @@ fn main() -> ExitCode {
         }),
         only: args.only.clone(),
     };
-    if contract_tests::mutants::selected(&opts.only).is_empty() {
-        eprintln!(
-            "error: no generated fault matches; `cargo xtask serve --list-faults` lists them"
-        );
+    if contract_tests::mutants::selected(&opts.subject, &opts.only).is_empty() {
+        eprintln!("error: no generated fault matches; `cargo xtask serve [--spec PATH] --list-faults` lists them");
         return ExitCode::from(2);
     }
     let score = contract_tests::mutants::run(&opts);

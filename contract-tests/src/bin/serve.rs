@@ -17,7 +17,7 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
     name = "serve",
     bin_name = "cargo xtask serve",
     about = "Run the embedded reference server of PATCH/GET /api/v1/cvms/{cvm_id} until interrupted",
-    after_help = "Examples:\n  cargo xtask serve\n  cargo xtask serve --port 8080 --fault bound-off-by-one --apply-delay 1 --busy-conflict\n  cargo xtask serve --list-faults\n  cargo xtask serve --fault null-ignored:update_cvm:public_logs\n\n\
+    after_help = "Examples:\n  cargo xtask serve\n  cargo xtask serve --port 8080 --fault bound-off-by-one --apply-delay 1 --busy-conflict\n  cargo xtask serve --list-faults\n  cargo xtask serve --fault null-ignored:update_cvm:public_logs\n  cargo xtask serve --spec my-api.json --port 4010        # a stateful mock of any document\n  cargo xtask serve --spec my-api.json --list-faults\n\n\
         It listens on 127.0.0.1 only and prints its URL, the API key it accepts and its CVM ids.\n\
         Exit status: 0 stopped after --duration; 2 could not start (bad arguments, port taken)."
 )]
@@ -48,10 +48,143 @@ struct Args {
     /// document, one a line with what it does, and exit.
     #[arg(long)]
     list_faults: bool,
+    /// Serve a stateful mock of this OpenAPI document (JSON or YAML, 3.0 or 3.1) instead of
+    /// spec/'s reference server.
+    #[arg(long, value_name = "PATH")]
+    spec: Option<std::path::PathBuf>,
+    /// With --spec: the key of a second user (default: `reference-key-2`, printed).
+    #[arg(long, env = "REFERENCE_OTHER_API_KEY", hide_env_values = true)]
+    other_api_key: Option<String>,
+}
+
+/// Runs until `duration` is over, or until interrupted.
+fn wait(duration: Option<f64>) {
+    match duration {
+        Some(secs) => std::thread::sleep(Duration::from_secs_f64(secs.max(0.0))),
+        // Until interrupted: Ctrl-C ends the process, and the listener with it.
+        None => loop {
+            std::thread::park();
+        },
+    }
+}
+
+/// `serve --spec`: the stateful mock of any document.
+fn mock_main(args: &Args, path: &std::path::Path) -> ExitCode {
+    if args.apply_delay != 0.0 || args.busy_conflict || args.latency != 0.0 {
+        eprintln!("error: --apply-delay, --busy-conflict and --latency are spec/'s reference server's; the mock of --spec answers at once");
+        return ExitCode::from(2);
+    }
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    };
+    let schema = match contract_tests::meta::Schema::from_document(&text) {
+        Ok(s) => std::sync::Arc::new(s),
+        Err(e) => {
+            eprintln!("error: {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    };
+    let all = contract_tests::faults::of_document(&schema);
+    if args.list_faults {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "# generated from {} ({})", path.display(), all.len());
+        for g in &all {
+            let _ = writeln!(out, "{}\t{}", g.name(), g.describe());
+        }
+        return ExitCode::SUCCESS;
+    }
+    let mut faults = Vec::new();
+    for name in &args.faults {
+        match Generated::find(&all, name) {
+            Some(g) => faults.push(g.clone()),
+            None => {
+                eprintln!("error: unknown fault `{name}`; `--spec {} --list-faults` lists the {} of this document", path.display(), all.len());
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let key = args
+        .api_key
+        .clone()
+        .unwrap_or_else(|| server::DEFAULT_API_KEY.to_string());
+    let other = args
+        .other_api_key
+        .clone()
+        .unwrap_or_else(|| contract_tests::mock::OTHER_API_KEY.to_string());
+    let opts = contract_tests::mock::Options {
+        api_keys: vec![key.clone(), other.clone()],
+        faults: faults.clone(),
+    };
+    let running = match contract_tests::mock::spawn(schema.clone(), args.port, opts) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot listen on 127.0.0.1:{}: {e}", args.port);
+            return ExitCode::from(2);
+        }
+    };
+    let shown = |given: &Option<String>, k: &str| {
+        if given.is_some() {
+            "the one given (not printed)".to_string()
+        } else {
+            k.to_string()
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "mock of {} listening on {}",
+        path.display(),
+        running.url
+    );
+    let _ = writeln!(
+        out,
+        "  API keys: {} (first user), {} (second user)",
+        shown(&args.api_key, &key),
+        shown(&args.other_api_key, &other)
+    );
+    for r in contract_tests::resources::infer(&schema) {
+        let roles: Vec<String> = r
+            .ops
+            .iter()
+            .map(|(role, op)| format!("{role:?} {op}"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  resource {} -> {}: {}",
+            r.collection,
+            r.item,
+            roles.join(", ")
+        );
+    }
+    for (item, _) in running.seeded() {
+        let _ = writeln!(out, "  item to start with: {item}");
+    }
+    let names: Vec<String> = faults.iter().map(Generated::name).collect();
+    let _ = writeln!(
+        out,
+        "  faults: {}",
+        if names.is_empty() {
+            "none".into()
+        } else {
+            names.join(", ")
+        }
+    );
+    let _ = out.flush();
+    drop(out);
+    wait(args.duration);
+    drop(running);
+    ExitCode::SUCCESS
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(path) = args.spec.clone() {
+        return mock_main(&args, &path);
+    }
     let all = contract_tests::spec::generated_faults();
     if args.list_faults {
         let mut out = std::io::stdout().lock();
@@ -147,13 +280,7 @@ fn main() -> ExitCode {
     );
     let _ = out.flush();
     drop(out);
-    match args.duration {
-        Some(secs) => std::thread::sleep(Duration::from_secs_f64(secs.max(0.0))),
-        // Until interrupted: Ctrl-C ends the process, and the listener with it.
-        None => loop {
-            std::thread::park();
-        },
-    }
+    wait(args.duration);
     drop(running);
     ExitCode::SUCCESS
 }

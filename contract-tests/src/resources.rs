@@ -1,0 +1,209 @@
+//! Resources inferred from a document: a collection path (`/notes`) and its item path
+//! (`/notes/{note_id}`), the operations that create, list, read, update, replace and delete its
+//! items, and the field of an item that carries the id the item path takes. The stateful mock
+//! ([`crate::mock`]) implements them; nothing here is specific to one document.
+
+use crate::meta::{Operation, Schema, Shape};
+
+/// What an operation does to a resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    /// `POST` to the collection.
+    Create,
+    /// `GET` of the collection.
+    List,
+    /// `GET` of an item.
+    Read,
+    /// `PATCH` of an item: what is present is applied, what is absent kept.
+    Update,
+    /// `PUT` of an item: the item becomes the body.
+    Replace,
+    /// `DELETE` of an item.
+    Delete,
+}
+
+/// A collection and its items.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    /// The collection's path template (`/notes`, `/users/{user_id}/notes`).
+    pub collection: String,
+    /// The item's path template (`/notes/{note_id}`).
+    pub item: String,
+    /// The item path's own parameter (`note_id`).
+    pub param: String,
+    /// The field of an item that carries its id (`id`, `note_id`), when one is found in the
+    /// answers.
+    pub id_field: Option<String>,
+    /// The operations on it, by role (client method names).
+    pub ops: Vec<(Role, String)>,
+}
+
+impl Resource {
+    /// The operation of `role`, if the document has one.
+    pub fn op<'s>(&self, schema: &'s Schema, role: Role) -> Option<&'s Operation> {
+        self.ops
+            .iter()
+            .find(|(r, _)| *r == role)
+            .and_then(|(_, name)| schema.operation(name))
+    }
+
+    /// The role of the operation named `name`.
+    pub fn role_of(&self, name: &str) -> Option<Role> {
+        self.ops.iter().find(|(_, n)| n == name).map(|(r, _)| *r)
+    }
+}
+
+/// The last segment's parameter name, when the path ends in one (`/notes/{id}` -> `id`).
+fn trailing_param(path: &str) -> Option<&str> {
+    let last = path.rsplit('/').next()?;
+    last.strip_prefix('{')?.strip_suffix('}')
+}
+
+/// Every resource of the document, by item path. A path ending in a parameter is an item path;
+/// the same path less that segment is its collection, whether or not the document has
+/// operations on it.
+pub fn infer(schema: &Schema) -> Vec<Resource> {
+    let mut out: Vec<Resource> = Vec::new();
+    for op in schema.operations.values() {
+        let Some(param) = trailing_param(&op.path) else {
+            continue;
+        };
+        let collection = op.path[..op.path.len() - param.len() - 3].to_string();
+        let collection = if collection.is_empty() {
+            "/".to_string()
+        } else {
+            collection
+        };
+        if !out.iter().any(|r| r.item == op.path) {
+            out.push(Resource {
+                collection,
+                item: op.path.clone(),
+                param: param.to_string(),
+                id_field: None,
+                ops: Vec::new(),
+            });
+        }
+    }
+    for r in &mut out {
+        for op in schema.operations.values() {
+            let role = match (
+                op.method.as_str(),
+                op.path == r.item,
+                op.path == r.collection,
+            ) {
+                ("POST", _, true) => Role::Create,
+                ("GET", _, true) => Role::List,
+                ("GET", true, _) => Role::Read,
+                ("PATCH", true, _) => Role::Update,
+                ("PUT", true, _) => Role::Replace,
+                ("DELETE", true, _) => Role::Delete,
+                _ => continue,
+            };
+            if !r.ops.iter().any(|(x, _)| *x == role) {
+                r.ops.push((role, op.name.clone()));
+            }
+        }
+        r.ops.sort();
+        r.id_field = id_field(schema, r);
+    }
+    out.sort_by(|a, b| a.item.cmp(&b.item));
+    out
+}
+
+/// The field of an item's answers that carries its id: the path parameter's own name, else `id`,
+/// else the one field whose name ends in `id` (`noteId`, `note_id`), looked for in the create's
+/// answer first, then the read's.
+fn id_field(schema: &Schema, r: &Resource) -> Option<String> {
+    let fields = |role| {
+        let op = r.op(schema, role)?;
+        let ok = op
+            .responses
+            .iter()
+            .find(|x| !x.range && (200..300).contains(&x.status))?;
+        let o = object_of(schema, ok.body.as_ref()?)?;
+        Some(o.fields.iter().map(|f| f.name.clone()).collect::<Vec<_>>())
+    };
+    for names in [fields(Role::Create), fields(Role::Read)]
+        .into_iter()
+        .flatten()
+    {
+        if let Some(n) = names.iter().find(|n| **n == r.param) {
+            return Some(n.clone());
+        }
+        if let Some(n) = names.iter().find(|n| *n == "id") {
+            return Some(n.clone());
+        }
+        let ids: Vec<&String> = names
+            .iter()
+            .filter(|n| {
+                let l = n.to_ascii_lowercase();
+                l.ends_with("id") && l.len() > 2
+            })
+            .collect();
+        if let [one] = ids.as_slice() {
+            return Some((*one).clone());
+        }
+    }
+    None
+}
+
+/// The object a shape is, through nullability and a union with one object option.
+pub fn object_of<'s>(schema: &'s Schema, shape: &Shape) -> Option<&'s crate::meta::Object> {
+    match shape {
+        Shape::Object { name } => schema.object(name),
+        Shape::Nullable { inner } => object_of(schema, inner),
+        Shape::OneOf { options } => {
+            let objects: Vec<_> = options
+                .iter()
+                .filter_map(|o| object_of(schema, o))
+                .collect();
+            match objects.as_slice() {
+                [one] => Some(one),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOTES: &str = r##"{"openapi":"3.0.3","info":{"title":"t","version":"1"},"paths":{
+      "/notes":{"get":{"operationId":"list_notes","responses":{"200":{"description":"ok","content":{"application/json":{"schema":{"type":"array","items":{"$ref":"#/components/schemas/Note"}}}}}}},
+                "post":{"operationId":"create_note","requestBody":{"content":{"application/json":{"schema":{"$ref":"#/components/schemas/NoteIn"}}}},"responses":{"201":{"description":"ok","content":{"application/json":{"schema":{"$ref":"#/components/schemas/Note"}}}}}}},
+      "/notes/{note_id}":{"parameters":[{"name":"note_id","in":"path","required":true,"schema":{"type":"integer"}}],
+                "get":{"operationId":"read_note","responses":{"200":{"description":"ok","content":{"application/json":{"schema":{"$ref":"#/components/schemas/Note"}}}}}},
+                "patch":{"operationId":"update_note","requestBody":{"content":{"application/json":{"schema":{"$ref":"#/components/schemas/NoteIn"}}}},"responses":{"200":{"description":"ok","content":{"application/json":{"schema":{"$ref":"#/components/schemas/Note"}}}}}},
+                "delete":{"operationId":"delete_note","responses":{"204":{"description":"gone"}}}}},
+      "components":{"schemas":{
+        "NoteIn":{"type":"object","properties":{"title":{"type":"string"}}},
+        "Note":{"type":"object","required":["id","title"],"properties":{"id":{"type":"integer"},"title":{"type":"string"}}}}}}"##;
+
+    #[test]
+    fn a_collection_and_its_items_are_one_resource() {
+        let schema = Schema::from_document(NOTES).unwrap();
+        let rs = infer(&schema);
+        assert_eq!(rs.len(), 1, "{rs:#?}");
+        let r = &rs[0];
+        assert_eq!(
+            (r.collection.as_str(), r.item.as_str()),
+            ("/notes", "/notes/{note_id}")
+        );
+        assert_eq!(r.param, "note_id");
+        assert_eq!(r.id_field.as_deref(), Some("id"));
+        let roles: Vec<Role> = r.ops.iter().map(|(r, _)| *r).collect();
+        assert_eq!(
+            roles,
+            [
+                Role::Create,
+                Role::List,
+                Role::Read,
+                Role::Update,
+                Role::Delete
+            ]
+        );
+        assert_eq!(r.role_of("delete_note"), Some(Role::Delete));
+    }
+}
