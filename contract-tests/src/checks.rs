@@ -55,9 +55,9 @@ pub const PATCH_SEMANTICS: Check = Check {
     doc: "read back, fields set took their value, nulls were cleared, fields left out kept theirs",
 };
 /// Credentials are required.
-pub const AUTH_REQUIRED: Check = Check {
-    name: "auth_required",
-    doc: "without the key, or with a wrong one, the answer is 401 and nothing changes",
+pub const IGNORED_AUTH: Check = Check {
+    name: "ignored_auth",
+    doc: "a secured operation is not served without its credential, with a wrong one, or with a near miss of it (empty, truncated, one character more, case changed)",
 };
 /// Rejected requests change nothing.
 pub const REJECTION_CHANGES_NOTHING: Check = Check {
@@ -79,6 +79,21 @@ pub const UNKNOWN_ID_NOT_FOUND: Check = Check {
     name: "unknown_id_not_found",
     doc: "a request for an id that does not exist gets the documented 404 and changes nothing",
 };
+/// A created resource is there.
+pub const ENSURE_RESOURCE_AVAILABILITY: Check = Check {
+    name: "ensure_resource_availability",
+    doc: "a created resource can be read and listed, and shows what it was created with",
+};
+/// A deleted resource is gone.
+pub const USE_AFTER_FREE: Check = Check {
+    name: "use_after_free",
+    doc: "after a delete, the resource reads and deletes as 404 or 410, and is not listed",
+};
+/// One user cannot reach another's resources.
+pub const OBJECT_LEVEL_AUTHORIZATION: Check = Check {
+    name: "object_level_authorization",
+    doc: "a resource one key created can be neither read, changed nor deleted with another key",
+};
 /// The target answers at all.
 pub const TARGET_ANSWERS: Check = Check {
     name: "target_answers",
@@ -86,7 +101,7 @@ pub const TARGET_ANSWERS: Check = Check {
 };
 
 /// Every check, in report order.
-pub const ALL: [Check; 14] = [
+pub const ALL: [Check; 17] = [
     NOT_A_SERVER_ERROR,
     POSITIVE_DATA_ACCEPTANCE,
     NEGATIVE_DATA_REJECTION,
@@ -95,11 +110,14 @@ pub const ALL: [Check; 14] = [
     RESPONSE_SCHEMA_CONFORMANCE,
     CONTENT_TYPE_CONFORMANCE,
     PATCH_SEMANTICS,
-    AUTH_REQUIRED,
+    IGNORED_AUTH,
     REJECTION_CHANGES_NOTHING,
     HEADER_FLOWS,
     NO_SECRET_ECHO,
     UNKNOWN_ID_NOT_FOUND,
+    ENSURE_RESOURCE_AVAILABILITY,
+    USE_AFTER_FREE,
+    OBJECT_LEVEL_AUTHORIZATION,
     TARGET_ANSWERS,
 ];
 
@@ -133,7 +151,7 @@ pub enum Applies {
 }
 
 /// The checks that judge one answer on its own, in the order they run. The checks that need the
-/// resource's state (`patch_semantics`, `auth_required`, `rejection_changes_nothing`,
+/// resource's state (`patch_semantics`, `ignored_auth`, `rejection_changes_nothing`,
 /// `header_flows`, `unknown_id_not_found`) are judged by the stateful suite's phases, and
 /// `target_answers` by whether an answer came at all.
 pub const REGISTRY: [(Check, Applies, Predicate); 8] = [

@@ -395,6 +395,81 @@ impl Generated {
     }
 }
 
+/// What the faults of one operation do to a request, for a target that applies them: the
+/// validation errors they change, and whether they crash it.
+impl Generated {
+    /// Changes `errs` (FastAPI error items, `loc` from `"body"`) as this fault would for `body`:
+    /// a bound off by one drops the errors at its position, a null refused or an optional
+    /// property required adds one. Whether it changed anything.
+    pub fn adjust_errors(&self, schema: &Schema, body: &Value, errs: &mut Vec<Value>) -> bool {
+        if !self.fires_on(schema, body) {
+            return false;
+        }
+        match self.kind {
+            Kind::BoundBelow | Kind::BoundAbove => {
+                let before = errs.len();
+                errs.retain(|e| {
+                    let loc = e.get("loc").and_then(Value::as_array);
+                    !loc.is_some_and(|l| self.at.names(l))
+                });
+                errs.len() < before
+            }
+            Kind::NullRejected | Kind::OptionalRequired => {
+                let mut loc = vec![Value::from("body")];
+                loc.extend(self.at.0.iter().map(|s| match s {
+                    Step::Key(k) => Value::from(k.as_str()),
+                    Step::Items => Value::from(0),
+                }));
+                let (kind, msg) = if self.kind == Kind::NullRejected {
+                    ("value_error", "Input should not be null")
+                } else {
+                    ("missing", "Field required")
+                };
+                errs.push(serde_json::json!({ "type": kind, "loc": loc, "msg": msg }));
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether this fault crashes a valid `body`: a value it cannot take, the same body as the
+    /// last one accepted (`repeat`), or one after an update that set these top-level keys to
+    /// null (`nulled`).
+    pub fn crashes(
+        &self,
+        schema: &Schema,
+        body: Option<&Value>,
+        nulled: &[String],
+        repeat: bool,
+    ) -> bool {
+        match self.kind {
+            Kind::ServerErrorOnMin
+            | Kind::ServerErrorOnMax
+            | Kind::ServerErrorOnEqualItems
+            | Kind::ServerErrorOnLongArray
+            | Kind::ServerErrorOnExtraKey
+            | Kind::ServerErrorOnNonAscii
+            | Kind::ServerErrorOnNul => body.is_some_and(|b| self.fires_on(schema, b)),
+            Kind::ServerErrorAfterNull => self
+                .at
+                .top_key()
+                .is_some_and(|k| nulled.iter().any(|n| n == k)),
+            Kind::ServerErrorOnRepeat => repeat,
+            _ => false,
+        }
+    }
+}
+
+/// The top-level keys `body` sets to null.
+pub fn nulled_keys(body: &Value) -> Vec<String> {
+    body.as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, v)| v.is_null())
+        .map(|(k, _)| k.clone())
+        .collect()
+}
+
 /// Whether `v` measures `arg`: an equal number, or a string or array of `arg` characters or
 /// items when `arg` is `{"len": n}`.
 fn measure_matches(v: &Value, arg: &Value) -> bool {
@@ -485,9 +560,10 @@ pub fn of_operation(
         if success.body.is_some() {
             out.push(mk(Kind::WrongContentType, &root, None));
         }
+        // A status the document does not give: none is, where it has `default` or `2XX`.
         let undocumented = [200u16, 201, 202, 203]
             .into_iter()
-            .find(|s| op.responses.iter().all(|r| r.status != *s));
+            .find(|s| op.response(*s).is_none());
         if let Some(s) = undocumented {
             out.push(mk(Kind::UndocumentedSuccessStatus, &root, Some(s.into())));
         }
@@ -613,7 +689,15 @@ pub fn of_document(schema: &Schema) -> Vec<Generated> {
                     .and_then(|b| crate::resources::object_of(schema, b));
             }
         }
-        out.extend(of_operation(schema, op, readback, false));
+        let replace = resources
+            .iter()
+            .any(|r| r.role_of(&op.name) == Some(crate::resources::Role::Replace));
+        out.extend(
+            of_operation(schema, op, readback, false)
+                .into_iter()
+                // A replace resets what it leaves out: that is no fault of it.
+                .filter(|g| !(replace && g.kind == Kind::AbsentCleared)),
+        );
     }
     use crate::resources::Role;
     for r in &resources {

@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 /// The placeholder that stands for the API key in everything the harness prints or writes.
 pub const KEY_PLACEHOLDER: &str = "$PHALA_API_KEY";
+/// How reports write the second user's key.
+pub const OTHER_KEY_PLACEHOLDER: &str = "$CONTRACT_OTHER_API_KEY";
 
 /// Where the API key goes, as the document's security scheme says.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -61,6 +63,8 @@ pub enum Auth {
     Extended,
     /// The configured key with the case of its letters swapped: a near miss.
     CaseChanged,
+    /// The second user's key (`TargetOptions::other_api_key`).
+    Other,
 }
 
 impl Auth {
@@ -82,6 +86,7 @@ impl Auth {
             Auth::Truncated => "(key, truncated)",
             Auth::Extended => "(key, one character more)",
             Auth::CaseChanged => "(key, case changed)",
+            Auth::Other => "(the other user's key)",
         }
     }
 
@@ -126,6 +131,7 @@ impl Auth {
             Auth::Truncated => Some("${PHALA_API_KEY%?}"),
             Auth::Extended => Some("${PHALA_API_KEY}x"),
             Auth::CaseChanged => Some("${PHALA_API_KEY~~}"),
+            Auth::Other => Some(OTHER_KEY_PLACEHOLDER),
         }
     }
 }
@@ -217,6 +223,8 @@ pub struct Exhausted;
 pub struct TargetOptions {
     pub base_url: String,
     pub api_key: Option<String>,
+    /// A second user's key, for requests that must not reach the first user's resources.
+    pub other_api_key: Option<String>,
     /// Where the key goes, and which body fields are secret.
     pub shown: std::sync::Arc<Shown>,
     /// Bound of one request, answer included.
@@ -419,7 +427,10 @@ impl Target {
     ) -> Result<Answer, (Failure, bool)> {
         let mut url = format!("{}{}", self.opts.base_url.trim_end_matches('/'), sent.path);
         let method = reqwest::Method::from_bytes(sent.method.as_bytes()).expect("known method");
-        let key = sent.auth.credential(self.opts.api_key.as_deref());
+        let key = match sent.auth {
+            Auth::Other => self.opts.other_api_key.clone(),
+            auth => auth.credential(self.opts.api_key.as_deref()),
+        };
         let key = key.as_deref();
         if let (Some(k), Credential::Query(q)) = (key, &self.opts.shown.credential) {
             let sep = if url.contains('?') { '&' } else { '?' };

@@ -28,6 +28,7 @@ pub mod probe;
 pub mod report;
 pub mod resources;
 pub mod runner;
+pub mod scenarios;
 pub mod server;
 pub mod spec;
 

@@ -18,7 +18,7 @@
 //! reference server of `spec/`.
 
 use crate::breadth;
-use crate::faults::{Generated, Kind, Step};
+use crate::faults::{Generated, Kind};
 use crate::judge;
 use crate::meta::{Operation, Schema, Shape};
 use crate::resources::{self, Resource, Role};
@@ -521,38 +521,22 @@ fn problems(
     out
 }
 
-/// Request predicates of the generated faults that change validation or crash.
+/// The validation errors, as the generated faults of `op` change them
+/// ([`Generated::adjust_errors`]).
 fn faulty_validation(m: &Mock, op: &str, body: &Value, errs: &mut Vec<Value>) {
-    for g in m.opts.faults.iter().filter(|g| g.op == op) {
-        if !g.fires_on(&m.schema, body) {
-            continue;
-        }
-        match g.kind {
-            Kind::BoundBelow | Kind::BoundAbove => {
-                let before = errs.len();
-                errs.retain(|e| {
-                    !e.get("loc")
-                        .and_then(Value::as_array)
-                        .is_some_and(|l| g.at.names(l))
-                });
-                if errs.len() < before {
-                    m.fired.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                }
-            }
-            Kind::NullRejected | Kind::OptionalRequired => {
-                m.fired.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let mut loc = vec![json!("body")];
-                loc.extend(g.at.0.iter().map(|s| match s {
-                    Step::Key(k) => json!(k),
-                    Step::Items => json!(0),
-                }));
-                errs.push(detail_item("value_error", loc, "Refused"));
-            }
-            _ => {}
-        }
-    }
+    let changed = m
+        .opts
+        .faults
+        .iter()
+        .filter(|g| g.op == op)
+        .filter(|g| g.adjust_errors(&m.schema, body, errs))
+        .count();
+    m.fired
+        .fetch_add(changed as u64, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// Whether a generated fault of `op` crashes this valid request ([`Generated::crashes`]); keeps
+/// what the next request's faults look back at.
 fn crashes(m: &Mock, store: &mut Store, op: &str, body: Option<&Value>) -> bool {
     let nulled = store.nulled.remove(op).unwrap_or_default();
     let repeat = body.is_some() && store.last_body.get(op) == body;
@@ -561,34 +545,15 @@ fn crashes(m: &Mock, store: &mut Store, op: &str, body: Option<&Value>) -> bool 
         .faults
         .iter()
         .filter(|g| g.op == op)
-        .any(|g| match g.kind {
-            Kind::ServerErrorOnMin
-            | Kind::ServerErrorOnMax
-            | Kind::ServerErrorOnEqualItems
-            | Kind::ServerErrorOnLongArray
-            | Kind::ServerErrorOnExtraKey
-            | Kind::ServerErrorOnNonAscii
-            | Kind::ServerErrorOnNul => body.is_some_and(|b| g.fires_on(&m.schema, b)),
-            Kind::ServerErrorAfterNull => {
-                g.at.top_key()
-                    .is_some_and(|k| nulled.iter().any(|n| n == k))
-            }
-            Kind::ServerErrorOnRepeat => repeat,
-            _ => false,
-        });
+        .any(|g| g.crashes(&m.schema, body, &nulled, repeat));
     if hit {
         m.fired.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
     if let Some(b) = body {
         store.last_body.insert(op.to_string(), b.clone());
-        let nulls: Vec<String> = b
-            .as_object()
-            .into_iter()
-            .flatten()
-            .filter(|(_, v)| v.is_null())
-            .map(|(k, _)| k.clone())
-            .collect();
-        store.nulled.insert(op.to_string(), nulls);
+        store
+            .nulled
+            .insert(op.to_string(), crate::faults::nulled_keys(b));
     }
     hit
 }
@@ -851,10 +816,11 @@ async fn handle(
                         .cloned()
                         .unwrap_or_default();
                     let mut next = if role == Role::Replace {
+                        // What the body leaves out takes its default; what it sends is
+                        // applied below, faults and all.
                         let mut keep = Map::new();
-                        let mut given = patch.clone();
-                        with_defaults(&schema, op, &mut given);
-                        keep.extend(given);
+                        with_defaults(&schema, op, &mut keep);
+                        keep.retain(|k, _| !patch.contains_key(k));
                         if let Some(f) = &res.id_field {
                             if let Some(v) = old.get(f) {
                                 keep.insert(f.clone(), v.clone());
@@ -867,16 +833,36 @@ async fn handle(
                     for (k, v) in patch {
                         let ignored = (v.is_null() && state_fault(&m, Kind::NullIgnored, name, &k))
                             || (!v.is_null() && state_fault(&m, Kind::ValueIgnored, name, &k));
-                        if !ignored {
-                            next.insert(k, v);
+                        // Ignored, the field keeps the value it had (a replace too).
+                        match (ignored, old.get(&k)) {
+                            (false, _) => {
+                                next.insert(k, v);
+                            }
+                            (true, Some(was)) => {
+                                next.insert(k, was.clone());
+                            }
+                            (true, None) => {}
                         }
                     }
+                    // Left out, cleared: to null where the body allows it, else to its zero value.
+                    let fields = op
+                        .body
+                        .as_ref()
+                        .and_then(|b| resources::object_of(&schema, b));
                     for g in m.on(Kind::AbsentCleared, name) {
-                        if let Some(k) = g.at.top_key() {
-                            if body.as_ref().and_then(|b| b.get(k)).is_none() {
-                                next.insert(k.to_string(), Value::Null);
-                                m.fired.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            }
+                        let Some(k) = g.at.top_key() else { continue };
+                        if body.as_ref().and_then(|b| b.get(k)).is_some() {
+                            continue;
+                        }
+                        let f = fields.and_then(|o| o.field(k));
+                        let reset = match f {
+                            Some(f) if f.nullable => Some(Value::Null),
+                            Some(f) => zero(&f.shape),
+                            None => None,
+                        };
+                        if let Some(v) = reset {
+                            next.insert(k.to_string(), v);
+                            m.fired.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         }
                     }
                     item.value = next.clone();
@@ -893,6 +879,19 @@ async fn handle(
                 }
             }
         }
+    }
+}
+
+/// The value a careless server gives what it was not sent: `0`, `""`, `false`, `[]`, `{}`.
+fn zero(shape: &Shape) -> Option<Value> {
+    match strip(shape) {
+        Shape::Integer { .. } => Some(json!(0)),
+        Shape::Number { .. } => Some(json!(0.0)),
+        Shape::String { .. } | Shape::Enum { .. } => Some(json!("")),
+        Shape::Boolean => Some(json!(false)),
+        Shape::Array { .. } => Some(json!([])),
+        Shape::Object { .. } | Shape::Map { .. } => Some(json!({})),
+        _ => None,
     }
 }
 

@@ -222,7 +222,8 @@ pub fn selected(subject: &Subject, only: &[String]) -> Vec<Generated> {
         .collect()
 }
 
-/// What one run found: each finding as `check on field`, and the requests the fault changed.
+/// What one run found: each finding as `check on field (status)`, and the requests the fault
+/// changed. The status tells a 404 the clean target gives from a 422 only the mutant does.
 type Found = (BTreeSet<String>, u64);
 
 /// A run's findings, or why it could not run.
@@ -274,6 +275,7 @@ fn one(
             let srv = crate::mock::spawn(schema.clone(), 0, opts)
                 .map_err(|e| format!("cannot start the mock: {e}"))?;
             let mut s = Settings::new(&srv.url, Some(server::DEFAULT_API_KEY.into()), "");
+            s.other_api_key = Some(crate::mock::OTHER_API_KEY.into());
             s.cases = cases;
             s.seed = seed;
             s.mode = Mode::Full;
@@ -289,7 +291,13 @@ fn one(
         .violations
         .iter()
         .chain(report.flaky.iter().filter(|v| v.fails_when_flaky()))
-        .map(|v| format!("{} on {}", v.check.name, v.field))
+        .map(|v| {
+            let status = v
+                .exchange
+                .status()
+                .map_or_else(|| "no answer".into(), |s| s.to_string());
+            format!("{} on {} ({status})", v.check.name, v.field)
+        })
         .collect();
     Ok((found, fired))
 }

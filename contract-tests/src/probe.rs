@@ -78,7 +78,7 @@ pub fn select<'s>(schema: &'s Schema, names: &[String]) -> Result<Vec<&'s Operat
 }
 
 /// The strategy of whole valid requests of `op`, or why there is none.
-fn requests(
+pub(crate) fn requests(
     schema: &Arc<Schema>,
     op: &Operation,
 ) -> Result<proptest::strategy::BoxedStrategy<Request>, String> {
@@ -220,12 +220,12 @@ fn wrong_text(p: &Param) -> Option<(&'static str, String)> {
     }
 }
 
-struct Run<'a> {
-    s: &'a Settings,
-    schema: &'a Schema,
-    target: Target,
-    report: Report,
-    seed: u64,
+pub(crate) struct Run<'a> {
+    pub(crate) s: &'a Settings,
+    pub(crate) schema: &'a Schema,
+    pub(crate) target: Target,
+    pub(crate) report: Report,
+    pub(crate) seed: u64,
     /// The target refused a connection: nothing more is sent.
     gone: bool,
 }
@@ -233,7 +233,7 @@ struct Run<'a> {
 impl Run<'_> {
     /// Sends one request. Once the target refuses connections (it stopped, or crashed on an
     /// earlier request) the run ends: one violation says so, not one per request left.
-    async fn send(
+    pub(crate) async fn send(
         &mut self,
         op: &Operation,
         r: &Request,
@@ -263,7 +263,7 @@ impl Run<'_> {
         Ok(ex)
     }
 
-    fn auth(&self, op: &Operation) -> Auth {
+    pub(crate) fn auth(&self, op: &Operation) -> Auth {
         if op.auth.is_empty() || self.s.api_key.is_none() {
             Auth::Missing
         } else {
@@ -271,7 +271,7 @@ impl Run<'_> {
         }
     }
 
-    fn record(
+    pub(crate) fn record(
         &mut self,
         check: Check,
         field: &str,
@@ -325,7 +325,7 @@ impl Run<'_> {
     }
 
     /// The checks every answer gets.
-    fn common(
+    pub(crate) fn common(
         &mut self,
         op: &Operation,
         ex: &Exchange,
@@ -404,9 +404,41 @@ impl Run<'_> {
             let valid = tree.current();
             self.report.cases += 1;
             let secrets = secret_values(self.schema, op, valid.body.as_ref());
+            if case == 0 && !op.auth.is_empty() {
+                self.ignored_auth(op, &valid, &label).await?;
+            }
             if self.s.mode == Mode::Full {
                 self.send_valid(op, &valid, &format!("{label} (valid)"), auth, &secrets)
                     .await?;
+                if case == 0 {
+                    // The same valid request twice in a row, and every nested position reached
+                    // with what random draws seldom give (`breadth::variants`).
+                    self.send_valid(op, &valid, &format!("{label} (repeated)"), auth, &secrets)
+                        .await?;
+                    let variants = match &drawn_op.body {
+                        Some(shape) => crate::breadth::full(schema, shape)
+                            .map(|base| {
+                                let mut all = vec![base.clone()];
+                                all.extend(
+                                    crate::breadth::variants(schema, shape, &base)
+                                        .into_iter()
+                                        .map(|v| v.value),
+                                );
+                                all
+                            })
+                            .unwrap_or_default(),
+                        None => Vec::new(),
+                    };
+                    for body in variants {
+                        let r = Request {
+                            body: Some(body),
+                            ..valid.clone()
+                        };
+                        let secrets = secret_values(self.schema, op, r.body.as_ref());
+                        self.send_valid(op, &r, &format!("{label} (breadth)"), auth, &secrets)
+                            .await?;
+                    }
+                }
                 // The first body once more with each field at each edge: random draws reach a
                 // given edge only now and then.
                 let edges = match (&drawn_op.body, &valid.body, case) {
@@ -464,15 +496,48 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// A valid request of a secured operation with no credential, a wrong one and near misses
+    /// of the real one: none may be served.
+    async fn ignored_auth(
+        &mut self,
+        op: &Operation,
+        valid: &Request,
+        label: &str,
+    ) -> Result<(), Exhausted> {
+        let mut auths = vec![Auth::Missing, Auth::Wrong];
+        auths.extend(
+            Auth::NEAR_MISSES
+                .into_iter()
+                .filter(|a| a.credential(self.s.api_key.as_deref()).is_some()),
+        );
+        for auth in auths {
+            let ex = self.send(op, valid, auth).await?;
+            let field = format!("{label} {}", auth.label());
+            self.common(op, &ex, &field, None, &[]);
+            self.report.cover(&field, "auth", &ex);
+            self.report.tick(checks::IGNORED_AUTH, &field);
+            if let Some(s) = ex.status().filter(|s| (200..300).contains(s)) {
+                let m = format!(
+                    "{} {} {} was served ({s})",
+                    op.method,
+                    valid.target(),
+                    auth.label()
+                );
+                self.record(checks::IGNORED_AUTH, &field, None, m, &ex, true);
+            }
+        }
+        Ok(())
+    }
+
     /// Sends a valid request and judges the answer.
-    async fn send_valid(
+    pub(crate) async fn send_valid(
         &mut self,
         op: &Operation,
         r: &Request,
         field: &str,
         auth: Auth,
         secrets: &[String],
-    ) -> Result<(), Exhausted> {
+    ) -> Result<Exchange, Exhausted> {
         let ex = self.send(op, r, auth).await?;
         self.common(op, &ex, field, None, secrets);
         self.report.cover(field, "valid", &ex);
@@ -492,12 +557,15 @@ impl Run<'_> {
                 }
             }
         }
-        Ok(())
+        Ok(ex)
     }
 
-    /// Sends each violation's request once more: one whose status changes is flaky.
-    async fn replay(&mut self) {
-        let found = std::mem::take(&mut self.report.violations);
+    /// Sends each of the first `upto` violations' requests once more: one whose status changes
+    /// is flaky. The later ones (the scenarios') depend on the state they were found in: a bare
+    /// replay proves nothing of them, and they are kept as found.
+    async fn replay(&mut self, upto: usize) {
+        let mut found = std::mem::take(&mut self.report.violations);
+        let stateful = found.split_off(upto.min(found.len()));
         for v in found {
             let again = self.target.resend(&v.exchange.sent).await;
             let same = match (&again, &v.exchange.outcome) {
@@ -511,11 +579,12 @@ impl Run<'_> {
                 self.report.flaky.push(v);
             }
         }
+        self.report.violations.extend(stateful);
     }
 }
 
 /// Values of the body's secret fields (`format: password`, `writeOnly`), at the top level.
-fn secret_values(schema: &Schema, op: &Operation, body: Option<&Value>) -> Vec<String> {
+pub(crate) fn secret_values(schema: &Schema, op: &Operation, body: Option<&Value>) -> Vec<String> {
     let Some(Shape::Object { name }) = op.body.as_ref().map(|s| match s {
         Shape::Nullable { inner } => inner.as_ref(),
         s => s,
@@ -577,6 +646,7 @@ pub fn run(settings: &Settings, schema: Arc<Schema>, names: &[String]) -> Report
         deadline: started + settings.deadline,
         read_limit: settings.read_limit,
         insecure: settings.insecure,
+        other_api_key: settings.other_api_key.clone(),
         max_retry_after: Duration::from_secs(30),
     }) {
         Ok(t) => t,
@@ -618,17 +688,23 @@ pub fn run(settings: &Settings, schema: Arc<Schema>, names: &[String]) -> Report
             }
             _ => {}
         }
+        let mut spent = false;
         for (i, op) in ops.iter().enumerate() {
             if run.operation(&drawn, i, op).await.is_err() {
-                if run.report.stopped_early.is_none() {
-                    run.report.stopped_early = Some(
-                        "the request budget (--max-requests) or the deadline was used up".into(),
-                    );
-                }
+                spent = true;
                 break;
             }
         }
-        run.replay().await;
+        // Then each resource through its lifecycle (it creates and deletes: full mode only).
+        let stateless = run.report.violations.len();
+        if !spent && settings.mode == Mode::Full {
+            spent = run.scenarios(&drawn, &ops).await.is_err();
+        }
+        if spent && run.report.stopped_early.is_none() {
+            run.report.stopped_early =
+                Some("the request budget (--max-requests) or the deadline was used up".into());
+        }
+        run.replay(stateless).await;
     });
     let mut report = run.report;
     report.requests = run.target.requests();

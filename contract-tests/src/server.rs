@@ -4,7 +4,7 @@
 //! It is the default target of the suite, and it takes fault switches, one per realistic server
 //! bug, so the suite can prove it catches what it claims to catch.
 
-use crate::faults::{Generated, Kind, Step};
+use crate::faults::{Generated, Kind};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -397,83 +397,28 @@ fn op_names() -> (&'static str, &'static str) {
     )
 }
 
-/// A FastAPI location for a position, with item 0 where it crosses an array.
-fn loc_of(at: &crate::faults::Position) -> Vec<Value> {
-    at.0.iter()
-        .map(|s| match s {
-            Step::Key(k) => json!(k),
-            Step::Items => json!(0),
-        })
-        .collect()
-}
-
-/// The validation errors, as the generated faults of the update change them: a bound off by
-/// one lets a value through, null or an absent optional property is refused.
+/// The validation errors, as the generated faults of the update change them
+/// ([`Generated::adjust_errors`]).
 fn mutate_errors(inner: &mut Inner, op: &str, body: &Value, errs: &mut Vec<Value>) {
     let schema = crate::meta::schema();
-    let mine: Vec<Generated> = inner
+    let changed = inner
         .generated
         .iter()
         .filter(|g| g.on(op))
-        .cloned()
-        .collect();
-    for g in mine {
-        if !g.fires_on(schema, body) {
-            continue;
-        }
-        match g.kind {
-            Kind::BoundBelow | Kind::BoundAbove => {
-                let before = errs.len();
-                errs.retain(|e| {
-                    let loc = e.get("loc").and_then(Value::as_array);
-                    !loc.is_some_and(|l| g.at.names(l))
-                });
-                if errs.len() < before {
-                    inner.fired += 1;
-                }
-            }
-            Kind::NullRejected => {
-                inner.fired += 1;
-                errs.push(item(
-                    "string_type",
-                    &loc_of(&g.at),
-                    "Input should be a valid value",
-                    &Value::Null,
-                ));
-            }
-            Kind::OptionalRequired => {
-                inner.fired += 1;
-                errs.push(item("missing", &loc_of(&g.at), "Field required", body));
-            }
-            _ => {}
-        }
-    }
+        .filter(|g| g.adjust_errors(schema, body, errs))
+        .count();
+    inner.fired += changed as u64;
 }
 
-/// Whether a generated fault crashes this valid update: a value it cannot take, a repeat, or
-/// what the last update left.
+/// Whether a generated fault crashes this valid update ([`Generated::crashes`]).
 fn crashes(inner: &mut Inner, op: &str, body: &Value) -> bool {
-    let schema = crate::meta::schema();
-    let nulled = std::mem::take(&mut inner.nulled);
+    let nulled: Vec<String> = std::mem::take(&mut inner.nulled).into_iter().collect();
     let repeat = inner.last_update.as_ref() == Some(body);
-    let mine: Vec<Generated> = inner
+    let hit = inner
         .generated
         .iter()
         .filter(|g| g.on(op))
-        .cloned()
-        .collect();
-    let hit = mine.iter().any(|g| match g.kind {
-        Kind::ServerErrorOnMin
-        | Kind::ServerErrorOnMax
-        | Kind::ServerErrorOnEqualItems
-        | Kind::ServerErrorOnLongArray
-        | Kind::ServerErrorOnExtraKey
-        | Kind::ServerErrorOnNonAscii
-        | Kind::ServerErrorOnNul => g.fires_on(schema, body),
-        Kind::ServerErrorAfterNull => g.at.top_key().is_some_and(|k| nulled.contains(k)),
-        Kind::ServerErrorOnRepeat => repeat,
-        _ => false,
-    });
+        .any(|g| g.crashes(crate::meta::schema(), Some(body), &nulled, repeat));
     if hit {
         inner.fired += 1;
     }
@@ -872,11 +817,7 @@ async fn patch_cvm(
 
     let echoed = obj.get("encrypted_env").cloned();
     inner.last_update = Some(body.clone());
-    inner.nulled = obj
-        .iter()
-        .filter(|(_, v)| v.is_null())
-        .map(|(k, _)| k.clone())
-        .collect();
+    inner.nulled = crate::faults::nulled_keys(&body).into_iter().collect();
     // The state faults: which keys of this update are dropped, and which absent ones reset.
     let mut dropped = BTreeSet::new();
     let mut reset = BTreeMap::new();

@@ -66,6 +66,7 @@ async fn a_connection_closed_under_a_request_is_retried_once_on_a_fresh_one() {
         deadline: Instant::now() + Duration::from_secs(8),
         read_limit: 1 << 20,
         insecure: false,
+        other_api_key: None,
         max_retry_after: Duration::from_secs(1),
     })
     .unwrap();

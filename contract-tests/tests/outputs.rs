@@ -219,6 +219,7 @@ fn requests_sent_at_once_stay_within_the_budget() {
         deadline: Instant::now() + Duration::from_secs(30),
         read_limit: 1 << 20,
         insecure: false,
+        other_api_key: None,
         max_retry_after: Duration::from_secs(1),
     })
     .unwrap();

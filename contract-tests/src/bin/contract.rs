@@ -49,6 +49,10 @@ struct Args {
     /// API key, sent as X-API-Key; never printed.
     #[arg(long, env = "PHALA_API_KEY", hide_env_values = true)]
     api_key: Option<String>,
+    /// A second user's key, with --spec: what the first key creates must be out of its reach
+    /// (`object_level_authorization`); never printed.
+    #[arg(long, env = "CONTRACT_OTHER_API_KEY", hide_env_values = true)]
+    other_api_key: Option<String>,
     /// The resource id the stateful suite updates (required with --target and no --spec).
     #[arg(long, env = "CONTRACT_CVM_ID")]
     cvm_id: Option<String>,
@@ -115,13 +119,23 @@ fn fail(msg: &str) -> ExitCode {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    // spec/'s faults: the hand-written ones and those generated from it (`--spec` has its own).
     let mut faults = Vec::new();
-    for f in &args.faults {
-        match Fault::from_name(f) {
-            Some(x) => faults.push(x),
-            None => {
+    let mut generated = Vec::new();
+    let spec_faults = contract_tests::spec::generated_faults();
+    for f in args.faults.iter().filter(|_| args.spec.is_none()) {
+        match (
+            Fault::from_name(f),
+            contract_tests::faults::Generated::find(spec_faults, f),
+        ) {
+            (Some(x), _) => faults.push(x),
+            (None, Some(g)) => generated.push(g.clone()),
+            (None, None) => {
                 let names: Vec<&str> = Fault::ALL.iter().map(|(_, n)| *n).collect();
-                return fail(&format!("unknown fault `{f}`; known: {}", names.join(", ")));
+                return fail(&format!(
+                    "unknown fault `{f}`; written by hand: {}; `cargo xtask serve --list-faults` lists the generated ones",
+                    names.join(", ")
+                ));
             }
         }
     }
@@ -159,7 +173,7 @@ fn main() -> ExitCode {
     let embedded;
     let (url, key, cvm, onchain) = match &args.target {
         Some(t) => {
-            if !faults.is_empty() || args.apply_delay != 0.0 || args.busy_conflict {
+            if !args.faults.is_empty() || args.apply_delay != 0.0 || args.busy_conflict {
                 return fail("--fault, --apply-delay and --busy-conflict apply to the embedded server only (no --target)");
             }
             let Some(cvm) = args.cvm_id.clone() else {
@@ -181,10 +195,12 @@ fn main() -> ExitCode {
                 busy_conflict: args.busy_conflict,
                 ..server::Timing::default()
             };
-            embedded = match server::spawn_with(0, server::DEFAULT_API_KEY, &faults, timing) {
-                Ok(s) => s,
-                Err(e) => return fail(&format!("cannot start the reference server: {e}")),
-            };
+            embedded =
+                match server::spawn_mutant(0, server::DEFAULT_API_KEY, &faults, &generated, timing)
+                {
+                    Ok(s) => s,
+                    Err(e) => return fail(&format!("cannot start the reference server: {e}")),
+                };
             eprintln!(
                 "reference server on {}{}{}",
                 embedded.url,
@@ -196,7 +212,7 @@ fn main() -> ExitCode {
                         if b { ", 409 while one is applied" } else { "" }
                     ),
                 },
-                if faults.is_empty() {
+                if args.faults.is_empty() {
                     String::new()
                 } else {
                     format!(" with faults: {}", args.faults.join(", "))
@@ -231,7 +247,8 @@ fn main() -> ExitCode {
     s.progress = runner::progress_for_stderr();
 
     let result = runner::run(&s);
-    finish(&result, key.as_deref(), &reports)
+    let hidden: Vec<&str> = key.iter().map(String::as_str).collect();
+    finish(&result, &hidden, &reports)
 }
 
 /// The settings both forms of the suite take from the command line.
@@ -255,11 +272,10 @@ fn settings(args: &Args, target: &str, key: Option<String>, id: &str) -> Setting
 }
 
 /// The summary on stdout, the report files, the exit status.
-fn finish(result: &runner::Report, key: Option<&str>, reports: &[(String, PathBuf)]) -> ExitCode {
-    let secrets: Vec<&str> = key.into_iter().collect();
-    print!("{}", report::summary(result, &secrets));
+fn finish(result: &runner::Report, secrets: &[&str], reports: &[(String, PathBuf)]) -> ExitCode {
+    print!("{}", report::summary(result, secrets));
     for (fmt, path) in reports {
-        if let Err(e) = report::write(fmt, path, result, &secrets) {
+        if let Err(e) = report::write(fmt, path, result, secrets) {
             eprintln!(
                 "error: cannot write the {fmt} report to {}: {e}",
                 path.display()
@@ -291,8 +307,8 @@ fn probe(args: &Args, path: &std::path::Path, reports: &[(String, PathBuf)]) -> 
     };
     // Without --target, the stateful mock of the document itself, with any --fault switched on.
     let mock;
-    let (target, key) = match &args.target {
-        Some(t) => (t.clone(), args.api_key.clone()),
+    let (target, key, other) = match &args.target {
+        Some(t) => (t.clone(), args.api_key.clone(), args.other_api_key.clone()),
         None => {
             let all = contract_tests::faults::of_document(&schema);
             let mut faults = Vec::new();
@@ -311,10 +327,17 @@ fn probe(args: &Args, path: &std::path::Path, reports: &[(String, PathBuf)]) -> 
                 Err(e) => return fail(&format!("cannot start the mock: {e}")),
             };
             eprintln!("mock of {} on {}", path.display(), mock.url);
-            (mock.url.clone(), Some(server::DEFAULT_API_KEY.to_string()))
+            (
+                mock.url.clone(),
+                Some(server::DEFAULT_API_KEY.to_string()),
+                Some(contract_tests::mock::OTHER_API_KEY.to_string()),
+            )
         }
     };
-    let s = settings(args, &target, key.clone(), "");
+    let mut s = settings(args, &target, key.clone(), "");
+    s.other_api_key = other.clone();
     let result = contract_tests::probe::run(&s, schema, &args.operations);
-    finish(&result, key.as_deref(), reports)
+    let mut hidden: Vec<&str> = key.iter().map(String::as_str).collect();
+    hidden.extend(other.as_deref());
+    finish(&result, &hidden, reports)
 }

@@ -1,0 +1,652 @@
+//! Stateful scenarios on any document: each resource the document has ([`crate::resources`]) is
+//! taken through its lifecycle, in full mode, after the probe of its operations.
+//!
+//! 1. Create, then read: the item is there and shows what it was created with; it is listed
+//!    (`ensure_resource_availability`).
+//! 2. Update, then read: what was sent shows, what was left out is kept, null clears where the
+//!    read-back allows null; the update's own answer shows what the read does; a replace shows
+//!    what it sent (`patch_semantics`).
+//! 3. The other user's key (`--other-api-key`) can neither read, change nor delete it, and it is
+//!    still there after it tried (`object_level_authorization`).
+//! 4. Delete, then read and delete again: 404 or 410; it is no longer listed (`use_after_free`).
+//!
+//! Every answer is also judged by the checks of any answer (a 500 on a second delete is a
+//! `not_a_server_error`).
+
+use crate::checks::{self, Check};
+use crate::http::{Auth, Exchange, Exhausted};
+use crate::meta::{Object, Operation, Schema, Shape};
+use crate::probe::{requests, secret_values, Request, Run};
+use crate::resources::{self, Resource, Role};
+use openapi_runtime::encode_component;
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+
+/// What a scenario knows of its item as it goes.
+struct Item<'r> {
+    resource: &'r Resource,
+    /// The item's path, its id in place.
+    path: String,
+    id: Value,
+    /// How the item last read back.
+    shown: Map<String, Value>,
+}
+
+/// The object the first documented success of `op` answers with.
+fn answer_object<'s>(schema: &'s Schema, op: &Operation) -> Option<&'s Object> {
+    let ok = op
+        .responses
+        .iter()
+        .filter(|r| !r.range && (200..300).contains(&r.status))
+        .min_by_key(|r| r.status)?;
+    resources::object_of(schema, ok.body.as_ref()?)
+}
+
+/// The object `op` takes as its body, and the one a read of the item shows.
+fn body_and_read<'s>(
+    schema: &'s Schema,
+    op: &Operation,
+    item: &Item<'_>,
+) -> Option<(&'s Object, &'s Object)> {
+    let body = op
+        .body
+        .as_ref()
+        .and_then(|b| resources::object_of(schema, b))?;
+    let read = item
+        .resource
+        .op(schema, Role::Read)
+        .and_then(|r| answer_object(schema, r))?;
+    Some((body, read))
+}
+
+/// Whether two JSON values are the same value (numbers by value: `1` and `1.0` agree).
+fn same(a: &Value, b: &Value) -> bool {
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) if a.is_number() && b.is_number() => x == y,
+        _ => a == b,
+    }
+}
+
+/// Whether a field's value can be compared as sent: a secret is never shown, and a value with a
+/// format may come back normalised (`2024-01-01T00:00:00Z` as `...+00:00`).
+fn comparable(o: &Object, key: &str) -> bool {
+    o.field(key).is_some_and(|f| {
+        !f.secret
+            && !matches!(
+                &f.shape,
+                Shape::String {
+                    format: Some(_),
+                    ..
+                }
+            )
+    })
+}
+
+fn is_success(ex: &Exchange) -> bool {
+    ex.status().is_some_and(|s| (200..300).contains(&s))
+}
+
+fn is_gone(ex: &Exchange) -> bool {
+    matches!(ex.status(), Some(404 | 410))
+}
+
+impl Run<'_> {
+    /// Every resource with a create the run covers, taken through its lifecycle.
+    pub(crate) async fn scenarios(
+        &mut self,
+        drawn: &Arc<Schema>,
+        selected: &[Operation],
+    ) -> Result<(), Exhausted> {
+        let covered = |op: &Operation| selected.iter().any(|s| s.name == op.name);
+        let all = resources::infer(self.schema);
+        for (i, r) in all.iter().enumerate() {
+            let Some(create) = r.op(self.schema, Role::Create).filter(|o| covered(o)) else {
+                continue;
+            };
+            if r.collection.contains('{') {
+                self.report.skipped.push(format!(
+                    "{}: the scenarios of a nested collection need its parent's id",
+                    r.collection
+                ));
+                continue;
+            }
+            self.lifecycle(drawn, r, create, i as u64).await?;
+        }
+        Ok(())
+    }
+
+    /// A valid request of `op` drawn with the run's seed, on `path` (its path parameters set).
+    fn draw(&self, drawn: &Arc<Schema>, op: &Operation, path: &str, salt: u64) -> Option<Request> {
+        let op = drawn.operations.get(&op.name).unwrap_or(op);
+        let strategy = requests(drawn, op).ok()?;
+        let mut seed = [0u8; 32];
+        seed[..8].copy_from_slice(&self.s.seed.to_le_bytes());
+        seed[8..16].copy_from_slice(&salt.to_le_bytes());
+        seed[16] = 0x5c;
+        let mut rng = TestRunner::new_with_rng(
+            Config::default(),
+            TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
+        );
+        let mut r = strategy.new_tree(&mut rng).ok()?.current();
+        r.path = path.to_string();
+        // Optional query parameters (a page size, a filter) could hide the item: left out.
+        r.query
+            .retain(|(k, _)| op.params.iter().any(|p| p.name == *k && p.required));
+        Some(r)
+    }
+
+    /// Sends a request and judges its answer by the checks of every answer (and, for a request
+    /// whose success is expected, of a valid one).
+    async fn step(
+        &mut self,
+        op: &Operation,
+        r: &Request,
+        auth: Auth,
+        field: &str,
+        expect_success: bool,
+    ) -> Result<Exchange, Exhausted> {
+        let secrets = secret_values(self.schema, op, r.body.as_ref());
+        if expect_success {
+            return self.send_valid(op, r, field, auth, &secrets).await;
+        }
+        let ex = self.send(op, r, auth).await?;
+        self.common(op, &ex, field, None, &secrets);
+        self.report.cover(field, "scenario", &ex);
+        Ok(ex)
+    }
+
+    fn fail(&mut self, check: Check, field: &str, message: String, ex: &Exchange) {
+        self.report.tick(check, field);
+        self.record(check, field, None, message, ex, true);
+    }
+
+    fn pass(&mut self, check: Check, field: &str) {
+        self.report.tick(check, field);
+    }
+
+    async fn lifecycle(
+        &mut self,
+        drawn: &Arc<Schema>,
+        r: &Resource,
+        create: &Operation,
+        salt: u64,
+    ) -> Result<(), Exhausted> {
+        let schema = self.schema;
+        let label = r.collection.clone();
+        let Some(req) = self.draw(drawn, create, &r.collection, salt) else {
+            self.report
+                .skipped
+                .push(format!("{label}: no valid create can be drawn"));
+            return Ok(());
+        };
+        let auth = self.auth(create);
+        let ex = self
+            .step(create, &req, auth, &format!("{label} (create)"), true)
+            .await?;
+        if !is_success(&ex) {
+            return Ok(());
+        }
+        let created = ex
+            .outcome
+            .as_ref()
+            .ok()
+            .and_then(|a| a.json())
+            .unwrap_or(Value::Null);
+        let id = r.id_field.as_ref().and_then(|f| created.get(f)).cloned();
+        let Some(id) = id.filter(|v| v.is_string() || v.is_number()) else {
+            self.report.skipped.push(format!(
+                "{label}: the create's answer carries no id for {}",
+                r.item
+            ));
+            return Ok(());
+        };
+        let text = id.as_str().map_or_else(|| id.to_string(), str::to_string);
+        let mut item = Item {
+            resource: r,
+            path: r
+                .item
+                .replace(&format!("{{{}}}", r.param), &encode_component(&text)),
+            id,
+            shown: Map::new(),
+        };
+
+        // 1. It is there, as created, and listed.
+        let field = format!("{label} (read after create)");
+        if let Some(ex) = self.read(&mut item, &field).await? {
+            if is_success(&ex) {
+                let sent = req.body.clone().unwrap_or(Value::Null);
+                self.compare(
+                    &item,
+                    checks::ENSURE_RESOURCE_AVAILABILITY,
+                    &field,
+                    &sent,
+                    "created with",
+                    &ex,
+                );
+            } else {
+                let m = format!(
+                    "a created item ({}) reads as {}, not as a success",
+                    item.path,
+                    ex.status().map_or("no answer".into(), |s| s.to_string())
+                );
+                self.fail(checks::ENSURE_RESOURCE_AVAILABILITY, &field, m, &ex);
+                return Ok(());
+            }
+        }
+        self.listed(drawn, &item, true, salt).await?;
+
+        // 2. Updates.
+        for role in [Role::Update, Role::Replace] {
+            let Some(op) = r.op(schema, role) else {
+                continue;
+            };
+            let Some(drawn_req) = self.draw(drawn, op, &item.path, salt + 7) else {
+                continue;
+            };
+            let mut bodies = vec![drawn_req.body.clone()];
+            if role == Role::Update {
+                bodies.extend(self.update_bodies(op, &item));
+            }
+            // And what random draws seldom give, on the live item (`breadth::variants`).
+            if let Some(shape) = &drawn.operations.get(&op.name).unwrap_or(op).body {
+                if let Some(base) = crate::breadth::full(drawn, shape) {
+                    let variants = crate::breadth::variants(drawn, shape, &base);
+                    bodies.push(Some(base));
+                    bodies.extend(variants.into_iter().map(|v| Some(v.value)));
+                }
+            }
+            for body in bodies.into_iter().flatten() {
+                let req = Request {
+                    body: Some(body.clone()),
+                    ..drawn_req.clone()
+                };
+                let what = if role == Role::Update {
+                    "update"
+                } else {
+                    "replace"
+                };
+                let field = format!("{label} ({what})");
+                let before = item.shown.clone();
+                let ex = self.step(op, &req, self.auth(op), &field, true).await?;
+                if !is_success(&ex) {
+                    continue;
+                }
+                let answered = ex.outcome.as_ref().ok().and_then(|a| a.json());
+                let read_field = format!("{label} (read after {what})");
+                let Some(read) = self.read(&mut item, &read_field).await? else {
+                    continue;
+                };
+                if !is_success(&read) {
+                    let m = format!("after a {what} the item reads as {:?}", read.status());
+                    self.fail(checks::PATCH_SEMANTICS, &read_field, m, &read);
+                    continue;
+                }
+                self.compare(
+                    &item,
+                    checks::PATCH_SEMANTICS,
+                    &read_field,
+                    &body,
+                    "sent",
+                    &read,
+                );
+                if role == Role::Update {
+                    self.kept(op, &item, &before, &body, &read_field, &read);
+                }
+                if let Some(Value::Object(a)) = answered {
+                    self.answer_agrees(&item, &a, &field, &ex);
+                }
+            }
+        }
+
+        // 3. The other user.
+        if self.s.other_api_key.is_some() {
+            self.other_user(drawn, &mut item, salt).await?;
+        }
+
+        // 4. Delete.
+        let Some(delete) = r.op(schema, Role::Delete) else {
+            return Ok(());
+        };
+        let del = Request {
+            path: item.path.clone(),
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: None,
+        };
+        let ex = self
+            .step(
+                delete,
+                &del,
+                self.auth(delete),
+                &format!("{label} (delete)"),
+                true,
+            )
+            .await?;
+        if !is_success(&ex) {
+            return Ok(());
+        }
+        let field = format!("{label} (read after delete)");
+        if let Some(ex) = self.read(&mut item, &field).await? {
+            self.gone(&field, "a read of the deleted item", &ex);
+        }
+        let field = format!("{label} (second delete)");
+        let ex = self
+            .step(delete, &del, self.auth(delete), &field, false)
+            .await?;
+        self.gone(&field, "a second delete", &ex);
+        self.listed(drawn, &item, false, salt).await?;
+        Ok(())
+    }
+
+    /// Bodies that tell the rules of an update apart: every field at once (a full valid body), then
+    /// two fields each alone with another value (what each leaves out must be kept), then every
+    /// nullable field the read shows sent as null (each must read back null).
+    fn update_bodies(&self, op: &Operation, item: &Item<'_>) -> Vec<Option<Value>> {
+        let schema = self.schema;
+        let Some((body, read)) = body_and_read(schema, op, item) else {
+            return Vec::new();
+        };
+        let shared = Arc::new(schema.clone());
+        let mut out = Vec::new();
+        let object = Shape::Object {
+            name: body.name.clone(),
+        };
+        let Some(Value::Object(full)) = crate::breadth::full(&shared, &object) else {
+            return out;
+        };
+        out.push(Some(Value::Object(full.clone())));
+        // Each alone, with a value other than the full body's: its edges, then a drawn one.
+        let mut alone = 0;
+        for f in body.fields.iter().filter(|f| comparable(read, &f.name)) {
+            let other = crate::draw::edges(schema, &f.shape)
+                .into_iter()
+                .find(|v| !v.is_null() && full.get(&f.name).is_none_or(|x| !same(x, v)));
+            if let Some(v) = other {
+                let one = json!({ f.name.as_str(): v });
+                if crate::judge::check(schema, &one, &object).is_empty() {
+                    out.push(Some(one));
+                    alone += 1;
+                }
+            }
+            if alone == 2 {
+                break;
+            }
+        }
+        let nulls: Map<String, Value> = body
+            .fields
+            .iter()
+            .filter(|f| f.nullable && read.field(&f.name).is_some_and(|r| r.nullable))
+            .filter(|f| full.get(&f.name).is_some_and(|v| !v.is_null()))
+            .map(|f| (f.name.clone(), Value::Null))
+            .collect();
+        if !nulls.is_empty() {
+            out.push(Some(Value::Object(nulls)));
+        }
+        out
+    }
+
+    /// Reads the item with the first user's key; keeps what a success shows.
+    async fn read(
+        &mut self,
+        item: &mut Item<'_>,
+        field: &str,
+    ) -> Result<Option<Exchange>, Exhausted> {
+        let Some(op) = item.resource.op(self.schema, Role::Read) else {
+            return Ok(None);
+        };
+        let r = Request {
+            path: item.path.clone(),
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: None,
+        };
+        let ex = self.step(op, &r, self.auth(op), field, false).await?;
+        if is_success(&ex) {
+            if let Some(Value::Object(o)) = ex.outcome.as_ref().ok().and_then(|a| a.json()) {
+                item.shown = o;
+            }
+        }
+        Ok(Some(ex))
+    }
+
+    /// Each comparable field of `sent` that the read shows, shown as sent (null only where the
+    /// read allows null).
+    fn compare(
+        &mut self,
+        item: &Item<'_>,
+        check: Check,
+        field: &str,
+        sent: &Value,
+        how: &str,
+        ex: &Exchange,
+    ) {
+        let Some(read) = item
+            .resource
+            .op(self.schema, Role::Read)
+            .and_then(|r| answer_object(self.schema, r))
+        else {
+            return;
+        };
+        let Some(sent) = sent.as_object() else { return };
+        for (k, v) in sent {
+            if !comparable(read, k) || (v.is_null() && !read.field(k).is_some_and(|f| f.nullable)) {
+                continue;
+            }
+            let shown = item.shown.get(k).cloned().unwrap_or(Value::Null);
+            if same(&shown, v) {
+                self.pass(check, field);
+            } else {
+                let m = format!("{how} `{k}` = {v}, the item reads back {shown}");
+                self.fail(check, &format!("{field} {k}"), m, ex);
+            }
+        }
+    }
+
+    /// The update's fields that `body` left out, kept as they read `before`.
+    fn kept(
+        &mut self,
+        op: &Operation,
+        item: &Item<'_>,
+        before: &Map<String, Value>,
+        body: &Value,
+        field: &str,
+        ex: &Exchange,
+    ) {
+        let Some((fields, read)) = body_and_read(self.schema, op, item) else {
+            return;
+        };
+        for f in &fields.fields {
+            if body.get(&f.name).is_some() || !comparable(read, &f.name) {
+                continue;
+            }
+            let (Some(was), now) = (before.get(&f.name), item.shown.get(&f.name)) else {
+                continue;
+            };
+            if now.is_some_and(|n| same(n, was)) {
+                self.pass(checks::PATCH_SEMANTICS, field);
+            } else {
+                let m = format!(
+                    "an update that left `{}` out changed it from {was} to {}",
+                    f.name,
+                    now.cloned().unwrap_or(Value::Null)
+                );
+                self.fail(
+                    checks::PATCH_SEMANTICS,
+                    &format!("{field} {}", f.name),
+                    m,
+                    ex,
+                );
+            }
+        }
+    }
+
+    /// The update's own answer shows what the read after it does.
+    fn answer_agrees(
+        &mut self,
+        item: &Item<'_>,
+        answer: &Map<String, Value>,
+        field: &str,
+        ex: &Exchange,
+    ) {
+        let Some(read) = item
+            .resource
+            .op(self.schema, Role::Read)
+            .and_then(|r| answer_object(self.schema, r))
+        else {
+            return;
+        };
+        for (k, v) in answer {
+            let Some(shown) = item.shown.get(k) else {
+                continue;
+            };
+            if !comparable(read, k) {
+                continue;
+            }
+            if same(v, shown) {
+                self.pass(checks::PATCH_SEMANTICS, field);
+            } else {
+                let m = format!("the update answered `{k}` = {v}, the read after it shows {shown}");
+                self.fail(
+                    checks::PATCH_SEMANTICS,
+                    &format!("{field} {k} (answer)"),
+                    m,
+                    ex,
+                );
+                return;
+            }
+        }
+    }
+
+    /// The other user's key reaches nothing of the item; the item is still there after.
+    async fn other_user(
+        &mut self,
+        drawn: &Arc<Schema>,
+        item: &mut Item<'_>,
+        salt: u64,
+    ) -> Result<(), Exhausted> {
+        let schema = self.schema;
+        let label = &item.resource.collection;
+        let mut tried = false;
+        for role in [Role::Read, Role::Update, Role::Replace, Role::Delete] {
+            // An operation without security serves anyone: no user's own.
+            let Some(op) = item
+                .resource
+                .op(schema, role)
+                .filter(|o| !o.auth.is_empty())
+            else {
+                continue;
+            };
+            tried = true;
+            let mut req = self
+                .draw(drawn, op, &item.path, salt + 11)
+                .unwrap_or(Request {
+                    path: item.path.clone(),
+                    query: Vec::new(),
+                    headers: Vec::new(),
+                    body: None,
+                });
+            req.path = item.path.clone();
+            let field = format!("{label} ({:?}, the other user)", role).to_lowercase();
+            let ex = self.step(op, &req, Auth::Other, &field, false).await?;
+            if is_success(&ex) {
+                let m = format!(
+                    "{} {} with another user's key got {}: it is the first user's",
+                    op.method,
+                    item.path,
+                    ex.status().unwrap_or(0)
+                );
+                self.fail(checks::OBJECT_LEVEL_AUTHORIZATION, &field, m, &ex);
+            } else {
+                self.pass(checks::OBJECT_LEVEL_AUTHORIZATION, &field);
+            }
+        }
+        if !tried {
+            return Ok(());
+        }
+        let field = format!("{label} (read after the other user)");
+        if let Some(ex) = self.read(item, &field).await? {
+            if !is_success(&ex) {
+                let m =
+                    "after the other user's requests the item is gone for its own user".to_string();
+                self.fail(checks::OBJECT_LEVEL_AUTHORIZATION, &field, m, &ex);
+            }
+        }
+        Ok(())
+    }
+
+    /// After a delete: a 404 or 410, never a success.
+    fn gone(&mut self, field: &str, what: &str, ex: &Exchange) {
+        if ex.outcome.is_err() || is_gone(ex) {
+            self.pass(checks::USE_AFTER_FREE, field);
+        } else {
+            let m = format!("{what} got {}, not 404 or 410", ex.status().unwrap_or(0));
+            self.fail(checks::USE_AFTER_FREE, field, m, ex);
+        }
+    }
+
+    /// Whether the list holds the item (`present`) or not.
+    async fn listed(
+        &mut self,
+        drawn: &Arc<Schema>,
+        item: &Item<'_>,
+        present: bool,
+        salt: u64,
+    ) -> Result<(), Exhausted> {
+        let (Some(list), Some(id_field)) = (
+            item.resource.op(self.schema, Role::List),
+            item.resource.id_field.clone(),
+        ) else {
+            return Ok(());
+        };
+        let Some(req) = self.draw(drawn, list, &item.resource.collection, salt + 3) else {
+            return Ok(());
+        };
+        let field = format!(
+            "{} (list {} delete)",
+            item.resource.collection,
+            if present { "before" } else { "after" }
+        );
+        let ex = self.step(list, &req, self.auth(list), &field, true).await?;
+        let Some(v) = ex
+            .outcome
+            .as_ref()
+            .ok()
+            .filter(|_| is_success(&ex))
+            .and_then(|a| a.json())
+        else {
+            return Ok(());
+        };
+        let items: Vec<Value> = match v {
+            Value::Array(a) => a,
+            Value::Object(o) => o
+                .into_iter()
+                .find_map(|(_, x)| match x {
+                    Value::Array(a) => Some(a),
+                    _ => None,
+                })
+                .unwrap_or_default(),
+            _ => return Ok(()),
+        };
+        let found = items
+            .iter()
+            .any(|x| x.get(&id_field).is_some_and(|i| same(i, &item.id)));
+        let (check, ok) = if present {
+            (checks::ENSURE_RESOURCE_AVAILABILITY, found)
+        } else {
+            (checks::USE_AFTER_FREE, !found)
+        };
+        if ok {
+            self.pass(check, &field);
+        } else {
+            let m = if present {
+                format!("the item created as {} is not in the list", item.path)
+            } else {
+                format!("the item deleted as {} is still in the list", item.path)
+            };
+            self.fail(check, &field, m, &ex);
+        }
+        Ok(())
+    }
+}
