@@ -9,9 +9,11 @@
 //! - [`runner::run`] is the stateful suite on `spec/`: the update the document marks with
 //!   `x-readback`, its read-back, authentication, rejected bodies that must change nothing, the
 //!   flow `x-two-phase` describes.
-//! - [`probe::run`] is the stateless suite on any operation of any document.
+//! - [`probe::run`] is the suite on any operation of any document, ending with each resource's
+//!   lifecycle ([`scenarios`], over what [`resources`] infers).
 //! - [`server`] is an embedded reference implementation of `spec/` to run against with no
-//!   account.
+//!   account; [`mock`] a stateful mock of any document.
+//! - [`faults`] are generated from the document, and [`mutants`] measures the suite by them.
 
 pub mod breadth;
 pub mod checks;

@@ -1,7 +1,7 @@
 //! The suite on any operation of any document (`cargo xtask contract --spec PATH`): requests
 //! drawn from the model ([`crate::draw`]) for path, query and header parameters and JSON bodies,
-//! valid ones and named mutations, each answer judged by the generic checks. Stateless: no
-//! read-back, so it runs on any server, a mock included.
+//! valid ones and named mutations, each answer judged by the generic checks. Then, in full mode,
+//! each resource the document has goes through its lifecycle ([`crate::scenarios`]).
 
 use crate::checks::{self, Check};
 use crate::draw::{self, Place};
