@@ -120,6 +120,20 @@ fn leaf_value(schema: &Arc<Schema>, shape: &Shape) -> Option<Value> {
         .filter(|v| !v.is_null())
 }
 
+/// A full valid value of `shape` and every variant of it: what the probe and the scenarios send
+/// of a body; empty where no full value can be built.
+pub fn bodies(schema: &Arc<Schema>, shape: &Shape) -> Vec<Value> {
+    let Some(base) = full(schema, shape) else {
+        return Vec::new();
+    };
+    let mut out: Vec<Value> = variants(schema, shape, &base)
+        .into_iter()
+        .map(|v| v.value)
+        .collect();
+    out.insert(0, base);
+    out
+}
+
 /// Every variant of `base` (a valid value of `shape`), each valid as a whole.
 pub fn variants(schema: &Arc<Schema>, shape: &Shape, base: &Value) -> Vec<Variant> {
     let mut out = Vec::new();

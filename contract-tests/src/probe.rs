@@ -415,29 +415,13 @@ impl Run<'_> {
                     // with what random draws seldom give (`breadth::variants`).
                     self.send_valid(op, &valid, &format!("{label} (repeated)"), auth, &secrets)
                         .await?;
-                    let variants = match &drawn_op.body {
-                        Some(shape) => crate::breadth::full(schema, shape)
-                            .map(|base| {
-                                let mut all = vec![base.clone()];
-                                all.extend(
-                                    crate::breadth::variants(schema, shape, &base)
-                                        .into_iter()
-                                        .map(|v| v.value),
-                                );
-                                all
-                            })
-                            .unwrap_or_default(),
-                        None => Vec::new(),
-                    };
-                    for body in variants {
-                        let r = Request {
-                            body: Some(body),
-                            ..valid.clone()
-                        };
-                        let secrets = secret_values(self.schema, op, r.body.as_ref());
-                        self.send_valid(op, &r, &format!("{label} (breadth)"), auth, &secrets)
-                            .await?;
-                    }
+                    let variants = drawn_op
+                        .body
+                        .as_ref()
+                        .map(|shape| crate::breadth::bodies(schema, shape))
+                        .unwrap_or_default();
+                    self.send_bodies(op, &valid, variants, &format!("{label} (breadth)"), auth)
+                        .await?;
                 }
                 // The first body once more with each field at each edge: random draws reach a
                 // given edge only now and then.
@@ -445,15 +429,8 @@ impl Run<'_> {
                     (Some(shape), Some(body), 0) => draw::body_edges(schema, shape, body),
                     _ => Vec::new(),
                 };
-                for body in edges {
-                    let r = Request {
-                        body: Some(body),
-                        ..valid.clone()
-                    };
-                    let secrets = secret_values(self.schema, op, r.body.as_ref());
-                    self.send_valid(op, &r, &format!("{label} (edge)"), auth, &secrets)
-                        .await?;
-                }
+                self.send_bodies(op, &valid, edges, &format!("{label} (edge)"), auth)
+                    .await?;
             }
             // Every mutation of the first cases; later cases repeat the rules already probed.
             if case >= 2 {
@@ -525,6 +502,26 @@ impl Run<'_> {
                 );
                 self.record(checks::IGNORED_AUTH, &field, None, m, &ex, true);
             }
+        }
+        Ok(())
+    }
+
+    /// `valid` once with each of `bodies` in place of its body, each judged as a valid request.
+    async fn send_bodies(
+        &mut self,
+        op: &Operation,
+        valid: &Request,
+        bodies: Vec<Value>,
+        field: &str,
+        auth: Auth,
+    ) -> Result<(), Exhausted> {
+        for body in bodies {
+            let r = Request {
+                body: Some(body),
+                ..valid.clone()
+            };
+            let secrets = secret_values(self.schema, op, r.body.as_ref());
+            self.send_valid(op, &r, field, auth, &secrets).await?;
         }
         Ok(())
     }

@@ -34,6 +34,15 @@ struct Item<'r> {
     shown: Map<String, Value>,
 }
 
+impl Item<'_> {
+    /// The object a read of the item shows, as documented.
+    fn read_object<'s>(&self, schema: &'s Schema) -> Option<&'s Object> {
+        self.resource
+            .op(schema, Role::Read)
+            .and_then(|r| answer_object(schema, r))
+    }
+}
+
 /// The object the first documented success of `op` answers with.
 fn answer_object<'s>(schema: &'s Schema, op: &Operation) -> Option<&'s Object> {
     let ok = op
@@ -54,11 +63,7 @@ fn body_and_read<'s>(
         .body
         .as_ref()
         .and_then(|b| resources::object_of(schema, b))?;
-    let read = item
-        .resource
-        .op(schema, Role::Read)
-        .and_then(|r| answer_object(schema, r))?;
-    Some((body, read))
+    Some((body, item.read_object(schema)?))
 }
 
 /// Whether two JSON values are the same value (numbers by value: `1` and `1.0` agree).
@@ -247,15 +252,11 @@ impl Run<'_> {
             };
             let mut bodies = vec![drawn_req.body.clone()];
             if role == Role::Update {
-                bodies.extend(self.update_bodies(op, &item));
+                bodies.extend(self.update_bodies(drawn, op, &item));
             }
             // And what random draws seldom give, on the live item (`breadth::variants`).
             if let Some(shape) = &drawn.operations.get(&op.name).unwrap_or(op).body {
-                if let Some(base) = crate::breadth::full(drawn, shape) {
-                    let variants = crate::breadth::variants(drawn, shape, &base);
-                    bodies.push(Some(base));
-                    bodies.extend(variants.into_iter().map(|v| Some(v.value)));
-                }
+                bodies.extend(crate::breadth::bodies(drawn, shape).into_iter().map(Some));
             }
             for body in bodies.into_iter().flatten() {
                 let req = Request {
@@ -343,17 +344,21 @@ impl Run<'_> {
     /// Bodies that tell the rules of an update apart: every field at once (a full valid body), then
     /// two fields each alone with another value (what each leaves out must be kept), then every
     /// nullable field the read shows sent as null (each must read back null).
-    fn update_bodies(&self, op: &Operation, item: &Item<'_>) -> Vec<Option<Value>> {
+    fn update_bodies(
+        &self,
+        drawn: &Arc<Schema>,
+        op: &Operation,
+        item: &Item<'_>,
+    ) -> Vec<Option<Value>> {
         let schema = self.schema;
         let Some((body, read)) = body_and_read(schema, op, item) else {
             return Vec::new();
         };
-        let shared = Arc::new(schema.clone());
         let mut out = Vec::new();
         let object = Shape::Object {
             name: body.name.clone(),
         };
-        let Some(Value::Object(full)) = crate::breadth::full(&shared, &object) else {
+        let Some(Value::Object(full)) = crate::breadth::full(drawn, &object) else {
             return out;
         };
         out.push(Some(Value::Object(full.clone())));
@@ -422,11 +427,7 @@ impl Run<'_> {
         how: &str,
         ex: &Exchange,
     ) {
-        let Some(read) = item
-            .resource
-            .op(self.schema, Role::Read)
-            .and_then(|r| answer_object(self.schema, r))
-        else {
+        let Some(read) = item.read_object(self.schema) else {
             return;
         };
         let Some(sent) = sent.as_object() else { return };
@@ -490,11 +491,7 @@ impl Run<'_> {
         field: &str,
         ex: &Exchange,
     ) {
-        let Some(read) = item
-            .resource
-            .op(self.schema, Role::Read)
-            .and_then(|r| answer_object(self.schema, r))
-        else {
+        let Some(read) = item.read_object(self.schema) else {
             return;
         };
         for (k, v) in answer {

@@ -822,7 +822,7 @@ async fn patch_cvm(
     let mut dropped = BTreeSet::new();
     let mut reset = BTreeMap::new();
     let readback = crate::spec::readback_object();
-    for g in inner.generated.clone().iter().filter(|g| g.on(op)) {
+    for g in inner.generated.iter().filter(|g| g.on(op)) {
         let Some(k) = g.at.top_key() else { continue };
         match (g.kind, obj.get(k)) {
             (Kind::NullIgnored, Some(Value::Null)) => {
