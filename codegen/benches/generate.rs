@@ -1,7 +1,7 @@
-//! `cargo bench -p codegen`: generation time of each real-world document, by stage, and the lines
+//! `cargo bench -p openapi-rs-codegen`: generation time of each real-world document, by stage, and the lines
 //! emitted. Reads ../shared/specs; prints a notice and exits when it is absent.
 
-use codegen::{generate_timed, Options, Timings};
+use openapi_rs_codegen::{generate_timed, Options, Timings};
 
 /// The allocator `cargo xtask` uses too.
 #[global_allocator]

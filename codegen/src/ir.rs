@@ -279,6 +279,8 @@ pub struct Operation {
     /// Name of the struct of optional parameters, when there are any.
     pub params_type: Option<String>,
     pub auth: Vec<Auth>,
+    /// The document's tags of the operation, as written.
+    pub tags: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -498,6 +500,47 @@ impl Api {
         before - self.types.len()
     }
 
+    /// Keeps the operations `selection` admits, and only the webhooks and examples that are still
+    /// reached; call before [`Api::retain_reachable`], which then drops the types no kept operation
+    /// reaches. Fails, naming it, on an operation or tag of the selection that the document lacks.
+    pub fn retain_selected(&mut self, selection: &Selection) -> Result<(), crate::Error> {
+        if selection.is_everything() {
+            return Ok(());
+        }
+        for id in selection.operations.iter().chain(&selection.exclude) {
+            if !self.operations.iter().any(|op| op.answers_to(id)) {
+                return Err(crate::Error::new(
+                    "/paths",
+                    format!("no operation has the operationId or method name `{id}`"),
+                ));
+            }
+        }
+        for tag in &selection.tags {
+            if !self.operations.iter().any(|op| op.tags.contains(tag)) {
+                return Err(crate::Error::new(
+                    "/paths",
+                    format!("no operation has the tag `{tag}`"),
+                ));
+            }
+        }
+        self.operations.retain(|op| selection.admits(op));
+        if self.operations.is_empty() {
+            return Err(crate::Error::new(
+                "/paths",
+                "the selection leaves no operation",
+            ));
+        }
+        // Webhooks are not operations of the client: a selection leaves them out.
+        self.webhook_types.clear();
+        let seen = self.closure(self.operations.iter().flat_map(Operation::refers_to));
+        self.examples.retain(|e| {
+            let mut named = Vec::new();
+            e.ty.named(&mut named);
+            named.iter().all(|n| seen.contains(n))
+        });
+        Ok(())
+    }
+
     /// The types `roots` name, and every type they contain.
     fn closure(
         &self,
@@ -529,5 +572,39 @@ impl Api {
         for (name, t) in self.types.iter_mut() {
             t.serialize = sent.contains(name) || !received.contains(name);
         }
+    }
+}
+
+/// Which operations a generation keeps: those named or tagged (every one when neither is given),
+/// less those excluded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// operationIds or client method names to keep.
+    pub operations: Vec<String>,
+    /// Tags whose operations to keep.
+    pub tags: Vec<String>,
+    /// operationIds or client method names to leave out.
+    pub exclude: Vec<String>,
+}
+
+impl Selection {
+    /// Whether the selection keeps every operation.
+    pub fn is_everything(&self) -> bool {
+        self.operations.is_empty() && self.tags.is_empty() && self.exclude.is_empty()
+    }
+
+    /// Whether `op` is kept.
+    pub fn admits(&self, op: &Operation) -> bool {
+        let named = self.operations.is_empty() && self.tags.is_empty()
+            || self.operations.iter().any(|id| op.answers_to(id))
+            || self.tags.iter().any(|t| op.tags.contains(t));
+        named && !self.exclude.iter().any(|id| op.answers_to(id))
+    }
+}
+
+impl Operation {
+    /// Whether `id` names this operation, by operationId or by client method name.
+    pub fn answers_to(&self, id: &str) -> bool {
+        self.operation_id.as_deref() == Some(id) || self.name == id
     }
 }

@@ -6,7 +6,7 @@
 //!
 //! ```no_run
 //! let text = std::fs::read_to_string("spec/phala-cloud.yaml").unwrap();
-//! let out = codegen::generate(&text, &codegen::Options::default()).unwrap();
+//! let out = openapi_rs_codegen::generate(&text, &openapi_rs_codegen::Options::default()).unwrap();
 //! for (path, contents) in &out.files {
 //!     println!("{path}: {} bytes", contents.len());
 //! }
@@ -22,6 +22,9 @@ pub mod ir;
 mod load;
 mod lower;
 mod merge;
+mod script;
+pub mod write;
+pub use script::BuildScript;
 pub mod names;
 
 pub use diag::{Diagnostic, Error};
@@ -59,6 +62,46 @@ pub fn parse_document(text: &str) -> Result<serde_json::Value, Error> {
 /// Generates a crate from a document.
 pub fn generate(text: &str, opts: &Options) -> Result<Output, Error> {
     generate_timed(text, opts).map(|(out, _)| out)
+}
+
+/// A client generated as one module body (see [`generate_module`]).
+#[derive(Debug, Clone)]
+pub struct Module {
+    /// The items, as tokens (what the `generate_api!` macro expands to).
+    pub tokens: proc_macro2::TokenStream,
+    /// Constructs degraded or skipped, each once, sorted by pointer.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Operations the client has a method for.
+    pub operations: usize,
+}
+
+impl Module {
+    /// The items as formatted Rust source, for a file that a crate `include!`s.
+    pub fn to_source(&self) -> Result<String, Error> {
+        emit::format_fragment(self.tokens.clone(), "the module")
+    }
+}
+
+/// Generates the client as one module body instead of a crate: the types, the client and the
+/// re-exports a generated crate's `lib.rs` holds, with every type serialisable and no proptest
+/// strategies (they need the caller's features). Only `opts.selection` and `opts.all_schemas`
+/// apply. It needs `openapi-runtime`, `serde` (with `derive`) and `serde_json` beside it.
+pub fn generate_module(text: &str, opts: &Options) -> Result<Module, Error> {
+    let mut diags = diag::Diagnostics::default();
+    let spec = load::load(text, &mut diags)?;
+    let mut api = build::build(&spec, &mut diags, false)?;
+    api.retain_selected(&opts.selection)?;
+    if !opts.all_schemas {
+        api.retain_reachable();
+    }
+    for t in api.types.values_mut() {
+        t.serialize = true;
+    }
+    Ok(Module {
+        tokens: emit::emit_module(&api),
+        diagnostics: diags.into_vec(),
+        operations: api.operations.len(),
+    })
 }
 
 /// Time spent in each stage of one generation.
@@ -106,6 +149,7 @@ pub fn generate_timed(text: &str, opts: &Options) -> Result<(Output, Timings), E
         examples = outcomes;
         api.examples = cases;
     }
+    api.retain_selected(&opts.selection)?;
     if !opts.all_schemas {
         api.retain_reachable();
     }

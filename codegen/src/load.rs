@@ -18,13 +18,15 @@ pub(crate) fn parse_text(text: &str) -> Result<Value, Error> {
             )
         })?
     } else {
-        serde_yaml::from_str(text).map_err(|e| {
-            let at = e
-                .location()
-                .map(|l| format!(" (line {}, column {})", l.line(), l.column()))
-                .unwrap_or_default();
-            Error::new("", format!("not valid YAML{at}: {e}"))
-        })?
+        serde_yaml::from_str::<Lenient>(text)
+            .map(|l| l.0)
+            .map_err(|e| {
+                let at = e
+                    .location()
+                    .map(|l| format!(" (line {}, column {})", l.line(), l.column()))
+                    .unwrap_or_default();
+                Error::new("", format!("not valid YAML{at}: {e}"))
+            })?
     };
     let Some(obj) = value.as_object() else {
         return Err(Error::new("", "an OpenAPI document must be an object"));
@@ -42,6 +44,84 @@ pub(crate) fn parse_text(text: &str) -> Result<Value, Error> {
         )),
         None => Err(Error::new("", "missing `openapi` version field")),
     }
+}
+
+/// A JSON value read from YAML, where an integer beyond `i64`/`u64` (YAML has no bound; a JSON
+/// document's such numbers become floats when serde_json reads them) becomes the nearest `f64`,
+/// as it does from JSON, instead of failing the whole document.
+struct Lenient(Value);
+
+impl<'de> serde::Deserialize<'de> for Lenient {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(LenientVisitor).map(Lenient)
+    }
+}
+
+struct LenientVisitor;
+
+impl<'de> serde::de::Visitor<'de> for LenientVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any YAML value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(v.into())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(v.into())
+    }
+    fn visit_i128<E>(self, v: i128) -> Result<Value, E> {
+        Ok(i64::try_from(v)
+            .map(Value::from)
+            .unwrap_or_else(|_| float(v as f64)))
+    }
+    fn visit_u128<E>(self, v: u128) -> Result<Value, E> {
+        Ok(u64::try_from(v)
+            .map(Value::from)
+            .unwrap_or_else(|_| float(v as f64)))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(float(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Lenient(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut obj = serde_json::Map::new();
+        // Keys are read as text, as serde_json's own value does: `200:` is the key "200".
+        while let Some((k, Lenient(v))) = map.next_entry::<String, Lenient>()? {
+            obj.insert(k, v);
+        }
+        Ok(Value::Object(obj))
+    }
+}
+
+/// A float as JSON; YAML's `.inf` and `.nan`, which JSON cannot hold, as null (as serde_json does).
+fn float(v: f64) -> Value {
+    serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)
 }
 
 /// Lowers a parsed document and reads it into openapiv3's model.

@@ -1,6 +1,6 @@
 //! One constraint model, measured: every value the generated strategies draw for the constructs
 //! fixture passes the generated `validate()` and the fixture document's own schema, judged
-//! independently of the generator by `codegen::conform` (the judge of the examples' harness).
+//! independently of the generator by `openapi_rs_codegen::conform` (the judge of the examples' harness).
 
 use proptest::prelude::*;
 use snapshot_constructs::{strategies, Validate};
@@ -19,7 +19,7 @@ proptest! {
         prop_assert!(pet.validate().is_ok(), "validate(): {:?}", pet.validate());
         let value = serde_json::to_value(&pet).unwrap();
         let schema = serde_json::json!({"$ref": "#/components/schemas/Pet"});
-        let verdict = codegen::conform::violation(&doc, &schema, &value);
+        let verdict = openapi_rs_codegen::conform::violation(&doc, &schema, &value);
         prop_assert!(verdict.is_none(), "{verdict:?} for {value}");
     }
 }

@@ -1,12 +1,12 @@
 //! Documents that are legal OpenAPI and used to be refused or silently mistyped.
 
-use codegen::{generate, Options};
+use openapi_rs_codegen::{generate, Options};
 
-fn gen(doc: &str) -> codegen::Output {
+fn gen(doc: &str) -> openapi_rs_codegen::Output {
     generate(doc, &Options::default()).unwrap_or_else(|e| panic!("refused: {e}"))
 }
 
-fn warnings(out: &codegen::Output) -> Vec<String> {
+fn warnings(out: &openapi_rs_codegen::Output) -> Vec<String> {
     out.diagnostics.iter().map(|d| d.to_string()).collect()
 }
 
@@ -124,5 +124,5 @@ fn non_json_bodies_and_cookies_are_sent_not_skipped() {
     );
     assert!(client.contains("form.file(\"file\", file);"), "{client}");
     assert!(client.contains("form.text(\"note\""), "{client}");
-    assert!(out.files["src/types.rs"].contains("crate::runtime::FilePart"));
+    assert!(out.files["src/types.rs"].contains("super::runtime::FilePart"));
 }

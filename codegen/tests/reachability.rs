@@ -1,6 +1,6 @@
 //! Only the types operations and webhooks reach are emitted, unless every schema is asked for.
 
-use codegen::{generate, Options};
+use openapi_rs_codegen::{generate, Options};
 
 const DOC: &str = r##"
 openapi: 3.1.0

@@ -1,6 +1,6 @@
 //! The generator never panics, locates what it rejects, and is deterministic.
 
-use codegen::{generate, load_api, Options};
+use openapi_rs_codegen::{generate, load_api, Options};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 

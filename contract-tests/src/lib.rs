@@ -17,6 +17,7 @@
 
 pub mod breadth;
 pub mod checks;
+pub mod cli;
 pub mod draw;
 pub mod faults;
 pub mod http;

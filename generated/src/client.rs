@@ -2,17 +2,17 @@
 // Do not edit: change the spec and regenerate.
 
 #[allow(unused_imports)]
-use crate::types;
+use super::types;
 /// The API client: one async method per operation. Cheap to clone; clones share the
 /// connection pool.
 ///
 /// Its `Debug` shows `<redacted>` for the API key and the bearer token.
 #[derive(Debug, Clone)]
-pub struct Client(crate::runtime::Client);
+pub struct Client(super::runtime::Client);
 /// Builds a [`Client`]: credentials, timeouts, answer limit, or your own `reqwest::Client`.
-pub type ClientBuilder = crate::runtime::ClientBuilder<Client>;
-impl ::std::convert::From<crate::runtime::Client> for Client {
-    fn from(inner: crate::runtime::Client) -> Self {
+pub type ClientBuilder = super::runtime::ClientBuilder<Client>;
+impl ::std::convert::From<super::runtime::Client> for Client {
+    fn from(inner: super::runtime::Client) -> Self {
         Client(inner)
     }
 }
@@ -20,22 +20,22 @@ impl Client {
     /// A client for `base_url` with default settings and no credentials.
     pub fn new(
         base_url: impl ::std::convert::Into<::std::string::String>,
-    ) -> ::std::result::Result<Self, crate::runtime::Error> {
+    ) -> ::std::result::Result<Self, super::runtime::Error> {
         Self::builder(base_url).build()
     }
     /// A builder for `base_url`, such as `https://api.example.com`.
     pub fn builder(
         base_url: impl ::std::convert::Into<::std::string::String>,
     ) -> ClientBuilder {
-        crate::runtime::ClientBuilder::new(base_url)
+        super::runtime::ClientBuilder::new(base_url)
             .user_agent(concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")))
     }
     /// The base URL, without a trailing slash.
     pub fn base_url(&self) -> &str {
         self.0.base_url()
     }
-    /// The HTTP side, to send a [`Request`](crate::Request) built by hand.
-    pub fn inner(&self) -> &crate::runtime::Client {
+    /// The HTTP side, to send a [`Request`](super::Request) built by hand.
+    pub fn inner(&self) -> &super::runtime::Client {
         &self.0
     }
     /// Get CVM details
@@ -46,12 +46,12 @@ impl Client {
     pub async fn get_cvm(
         &self,
         cvm_id: &str,
-    ) -> ::std::result::Result<types::GetCvmResponse, crate::runtime::Error> {
-        let p0 = crate::runtime::path_param("cvm_id", &cvm_id)?;
-        let req = crate::runtime::Request::new(
-            ::reqwest::Method::GET,
+    ) -> ::std::result::Result<types::GetCvmResponse, super::runtime::Error> {
+        let p0 = super::runtime::path_param("cvm_id", &cvm_id)?;
+        let req = super::runtime::Request::new(
+            super::runtime::reqwest::Method::GET,
             format!("/api/v1/cvms/{p0}"),
-            &[crate::runtime::Auth::ApiKeyHeader("X-API-Key")],
+            &[super::runtime::Auth::ApiKeyHeader("X-API-Key")],
         );
         let response = self.0.send(req).await?;
         ::std::result::Result::Ok(
@@ -75,13 +75,13 @@ impl Client {
         cvm_id: &str,
         body: &types::UpdateCvmRequest,
         params: &types::UpdateCvmParams,
-    ) -> ::std::result::Result<types::UpdateCvmResponse, crate::runtime::Error> {
-        crate::runtime::Validate::validate(body)?;
-        let p0 = crate::runtime::path_param("cvm_id", &cvm_id)?;
-        let mut req = crate::runtime::Request::new(
-            ::reqwest::Method::PATCH,
+    ) -> ::std::result::Result<types::UpdateCvmResponse, super::runtime::Error> {
+        super::runtime::Validate::validate(body)?;
+        let p0 = super::runtime::path_param("cvm_id", &cvm_id)?;
+        let mut req = super::runtime::Request::new(
+            super::runtime::reqwest::Method::PATCH,
             format!("/api/v1/cvms/{p0}"),
-            &[crate::runtime::Auth::ApiKeyHeader("X-API-Key")],
+            &[super::runtime::Auth::ApiKeyHeader("X-API-Key")],
         );
         req.header("X-Compose-Hash", &params.x_compose_hash)?;
         req.header("X-Transaction-Hash", &params.x_transaction_hash)?;

@@ -4,15 +4,15 @@
 #[allow(unused_imports)]
 use ::proptest::strategy::Strategy as _;
 #[allow(unused_imports)]
-use crate::types;
-/// Valid values of [`GpuConfig`](crate::types::GpuConfig).
+use super::types;
+/// Valid values of [`GpuConfig`](super::types::GpuConfig).
 pub fn gpu_config() -> ::proptest::strategy::BoxedStrategy<types::GpuConfig> {
     (
         (
-            ::proptest::collection::vec(crate::strategies::gpu_spec(), 0usize..=3usize)
+            ::proptest::collection::vec(super::strategies::gpu_spec(), 0usize..=3usize)
                 .boxed(),
-            crate::runtime::strategy::optional(
-                crate::strategies::gpu_config_attach_mode(),
+            super::runtime::strategy::optional(
+                super::strategies::gpu_config_attach_mode(),
             ),
         ),
     )
@@ -23,7 +23,7 @@ pub fn gpu_config() -> ::proptest::strategy::BoxedStrategy<types::GpuConfig> {
         })
         .boxed()
 }
-/// Valid values of [`GpuConfigAttachMode`](crate::types::GpuConfigAttachMode).
+/// Valid values of [`GpuConfigAttachMode`](super::types::GpuConfigAttachMode).
 pub fn gpu_config_attach_mode() -> ::proptest::strategy::BoxedStrategy<
     types::GpuConfigAttachMode,
 > {
@@ -34,16 +34,16 @@ pub fn gpu_config_attach_mode() -> ::proptest::strategy::BoxedStrategy<
     ]
         .boxed()
 }
-/// Valid values of [`GpuSpec`](crate::types::GpuSpec).
+/// Valid values of [`GpuSpec`](super::types::GpuSpec).
 pub fn gpu_spec() -> ::proptest::strategy::BoxedStrategy<types::GpuSpec> {
     (
         (
-            crate::runtime::strategy::string(
+            super::runtime::strategy::string(
                 ::std::option::Option::None,
                 ::std::option::Option::None,
             ),
-            crate::runtime::strategy::patch(
-                crate::runtime::strategy::string(
+            super::runtime::strategy::patch(
+                super::runtime::strategy::string(
                     ::std::option::Option::None,
                     ::std::option::Option::None,
                 ),
@@ -57,27 +57,27 @@ pub fn gpu_spec() -> ::proptest::strategy::BoxedStrategy<types::GpuSpec> {
         })
         .boxed()
 }
-/// Valid values of [`UpdateCvmRequest`](crate::types::UpdateCvmRequest).
+/// Valid values of [`UpdateCvmRequest`](super::types::UpdateCvmRequest).
 pub fn update_cvm_request() -> ::proptest::strategy::BoxedStrategy<
     types::UpdateCvmRequest,
 > {
     (
         (
-            crate::runtime::strategy::patch(
-                crate::runtime::strategy::string(
+            super::runtime::strategy::patch(
+                super::runtime::strategy::string(
                     ::std::option::Option::None,
                     ::std::option::Option::None,
                 ),
             ),
-            crate::runtime::strategy::patch(
-                crate::runtime::strategy::string(
+            super::runtime::strategy::patch(
+                super::runtime::strategy::string(
                     ::std::option::Option::None,
                     ::std::option::Option::None,
                 ),
             ),
-            crate::runtime::strategy::patch(
+            super::runtime::strategy::patch(
                 ::proptest::collection::vec(
-                        crate::runtime::strategy::string(
+                        super::runtime::strategy::string(
                             ::std::option::Option::None,
                             ::std::option::Option::None,
                         ),
@@ -85,66 +85,66 @@ pub fn update_cvm_request() -> ::proptest::strategy::BoxedStrategy<
                     )
                     .boxed(),
             ),
-            crate::runtime::strategy::patch(
+            super::runtime::strategy::patch(
                 ::proptest::arbitrary::any::<bool>().boxed(),
             ),
-            crate::runtime::strategy::patch(
+            super::runtime::strategy::patch(
                 ::proptest::arbitrary::any::<bool>().boxed(),
             ),
-            crate::runtime::strategy::patch(
+            super::runtime::strategy::patch(
                 ::proptest::arbitrary::any::<bool>().boxed(),
             ),
-            crate::runtime::strategy::patch(
-                crate::runtime::strategy::string(
+            super::runtime::strategy::patch(
+                super::runtime::strategy::string(
                     ::std::option::Option::None,
                     ::std::option::Option::None,
                 ),
             ),
-            crate::runtime::strategy::patch(
-                crate::runtime::strategy::string(
+            super::runtime::strategy::patch(
+                super::runtime::strategy::string(
                     ::std::option::Option::None,
                     ::std::option::Option::None,
                 ),
             ),
         ),
         (
-            crate::runtime::strategy::patch(crate::strategies::gpu_config()),
-            crate::runtime::strategy::patch(
-                crate::runtime::strategy::integer(
+            super::runtime::strategy::patch(super::strategies::gpu_config()),
+            super::runtime::strategy::patch(
+                super::runtime::strategy::integer(
                         -9223372036854775808,
                         9223372036854775807,
                     )
                     .prop_map(|v| v as i64)
                     .boxed(),
             ),
-            crate::runtime::strategy::patch(
-                crate::runtime::strategy::integer(
+            super::runtime::strategy::patch(
+                super::runtime::strategy::integer(
                         -9223372036854775808,
                         9223372036854775807,
                     )
                     .prop_map(|v| v as i64)
                     .boxed(),
             ),
-            crate::runtime::strategy::patch(
-                crate::runtime::strategy::integer(
+            super::runtime::strategy::patch(
+                super::runtime::strategy::integer(
                         -9223372036854775808,
                         9223372036854775807,
                     )
                     .prop_map(|v| v as i64)
                     .boxed(),
             ),
-            crate::runtime::strategy::patch(
-                crate::runtime::strategy::string(
+            super::runtime::strategy::patch(
+                super::runtime::strategy::string(
                     ::std::option::Option::None,
                     ::std::option::Option::None,
                 ),
             ),
-            crate::runtime::strategy::patch(
-                crate::runtime::strategy::integer(10, 1200)
+            super::runtime::strategy::patch(
+                super::runtime::strategy::integer(10, 1200)
                     .prop_map(|v| v as i64)
                     .boxed(),
             ),
-            crate::runtime::strategy::optional(
+            super::runtime::strategy::optional(
                 ::proptest::arbitrary::any::<bool>().boxed(),
             ),
         ),

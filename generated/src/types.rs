@@ -4,7 +4,7 @@
 #[allow(unused_imports)]
 use std::collections::BTreeMap;
 #[allow(unused_imports)]
-use crate::runtime::Patch;
+use super::runtime::Patch;
 /// Phase 1 of the two-phase flow: the compose hash must be registered on chain before the update can be applied.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
@@ -28,6 +28,25 @@ pub struct ComposeHashRegistrationRequired {
     /// Properties beyond the documented ones.
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
+}
+impl ComposeHashRegistrationRequired {
+    /// A value with its required fields given and every optional one left out.
+    pub fn new(
+        status: ComposeHashRegistrationRequiredStatus,
+        compose_hash: impl ::std::convert::Into<String>,
+        app_id: impl ::std::convert::Into<String>,
+        device_id: impl ::std::convert::Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            message: ::std::default::Default::default(),
+            compose_hash: compose_hash.into(),
+            app_id: app_id.into(),
+            device_id: device_id.into(),
+            kms_info: ::std::default::Default::default(),
+            extra: ::std::default::Default::default(),
+        }
+    }
 }
 /// The schema at `#/components/schemas/ComposeHashRegistrationRequired/properties/status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
@@ -133,6 +152,42 @@ pub struct CvmBasicInfo {
     pub extra: BTreeMap<String, serde_json::Value>,
 }
 impl CvmBasicInfo {
+    /// A value with its required fields given and every optional one left out.
+    pub fn new(
+        id: i64,
+        name: impl ::std::convert::Into<String>,
+        status: impl ::std::convert::Into<String>,
+        app_id: impl ::std::convert::Into<String>,
+        vcpu: i64,
+        memory: i64,
+        disk_size: i64,
+    ) -> Self {
+        Self {
+            id,
+            name: name.into(),
+            status: status.into(),
+            in_progress: ::std::default::Default::default(),
+            app_id: app_id.into(),
+            vm_uuid: ::std::default::Default::default(),
+            instance_id: ::std::default::Default::default(),
+            vcpu,
+            memory,
+            disk_size,
+            base_image: ::std::default::Default::default(),
+            encrypted_env_pubkey: ::std::default::Default::default(),
+            listed: ::std::default::Default::default(),
+            project_id: ::std::default::Default::default(),
+            instance_type: ::std::default::Default::default(),
+            public_sysinfo: ::std::default::Default::default(),
+            public_logs: ::std::default::Default::default(),
+            kms_info: ::std::default::Default::default(),
+            gateway_domain: ::std::default::Default::default(),
+            public_urls: ::std::default::Default::default(),
+            extra: ::std::default::Default::default(),
+        }
+    }
+}
+impl CvmBasicInfo {
     /// `in_progress`, or its documented default `false` when absent.
     pub fn in_progress_or_default(&self) -> bool {
         self.in_progress.unwrap_or(false)
@@ -154,6 +209,19 @@ pub struct CvmNetworkUrls {
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
 }
+impl CvmNetworkUrls {
+    /// A value with its required fields given and every optional one left out.
+    pub fn new(
+        app: impl ::std::convert::Into<String>,
+        instance: impl ::std::convert::Into<String>,
+    ) -> Self {
+        Self {
+            app: app.into(),
+            instance: instance.into(),
+            extra: ::std::default::Default::default(),
+        }
+    }
+}
 /// An update accepted for background processing.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
@@ -170,6 +238,17 @@ pub struct CvmUpdateAccepted {
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
 }
+impl CvmUpdateAccepted {
+    /// A value with its required fields given and every optional one left out.
+    pub fn new(correlation_id: impl ::std::convert::Into<String>) -> Self {
+        Self {
+            status: ::std::default::Default::default(),
+            message: ::std::default::Default::default(),
+            correlation_id: correlation_id.into(),
+            extra: ::std::default::Default::default(),
+        }
+    }
+}
 /// The GPUs attached to a CVM.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
@@ -182,12 +261,22 @@ pub struct GpuConfig {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub attach_mode: Option<GpuConfigAttachMode>,
     /// Properties beyond the documented ones.
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
+}
+impl GpuConfig {
+    /// A value with its required fields given and every optional one left out.
+    pub fn new(gpus: Vec<GpuSpec>) -> Self {
+        Self {
+            gpus,
+            attach_mode: ::std::default::Default::default(),
+            extra: ::std::default::Default::default(),
+        }
+    }
 }
 impl GpuConfig {
     /// `attach_mode`, or its documented default `"listed"` when absent.
@@ -290,17 +379,34 @@ pub struct GpuSpec {
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
 }
+impl GpuSpec {
+    /// A value with its required fields given and every optional one left out.
+    pub fn new(slot: impl ::std::convert::Into<String>) -> Self {
+        Self {
+            slot: slot.into(),
+            product_id: ::std::default::Default::default(),
+            extra: ::std::default::Default::default(),
+        }
+    }
+}
 /// The body FastAPI gives an HTTPException: a `detail` string or object.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 pub struct HttpError {
     /// What went wrong.
-    ///
-    /// Always sent; may be `null`.
-    pub detail: Option<serde_json::Value>,
+    pub detail: serde_json::Value,
     /// Properties beyond the documented ones.
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
+}
+impl HttpError {
+    /// A value with its required fields given and every optional one left out.
+    pub fn new(detail: serde_json::Value) -> Self {
+        Self {
+            detail,
+            extra: ::std::default::Default::default(),
+        }
+    }
 }
 /// The 422 body FastAPI gives when a request does not match its schema.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
@@ -346,6 +452,25 @@ pub struct KmsInfo {
     /// Properties beyond the documented ones.
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
+}
+impl KmsInfo {
+    /// A value with its required fields given and every optional one left out.
+    pub fn new(
+        id: impl ::std::convert::Into<String>,
+        url: impl ::std::convert::Into<String>,
+        version: impl ::std::convert::Into<String>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            slug: ::std::default::Default::default(),
+            url: url.into(),
+            version: version.into(),
+            chain_id: ::std::default::Default::default(),
+            kms_contract_address: ::std::default::Default::default(),
+            gateway_app_id: ::std::default::Default::default(),
+            extra: ::std::default::Default::default(),
+        }
+    }
 }
 /// Body of a CVM update. Every field is optional; only fields present are applied, and a field sent as null is cleared.
 #[derive(Clone, PartialEq, Default, serde::Deserialize)]
@@ -427,7 +552,7 @@ pub struct UpdateCvmRequest {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub allow_force_stop: Option<bool>,
     /// Properties beyond the documented ones.
@@ -443,7 +568,7 @@ impl ::std::fmt::Debug for UpdateCvmRequest {
             .field("public_logs", &self.public_logs)
             .field("public_sysinfo", &self.public_sysinfo)
             .field("public_tcbinfo", &self.public_tcbinfo)
-            .field("encrypted_env", &crate::runtime::Redacted)
+            .field("encrypted_env", &super::runtime::Redacted)
             .field("user_config", &self.user_config)
             .field("gpus", &self.gpus)
             .field("vcpu", &self.vcpu)
@@ -462,10 +587,10 @@ impl UpdateCvmRequest {
         self.allow_force_stop.unwrap_or(false)
     }
 }
-impl crate::runtime::Validate for UpdateCvmRequest {
-    fn validate_into(&self, path: &str, errors: &mut crate::runtime::ValidationErrors) {
+impl super::runtime::Validate for UpdateCvmRequest {
+    fn validate_into(&self, path: &str, errors: &mut super::runtime::ValidationErrors) {
         if let ::std::option::Option::Some(v) = self.shutdown_timeout.as_option() {
-            let p = crate::runtime::field_path(path, "shutdown_timeout");
+            let p = super::runtime::field_path(path, "shutdown_timeout");
             errors.minimum(&p, i128::from(*v), 10, false);
             errors.maximum(&p, i128::from(*v), 1200, false);
         }
@@ -485,6 +610,21 @@ pub struct ValidationError {
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
 }
+impl ValidationError {
+    /// A value with its required fields given and every optional one left out.
+    pub fn new(
+        loc: Vec<ValidationErrorLocItem>,
+        msg: impl ::std::convert::Into<String>,
+        r#type: impl ::std::convert::Into<String>,
+    ) -> Self {
+        Self {
+            loc,
+            msg: msg.into(),
+            r#type: r#type.into(),
+            extra: ::std::default::Default::default(),
+        }
+    }
+}
 /// The schema at `#/components/schemas/ValidationError/properties/loc/items`.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
@@ -495,7 +635,7 @@ pub enum ValidationErrorLocItem {
     /// A value of the `Integer` shape.
     Integer(i64),
 }
-/// Every answer of [`Client::get_cvm`](crate::Client::get_cvm), by status.
+/// Every answer of [`Client::get_cvm`](super::Client::get_cvm), by status.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetCvmResponse {
     /// 200: The CVM.
@@ -509,9 +649,9 @@ pub enum GetCvmResponse {
     /// 422: The request does not match its schema.
     UnprocessableEntity(HttpValidationError),
     /// A status the document does not describe, kept as received.
-    Undocumented(crate::runtime::RawResponse),
+    Undocumented(super::runtime::RawResponse),
 }
-/// Every answer of [`Client::update_cvm`](crate::Client::update_cvm), by status.
+/// Every answer of [`Client::update_cvm`](super::Client::update_cvm), by status.
 #[derive(Debug, Clone, PartialEq)]
 pub enum UpdateCvmResponse {
     /// 202: The update is accepted and runs in the background; follow it by correlation id.
@@ -537,9 +677,9 @@ pub enum UpdateCvmResponse {
     /// 468: The on-chain contract does not allow this compose hash.
     Status468(HttpError),
     /// A status the document does not describe, kept as received.
-    Undocumented(crate::runtime::RawResponse),
+    Undocumented(super::runtime::RawResponse),
 }
-/// Optional parameters of [`Client::update_cvm`](crate::Client::update_cvm).
+/// Optional parameters of [`Client::update_cvm`](super::Client::update_cvm).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UpdateCvmParams {
     /// Phase 2 only; the compose hash the 465 answer of phase 1 gave.

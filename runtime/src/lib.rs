@@ -14,6 +14,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+/// The HTTP client crate the generated code names (`reqwest::Method`), re-exported so that code
+/// expanded in a crate that does not depend on it (the `generate_api!` macro's) reaches it here.
+#[doc(hidden)]
+pub use reqwest;
+
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;

@@ -1,6 +1,6 @@
 //! `cargo xtask bench`: the figures of the project, on this machine, in one run.
 //!
-//! 1. `cargo bench -p codegen`: generation time of each corpus document by stage (release).
+//! 1. `cargo bench -p openapi-rs-codegen`: generation time of each corpus document by stage (release).
 //! 2. `cargo check` of the crate generated from Phala's and GitHub's documents, ours and
 //!    oas3-gen 0.29's, side by side: dependencies built first, then paired runs in alternating
 //!    order, each a `touch` and a non-incremental `cargo check` of the crate alone (what a clean
@@ -118,8 +118,59 @@ fn side_by_side(spec: &Path, ours_name: &str, pairs: usize) -> Result<f64, Strin
     Ok(ratio)
 }
 
+/// `--operation update_cvm` of the whole Phala document against the whole, `cargo check` paired
+/// in this run.
+fn selection(spec: &Path, pairs: usize) -> Result<(), String> {
+    let target = regenerate::repo_root().join("target/corpus-target");
+    let one = codegen::ir::Selection {
+        operations: vec!["update_cvm".into()],
+        ..Default::default()
+    };
+    let (whole, w, _, _) =
+        corpus::generate_selected(spec, "corpus-phala-cloud", &Default::default())?;
+    let (part, p, _, _) = corpus::generate_selected(spec, "select-update-cvm", &one)?;
+    check(&whole, &target, &[])?;
+    check(&part, &target, &[])?;
+    let (mut t_whole, mut t_part) = (Vec::new(), Vec::new());
+    for i in 0..pairs {
+        for which in [i % 2 == 0, i % 2 == 1] {
+            if which {
+                touch(&whole);
+                t_whole.push(check(&whole, &target, &[])?);
+            } else {
+                touch(&part);
+                t_part.push(check(&part, &target, &[])?);
+            }
+        }
+    }
+    let (m_whole, m_part) = (median(t_whole), median(t_part));
+    println!("selection: cargo check of the Phala document's crate, whole and `--operation update_cvm` ({pairs} paired runs, medians)");
+    println!(
+        "  whole:       {:>4} operation(s) {:>4} type(s) {:>6.2}s",
+        w.operations,
+        peers::count_types(&whole.join("src")),
+        m_whole.as_secs_f64()
+    );
+    println!(
+        "  update_cvm:  {:>4} operation(s) {:>4} type(s) {:>6.2}s   ratio {:.2} (goal: at most 0.25)",
+        p.operations,
+        peers::count_types(&part.join("src")),
+        m_part.as_secs_f64(),
+        m_part.as_secs_f64() / m_whole.as_secs_f64()
+    );
+    Ok(())
+}
+
 pub fn run() -> Result<(), String> {
-    cargo_bench("codegen", "generate")?;
+    // One part alone: `BENCH_ONLY=selection cargo xtask bench`.
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("selection") {
+        let dir = corpus::specs_dir().ok_or("../shared/specs not found")?;
+        return selection(
+            &dir.join("phala-cloud.openapi.json"),
+            env_usize("BENCH_PAIRS", 5).max(1),
+        );
+    }
+    cargo_bench("openapi-rs-codegen", "generate")?;
     println!();
     let Some(dir) = corpus::specs_dir() else {
         println!("notice: ../shared/specs not found; cargo check timings skipped");
@@ -143,6 +194,9 @@ pub fn run() -> Result<(), String> {
         worst = worst.max(side_by_side(&dir.join(file), name, pairs)?);
     }
     println!("largest ratio: {worst:.2}x (goal: at most 1.00x)");
+
+    println!();
+    selection(&dir.join("phala-cloud.openapi.json"), pairs)?;
 
     println!();
     println!("cargo check of every corpus crate, default features and with `proptest`");

@@ -168,6 +168,16 @@ fn generate_full(
     spec: &Path,
     crate_name: &str,
 ) -> Result<(PathBuf, codegen::Output, usize, usize), String> {
+    generate_selected(spec, crate_name, &Default::default())
+}
+
+/// [`generate_into`] of the operations `selection` keeps; the crate's folder, its output, and
+/// its lines without and with the strategies.
+pub fn generate_selected(
+    spec: &Path,
+    crate_name: &str,
+    selection: &codegen::ir::Selection,
+) -> Result<(PathBuf, codegen::Output, usize, usize), String> {
     let root = regenerate::repo_root();
     let out = root.join("target/corpus").join(crate_name);
     let job = Job {
@@ -178,6 +188,8 @@ fn generate_full(
         include_runtime: false,
         all_schemas: false,
         examples: true,
+        selection: selection.clone(),
+        ..Default::default()
     };
     let output = regenerate::generate(&job, false)?;
     let count = |f: &dyn Fn(&str) -> bool| -> usize {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Generation allocates many small token trees; mimalloc does that about a third faster than
-/// the system allocator (see `cargo bench -p codegen`).
+/// the system allocator (see `cargo bench -p openapi-rs-codegen`).
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -34,37 +34,9 @@ enum Command {
     /// its snapshot crate. With --spec and --out: any OpenAPI 3.0/3.1 document (JSON or YAML)
     /// into a standalone crate.
     #[command(
-        after_help = "Examples:\n  cargo xtask regenerate\n  cargo xtask regenerate --check\n  cargo xtask regenerate --spec my-api.json --out ../my-api-client --crate-name my-api-client\n  cargo xtask regenerate --spec my-api.json --out ../my-api-client --include-runtime\n\nExit status: 0 done (or fresh with --check); 1 stale with --check; 2 the spec cannot be generated."
+        after_help = "Examples:\n  cargo xtask regenerate\n  cargo xtask regenerate --check\n  cargo xtask regenerate --spec my-api.json --out ../my-api-client --crate-name my-api-client\n  cargo xtask regenerate --spec my-api.json --out ../my-api-client --include-runtime\n  cargo xtask regenerate --spec phala.json --out target/cvm-client --operation update_cvm\n\nExit status: 0 done (or fresh with --check); 1 stale with --check; 2 the spec cannot be generated."
     )]
-    Regenerate {
-        /// Write nothing; print a diff and exit 1 when the output is stale.
-        #[arg(long)]
-        check: bool,
-        /// An OpenAPI document to generate from (needs --out).
-        #[arg(long, requires = "out")]
-        spec: Option<PathBuf>,
-        /// The folder of the crate to write (needs --spec).
-        #[arg(long, requires = "spec")]
-        out: Option<PathBuf>,
-        /// The Cargo package name of the crate (default: the --out folder's name).
-        #[arg(long, requires = "spec")]
-        crate_name: Option<String>,
-        /// Fail when any construct had to be degraded or skipped.
-        #[arg(long)]
-        deny_warnings: bool,
-        /// Copy the runtime (Patch, Client, Error, ...) into the crate as `src/runtime.rs`
-        /// instead of depending on the `openapi-runtime` crate: a crate that stands alone.
-        #[arg(long, requires = "spec")]
-        include_runtime: bool,
-        /// Emit a type for every component schema, not only for those the operations reach.
-        #[arg(long, requires = "spec")]
-        all_schemas: bool,
-        /// Also emit tests/examples.rs, which round-trips each of the document's own examples
-        /// through the type of its place (`cargo test --features serialize --test examples`),
-        /// and tests/agreement.rs, which reads bodies given in AGREEMENT_CASES with the body types.
-        #[arg(long, requires = "spec")]
-        examples: bool,
-    },
+    Regenerate(openapi_rs_cli::GenerateArgs),
     /// Generate real-world documents, each into a crate under target/corpus/, and check it with
     /// clippy and -D warnings, and round-trip the document's own examples through its types;
     /// print a table (operations generated and skipped, warnings, clippy-clean, examples found,
@@ -86,7 +58,7 @@ enum Command {
     /// Measure: generation time per corpus document, `cargo check` time of the generated crates,
     /// and requests per second of the contract suite.
     #[command(
-        after_help = "Examples:\n  cargo xtask bench\n  BENCH_RUNS=30 BENCH_CASES=5000 cargo xtask bench"
+        after_help = "Examples:\n  cargo xtask bench\n  BENCH_RUNS=30 BENCH_CASES=5000 cargo xtask bench\n  BENCH_ONLY=selection cargo xtask bench   # the --operation figure alone"
     )]
     Bench,
     /// Run the embedded reference server until interrupted; print its URL, key and CVM ids (see
@@ -177,58 +149,17 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        Command::Regenerate {
-            check,
-            spec,
-            out,
-            crate_name,
-            deny_warnings,
-            include_runtime,
-            all_schemas,
-            examples,
-        } => {
-            let root = regenerate::repo_root();
-            let jobs = match (spec, out) {
-                (Some(spec), Some(out)) => {
-                    let name = crate_name.unwrap_or_else(|| {
-                        out.file_name()
-                            .map(|n| n.to_string_lossy().into_owned())
-                            .unwrap_or_else(|| "api-client".into())
-                    });
-                    vec![regenerate::Job {
-                        spec,
-                        out,
-                        crate_name: name,
-                        standalone: true,
-                        include_runtime,
-                        all_schemas,
-                        examples,
-                    }]
-                }
-                _ => match regenerate::default_jobs(&root) {
+        Command::Regenerate(args) => {
+            let jobs = match args.job() {
+                Ok(Some(job)) => vec![job],
+                Ok(None) => match regenerate::default_jobs(&regenerate::repo_root()) {
                     Ok(j) => j,
-                    Err(e) => {
-                        eprintln!("error: {e}");
-                        return ExitCode::from(2);
-                    }
+                    Err(e) => return openapi_rs_cli::usage_error(&e),
                 },
+                Err(e) => return openapi_rs_cli::usage_error(&e),
             };
-            match regenerate::run(&jobs, check, deny_warnings) {
-                Ok(true) if check => {
-                    eprintln!("\ngenerated code is stale: run `cargo xtask regenerate` and commit the result");
-                    ExitCode::from(1)
-                }
-                Ok(_) => {
-                    if check {
-                        eprintln!("generated code is up to date");
-                    }
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("{e}");
-                    ExitCode::from(2)
-                }
-            }
+            let result = regenerate::run(&jobs, args.check, args.deny_warnings);
+            openapi_rs_cli::exit_status(result, args.check, "cargo xtask regenerate")
         }
     }
 }

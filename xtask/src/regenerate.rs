@@ -1,42 +1,10 @@
 //! `cargo xtask regenerate`: spec -> generated crate, or, with `--check`, a comparison that writes
 //! nothing.
 
-use codegen::Options;
-use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// One generation job: a spec and the crate folder it produces.
-#[derive(Debug, Clone)]
-pub struct Job {
-    pub spec: PathBuf,
-    pub out: PathBuf,
-    pub crate_name: String,
-    pub standalone: bool,
-    /// Copy the runtime into the crate instead of depending on `runtime/`.
-    pub include_runtime: bool,
-    /// Emit every component schema, reached by an operation or not.
-    pub all_schemas: bool,
-    /// Emit tests/examples.rs, the round-trips of the document's own examples.
-    pub examples: bool,
-}
-
-/// What regeneration would change in an output folder.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Changes {
-    /// Files to create or update, with their new contents.
-    pub write: BTreeMap<PathBuf, String>,
-    /// Generated files that the new output no longer has.
-    pub delete: Vec<PathBuf>,
-    /// A unified diff of all of it, for people.
-    pub diff: String,
-}
-
-impl Changes {
-    pub fn is_empty(&self) -> bool {
-        self.write.is_empty() && self.delete.is_empty()
-    }
-}
+pub use codegen::write::{apply, relative_path, Changes, Job};
 
 /// The repository root (the folder above xtask/).
 pub fn repo_root() -> PathBuf {
@@ -57,6 +25,7 @@ pub fn default_jobs(root: &Path) -> Result<Vec<Job>, String> {
         include_runtime: false,
         all_schemas: false,
         examples: true,
+        ..Default::default()
     }];
     let fixtures = root.join("codegen/tests/fixtures");
     for spec in spec_files(&fixtures)? {
@@ -74,6 +43,7 @@ pub fn default_jobs(root: &Path) -> Result<Vec<Job>, String> {
             // The fixtures hold schemas for their constructs alone, reached by no operation.
             all_schemas: true,
             examples: true,
+            ..Default::default()
         });
     }
     Ok(jobs)
@@ -95,203 +65,48 @@ pub fn spec_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(specs)
 }
 
-/// Runs the generator for a job; its warnings are printed (and fatal with `deny_warnings`).
+/// Runs the generator for a job as `cargo xtask regenerate` does: a crate inside this repository
+/// depends on `runtime/` by path, one outside only by version unless the job names a path.
 pub fn generate(job: &Job, deny_warnings: bool) -> Result<codegen::Output, String> {
-    let text = std::fs::read_to_string(&job.spec)
-        .map_err(|e| format!("cannot read {}: {e}", job.spec.display()))?;
-    let spec_name = job
-        .spec
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let opts = Options {
-        crate_name: job.crate_name.clone(),
-        crate_version: "0.1.0".into(),
-        spec_name,
-        command: "cargo xtask regenerate".into(),
-        standalone: job.standalone,
-        runtime: if job.include_runtime {
-            codegen::Runtime::Include
-        } else {
-            codegen::Runtime::Crate {
-                path: Some(relative_path(&job.out, &repo_root().join("runtime"))),
-            }
-        },
-        all_schemas: job.all_schemas,
-        examples: job.examples,
-    };
-    let out =
-        codegen::generate(&text, &opts).map_err(|e| format!("{}: {e}", job.spec.display()))?;
-    if !out.diagnostics.is_empty() {
-        eprintln!(
-            "{}: {} construct(s) degraded or skipped:",
-            job.spec.display(),
-            out.diagnostics.len()
-        );
-        for d in &out.diagnostics {
-            eprintln!("  {d}");
-        }
-        if deny_warnings {
-            return Err(format!(
-                "{}: {} warning(s) and --deny-warnings",
-                job.spec.display(),
-                out.diagnostics.len()
-            ));
-        }
-    }
-    Ok(out)
+    codegen::write::generate(&in_repository(job), "cargo xtask regenerate", deny_warnings)
 }
 
-/// `to` as seen from the folder `from`, both made absolute and normalised lexically first (the
-/// folders need not exist yet); `to` in full when they share no root.
-pub fn relative_path(from: &Path, to: &Path) -> String {
-    use std::path::Component;
-    fn parts(p: &Path) -> Vec<String> {
-        let p = if p.is_absolute() {
+/// The job with the repository's runtime as its path dependency when its crate is written inside
+/// the repository (and no path was asked for).
+pub fn in_repository(job: &Job) -> Job {
+    let mut job = job.clone();
+    let root = repo_root();
+    let absolute = |p: &Path| {
+        if p.is_absolute() {
             p.to_path_buf()
         } else {
             std::env::current_dir().unwrap_or_default().join(p)
-        };
-        let mut out: Vec<String> = Vec::new();
-        for c in p.components() {
-            match c {
-                Component::CurDir => {}
-                Component::ParentDir => {
-                    out.pop();
-                }
-                other => out.push(other.as_os_str().to_string_lossy().into_owned()),
-            }
         }
-        out
-    }
-    let (f, t) = (parts(from), parts(to));
-    let common = f.iter().zip(&t).take_while(|(a, b)| a == b).count();
-    if common == 0 {
-        return to.display().to_string();
-    }
-    let mut rel: Vec<String> = vec!["..".to_string(); f.len() - common];
-    rel.extend(t[common..].iter().cloned());
-    if rel.is_empty() {
-        ".".into()
-    } else {
-        rel.join("/")
-    }
-}
-
-/// Whether a file in an output folder was written by the generator.
-fn is_generated(path: &Path) -> bool {
-    std::fs::read_to_string(path)
-        .map(|t| codegen::is_generated_text(&t))
-        .unwrap_or(false)
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
     };
-    for e in entries.flatten() {
-        let p = e.path();
-        let name = e.file_name();
-        if name == "target" || name == ".git" {
-            continue;
-        }
-        if p.is_dir() {
-            walk(&p, out);
-        } else {
-            out.push(p);
-        }
+    let rel = relative_path(&root, &absolute(&job.out));
+    let inside = !rel.starts_with("..") && !Path::new(&rel).is_absolute();
+    if inside && job.runtime_path.is_none() && !job.include_runtime {
+        job.runtime_path = Some(root.join("runtime"));
     }
+    job
 }
 
-/// Compares `files` with what `out` holds. Hand-written files (without the marker) are never
-/// touched: a hand-written README.md, examples and tests stay.
+/// Compares `files` with what `out` holds (see [`codegen::write::plan`]); paths in the diff are
+/// shown from the repository root.
 pub fn plan(out: &Path, files: &BTreeMap<String, String>) -> Changes {
-    let mut changes = Changes::default();
-    let mut wanted = BTreeSet::new();
-    for (rel, new) in files {
-        let path = out.join(rel);
-        wanted.insert(path.clone());
-        let old = std::fs::read_to_string(&path).ok();
-        if old.is_some() && !is_generated(&path) {
-            continue; // hand-written: the user's version wins
-        }
-        if old.as_deref() == Some(new.as_str()) {
-            continue;
-        }
-        let old_text = old.unwrap_or_default();
-        let diff = similar::TextDiff::from_lines(&old_text, new);
-        let shown = path
-            .strip_prefix(repo_root())
-            .unwrap_or(&path)
-            .display()
-            .to_string();
-        let _ = write!(
-            changes.diff,
-            "{}",
-            diff.unified_diff()
-                .context_radius(3)
-                .header(&format!("a/{shown}"), &format!("b/{shown}"))
-        );
-        changes.write.insert(path, new.clone());
-    }
-    let mut existing = Vec::new();
-    walk(out, &mut existing);
-    existing.sort();
-    for path in existing {
-        if !wanted.contains(&path) && is_generated(&path) {
-            let shown = path
-                .strip_prefix(repo_root())
-                .unwrap_or(&path)
-                .display()
-                .to_string();
-            let _ = writeln!(
-                changes.diff,
-                "deleted: {shown} (generated, no longer produced)"
-            );
-            changes.delete.push(path);
-        }
-    }
-    changes
-}
-
-/// Writes the planned changes.
-pub fn apply(changes: &Changes) -> Result<(), String> {
-    for (path, text) in &changes.write {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        }
-        std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    }
-    for path in &changes.delete {
-        std::fs::remove_file(path).map_err(|e| format!("cannot delete {}: {e}", path.display()))?;
-    }
-    Ok(())
+    codegen::write::plan(out, files, &repo_root())
 }
 
 /// Regenerates (or, with `check`, compares) every job. Returns whether anything is or was stale.
 pub fn run(jobs: &[Job], check: bool, deny_warnings: bool) -> Result<bool, String> {
-    let mut stale = false;
-    for job in jobs {
-        let files = generate(job, deny_warnings)?.files;
-        let changes = plan(&job.out, &files);
-        if changes.is_empty() {
-            continue;
-        }
-        stale = true;
-        if check {
-            print!("{}", changes.diff);
-        } else {
-            apply(&changes)?;
-            eprintln!(
-                "{}: wrote {} file(s), deleted {}",
-                job.out.display(),
-                changes.write.len(),
-                changes.delete.len()
-            );
-        }
-    }
-    Ok(stale)
+    let jobs: Vec<Job> = jobs.iter().map(in_repository).collect();
+    codegen::write::run(
+        &jobs,
+        check,
+        deny_warnings,
+        "cargo xtask regenerate",
+        &repo_root(),
+    )
 }
 
 #[cfg(test)]
@@ -339,6 +154,7 @@ mod tests {
             include_runtime: false,
             all_schemas: false,
             examples: false,
+            ..Default::default()
         };
 
         assert!(
@@ -439,6 +255,7 @@ mod tests {
             include_runtime: true,
             all_schemas: false,
             examples: false,
+            ..Default::default()
         };
         let files = generate(&job, false).unwrap().files;
         let runtime = &files["src/runtime.rs"];
@@ -493,6 +310,7 @@ mod tests {
             include_runtime: false,
             all_schemas: false,
             examples: false,
+            ..Default::default()
         };
         assert!(generate(&job, false).is_ok(), "warnings alone do not fail");
         let err = generate(&job, true).unwrap_err();
@@ -516,6 +334,7 @@ mod tests {
             include_runtime: false,
             all_schemas: false,
             examples: false,
+            ..Default::default()
         };
         let err = run(&[job], false, false).unwrap_err();
         assert!(

@@ -235,6 +235,7 @@ impl<'a> Builder<'a> {
             response_type,
             params_type,
             auth,
+            tags: op.tags.clone(),
         }))
     }
 

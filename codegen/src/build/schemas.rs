@@ -610,6 +610,9 @@ impl<'a> Builder<'a> {
                 ReferenceOr::Reference { .. } => (None, None),
             };
             let is_required = required.iter().any(|r| r == json);
+            // A required untyped value is `Value`: it holds `null` itself, and an `Option` around it
+            // would give two spellings of one answer.
+            let nullable = nullable && !(is_required && matches!(ty, Ty::Any | Ty::Null));
             let presence = match (is_required, nullable) {
                 (true, false) => Presence::Required,
                 (true, true) => Presence::RequiredNullable,

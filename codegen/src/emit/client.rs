@@ -10,36 +10,36 @@ pub fn emit(api: &Api) -> TokenStream {
     let methods = api.operations.iter().map(|op| method(api, op));
     quote! {
         #[allow(unused_imports)]
-        use crate::types;
+        use super::types;
         /// The API client: one async method per operation. Cheap to clone; clones share the
         /// connection pool.
         ///
         /// Its `Debug` shows `<redacted>` for the API key and the bearer token.
         #[derive(Debug, Clone)]
-        pub struct Client(crate::runtime::Client);
+        pub struct Client(super::runtime::Client);
         /// Builds a [`Client`]: credentials, timeouts, answer limit, or your own `reqwest::Client`.
-        pub type ClientBuilder = crate::runtime::ClientBuilder<Client>;
-        impl ::std::convert::From<crate::runtime::Client> for Client {
-            fn from(inner: crate::runtime::Client) -> Self {
+        pub type ClientBuilder = super::runtime::ClientBuilder<Client>;
+        impl ::std::convert::From<super::runtime::Client> for Client {
+            fn from(inner: super::runtime::Client) -> Self {
                 Client(inner)
             }
         }
         impl Client {
             /// A client for `base_url` with default settings and no credentials.
-            pub fn new(base_url: impl ::std::convert::Into<::std::string::String>) -> ::std::result::Result<Self, crate::runtime::Error> {
+            pub fn new(base_url: impl ::std::convert::Into<::std::string::String>) -> ::std::result::Result<Self, super::runtime::Error> {
                 Self::builder(base_url).build()
             }
             /// A builder for `base_url`, such as `https://api.example.com`.
             pub fn builder(base_url: impl ::std::convert::Into<::std::string::String>) -> ClientBuilder {
-                crate::runtime::ClientBuilder::new(base_url)
+                super::runtime::ClientBuilder::new(base_url)
                     .user_agent(concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")))
             }
             /// The base URL, without a trailing slash.
             pub fn base_url(&self) -> &str {
                 self.0.base_url()
             }
-            /// The HTTP side, to send a [`Request`](crate::Request) built by hand.
-            pub fn inner(&self) -> &crate::runtime::Client {
+            /// The HTTP side, to send a [`Request`](super::Request) built by hand.
+            pub fn inner(&self) -> &super::runtime::Client {
                 &self.0
             }
             #( #methods )*
@@ -109,11 +109,11 @@ fn method(api: &Api, op: &Operation) -> TokenStream {
         .filter(|b| api.ty_validates(&b.ty))
         .map(|b| {
             if b.required {
-                quote! { crate::runtime::Validate::validate(body)?; }
+                quote! { super::runtime::Validate::validate(body)?; }
             } else {
                 quote! {
                     if let ::std::option::Option::Some(body) = body {
-                        crate::runtime::Validate::validate(body)?;
+                        super::runtime::Validate::validate(body)?;
                     }
                 }
             }
@@ -122,9 +122,9 @@ fn method(api: &Api, op: &Operation) -> TokenStream {
     let (path_locals, path) = path_expr(op);
     let method = proc_macro2::Ident::new(&op.method, proc_macro2::Span::call_site());
     let auth = op.auth.iter().map(|a| match a {
-        Auth::ApiKeyHeader(h) => quote!(crate::runtime::Auth::ApiKeyHeader(#h)),
-        Auth::ApiKeyQuery(q) => quote!(crate::runtime::Auth::ApiKeyQuery(#q)),
-        Auth::Bearer => quote!(crate::runtime::Auth::Bearer),
+        Auth::ApiKeyHeader(h) => quote!(super::runtime::Auth::ApiKeyHeader(#h)),
+        Auth::ApiKeyQuery(q) => quote!(super::runtime::Auth::ApiKeyQuery(#q)),
+        Auth::Bearer => quote!(super::runtime::Auth::Bearer),
     });
 
     let params = op
@@ -216,10 +216,10 @@ fn method(api: &Api, op: &Operation) -> TokenStream {
     quote! {
         #doc
         #deprecated
-        pub async fn #name(&self, #( #all_args ),*) -> ::std::result::Result<types::#resp, crate::runtime::Error> {
+        pub async fn #name(&self, #( #all_args ),*) -> ::std::result::Result<types::#resp, super::runtime::Error> {
             #validate
             #( #path_locals )*
-            let #mut_req req = crate::runtime::Request::new(::reqwest::Method::#method, #path, &[#( #auth ),*]);
+            let #mut_req req = super::runtime::Request::new(super::runtime::reqwest::Method::#method, #path, &[#( #auth ),*]);
             #( #params )*
             #body
             let response = self.0.send(req).await?;
@@ -240,7 +240,7 @@ fn multipart(api: &Api, b: &Body) -> TokenStream {
     };
     let Some(fields) = fields else {
         return quote! {
-            let mut form = crate::runtime::Multipart::new();
+            let mut form = super::runtime::Multipart::new();
             form.fields(body)?;
             req.multipart(form);
         };
@@ -278,7 +278,7 @@ fn multipart(api: &Api, b: &Body) -> TokenStream {
         }
     });
     quote! {
-        let mut form = crate::runtime::Multipart::new();
+        let mut form = super::runtime::Multipart::new();
         #( #parts )*
         req.multipart(form);
     }
@@ -307,7 +307,7 @@ fn path_expr(op: &Operation) -> (Vec<TokenStream>, TokenStream) {
                 let local = proc_macro2::Ident::new(&local, proc_macro2::Span::call_site());
                 let n = ident(&p.rust);
                 let json = &p.json;
-                locals.push(quote! { let #local = crate::runtime::path_param(#json, &#n)?; });
+                locals.push(quote! { let #local = super::runtime::path_param(#json, &#n)?; });
             }
             None => fmt.push_str(&rest[open..=close].replace('{', "{{").replace('}', "}}")),
         }

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 /// The runtime crate's source (`runtime/src/lib.rs`), written by hand once; copied into a
 /// generated crate as `src/runtime.rs` with [`Runtime::Include`].
-pub const RUNTIME: &str = include_str!("../../../runtime/src/lib.rs");
+pub const RUNTIME: &str = include_str!("runtime_source.rs.in");
 
 /// The runtime crate's package name.
 pub const RUNTIME_CRATE: &str = "openapi-runtime";
@@ -69,6 +69,8 @@ pub struct Options {
     /// Find the document's examples and emit `tests/examples.rs`, which round-trips each through
     /// the type of its place (needs the crate's `serialize` feature).
     pub examples: bool,
+    /// The operations to generate (every one by default); only the types they reach are emitted.
+    pub selection: crate::ir::Selection,
 }
 
 impl Default for Options {
@@ -82,6 +84,7 @@ impl Default for Options {
             runtime: Runtime::Crate { path: None },
             all_schemas: false,
             examples: false,
+            selection: Default::default(),
         }
     }
 }
@@ -128,7 +131,7 @@ impl Scope {
         }
     }
 
-    /// The scope of the other generated modules (which `use crate::types;`).
+    /// The scope of the other generated modules (which `use super::types;`).
     pub fn outside() -> Self {
         Scope {
             in_types: false,
@@ -149,7 +152,7 @@ impl Scope {
         });
         let patch = (self.in_types && self.free("Patch")).then(|| {
             quote!(
-                use crate::runtime::Patch;
+                use super::runtime::Patch;
             )
         });
         quote! {
@@ -206,7 +209,7 @@ impl Scope {
         if self.in_types && self.free("Patch") {
             quote!(Patch)
         } else {
-            quote!(crate::runtime::Patch)
+            quote!(super::runtime::Patch)
         }
     }
 
@@ -228,7 +231,7 @@ impl Scope {
         if self.in_types && self.free("Patch") {
             "Patch::is_absent"
         } else {
-            "crate::runtime::Patch::is_absent"
+            "super::runtime::Patch::is_absent"
         }
     }
 
@@ -269,7 +272,7 @@ impl Scope {
             }
             Ty::Named(n) => self.named(n),
             Ty::Any | Ty::Null => self.value(),
-            Ty::File => quote!(crate::runtime::FilePart),
+            Ty::File => quote!(super::runtime::FilePart),
             Ty::Nullable(t) => {
                 let (o, t) = (self.option(), self.ty(t));
                 quote!(#o<#t>)
@@ -390,6 +393,7 @@ pub fn emit_crate(api: &Api, opts: &Options) -> Result<BTreeMap<String, String>,
             use openapi_runtime as runtime;
         },
     };
+    let exports = root_exports();
     let lib = quote! {
         #![doc = include_str!("../README.md")]
         #![cfg_attr(rustfmt, rustfmt::skip)]
@@ -410,11 +414,7 @@ pub fn emit_crate(api: &Api, opts: &Options) -> Result<BTreeMap<String, String>,
         #[rustfmt::skip]
         pub mod strategies;
 
-        pub use client::{Client, ClientBuilder};
-        pub use runtime::{
-            encode_component, field_path, path_param, Auth, Error, FilePart, Multipart, Patch,
-            RawResponse, Redacted, Request, Validate, ValidationErrors, Violation,
-        };
+        #exports
         /// Round-trips of the document's examples, for `tests/examples.rs`.
         #[doc(hidden)]
         pub use runtime::examples;
@@ -481,6 +481,45 @@ pub fn emit_crate(api: &Api, opts: &Options) -> Result<BTreeMap<String, String>,
     Ok(files)
 }
 
+/// The re-exports a generated crate's root makes: the same in a crate and in a module.
+fn root_exports() -> TokenStream {
+    quote! {
+        pub use client::{Client, ClientBuilder};
+        pub use runtime::{
+            encode_component, field_path, path_param, Auth, Error, FilePart, Multipart, Patch,
+            RawResponse, Redacted, Request, Validate, ValidationErrors, Violation,
+        };
+    }
+}
+
+/// The whole client as one module body, for `include!` from a build script's `OUT_DIR` and for
+/// the `generate_api!` macro: the types and the client inline, the runtime reached through the
+/// `openapi-runtime` crate alone (the caller depends on it, `serde` and `serde_json`). No inner
+/// attribute and no feature of the caller's crate is assumed, so it holds no proptest strategies.
+pub fn emit_module(api: &Api) -> TokenStream {
+    let mut types = types::header(api);
+    for i in 0..types::parts(api) {
+        types.extend(types::emit_part(api, i));
+    }
+    let client = client::emit(api);
+    let exports = root_exports();
+    quote! {
+        #[allow(unused_imports)]
+        use ::openapi_runtime as runtime;
+        /// Request and response types, one per schema of the document, and per operation an
+        /// enum of its answers.
+        #[allow(clippy::large_enum_variant, clippy::too_many_arguments, clippy::all, missing_docs)]
+        pub mod types {
+            #types
+        }
+        #[allow(clippy::too_many_arguments, clippy::all, missing_docs)]
+        mod client {
+            #client
+        }
+        #exports
+    }
+}
+
 fn cargo_toml(opts: &Options) -> String {
     let workspace = if opts.standalone {
         "\n[workspace]\n"
@@ -534,6 +573,41 @@ tokio = {{ version = "1", features = ["rt-multi-thread", "macros", "net", "io-ut
     )
 }
 
+/// The README's paragraph on building values: `new` with the required fields, or a literal that
+/// leaves the rest to `Default` (shown on the first struct that has both kinds of field).
+fn building_values(api: &Api) -> Option<String> {
+    let required =
+        |f: &Field| matches!(f.presence, Presence::Required | Presence::RequiredNullable);
+    let (t, s) = api.types.values().find_map(|t| match &t.kind {
+        TypeKind::Struct(s)
+            if t.derives_default
+                && s.fields.iter().any(required)
+                && s.fields.iter().any(|f| !required(f)) =>
+        {
+            Some((t, s))
+        }
+        _ => None,
+    })?;
+    let args: Vec<&str> = s
+        .fields
+        .iter()
+        .filter(|f| required(f))
+        .map(|f| f.rust.as_str())
+        .collect();
+    let set: Vec<String> = s
+        .fields
+        .iter()
+        .filter(|f| required(f))
+        .map(|f| format!("    {}: /* ... */,", f.rust))
+        .collect();
+    Some(format!(
+        "Types with required fields have `new`, which takes them all, so none can be left out; a struct literal can instead leave the others to `..Default::default()`, which also fills a required field it does not name with an empty value:\n\n```ignore\nlet a = types::{name}::new({args});\nlet b = types::{name} {{\n{set}\n    ..Default::default()\n}};\n```\n\n",
+        name = t.name,
+        args = args.join(", "),
+        set = set.join("\n"),
+    ))
+}
+
 fn readme(api: &Api, opts: &Options) -> String {
     let lib = opts.crate_name.replace('-', "_");
     let mut s = format!(
@@ -554,6 +628,9 @@ fn readme(api: &Api, opts: &Options) -> String {
         "```no_run\n# async fn demo() -> Result<(), {lib}::Error> {{\nlet client = {lib}::Client::builder(\"https://api.example.com\")\n    .api_key(\"...\")\n    .build()?;\n# let _ = client;\n# Ok(())\n# }}\n```\n\n"
     ));
     s.push_str("Each operation is an async method of `Client` that returns an enum with one variant per documented status, and `Undocumented` for any other answer.\n\n");
+    if let Some(text) = building_values(api) {
+        s.push_str(&text);
+    }
     s.push_str("| method | route | answers |\n|---|---|---|\n");
     for op in &api.operations {
         let answers: Vec<String> = op

@@ -59,7 +59,7 @@ pub fn emit(api: &Api) -> TokenStream {
         let f = super::ident(f);
         let ty = type_ident(name);
         let body = type_strategy(&ctx, name, t)?;
-        let doc = format!(" Valid values of [`{name}`](crate::types::{name}).");
+        let doc = format!(" Valid values of [`{name}`](super::types::{name}).");
         Some(quote! {
             #[doc = #doc]
             pub fn #f() -> ::proptest::strategy::BoxedStrategy<types::#ty> {
@@ -71,7 +71,7 @@ pub fn emit(api: &Api) -> TokenStream {
         #[allow(unused_imports)]
         use ::proptest::strategy::Strategy as _;
         #[allow(unused_imports)]
-        use crate::types;
+        use super::types;
         #( #fns )*
     }
 }
@@ -175,7 +175,7 @@ fn ty_strategy(
     ty: &Ty,
     c: Option<&Constraints>,
 ) -> Option<TokenStream> {
-    let st = quote!(crate::runtime::strategy);
+    let st = quote!(super::runtime::strategy);
     let empty = Constraints::default();
     let c = c.unwrap_or(&empty);
     Some(match ty {
@@ -318,7 +318,7 @@ fn ty_strategy(
                 return None;
             }
             let f = super::ident(ctx.fns.get(n)?);
-            quote!(crate::strategies::#f())
+            quote!(super::strategies::#f())
         }
     })
 }
@@ -329,7 +329,7 @@ fn ty_strategy_cut(ctx: &Ctx<'_>, owner: &str, ty: &Ty) -> Option<TokenStream> {
 }
 
 fn field_strategy(ctx: &Ctx<'_>, owner: &str, f: &Field) -> Option<TokenStream> {
-    let st = quote!(crate::runtime::strategy);
+    let st = quote!(super::runtime::strategy);
     let inner = ty_strategy(ctx, owner, &f.ty, Some(&f.constraints)).map(|s| {
         if f.boxed {
             quote!(#s.prop_map(::std::boxed::Box::new).boxed())
@@ -345,7 +345,7 @@ fn field_strategy(ctx: &Ctx<'_>, owner: &str, f: &Field) -> Option<TokenStream> 
         }
         (Presence::OptionalNullable, Some(s)) => quote!(#st::patch(#s)),
         (Presence::OptionalNullable, None) => {
-            quote!(::proptest::strategy::Just(crate::runtime::Patch::Absent).boxed())
+            quote!(::proptest::strategy::Just(super::runtime::Patch::Absent).boxed())
         }
     })
 }

@@ -78,6 +78,7 @@ fn type_def(api: &Api, sc: &Scope, t: &TypeDef) -> TokenStream {
                 }
             });
             let defaults = default_accessors(api, sc, &t.name, &s.fields);
+            let new = constructor(sc, &t.name, s);
             let validate = t.validates.then(|| validate_struct(api, &t.name, s));
             // A struct with a secret field (`format: password`) writes its own `Debug`.
             let (derive_debug, debug_impl) = if s.fields.iter().any(|f| f.secret) {
@@ -97,6 +98,7 @@ fn type_def(api: &Api, sc: &Scope, t: &TypeDef) -> TokenStream {
                     #extra
                 }
                 #debug_impl
+                #new
                 #defaults
                 #validate
             }
@@ -144,14 +146,14 @@ fn type_def(api: &Api, sc: &Scope, t: &TypeDef) -> TokenStream {
                 let arms = variants.iter().map(|v| {
                     let id = type_ident(&v.rust);
                     if api.ty_validates(&v.ty) {
-                        quote! { Self::#id(v) => crate::runtime::Validate::validate_into(v, path, errors), }
+                        quote! { Self::#id(v) => super::runtime::Validate::validate_into(v, path, errors), }
                     } else {
                         quote! { Self::#id(_) => {} }
                     }
                 });
                 quote! {
-                    impl crate::runtime::Validate for #name {
-                        fn validate_into(&self, path: &str, errors: &mut crate::runtime::ValidationErrors) {
+                    impl super::runtime::Validate for #name {
+                        fn validate_into(&self, path: &str, errors: &mut super::runtime::ValidationErrors) {
                             match self { #( #arms )* }
                         }
                     }
@@ -187,9 +189,9 @@ fn type_def(api: &Api, sc: &Scope, t: &TypeDef) -> TokenStream {
                     quote! { Self::#id { #( #names, )* } => { #( #checks )* } }
                 });
                 quote! {
-                    impl crate::runtime::Validate for #name {
+                    impl super::runtime::Validate for #name {
                         #[allow(unused_variables)]
-                        fn validate_into(&self, path: &str, errors: &mut crate::runtime::ValidationErrors) {
+                        fn validate_into(&self, path: &str, errors: &mut super::runtime::ValidationErrors) {
                             match self { #( #arms )* }
                         }
                     }
@@ -214,7 +216,7 @@ fn redacting_debug(name: &str, s: &Struct) -> TokenStream {
         let n = ident(&f.rust);
         let label = &f.rust;
         if f.secret {
-            quote! { .field(#label, &crate::runtime::Redacted) }
+            quote! { .field(#label, &super::runtime::Redacted) }
         } else {
             quote! { .field(#label, &self.#n) }
         }
@@ -381,12 +383,12 @@ fn field(sc: &Scope, f: &Field, public: bool, sent: bool) -> TokenStream {
         // A sent type's required nullable key must be there (serde would read a missing key as
         // `None`); answers are read leniently.
         Presence::RequiredNullable if sent => {
-            quote!(#[serde(deserialize_with = "crate::runtime::nullable")])
+            quote!(#[serde(deserialize_with = "super::runtime::nullable")])
         }
         Presence::Required | Presence::RequiredNullable => TokenStream::new(),
         Presence::Optional if sent => {
             let f = sc.option_is_none();
-            quote!(#[serde(default, skip_serializing_if = #f, deserialize_with = "crate::runtime::present")])
+            quote!(#[serde(default, skip_serializing_if = #f, deserialize_with = "super::runtime::present")])
         }
         Presence::Optional => {
             let f = sc.option_is_none();
@@ -472,6 +474,48 @@ fn constraint_notes(f: &Field) -> String {
 }
 
 /// `fn x_or_default(&self)` accessors for optional fields with a simple documented default.
+/// `new(required...)` for a struct with required fields: each required field is an argument (text
+/// as `impl Into<String>`), every other field left out, so that none can be forgotten the way a
+/// `..Default::default()` literal forgets one.
+fn constructor(sc: &Scope, owner: &str, s: &Struct) -> TokenStream {
+    let required =
+        |f: &&Field| matches!(f.presence, Presence::Required | Presence::RequiredNullable);
+    if !s.fields.iter().any(|f| required(&f)) {
+        return TokenStream::new();
+    }
+    let mut params = Vec::new();
+    let mut inits = Vec::new();
+    for f in &s.fields {
+        let id = ident(&f.rust);
+        if !required(&f) {
+            inits.push(quote! { #id: ::std::default::Default::default(), });
+        } else if f.ty == Ty::String && !f.boxed && f.presence == Presence::Required {
+            let string = sc.string();
+            params.push(quote! { #id: impl ::std::convert::Into<#string> });
+            inits.push(quote! { #id: #id.into(), });
+        } else {
+            let ty = field_ty(sc, f);
+            params.push(quote! { #id: #ty });
+            inits.push(quote! { #id, });
+        }
+    }
+    let extra = s.extra.as_ref().map(|_| {
+        let id = ident(&s.extra_field());
+        quote! { #id: ::std::default::Default::default(), }
+    });
+    let name = type_ident(owner);
+    let many = (params.len() > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
+    quote! {
+        impl #name {
+            /// A value with its required fields given and every optional one left out.
+            #many
+            pub fn new(#( #params ),*) -> Self {
+                Self { #( #inits )* #extra }
+            }
+        }
+    }
+}
+
 fn default_accessors(api: &Api, sc: &Scope, owner: &str, fields: &[Field]) -> TokenStream {
     let methods: Vec<TokenStream> = fields
         .iter()
@@ -537,11 +581,11 @@ fn validate_struct(api: &Api, name: &str, s: &Struct) -> TokenStream {
     });
     let extra = s.extra.as_ref().filter(|t| api.ty_validates(t)).map(|_| {
         let id = ident(&s.extra_field());
-        quote! { crate::runtime::Validate::validate_into(&self.#id, path, errors); }
+        quote! { super::runtime::Validate::validate_into(&self.#id, path, errors); }
     });
     quote! {
-        impl crate::runtime::Validate for #id {
-            fn validate_into(&self, path: &str, errors: &mut crate::runtime::ValidationErrors) {
+        impl super::runtime::Validate for #id {
+            fn validate_into(&self, path: &str, errors: &mut super::runtime::ValidationErrors) {
                 #( #checks )*
                 #extra
             }
@@ -555,7 +599,7 @@ fn field_check(api: &Api, f: &Field, access: TokenStream, owned_place: bool) -> 
     let nested = api.ty_validates(&f.ty);
     let mut checks = value_checks(api, &f.ty, &f.constraints, 0);
     if nested {
-        checks.push(quote! { crate::runtime::Validate::validate_into(v, &p, errors); });
+        checks.push(quote! { super::runtime::Validate::validate_into(v, &p, errors); });
     }
     if checks.is_empty() {
         return TokenStream::new();
@@ -571,7 +615,7 @@ fn field_check(api: &Api, f: &Field, access: TokenStream, owned_place: bool) -> 
             return quote! {
                 {
                     let v = #place;
-                    let p = crate::runtime::field_path(path, #json);
+                    let p = super::runtime::field_path(path, #json);
                     #( #checks )*
                 }
             };
@@ -581,7 +625,7 @@ fn field_check(api: &Api, f: &Field, access: TokenStream, owned_place: bool) -> 
     };
     quote! {
         if let ::std::option::Option::Some(v) = #get {
-            let p = crate::runtime::field_path(path, #json);
+            let p = super::runtime::field_path(path, #json);
             #( #checks )*
         }
     }
@@ -677,7 +721,7 @@ fn as_f64(ty: &Ty) -> TokenStream {
 fn operation_types(sc: &Scope, op: &Operation) -> TokenStream {
     let resp = type_ident(&op.response_type);
     let doc = format!(
-        " Every answer of [`Client::{}`](crate::Client::{}), by status.",
+        " Every answer of [`Client::{}`](super::Client::{}), by status.",
         op.name, op.name
     );
     let variants = op.responses.iter().map(|r| {
@@ -694,7 +738,7 @@ fn operation_types(sc: &Scope, op: &Operation) -> TokenStream {
                 let ty = sc.ty(ty);
                 quote! { #vdoc #id(#ty), }
             }
-            ResponseBody::Raw => quote! { #vdoc #id(crate::runtime::RawResponse), },
+            ResponseBody::Raw => quote! { #vdoc #id(super::runtime::RawResponse), },
         }
     });
     let undocumented = (!op
@@ -704,7 +748,7 @@ fn operation_types(sc: &Scope, op: &Operation) -> TokenStream {
     .then(|| {
         quote! {
             /// A status the document does not describe, kept as received.
-            Undocumented(crate::runtime::RawResponse),
+            Undocumented(super::runtime::RawResponse),
         }
     });
     let params = op.params_type.as_ref().map(|pt| {
@@ -727,7 +771,7 @@ fn operation_types(sc: &Scope, op: &Operation) -> TokenStream {
             quote! { #d pub #name: #o<#ty>, }
         });
         let doc = format!(
-            " Optional parameters of [`Client::{}`](crate::Client::{}).",
+            " Optional parameters of [`Client::{}`](super::Client::{}).",
             op.name, op.name
         );
         quote! {

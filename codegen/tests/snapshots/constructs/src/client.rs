@@ -2,17 +2,17 @@
 // Do not edit: change the spec and regenerate.
 
 #[allow(unused_imports)]
-use crate::types;
+use super::types;
 /// The API client: one async method per operation. Cheap to clone; clones share the
 /// connection pool.
 ///
 /// Its `Debug` shows `<redacted>` for the API key and the bearer token.
 #[derive(Debug, Clone)]
-pub struct Client(crate::runtime::Client);
+pub struct Client(super::runtime::Client);
 /// Builds a [`Client`]: credentials, timeouts, answer limit, or your own `reqwest::Client`.
-pub type ClientBuilder = crate::runtime::ClientBuilder<Client>;
-impl ::std::convert::From<crate::runtime::Client> for Client {
-    fn from(inner: crate::runtime::Client) -> Self {
+pub type ClientBuilder = super::runtime::ClientBuilder<Client>;
+impl ::std::convert::From<super::runtime::Client> for Client {
+    fn from(inner: super::runtime::Client) -> Self {
         Client(inner)
     }
 }
@@ -20,34 +20,34 @@ impl Client {
     /// A client for `base_url` with default settings and no credentials.
     pub fn new(
         base_url: impl ::std::convert::Into<::std::string::String>,
-    ) -> ::std::result::Result<Self, crate::runtime::Error> {
+    ) -> ::std::result::Result<Self, super::runtime::Error> {
         Self::builder(base_url).build()
     }
     /// A builder for `base_url`, such as `https://api.example.com`.
     pub fn builder(
         base_url: impl ::std::convert::Into<::std::string::String>,
     ) -> ClientBuilder {
-        crate::runtime::ClientBuilder::new(base_url)
+        super::runtime::ClientBuilder::new(base_url)
             .user_agent(concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")))
     }
     /// The base URL, without a trailing slash.
     pub fn base_url(&self) -> &str {
         self.0.base_url()
     }
-    /// The HTTP side, to send a [`Request`](crate::Request) built by hand.
-    pub fn inner(&self) -> &crate::runtime::Client {
+    /// The HTTP side, to send a [`Request`](super::Request) built by hand.
+    pub fn inner(&self) -> &super::runtime::Client {
         &self.0
     }
     /// `POST /pets`
     pub async fn create_pet(
         &self,
         body: &types::Pet,
-    ) -> ::std::result::Result<types::CreatePetResponse, crate::runtime::Error> {
-        crate::runtime::Validate::validate(body)?;
-        let mut req = crate::runtime::Request::new(
-            ::reqwest::Method::POST,
+    ) -> ::std::result::Result<types::CreatePetResponse, super::runtime::Error> {
+        super::runtime::Validate::validate(body)?;
+        let mut req = super::runtime::Request::new(
+            super::runtime::reqwest::Method::POST,
             ::std::string::String::from("/pets"),
-            &[crate::runtime::Auth::ApiKeyHeader("X-Api-Key")],
+            &[super::runtime::Auth::ApiKeyHeader("X-Api-Key")],
         );
         req.json(body)?;
         let response = self.0.send(req).await?;
@@ -62,12 +62,12 @@ impl Client {
     pub async fn delete_pets_pet_id(
         &self,
         pet_id: i64,
-    ) -> ::std::result::Result<types::DeletePetsPetIdResponse, crate::runtime::Error> {
-        let p0 = crate::runtime::path_param("pet_id", &pet_id)?;
-        let req = crate::runtime::Request::new(
-            ::reqwest::Method::DELETE,
+    ) -> ::std::result::Result<types::DeletePetsPetIdResponse, super::runtime::Error> {
+        let p0 = super::runtime::path_param("pet_id", &pet_id)?;
+        let req = super::runtime::Request::new(
+            super::runtime::reqwest::Method::DELETE,
             format!("/pets/{p0}"),
-            &[crate::runtime::Auth::ApiKeyHeader("X-Api-Key")],
+            &[super::runtime::Auth::ApiKeyHeader("X-Api-Key")],
         );
         let response = self.0.send(req).await?;
         ::std::result::Result::Ok(
@@ -82,12 +82,12 @@ impl Client {
     pub async fn draw(
         &self,
         body: &types::Shape,
-    ) -> ::std::result::Result<types::DrawResponse, crate::runtime::Error> {
-        crate::runtime::Validate::validate(body)?;
-        let mut req = crate::runtime::Request::new(
-            ::reqwest::Method::POST,
+    ) -> ::std::result::Result<types::DrawResponse, super::runtime::Error> {
+        super::runtime::Validate::validate(body)?;
+        let mut req = super::runtime::Request::new(
+            super::runtime::reqwest::Method::POST,
             ::std::string::String::from("/shapes"),
-            &[crate::runtime::Auth::ApiKeyHeader("X-Api-Key")],
+            &[super::runtime::Auth::ApiKeyHeader("X-Api-Key")],
         );
         req.json(body)?;
         let response = self.0.send(req).await?;
@@ -104,11 +104,11 @@ impl Client {
     pub async fn list_pets_api(
         &self,
         params: &types::ListPetsApiParams,
-    ) -> ::std::result::Result<types::ListPetsApiResponse, crate::runtime::Error> {
-        let mut req = crate::runtime::Request::new(
-            ::reqwest::Method::GET,
+    ) -> ::std::result::Result<types::ListPetsApiResponse, super::runtime::Error> {
+        let mut req = super::runtime::Request::new(
+            super::runtime::reqwest::Method::GET,
             ::std::string::String::from("/pets"),
-            &[crate::runtime::Auth::ApiKeyHeader("X-Api-Key")],
+            &[super::runtime::Auth::ApiKeyHeader("X-Api-Key")],
         );
         req.query("limit", &params.limit)?;
         req.query("tag", &params.tag)?;
@@ -127,12 +127,12 @@ impl Client {
         &self,
         pet_id: &str,
         body: &[u8],
-    ) -> ::std::result::Result<types::PutAvatarResponse, crate::runtime::Error> {
-        let p0 = crate::runtime::path_param("pet_id", &pet_id)?;
-        let mut req = crate::runtime::Request::new(
-            ::reqwest::Method::PUT,
+    ) -> ::std::result::Result<types::PutAvatarResponse, super::runtime::Error> {
+        let p0 = super::runtime::path_param("pet_id", &pet_id)?;
+        let mut req = super::runtime::Request::new(
+            super::runtime::reqwest::Method::PUT,
             format!("/pets/{p0}/avatar"),
-            &[crate::runtime::Auth::ApiKeyHeader("X-Api-Key")],
+            &[super::runtime::Auth::ApiKeyHeader("X-Api-Key")],
         );
         req.raw("application/octet-stream", body.to_vec());
         let response = self.0.send(req).await?;
@@ -148,12 +148,12 @@ impl Client {
         &self,
         pet_id: i64,
         body: ::std::option::Option<&types::RenamePetBody>,
-    ) -> ::std::result::Result<types::RenamePetResponse, crate::runtime::Error> {
-        let p0 = crate::runtime::path_param("pet_id", &pet_id)?;
-        let mut req = crate::runtime::Request::new(
-            ::reqwest::Method::PUT,
+    ) -> ::std::result::Result<types::RenamePetResponse, super::runtime::Error> {
+        let p0 = super::runtime::path_param("pet_id", &pet_id)?;
+        let mut req = super::runtime::Request::new(
+            super::runtime::reqwest::Method::PUT,
             format!("/pets/{p0}"),
-            &[crate::runtime::Auth::ApiKeyHeader("X-Api-Key")],
+            &[super::runtime::Auth::ApiKeyHeader("X-Api-Key")],
         );
         if let ::std::option::Option::Some(body) = body {
             req.form(body)?;
@@ -172,15 +172,15 @@ impl Client {
         pet_id: &str,
         body: &types::UploadPhotoBody,
         params: &types::UploadPhotoParams,
-    ) -> ::std::result::Result<types::UploadPhotoResponse, crate::runtime::Error> {
-        let p0 = crate::runtime::path_param("pet_id", &pet_id)?;
-        let mut req = crate::runtime::Request::new(
-            ::reqwest::Method::POST,
+    ) -> ::std::result::Result<types::UploadPhotoResponse, super::runtime::Error> {
+        let p0 = super::runtime::path_param("pet_id", &pet_id)?;
+        let mut req = super::runtime::Request::new(
+            super::runtime::reqwest::Method::POST,
             format!("/pets/{p0}/photo"),
-            &[crate::runtime::Auth::ApiKeyHeader("X-Api-Key")],
+            &[super::runtime::Auth::ApiKeyHeader("X-Api-Key")],
         );
         req.cookie("session", &params.session)?;
-        let mut form = crate::runtime::Multipart::new();
+        let mut form = super::runtime::Multipart::new();
         form.file("file", &body.file);
         for file in body.thumbnails.as_ref().into_iter().flatten() {
             form.file("thumbnails", file);

@@ -4,51 +4,51 @@
 #[allow(unused_imports)]
 use ::proptest::strategy::Strategy as _;
 #[allow(unused_imports)]
-use crate::types;
-/// Valid values of [`Percent`](crate::types::Percent).
+use super::types;
+/// Valid values of [`Percent`](super::types::Percent).
 pub fn percent() -> ::proptest::strategy::BoxedStrategy<types::Percent> {
-    crate::runtime::strategy::integer(-9223372036854775808, 9223372036854775807)
+    super::runtime::strategy::integer(-9223372036854775808, 9223372036854775807)
         .prop_map(|v| v as i64)
         .boxed()
 }
-/// Valid values of [`Pet`](crate::types::Pet).
+/// Valid values of [`Pet`](super::types::Pet).
 pub fn pet() -> ::proptest::strategy::BoxedStrategy<types::Pet> {
     (
         (
-            crate::runtime::strategy::string(
+            super::runtime::strategy::string(
                 ::std::option::Option::Some(1),
                 ::std::option::Option::Some(64),
             ),
-            crate::runtime::strategy::string(
+            super::runtime::strategy::string(
                 ::std::option::Option::None,
                 ::std::option::Option::None,
             ),
-            crate::runtime::strategy::optional(
+            super::runtime::strategy::optional(
                 ::proptest::arbitrary::any::<bool>().boxed(),
             ),
-            crate::runtime::strategy::optional(
+            super::runtime::strategy::optional(
                 ::proptest::arbitrary::any::<bool>().boxed(),
             ),
-            crate::runtime::strategy::optional(
-                crate::runtime::strategy::string(
+            super::runtime::strategy::optional(
+                super::runtime::strategy::string(
                     ::std::option::Option::None,
                     ::std::option::Option::None,
                 ),
             ),
-            crate::runtime::strategy::optional(
-                crate::runtime::strategy::string(
+            super::runtime::strategy::optional(
+                super::runtime::strategy::string(
                     ::std::option::Option::None,
                     ::std::option::Option::None,
                 ),
             ),
-            crate::runtime::strategy::optional(crate::strategies::pet_owner()),
-            crate::runtime::strategy::optional(crate::strategies::pet_status()),
+            super::runtime::strategy::optional(super::strategies::pet_owner()),
+            super::runtime::strategy::optional(super::strategies::pet_status()),
         ),
         (
-            crate::runtime::strategy::optional(crate::strategies::pet_mode()),
-            crate::runtime::strategy::optional(
+            super::runtime::strategy::optional(super::strategies::pet_mode()),
+            super::runtime::strategy::optional(
                 ::proptest::collection::vec(
-                        crate::runtime::strategy::string(
+                        super::runtime::strategy::string(
                             ::std::option::Option::None,
                             ::std::option::Option::None,
                         ),
@@ -56,14 +56,14 @@ pub fn pet() -> ::proptest::strategy::BoxedStrategy<types::Pet> {
                     )
                     .boxed(),
             ),
-            crate::runtime::strategy::optional(
-                crate::runtime::strategy::number(0.0, 500.5, true, false),
+            super::runtime::strategy::optional(
+                super::runtime::strategy::number(0.0, 500.5, true, false),
             ),
-            crate::runtime::strategy::optional(
-                crate::runtime::strategy::integer(0, 99).prop_map(|v| v as i32).boxed(),
+            super::runtime::strategy::optional(
+                super::runtime::strategy::integer(0, 99).prop_map(|v| v as i32).boxed(),
             ),
-            crate::runtime::strategy::optional(
-                crate::runtime::strategy::integer_multiple(
+            super::runtime::strategy::optional(
+                super::runtime::strategy::integer_multiple(
                         -9223372036854775808,
                         9223372036854775807,
                         5,
@@ -71,26 +71,26 @@ pub fn pet() -> ::proptest::strategy::BoxedStrategy<types::Pet> {
                     .prop_map(|v| v as i64)
                     .boxed(),
             ),
-            crate::runtime::strategy::optional(
-                crate::runtime::strategy::number_multiple(-2.0, 10.0, false, true, 0.25),
+            super::runtime::strategy::optional(
+                super::runtime::strategy::number_multiple(-2.0, 10.0, false, true, 0.25),
             ),
-            crate::runtime::strategy::optional(
-                crate::runtime::strategy::integer_multiple(4, 40, 4)
+            super::runtime::strategy::optional(
+                super::runtime::strategy::integer_multiple(4, 40, 4)
                     .prop_map(|v| v as i64)
                     .boxed(),
             ),
-            crate::runtime::strategy::patch(
-                crate::runtime::strategy::string(
+            super::runtime::strategy::patch(
+                super::runtime::strategy::string(
                     ::std::option::Option::None,
                     ::std::option::Option::None,
                 ),
             ),
         ),
         (
-            crate::runtime::strategy::optional(
+            super::runtime::strategy::optional(
                 ::proptest::collection::btree_map(
-                        crate::runtime::strategy::key(),
-                        crate::runtime::strategy::integer(
+                        super::runtime::strategy::key(),
+                        super::runtime::strategy::integer(
                                 -9223372036854775808,
                                 9223372036854775807,
                             )
@@ -100,60 +100,60 @@ pub fn pet() -> ::proptest::strategy::BoxedStrategy<types::Pet> {
                     )
                     .boxed(),
             ),
-            crate::runtime::strategy::optional(
-                crate::runtime::strategy::string(
+            super::runtime::strategy::optional(
+                super::runtime::strategy::string(
                     ::std::option::Option::None,
                     ::std::option::Option::None,
                 ),
             ),
-            crate::runtime::strategy::optional(
-                crate::runtime::strategy::string(
+            super::runtime::strategy::optional(
+                super::runtime::strategy::string(
                     ::std::option::Option::None,
                     ::std::option::Option::None,
                 ),
             ),
-            crate::runtime::strategy::optional(crate::strategies::pet_kind()),
-            crate::runtime::strategy::optional(
-                crate::runtime::strategy::string(
+            super::runtime::strategy::optional(super::strategies::pet_kind()),
+            super::runtime::strategy::optional(
+                super::runtime::strategy::string(
                     ::std::option::Option::None,
                     ::std::option::Option::None,
                 ),
             ),
-            ::proptest::strategy::Just(crate::runtime::Patch::Absent).boxed(),
-            crate::runtime::strategy::optional(
+            ::proptest::strategy::Just(super::runtime::Patch::Absent).boxed(),
+            super::runtime::strategy::optional(
                 ::proptest::strategy::Just(::std::vec::Vec::new()).boxed(),
             ),
-            crate::runtime::strategy::patch(crate::runtime::strategy::any_json()),
+            super::runtime::strategy::patch(super::runtime::strategy::any_json()),
         ),
         (
-            crate::runtime::strategy::patch(
+            super::runtime::strategy::patch(
                 ::proptest::strategy::Just(::serde_json::Value::Null).boxed(),
             ),
-            crate::runtime::strategy::optional(
-                crate::runtime::strategy::integer(0, 100).prop_map(|v| v as i64).boxed(),
+            super::runtime::strategy::optional(
+                super::runtime::strategy::integer(0, 100).prop_map(|v| v as i64).boxed(),
             ),
-            crate::runtime::strategy::optional(
+            super::runtime::strategy::optional(
                 ::proptest::collection::vec(
-                        crate::runtime::strategy::integer(1, 5)
+                        super::runtime::strategy::integer(1, 5)
                             .prop_map(|v| v as i64)
                             .boxed(),
                         0usize..=3usize,
                     )
                     .boxed(),
             ),
-            crate::runtime::strategy::optional(
+            super::runtime::strategy::optional(
                 ::proptest::collection::vec(
-                        crate::runtime::strategy::integer(0, 100)
+                        super::runtime::strategy::integer(0, 100)
                             .prop_map(|v| v as i64)
                             .boxed(),
                         0usize..=3usize,
                     )
                     .boxed(),
             ),
-            crate::runtime::strategy::optional(crate::strategies::pet_score()),
-            crate::runtime::strategy::optional(
+            super::runtime::strategy::optional(super::strategies::pet_score()),
+            super::runtime::strategy::optional(
                 ::proptest::collection::vec(
-                        crate::runtime::strategy::string(
+                        super::runtime::strategy::string(
                             ::std::option::Option::None,
                             ::std::option::Option::None,
                         ),
@@ -205,11 +205,11 @@ pub fn pet() -> ::proptest::strategy::BoxedStrategy<types::Pet> {
         })
         .boxed()
 }
-/// Valid values of [`PetKind`](crate::types::PetKind).
+/// Valid values of [`PetKind`](super::types::PetKind).
 pub fn pet_kind() -> ::proptest::strategy::BoxedStrategy<types::PetKind> {
     ::proptest::sample::select(::std::vec![types::PetKind::Pet]).boxed()
 }
-/// Valid values of [`PetMode`](crate::types::PetMode).
+/// Valid values of [`PetMode`](super::types::PetMode).
 pub fn pet_mode() -> ::proptest::strategy::BoxedStrategy<types::PetMode> {
     ::proptest::prop_oneof![
         3 => ::proptest::sample::select(::std::vec![types::PetMode::Fast,
@@ -217,12 +217,12 @@ pub fn pet_mode() -> ::proptest::strategy::BoxedStrategy<types::PetMode> {
     ]
         .boxed()
 }
-/// Valid values of [`PetOwner`](crate::types::PetOwner).
+/// Valid values of [`PetOwner`](super::types::PetOwner).
 pub fn pet_owner() -> ::proptest::strategy::BoxedStrategy<types::PetOwner> {
     (
         (
-            crate::runtime::strategy::optional(
-                crate::runtime::strategy::string(
+            super::runtime::strategy::optional(
+                super::runtime::strategy::string(
                     ::std::option::Option::None,
                     ::std::option::Option::None,
                 ),
@@ -235,20 +235,20 @@ pub fn pet_owner() -> ::proptest::strategy::BoxedStrategy<types::PetOwner> {
         })
         .boxed()
 }
-/// Valid values of [`PetScore`](crate::types::PetScore).
+/// Valid values of [`PetScore`](super::types::PetScore).
 pub fn pet_score() -> ::proptest::strategy::BoxedStrategy<types::PetScore> {
     ::proptest::strategy::Union::new(
             ::std::vec![
-                crate ::runtime::strategy::integer(- 9223372036854775808,
+                super::runtime::strategy::integer(- 9223372036854775808,
                 9223372036854775807).prop_map(| v | v as i64).boxed()
-                .prop_map(types::PetScore::Integer).boxed(), crate
-                ::runtime::strategy::string(::std::option::Option::None,
+                .prop_map(types::PetScore::Integer).boxed(),
+                super::runtime::strategy::string(::std::option::Option::None,
                 ::std::option::Option::None).prop_map(types::PetScore::String).boxed()
             ],
         )
         .boxed()
 }
-/// Valid values of [`PetStatus`](crate::types::PetStatus).
+/// Valid values of [`PetStatus`](super::types::PetStatus).
 pub fn pet_status() -> ::proptest::strategy::BoxedStrategy<types::PetStatus> {
     ::proptest::sample::select(
             ::std::vec![
@@ -258,12 +258,12 @@ pub fn pet_status() -> ::proptest::strategy::BoxedStrategy<types::PetStatus> {
         )
         .boxed()
 }
-/// Valid values of [`RenamePetBody`](crate::types::RenamePetBody).
+/// Valid values of [`RenamePetBody`](super::types::RenamePetBody).
 pub fn rename_pet_body() -> ::proptest::strategy::BoxedStrategy<types::RenamePetBody> {
     (
         (
-            crate::runtime::strategy::optional(
-                crate::runtime::strategy::string(
+            super::runtime::strategy::optional(
+                super::runtime::strategy::string(
                     ::std::option::Option::None,
                     ::std::option::Option::None,
                 ),
@@ -276,42 +276,42 @@ pub fn rename_pet_body() -> ::proptest::strategy::BoxedStrategy<types::RenamePet
         })
         .boxed()
 }
-/// Valid values of [`Shape`](crate::types::Shape).
+/// Valid values of [`Shape`](super::types::Shape).
 pub fn shape() -> ::proptest::strategy::BoxedStrategy<types::Shape> {
     ::proptest::strategy::Union::new(
             ::std::vec![
-                ((crate ::runtime::strategy::number(0.0, 1000000000000000.0, false,
+                ((super::runtime::strategy::number(0.0, 1000000000000000.0, false,
                 false),),).prop_map(| ((f0,),) | types::Shape::Circle { radius : f0, })
-                .boxed(), ((crate ::runtime::strategy::integer(1, 9223372036854775807)
+                .boxed(), ((super::runtime::strategy::integer(1, 9223372036854775807)
                 .prop_map(| v | v as i64).boxed(),),).prop_map(| ((f0,),) |
                 types::Shape::Square { side : f0, }).boxed()
             ],
         )
         .boxed()
 }
-/// Valid values of [`UploadPhotoBody`](crate::types::UploadPhotoBody).
+/// Valid values of [`UploadPhotoBody`](super::types::UploadPhotoBody).
 pub fn upload_photo_body() -> ::proptest::strategy::BoxedStrategy<
     types::UploadPhotoBody,
 > {
     (
         (
-            crate::runtime::strategy::file_part(),
-            crate::runtime::strategy::optional(
+            super::runtime::strategy::file_part(),
+            super::runtime::strategy::optional(
                 ::proptest::collection::vec(
-                        crate::runtime::strategy::file_part(),
+                        super::runtime::strategy::file_part(),
                         0usize..=3usize,
                     )
                     .boxed(),
             ),
-            crate::runtime::strategy::optional(
-                crate::runtime::strategy::string(
+            super::runtime::strategy::optional(
+                super::runtime::strategy::string(
                     ::std::option::Option::None,
                     ::std::option::Option::None,
                 ),
             ),
-            crate::runtime::strategy::optional(
+            super::runtime::strategy::optional(
                 ::proptest::collection::vec(
-                        crate::runtime::strategy::string(
+                        super::runtime::strategy::string(
                             ::std::option::Option::None,
                             ::std::option::Option::None,
                         ),
@@ -319,8 +319,8 @@ pub fn upload_photo_body() -> ::proptest::strategy::BoxedStrategy<
                     )
                     .boxed(),
             ),
-            crate::runtime::strategy::optional(
-                crate::strategies::upload_photo_body_meta(),
+            super::runtime::strategy::optional(
+                super::strategies::upload_photo_body_meta(),
             ),
         ),
     )
@@ -334,14 +334,14 @@ pub fn upload_photo_body() -> ::proptest::strategy::BoxedStrategy<
         })
         .boxed()
 }
-/// Valid values of [`UploadPhotoBodyMeta`](crate::types::UploadPhotoBodyMeta).
+/// Valid values of [`UploadPhotoBodyMeta`](super::types::UploadPhotoBodyMeta).
 pub fn upload_photo_body_meta() -> ::proptest::strategy::BoxedStrategy<
     types::UploadPhotoBodyMeta,
 > {
     (
         (
-            crate::runtime::strategy::optional(
-                crate::runtime::strategy::integer(
+            super::runtime::strategy::optional(
+                super::runtime::strategy::integer(
                         -9223372036854775808,
                         9223372036854775807,
                     )

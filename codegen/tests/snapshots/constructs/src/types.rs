@@ -4,7 +4,7 @@
 #[allow(unused_imports)]
 use std::collections::BTreeMap;
 #[allow(unused_imports)]
-use crate::runtime::Patch;
+use super::runtime::Patch;
 /// A named plain string.
 pub type Alias = String;
 /// The schema at `#/components/schemas/app__models__Problem`.
@@ -15,7 +15,7 @@ pub struct AppModelsProblem {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub code: Option<i64>,
     /// Properties beyond the documented ones.
@@ -32,6 +32,15 @@ pub struct Base {
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
 }
+impl Base {
+    /// A value with its required fields given and every optional one left out.
+    pub fn new(id: impl ::std::convert::Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            extra: ::std::default::Default::default(),
+        }
+    }
+}
 /// The schema at `#/components/schemas/Cat`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
@@ -41,6 +50,15 @@ pub struct Cat {
     /// Properties beyond the documented ones.
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
+}
+impl Cat {
+    /// A value with its required fields given and every optional one left out.
+    pub fn new(meow: bool) -> Self {
+        Self {
+            meow,
+            extra: ::std::default::Default::default(),
+        }
+    }
 }
 /// The schema at `#/components/schemas/Dog`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
@@ -54,11 +72,20 @@ pub struct Dog {
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
 }
-impl crate::runtime::Validate for Dog {
-    fn validate_into(&self, path: &str, errors: &mut crate::runtime::ValidationErrors) {
+impl Dog {
+    /// A value with its required fields given and every optional one left out.
+    pub fn new(bark: i64) -> Self {
+        Self {
+            bark,
+            extra: ::std::default::Default::default(),
+        }
+    }
+}
+impl super::runtime::Validate for Dog {
+    fn validate_into(&self, path: &str, errors: &mut super::runtime::ValidationErrors) {
         {
             let v = &self.bark;
-            let p = crate::runtime::field_path(path, "bark");
+            let p = super::runtime::field_path(path, "bark");
             errors.maximum(&p, i128::from(*v), 10, false);
         }
     }
@@ -73,11 +100,11 @@ pub enum DrawOkBody {
     /// A value of the `Dog` shape.
     Dog(Dog),
 }
-impl crate::runtime::Validate for DrawOkBody {
-    fn validate_into(&self, path: &str, errors: &mut crate::runtime::ValidationErrors) {
+impl super::runtime::Validate for DrawOkBody {
+    fn validate_into(&self, path: &str, errors: &mut super::runtime::ValidationErrors) {
         match self {
             Self::Cat(_) => {}
-            Self::Dog(v) => crate::runtime::Validate::validate_into(v, path, errors),
+            Self::Dog(v) => super::runtime::Validate::validate_into(v, path, errors),
         }
     }
 }
@@ -93,17 +120,27 @@ pub struct Extended {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub note: Option<String>,
     /// Properties beyond the documented ones.
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
 }
-impl crate::runtime::Validate for Extended {
-    fn validate_into(&self, path: &str, errors: &mut crate::runtime::ValidationErrors) {
+impl Extended {
+    /// A value with its required fields given and every optional one left out.
+    pub fn new(id: impl ::std::convert::Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            note: ::std::default::Default::default(),
+            extra: ::std::default::Default::default(),
+        }
+    }
+}
+impl super::runtime::Validate for Extended {
+    fn validate_into(&self, path: &str, errors: &mut super::runtime::ValidationErrors) {
         if let ::std::option::Option::Some(v) = self.note.as_ref() {
-            let p = crate::runtime::field_path(path, "note");
+            let p = super::runtime::field_path(path, "note");
             errors
                 .length(
                     &p,
@@ -144,7 +181,7 @@ pub struct OtherModelsProblem {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub detail: Option<String>,
     /// Properties beyond the documented ones.
@@ -168,7 +205,7 @@ pub struct Pet {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub self_: Option<bool>,
     /// A property starting with a digit.
@@ -176,7 +213,7 @@ pub struct Pet {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub _1st: Option<bool>,
     /// `foo-bar`.
@@ -184,7 +221,7 @@ pub struct Pet {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub foo_bar: Option<String>,
     /// `foo_bar`.
@@ -192,14 +229,14 @@ pub struct Pet {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub foo_bar_2: Option<String>,
     /// An inline object becomes its own struct.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub owner: Option<PetOwner>,
     /// `status`.
@@ -208,14 +245,14 @@ pub struct Pet {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub status: Option<PetStatus>,
     /// `mode`.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub mode: Option<PetMode>,
     /// `tags`.
@@ -224,7 +261,7 @@ pub struct Pet {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub tags: Option<Vec<String>>,
     /// `weight`.
@@ -233,7 +270,7 @@ pub struct Pet {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub weight: Option<f64>,
     /// `age`.
@@ -242,7 +279,7 @@ pub struct Pet {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub age: Option<i32>,
     /// `step`.
@@ -251,7 +288,7 @@ pub struct Pet {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub step: Option<i64>,
     /// `ratio`.
@@ -260,7 +297,7 @@ pub struct Pet {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub ratio: Option<f64>,
     /// `level`.
@@ -269,7 +306,7 @@ pub struct Pet {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub level: Option<i64>,
     /// `nickname`.
@@ -281,35 +318,35 @@ pub struct Pet {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub meta: Option<BTreeMap<String, i64>>,
     /// `created`.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub created: Option<String>,
     /// `id`.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub id: Option<String>,
     /// `kind`.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub kind: Option<PetKind>,
     /// `sample`.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub sample: Option<String>,
     /// `parent`.
@@ -321,7 +358,7 @@ pub struct Pet {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub children: Option<Vec<Pet>>,
     /// `anything`.
@@ -340,7 +377,7 @@ pub struct Pet {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub grade: Option<Percent>,
     /// `ratings`.
@@ -349,28 +386,28 @@ pub struct Pet {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub ratings: Option<Vec<i64>>,
     /// `percents`.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub percents: Option<Vec<Percent>>,
     /// `score`.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub score: Option<PetScore>,
     /// `legacy`.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub legacy: Option<Vec<String>>,
     /// Properties beyond the documented ones.
@@ -378,16 +415,57 @@ pub struct Pet {
     pub extra: BTreeMap<String, serde_json::Value>,
 }
 impl Pet {
+    /// A value with its required fields given and every optional one left out.
+    pub fn new(
+        name: impl ::std::convert::Into<String>,
+        r#type: impl ::std::convert::Into<String>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            r#type: r#type.into(),
+            self_: ::std::default::Default::default(),
+            _1st: ::std::default::Default::default(),
+            foo_bar: ::std::default::Default::default(),
+            foo_bar_2: ::std::default::Default::default(),
+            owner: ::std::default::Default::default(),
+            status: ::std::default::Default::default(),
+            mode: ::std::default::Default::default(),
+            tags: ::std::default::Default::default(),
+            weight: ::std::default::Default::default(),
+            age: ::std::default::Default::default(),
+            step: ::std::default::Default::default(),
+            ratio: ::std::default::Default::default(),
+            level: ::std::default::Default::default(),
+            nickname: ::std::default::Default::default(),
+            meta: ::std::default::Default::default(),
+            created: ::std::default::Default::default(),
+            id: ::std::default::Default::default(),
+            kind: ::std::default::Default::default(),
+            sample: ::std::default::Default::default(),
+            parent: ::std::default::Default::default(),
+            children: ::std::default::Default::default(),
+            anything: ::std::default::Default::default(),
+            nothing: ::std::default::Default::default(),
+            grade: ::std::default::Default::default(),
+            ratings: ::std::default::Default::default(),
+            percents: ::std::default::Default::default(),
+            score: ::std::default::Default::default(),
+            legacy: ::std::default::Default::default(),
+            extra: ::std::default::Default::default(),
+        }
+    }
+}
+impl Pet {
     /// `status`, or its documented default `"available"` when absent.
     pub fn status_or_default(&self) -> PetStatus {
         self.status.unwrap_or(PetStatus::Available)
     }
 }
-impl crate::runtime::Validate for Pet {
-    fn validate_into(&self, path: &str, errors: &mut crate::runtime::ValidationErrors) {
+impl super::runtime::Validate for Pet {
+    fn validate_into(&self, path: &str, errors: &mut super::runtime::ValidationErrors) {
         {
             let v = &self.name;
-            let p = crate::runtime::field_path(path, "name");
+            let p = super::runtime::field_path(path, "name");
             errors
                 .length(
                     &p,
@@ -397,7 +475,7 @@ impl crate::runtime::Validate for Pet {
                 );
         }
         if let ::std::option::Option::Some(v) = self.tags.as_ref() {
-            let p = crate::runtime::field_path(path, "tags");
+            let p = super::runtime::field_path(path, "tags");
             errors
                 .items(
                     &p,
@@ -407,46 +485,46 @@ impl crate::runtime::Validate for Pet {
                 );
         }
         if let ::std::option::Option::Some(v) = self.weight.as_ref() {
-            let p = crate::runtime::field_path(path, "weight");
+            let p = super::runtime::field_path(path, "weight");
             errors.minimum(&p, *v, 0.0, true);
             errors.maximum(&p, *v, 500.5, false);
         }
         if let ::std::option::Option::Some(v) = self.age.as_ref() {
-            let p = crate::runtime::field_path(path, "age");
+            let p = super::runtime::field_path(path, "age");
             errors.minimum(&p, i128::from(*v), 0, false);
             errors.maximum(&p, i128::from(*v), 99, false);
         }
         if let ::std::option::Option::Some(v) = self.step.as_ref() {
-            let p = crate::runtime::field_path(path, "step");
+            let p = super::runtime::field_path(path, "step");
             errors.multiple_of_integer(&p, i128::from(*v), 5);
         }
         if let ::std::option::Option::Some(v) = self.ratio.as_ref() {
-            let p = crate::runtime::field_path(path, "ratio");
+            let p = super::runtime::field_path(path, "ratio");
             errors.minimum(&p, *v, -2.0, false);
             errors.maximum(&p, *v, 10.0, true);
             errors.multiple_of(&p, *v, 0.25);
         }
         if let ::std::option::Option::Some(v) = self.level.as_ref() {
-            let p = crate::runtime::field_path(path, "level");
+            let p = super::runtime::field_path(path, "level");
             errors.minimum(&p, i128::from(*v), 4, false);
             errors.maximum(&p, i128::from(*v), 40, false);
             errors.multiple_of_integer(&p, i128::from(*v), 4);
         }
         if let ::std::option::Option::Some(v) = self.parent.as_option() {
-            let p = crate::runtime::field_path(path, "parent");
-            crate::runtime::Validate::validate_into(v, &p, errors);
+            let p = super::runtime::field_path(path, "parent");
+            super::runtime::Validate::validate_into(v, &p, errors);
         }
         if let ::std::option::Option::Some(v) = self.children.as_ref() {
-            let p = crate::runtime::field_path(path, "children");
-            crate::runtime::Validate::validate_into(v, &p, errors);
+            let p = super::runtime::field_path(path, "children");
+            super::runtime::Validate::validate_into(v, &p, errors);
         }
         if let ::std::option::Option::Some(v) = self.grade.as_ref() {
-            let p = crate::runtime::field_path(path, "grade");
+            let p = super::runtime::field_path(path, "grade");
             errors.minimum(&p, i128::from(*v), 0, false);
             errors.maximum(&p, i128::from(*v), 100, false);
         }
         if let ::std::option::Option::Some(v) = self.ratings.as_ref() {
-            let p = crate::runtime::field_path(path, "ratings");
+            let p = super::runtime::field_path(path, "ratings");
             errors
                 .items(
                     &p,
@@ -461,7 +539,7 @@ impl crate::runtime::Validate for Pet {
             }
         }
         if let ::std::option::Option::Some(v) = self.percents.as_ref() {
-            let p = crate::runtime::field_path(path, "percents");
+            let p = super::runtime::field_path(path, "percents");
             for (i, v) in v.iter().enumerate() {
                 let p = ::std::format!("{}[{}]", p, i);
                 errors.minimum(&p, i128::from(*v), 0, false);
@@ -574,7 +652,7 @@ pub struct PetOwner {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub name: Option<String>,
     /// Properties beyond the documented ones.
@@ -634,7 +712,7 @@ pub struct RenamePetBody {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub name: Option<String>,
     /// Properties beyond the documented ones.
@@ -663,18 +741,18 @@ pub enum Shape {
         side: i64,
     },
 }
-impl crate::runtime::Validate for Shape {
+impl super::runtime::Validate for Shape {
     #[allow(unused_variables)]
-    fn validate_into(&self, path: &str, errors: &mut crate::runtime::ValidationErrors) {
+    fn validate_into(&self, path: &str, errors: &mut super::runtime::ValidationErrors) {
         match self {
             Self::Circle { radius } => {
                 let v = radius;
-                let p = crate::runtime::field_path(path, "radius");
+                let p = super::runtime::field_path(path, "radius");
                 errors.minimum(&p, *v, 0.0, false);
             }
             Self::Square { side } => {
                 let v = side;
-                let p = crate::runtime::field_path(path, "side");
+                let p = super::runtime::field_path(path, "side");
                 errors.minimum(&p, i128::from(*v), 1, false);
             }
         }
@@ -688,21 +766,21 @@ pub struct Tree {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub value: Option<i64>,
     /// `left`.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub left: Option<Box<Tree>>,
     /// `right`.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub right: Option<Box<Tree>>,
     /// Properties beyond the documented ones.
@@ -714,38 +792,51 @@ pub struct Tree {
 #[derive(serde::Serialize)]
 pub struct UploadPhotoBody {
     /// `file`.
-    pub file: crate::runtime::FilePart,
+    pub file: super::runtime::FilePart,
     /// `thumbnails`.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
-    pub thumbnails: Option<Vec<crate::runtime::FilePart>>,
+    pub thumbnails: Option<Vec<super::runtime::FilePart>>,
     /// `caption`.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub caption: Option<String>,
     /// `tags`.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub tags: Option<Vec<String>>,
     /// `meta`.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub meta: Option<UploadPhotoBodyMeta>,
     /// Properties beyond the documented ones.
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
+}
+impl UploadPhotoBody {
+    /// A value with its required fields given and every optional one left out.
+    pub fn new(file: super::runtime::FilePart) -> Self {
+        Self {
+            file,
+            thumbnails: ::std::default::Default::default(),
+            caption: ::std::default::Default::default(),
+            tags: ::std::default::Default::default(),
+            meta: ::std::default::Default::default(),
+            extra: ::std::default::Default::default(),
+        }
+    }
 }
 /// The schema at `#/paths/~1pets~1{pet_id}~1photo/post/requestBody/content/multipart~1form-data/schema/properties/meta`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
@@ -755,14 +846,14 @@ pub struct UploadPhotoBodyMeta {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub width: Option<i64>,
     /// Properties beyond the documented ones.
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
 }
-/// Every answer of [`Client::create_pet`](crate::Client::create_pet), by status.
+/// Every answer of [`Client::create_pet`](super::Client::create_pet), by status.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreatePetResponse {
     /// 201: Created.
@@ -770,25 +861,25 @@ pub enum CreatePetResponse {
     /// Any other status: Anything else.
     Default(Problem),
 }
-/// Every answer of [`Client::delete_pets_pet_id`](crate::Client::delete_pets_pet_id), by status.
+/// Every answer of [`Client::delete_pets_pet_id`](super::Client::delete_pets_pet_id), by status.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeletePetsPetIdResponse {
     /// 204: Deleted.
-    NoContent(crate::runtime::RawResponse),
+    NoContent(super::runtime::RawResponse),
     /// 404: No such pet.
-    NotFound(crate::runtime::RawResponse),
+    NotFound(super::runtime::RawResponse),
     /// A status the document does not describe, kept as received.
-    Undocumented(crate::runtime::RawResponse),
+    Undocumented(super::runtime::RawResponse),
 }
-/// Every answer of [`Client::draw`](crate::Client::draw), by status.
+/// Every answer of [`Client::draw`](super::Client::draw), by status.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DrawResponse {
     /// 200: One of several shapes.
     Ok(DrawOkBody),
     /// A status the document does not describe, kept as received.
-    Undocumented(crate::runtime::RawResponse),
+    Undocumented(super::runtime::RawResponse),
 }
-/// Every answer of [`Client::list_pets_api`](crate::Client::list_pets_api), by status.
+/// Every answer of [`Client::list_pets_api`](super::Client::list_pets_api), by status.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ListPetsApiResponse {
     /// 200: The pets.
@@ -796,9 +887,9 @@ pub enum ListPetsApiResponse {
     /// 4XX: A client error.
     ClientError(Problem),
     /// A status the document does not describe, kept as received.
-    Undocumented(crate::runtime::RawResponse),
+    Undocumented(super::runtime::RawResponse),
 }
-/// Optional parameters of [`Client::list_pets_api`](crate::Client::list_pets_api).
+/// Optional parameters of [`Client::list_pets_api`](super::Client::list_pets_api).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListPetsApiParams {
     /// Query parameter `limit`.
@@ -808,31 +899,31 @@ pub struct ListPetsApiParams {
     /// Header `X-Trace`.
     pub x_trace: Option<String>,
 }
-/// Every answer of [`Client::put_avatar`](crate::Client::put_avatar), by status.
+/// Every answer of [`Client::put_avatar`](super::Client::put_avatar), by status.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PutAvatarResponse {
     /// 200: The stored image.
-    Ok(crate::runtime::RawResponse),
+    Ok(super::runtime::RawResponse),
     /// A status the document does not describe, kept as received.
-    Undocumented(crate::runtime::RawResponse),
+    Undocumented(super::runtime::RawResponse),
 }
-/// Every answer of [`Client::rename_pet`](crate::Client::rename_pet), by status.
+/// Every answer of [`Client::rename_pet`](super::Client::rename_pet), by status.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RenamePetResponse {
     /// 200: Renamed; the body is not described.
     Ok(serde_json::Value),
     /// A status the document does not describe, kept as received.
-    Undocumented(crate::runtime::RawResponse),
+    Undocumented(super::runtime::RawResponse),
 }
-/// Every answer of [`Client::upload_photo`](crate::Client::upload_photo), by status.
+/// Every answer of [`Client::upload_photo`](super::Client::upload_photo), by status.
 #[derive(Debug, Clone, PartialEq)]
 pub enum UploadPhotoResponse {
     /// 200: Stored.
-    Ok(crate::runtime::RawResponse),
+    Ok(super::runtime::RawResponse),
     /// A status the document does not describe, kept as received.
-    Undocumented(crate::runtime::RawResponse),
+    Undocumented(super::runtime::RawResponse),
 }
-/// Optional parameters of [`Client::upload_photo`](crate::Client::upload_photo).
+/// Optional parameters of [`Client::upload_photo`](super::Client::upload_photo).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UploadPhotoParams {
     /// Cookie `session`.

@@ -4,17 +4,17 @@
 #[allow(unused_imports)]
 use ::proptest::strategy::Strategy as _;
 #[allow(unused_imports)]
-use crate::types;
-/// Valid values of [`Kind`](crate::types::Kind).
+use super::types;
+/// Valid values of [`Kind`](super::types::Kind).
 pub fn kind() -> ::proptest::strategy::BoxedStrategy<types::Kind> {
     ::proptest::sample::select(::std::vec![types::Kind::Small, types::Kind::Big]).boxed()
 }
-/// Valid values of [`Owner`](crate::types::Owner).
+/// Valid values of [`Owner`](super::types::Owner).
 pub fn owner() -> ::proptest::strategy::BoxedStrategy<types::Owner> {
     (
         (
-            crate::runtime::strategy::optional(
-                crate::runtime::strategy::string(
+            super::runtime::strategy::optional(
+                super::runtime::strategy::string(
                     ::std::option::Option::None,
                     ::std::option::Option::None,
                 ),
@@ -27,33 +27,49 @@ pub fn owner() -> ::proptest::strategy::BoxedStrategy<types::Owner> {
         })
         .boxed()
 }
-/// Valid values of [`Thing`](crate::types::Thing).
+/// Valid values of [`Thing`](super::types::Thing).
 pub fn thing() -> ::proptest::strategy::BoxedStrategy<types::Thing> {
     (
         (
-            crate::runtime::strategy::integer(-9223372036854775808, 9223372036854775807)
+            super::runtime::strategy::integer(-9223372036854775808, 9223372036854775807)
                 .prop_map(|v| v as i64)
                 .boxed(),
-            crate::strategies::kind(),
-            crate::runtime::strategy::optional(
-                crate::runtime::strategy::number(
+            super::strategies::kind(),
+            super::runtime::strategy::optional(
+                super::runtime::strategy::number(
                     -1000000000000000.0,
                     1000000000000000.0,
                     false,
                     false,
                 ),
             ),
-            crate::runtime::strategy::optional(
-                crate::runtime::strategy::integer(
+            super::runtime::strategy::optional(
+                super::runtime::strategy::integer(
                         -9223372036854775808,
                         9223372036854775807,
                     )
                     .prop_map(|v| v as i64)
                     .boxed(),
             ),
-            crate::runtime::strategy::optional(
+            super::runtime::strategy::optional(
+                super::runtime::strategy::integer(
+                        -9223372036854775808,
+                        9223372036854775807,
+                    )
+                    .prop_map(|v| v as i64)
+                    .boxed(),
+            ),
+            super::runtime::strategy::optional(
+                super::runtime::strategy::number(
+                    -1.8446744073709552e19,
+                    1000000000000000.0,
+                    false,
+                    false,
+                ),
+            ),
+            super::runtime::strategy::optional(
                 ::proptest::collection::vec(
-                        crate::runtime::strategy::string(
+                        super::runtime::strategy::string(
                             ::std::option::Option::None,
                             ::std::option::Option::None,
                         ),
@@ -61,27 +77,31 @@ pub fn thing() -> ::proptest::strategy::BoxedStrategy<types::Thing> {
                     )
                     .boxed(),
             ),
-            crate::runtime::strategy::patch(
-                crate::runtime::strategy::string(
+            super::runtime::strategy::patch(
+                super::runtime::strategy::string(
                     ::std::option::Option::None,
                     ::std::option::Option::None,
                 ),
             ),
-            crate::runtime::strategy::patch(crate::strategies::owner()),
-            crate::runtime::strategy::patch(crate::runtime::strategy::any_json()),
         ),
-        (crate::runtime::strategy::optional(crate::strategies::owner()),),
+        (
+            super::runtime::strategy::patch(super::strategies::owner()),
+            super::runtime::strategy::patch(super::runtime::strategy::any_json()),
+            super::runtime::strategy::optional(super::strategies::owner()),
+        ),
     )
-        .prop_map(|((f0, f1, f2, f3, f4, f5, f6, f7), (f8,))| types::Thing {
+        .prop_map(|((f0, f1, f2, f3, f4, f5, f6, f7), (f8, f9, f10))| types::Thing {
             id: f0,
             kind: f1,
             weight: f2,
             count: f3,
-            tags: f4,
-            note: f5,
-            owner: f6,
-            legacy: f7,
-            keeper: f8,
+            ledger: f4,
+            mass: f5,
+            tags: f6,
+            note: f7,
+            owner: f8,
+            legacy: f9,
+            keeper: f10,
             extra: ::std::default::Default::default(),
         })
         .boxed()

@@ -4,7 +4,7 @@
 #[allow(unused_imports)]
 use std::collections::BTreeMap;
 #[allow(unused_imports)]
-use crate::runtime::Patch;
+use super::runtime::Patch;
 /// The schema at `#/components/schemas/Kind`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
 #[derive(serde::Serialize)]
@@ -33,7 +33,7 @@ pub struct Owner {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub login: Option<String>,
     /// Properties beyond the documented ones.
@@ -52,7 +52,7 @@ pub struct Thing {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub weight: Option<f64>,
     /// `count`.
@@ -61,14 +61,32 @@ pub struct Thing {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub count: Option<i64>,
+    /// `ledger`.
+    ///
+    /// Minimum: `-9223372036854775808`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::runtime::present"
+    )]
+    pub ledger: Option<i64>,
+    /// `mass`.
+    ///
+    /// Minimum: `-18446744073709552000`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::runtime::present"
+    )]
+    pub mass: Option<f64>,
     /// `tags`.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub tags: Option<Vec<String>>,
     /// `note`.
@@ -89,11 +107,30 @@ pub struct Thing {
     /// `keeper`.
     ///
     /// Always sent; may be `null`.
-    #[serde(deserialize_with = "crate::runtime::nullable")]
+    #[serde(deserialize_with = "super::runtime::nullable")]
     pub keeper: Option<Owner>,
     /// Properties beyond the documented ones.
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
+}
+impl Thing {
+    /// A value with its required fields given and every optional one left out.
+    pub fn new(id: i64, kind: Kind, keeper: Option<Owner>) -> Self {
+        Self {
+            id,
+            kind,
+            weight: ::std::default::Default::default(),
+            count: ::std::default::Default::default(),
+            ledger: ::std::default::Default::default(),
+            mass: ::std::default::Default::default(),
+            tags: ::std::default::Default::default(),
+            note: ::std::default::Default::default(),
+            owner: ::std::default::Default::default(),
+            legacy: ::std::default::Default::default(),
+            keeper,
+            extra: ::std::default::Default::default(),
+        }
+    }
 }
 impl Thing {
     /// `count`, or its documented default `0` when absent.
@@ -101,25 +138,37 @@ impl Thing {
         self.count.unwrap_or(0)
     }
 }
-/// Every answer of [`Client::get_thing`](crate::Client::get_thing), by status.
+impl super::runtime::Validate for Thing {
+    fn validate_into(&self, path: &str, errors: &mut super::runtime::ValidationErrors) {
+        if let ::std::option::Option::Some(v) = self.ledger.as_ref() {
+            let p = super::runtime::field_path(path, "ledger");
+            errors.minimum(&p, i128::from(*v), -9223372036854775808, false);
+        }
+        if let ::std::option::Option::Some(v) = self.mass.as_ref() {
+            let p = super::runtime::field_path(path, "mass");
+            errors.minimum(&p, *v, -1.8446744073709552e19, false);
+        }
+    }
+}
+/// Every answer of [`Client::get_thing`](super::Client::get_thing), by status.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetThingResponse {
     /// 200: The thing.
     Ok(Thing),
     /// A status the document does not describe, kept as received.
-    Undocumented(crate::runtime::RawResponse),
+    Undocumented(super::runtime::RawResponse),
 }
-/// Optional parameters of [`Client::get_thing`](crate::Client::get_thing).
+/// Optional parameters of [`Client::get_thing`](super::Client::get_thing).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetThingParams {
     /// Query parameter `kind`.
     pub kind: Option<Kind>,
 }
-/// Every answer of [`Client::put_thing`](crate::Client::put_thing), by status.
+/// Every answer of [`Client::put_thing`](super::Client::put_thing), by status.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PutThingResponse {
     /// 204: Stored.
-    NoContent(crate::runtime::RawResponse),
+    NoContent(super::runtime::RawResponse),
     /// A status the document does not describe, kept as received.
-    Undocumented(crate::runtime::RawResponse),
+    Undocumented(super::runtime::RawResponse),
 }

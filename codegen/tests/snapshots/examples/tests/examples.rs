@@ -13,7 +13,7 @@ const EXAMPLES: [(
     &str,
     &str,
     fn(&str) -> ::std::result::Result<(), ::std::string::String>,
-); 12] = [
+); 14] = [
     ("/paths/~1things~1{id}/parameters/0/example", "7", round_trip::<i32>),
     (
         "/paths/~1things~1{id}/get/parameters/0/examples/plain",
@@ -49,6 +49,16 @@ const EXAMPLES: [(
     ),
     ("/components/schemas/Thing/properties/id/example", "5", round_trip::<i64>),
     ("/components/schemas/Thing/properties/weight/example", "1.5", round_trip::<f64>),
+    (
+        "/components/schemas/Thing/properties/ledger/example",
+        "-9223372036854775808",
+        round_trip::<i64>,
+    ),
+    (
+        "/components/schemas/Thing/properties/mass/example",
+        "1.8446744073709552e+19",
+        round_trip::<f64>,
+    ),
     (
         "/components/schemas/Thing/properties/note/anyOf/0/examples/0",
         "\"hello\"",

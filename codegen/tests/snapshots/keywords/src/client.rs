@@ -2,17 +2,17 @@
 // Do not edit: change the spec and regenerate.
 
 #[allow(unused_imports)]
-use crate::types;
+use super::types;
 /// The API client: one async method per operation. Cheap to clone; clones share the
 /// connection pool.
 ///
 /// Its `Debug` shows `<redacted>` for the API key and the bearer token.
 #[derive(Debug, Clone)]
-pub struct Client(crate::runtime::Client);
+pub struct Client(super::runtime::Client);
 /// Builds a [`Client`]: credentials, timeouts, answer limit, or your own `reqwest::Client`.
-pub type ClientBuilder = crate::runtime::ClientBuilder<Client>;
-impl ::std::convert::From<crate::runtime::Client> for Client {
-    fn from(inner: crate::runtime::Client) -> Self {
+pub type ClientBuilder = super::runtime::ClientBuilder<Client>;
+impl ::std::convert::From<super::runtime::Client> for Client {
+    fn from(inner: super::runtime::Client) -> Self {
         Client(inner)
     }
 }
@@ -20,31 +20,31 @@ impl Client {
     /// A client for `base_url` with default settings and no credentials.
     pub fn new(
         base_url: impl ::std::convert::Into<::std::string::String>,
-    ) -> ::std::result::Result<Self, crate::runtime::Error> {
+    ) -> ::std::result::Result<Self, super::runtime::Error> {
         Self::builder(base_url).build()
     }
     /// A builder for `base_url`, such as `https://api.example.com`.
     pub fn builder(
         base_url: impl ::std::convert::Into<::std::string::String>,
     ) -> ClientBuilder {
-        crate::runtime::ClientBuilder::new(base_url)
+        super::runtime::ClientBuilder::new(base_url)
             .user_agent(concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")))
     }
     /// The base URL, without a trailing slash.
     pub fn base_url(&self) -> &str {
         self.0.base_url()
     }
-    /// The HTTP side, to send a [`Request`](crate::Request) built by hand.
-    pub fn inner(&self) -> &crate::runtime::Client {
+    /// The HTTP side, to send a [`Request`](super::Request) built by hand.
+    pub fn inner(&self) -> &super::runtime::Client {
         &self.0
     }
     /// `GET /match`
     pub async fn r#match(
         &self,
         params: &types::MatchParams,
-    ) -> ::std::result::Result<types::MatchResponse, crate::runtime::Error> {
-        let mut req = crate::runtime::Request::new(
-            ::reqwest::Method::GET,
+    ) -> ::std::result::Result<types::MatchResponse, super::runtime::Error> {
+        let mut req = super::runtime::Request::new(
+            super::runtime::reqwest::Method::GET,
             ::std::string::String::from("/match"),
             &[],
         );
@@ -61,12 +61,12 @@ impl Client {
     pub async fn put_channel(
         &self,
         body: ::std::option::Option<&types::Channel>,
-    ) -> ::std::result::Result<types::PutChannelResponse, crate::runtime::Error> {
+    ) -> ::std::result::Result<types::PutChannelResponse, super::runtime::Error> {
         if let ::std::option::Option::Some(body) = body {
-            crate::runtime::Validate::validate(body)?;
+            super::runtime::Validate::validate(body)?;
         }
-        let mut req = crate::runtime::Request::new(
-            ::reqwest::Method::PUT,
+        let mut req = super::runtime::Request::new(
+            super::runtime::reqwest::Method::PUT,
             ::std::string::String::from("/channels"),
             &[],
         );
@@ -84,9 +84,9 @@ impl Client {
     /// `GET /same-a`
     pub async fn same(
         &self,
-    ) -> ::std::result::Result<types::SameResponse, crate::runtime::Error> {
-        let req = crate::runtime::Request::new(
-            ::reqwest::Method::GET,
+    ) -> ::std::result::Result<types::SameResponse, super::runtime::Error> {
+        let req = super::runtime::Request::new(
+            super::runtime::reqwest::Method::GET,
             ::std::string::String::from("/same-a"),
             &[],
         );
@@ -101,9 +101,9 @@ impl Client {
     /// `GET /same-b`
     pub async fn same2(
         &self,
-    ) -> ::std::result::Result<types::Same2Response, crate::runtime::Error> {
-        let req = crate::runtime::Request::new(
-            ::reqwest::Method::GET,
+    ) -> ::std::result::Result<types::Same2Response, super::runtime::Error> {
+        let req = super::runtime::Request::new(
+            super::runtime::reqwest::Method::GET,
             ::std::string::String::from("/same-b"),
             &[],
         );
@@ -121,11 +121,11 @@ impl Client {
         r#ref: &str,
         body: &types::Self_,
         params: &types::SelfParams,
-    ) -> ::std::result::Result<types::SelfResponse, crate::runtime::Error> {
-        crate::runtime::Validate::validate(body)?;
-        let p0 = crate::runtime::path_param("ref", &r#ref)?;
-        let mut req = crate::runtime::Request::new(
-            ::reqwest::Method::POST,
+    ) -> ::std::result::Result<types::SelfResponse, super::runtime::Error> {
+        super::runtime::Validate::validate(body)?;
+        let p0 = super::runtime::path_param("ref", &r#ref)?;
+        let mut req = super::runtime::Request::new(
+            super::runtime::reqwest::Method::POST,
             format!("/self/{p0}"),
             &[],
         );

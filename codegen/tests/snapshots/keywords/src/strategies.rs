@@ -4,26 +4,26 @@
 #[allow(unused_imports)]
 use ::proptest::strategy::Strategy as _;
 #[allow(unused_imports)]
-use crate::types;
-/// Valid values of [`Channel`](crate::types::Channel).
+use super::types;
+/// Valid values of [`Channel`](super::types::Channel).
 pub fn channel() -> ::proptest::strategy::BoxedStrategy<types::Channel> {
     (
         (
-            crate::runtime::strategy::optional(
+            super::runtime::strategy::optional(
                 ::proptest::collection::vec(
-                        crate::strategies::channel_kinds_item(),
+                        super::strategies::channel_kinds_item(),
                         0usize..=3usize,
                     )
                     .boxed(),
             ),
-            crate::runtime::strategy::optional(
-                crate::runtime::strategy::string(
+            super::runtime::strategy::optional(
+                super::runtime::strategy::string(
                     ::std::option::Option::None,
                     ::std::option::Option::None,
                 ),
             ),
-            crate::runtime::strategy::optional(
-                crate::runtime::strategy::integer(0, 50).prop_map(|v| v as i64).boxed(),
+            super::runtime::strategy::optional(
+                super::runtime::strategy::integer(0, 50).prop_map(|v| v as i64).boxed(),
             ),
         ),
     )
@@ -35,7 +35,7 @@ pub fn channel() -> ::proptest::strategy::BoxedStrategy<types::Channel> {
         })
         .boxed()
 }
-/// Valid values of [`ChannelKindsItem`](crate::types::ChannelKindsItem).
+/// Valid values of [`ChannelKindsItem`](super::types::ChannelKindsItem).
 pub fn channel_kinds_item() -> ::proptest::strategy::BoxedStrategy<
     types::ChannelKindsItem,
 > {
@@ -44,17 +44,17 @@ pub fn channel_kinds_item() -> ::proptest::strategy::BoxedStrategy<
         )
         .boxed()
 }
-/// Valid values of [`Crate`](crate::types::Crate).
+/// Valid values of [`Crate`](super::types::Crate).
 pub fn crate_() -> ::proptest::strategy::BoxedStrategy<types::Crate> {
     (
         (
-            crate::runtime::strategy::optional(
-                crate::runtime::strategy::string(
+            super::runtime::strategy::optional(
+                super::runtime::strategy::string(
                     ::std::option::Option::None,
                     ::std::option::Option::None,
                 ),
             ),
-            crate::runtime::strategy::optional(crate::strategies::r#match()),
+            super::runtime::strategy::optional(super::strategies::r#match()),
         ),
     )
         .prop_map(|((f0, f1),)| types::Crate {
@@ -64,52 +64,53 @@ pub fn crate_() -> ::proptest::strategy::BoxedStrategy<types::Crate> {
         })
         .boxed()
 }
-/// Valid values of [`Match`](crate::types::Match).
+/// Valid values of [`Match`](super::types::Match).
 pub fn r#match() -> ::proptest::strategy::BoxedStrategy<types::Match> {
     ::proptest::strategy::Union::new(
             ::std::vec![
-                crate ::strategies::r#type().prop_map(types::Match::Type).boxed(), crate
-                ::runtime::strategy::integer(- 9223372036854775808, 9223372036854775807)
-                .prop_map(| v | v as i64).boxed().prop_map(types::Match::Integer).boxed()
+                super::strategies::r#type().prop_map(types::Match::Type).boxed(),
+                super::runtime::strategy::integer(- 9223372036854775808,
+                9223372036854775807).prop_map(| v | v as i64).boxed()
+                .prop_map(types::Match::Integer).boxed()
             ],
         )
         .boxed()
 }
-/// Valid values of [`Self_`](crate::types::Self_).
+/// Valid values of [`Self_`](super::types::Self_).
 pub fn self_() -> ::proptest::strategy::BoxedStrategy<types::Self_> {
     (
         (
-            crate::runtime::strategy::string(
+            super::runtime::strategy::string(
                 ::std::option::Option::None,
                 ::std::option::Option::None,
             ),
-            crate::runtime::strategy::optional(
-                crate::runtime::strategy::integer(1, 9223372036854775807)
+            super::runtime::strategy::optional(
+                super::runtime::strategy::integer(1, 9223372036854775807)
                     .prop_map(|v| v as i64)
                     .boxed(),
             ),
-            crate::runtime::strategy::optional(
-                crate::runtime::strategy::string(
+            super::runtime::strategy::optional(
+                super::runtime::strategy::string(
                     ::std::option::Option::None,
                     ::std::option::Option::None,
                 ),
             ),
-            crate::runtime::strategy::optional(crate::strategies::r#type()),
-            crate::runtime::strategy::optional(crate::strategies::crate_()),
-            crate::runtime::strategy::optional(
+            super::runtime::strategy::optional(super::strategies::r#type()),
+            super::runtime::strategy::optional(super::strategies::crate_()),
+            super::runtime::strategy::optional(
                 ::proptest::collection::vec(
-                        crate::strategies::r#match(),
+                        super::strategies::r#match(),
                         0usize..=3usize,
                     )
                     .boxed(),
             ),
-            crate::runtime::strategy::patch(
-                crate::runtime::strategy::string(
+            super::runtime::strategy::patch(
+                super::runtime::strategy::string(
                     ::std::option::Option::None,
                     ::std::option::Option::None,
                 ),
             ),
-            crate::runtime::strategy::optional(
+            super::runtime::strategy::optional(
                 ::proptest::arbitrary::any::<bool>().boxed(),
             ),
         ),
@@ -127,14 +128,14 @@ pub fn self_() -> ::proptest::strategy::BoxedStrategy<types::Self_> {
         })
         .boxed()
 }
-/// Valid values of [`Snowflake`](crate::types::Snowflake).
+/// Valid values of [`Snowflake`](super::types::Snowflake).
 pub fn snowflake() -> ::proptest::strategy::BoxedStrategy<types::Snowflake> {
-    crate::runtime::strategy::string(
+    super::runtime::strategy::string(
         ::std::option::Option::None,
         ::std::option::Option::None,
     )
 }
-/// Valid values of [`Type`](crate::types::Type).
+/// Valid values of [`Type`](super::types::Type).
 pub fn r#type() -> ::proptest::strategy::BoxedStrategy<types::Type> {
     ::proptest::sample::select(
             ::std::vec![

@@ -4,7 +4,7 @@
 #[allow(unused_imports)]
 use std::collections::BTreeMap;
 #[allow(unused_imports)]
-use crate::runtime::Patch;
+use super::runtime::Patch;
 /// The schema at `#/components/schemas/Channel`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
@@ -13,7 +13,7 @@ pub struct Channel {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub kinds: Option<Vec<ChannelKindsItem>>,
     /// An annotation-only reference.
@@ -22,7 +22,7 @@ pub struct Channel {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub id: Option<Snowflake>,
     /// `limit`.
@@ -31,17 +31,17 @@ pub struct Channel {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub limit: Option<i64>,
     /// Properties beyond the documented ones.
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
 }
-impl crate::runtime::Validate for Channel {
-    fn validate_into(&self, path: &str, errors: &mut crate::runtime::ValidationErrors) {
+impl super::runtime::Validate for Channel {
+    fn validate_into(&self, path: &str, errors: &mut super::runtime::ValidationErrors) {
         if let ::std::option::Option::Some(v) = self.limit.as_ref() {
-            let p = crate::runtime::field_path(path, "limit");
+            let p = super::runtime::field_path(path, "limit");
             errors.minimum(&p, i128::from(*v), 0, false);
             errors.maximum(&p, i128::from(*v), 50, false);
         }
@@ -101,14 +101,14 @@ pub struct Crate {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub r#fn: Option<String>,
     /// `mod`.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub r#mod: Option<Match>,
     /// Properties beyond the documented ones.
@@ -138,7 +138,7 @@ pub struct Self_ {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub self_: Option<i64>,
     /// `Self`.
@@ -146,7 +146,7 @@ pub struct Self_ {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub self_2: Option<String>,
     /// `super`.
@@ -154,7 +154,7 @@ pub struct Self_ {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub super_: Option<Type>,
     /// `crate`.
@@ -162,14 +162,14 @@ pub struct Self_ {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub crate_: Option<Crate>,
     /// `type`.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub r#type: Option<Vec<Match>>,
     /// `async`.
@@ -181,17 +181,33 @@ pub struct Self_ {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::present"
+        deserialize_with = "super::runtime::present"
     )]
     pub r#gen: Option<bool>,
     /// Properties beyond the documented ones.
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
 }
-impl crate::runtime::Validate for Self_ {
-    fn validate_into(&self, path: &str, errors: &mut crate::runtime::ValidationErrors) {
+impl Self_ {
+    /// A value with its required fields given and every optional one left out.
+    pub fn new(r#ref: impl ::std::convert::Into<String>) -> Self {
+        Self {
+            r#ref: r#ref.into(),
+            self_: ::std::default::Default::default(),
+            self_2: ::std::default::Default::default(),
+            super_: ::std::default::Default::default(),
+            crate_: ::std::default::Default::default(),
+            r#type: ::std::default::Default::default(),
+            r#async: ::std::default::Default::default(),
+            r#gen: ::std::default::Default::default(),
+            extra: ::std::default::Default::default(),
+        }
+    }
+}
+impl super::runtime::Validate for Self_ {
+    fn validate_into(&self, path: &str, errors: &mut super::runtime::ValidationErrors) {
         if let ::std::option::Option::Some(v) = self.self_.as_ref() {
-            let p = crate::runtime::field_path(path, "self");
+            let p = super::runtime::field_path(path, "self");
             errors.minimum(&p, i128::from(*v), 1, false);
         }
     }
@@ -238,53 +254,53 @@ impl Type {
         }
     }
 }
-/// Every answer of [`Client::match`](crate::Client::match), by status.
+/// Every answer of [`Client::match`](super::Client::match), by status.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MatchResponse {
     /// 200: ok
-    Ok(crate::runtime::RawResponse),
+    Ok(super::runtime::RawResponse),
     /// A status the document does not describe, kept as received.
-    Undocumented(crate::runtime::RawResponse),
+    Undocumented(super::runtime::RawResponse),
 }
-/// Optional parameters of [`Client::match`](crate::Client::match).
+/// Optional parameters of [`Client::match`](super::Client::match).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MatchParams {
     /// Query parameter `super`.
     pub super_: Option<Type>,
 }
-/// Every answer of [`Client::put_channel`](crate::Client::put_channel), by status.
+/// Every answer of [`Client::put_channel`](super::Client::put_channel), by status.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PutChannelResponse {
     /// 204: ok
-    NoContent(crate::runtime::RawResponse),
+    NoContent(super::runtime::RawResponse),
     /// A status the document does not describe, kept as received.
-    Undocumented(crate::runtime::RawResponse),
+    Undocumented(super::runtime::RawResponse),
 }
-/// Every answer of [`Client::same`](crate::Client::same), by status.
+/// Every answer of [`Client::same`](super::Client::same), by status.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SameResponse {
     /// 204: ok
-    NoContent(crate::runtime::RawResponse),
+    NoContent(super::runtime::RawResponse),
     /// A status the document does not describe, kept as received.
-    Undocumented(crate::runtime::RawResponse),
+    Undocumented(super::runtime::RawResponse),
 }
-/// Every answer of [`Client::same2`](crate::Client::same2), by status.
+/// Every answer of [`Client::same2`](super::Client::same2), by status.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Same2Response {
     /// 204: ok
-    NoContent(crate::runtime::RawResponse),
+    NoContent(super::runtime::RawResponse),
     /// A status the document does not describe, kept as received.
-    Undocumented(crate::runtime::RawResponse),
+    Undocumented(super::runtime::RawResponse),
 }
-/// Every answer of [`Client::self_`](crate::Client::self_), by status.
+/// Every answer of [`Client::self_`](super::Client::self_), by status.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SelfResponse {
     /// 200: ok
     Ok(Crate),
     /// A status the document does not describe, kept as received.
-    Undocumented(crate::runtime::RawResponse),
+    Undocumented(super::runtime::RawResponse),
 }
-/// Optional parameters of [`Client::self_`](crate::Client::self_).
+/// Optional parameters of [`Client::self_`](super::Client::self_).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SelfParams {
     /// Query parameter `type`.

@@ -4,19 +4,19 @@
 #[allow(unused_imports)]
 use ::proptest::strategy::Strategy as _;
 #[allow(unused_imports)]
-use crate::types;
-/// Valid values of [`ThingPatch`](crate::types::ThingPatch).
+use super::types;
+/// Valid values of [`ThingPatch`](super::types::ThingPatch).
 pub fn thing_patch() -> ::proptest::strategy::BoxedStrategy<types::ThingPatch> {
     (
         (
-            crate::runtime::strategy::patch(
-                crate::runtime::strategy::string(
+            super::runtime::strategy::patch(
+                super::runtime::strategy::string(
                     ::std::option::Option::None,
                     ::std::option::Option::None,
                 ),
             ),
-            crate::runtime::strategy::patch(
-                crate::runtime::strategy::integer(1, 9223372036854775807)
+            super::runtime::strategy::patch(
+                super::runtime::strategy::integer(1, 9223372036854775807)
                     .prop_map(|v| v as i64)
                     .boxed(),
             ),

@@ -4,7 +4,7 @@
 #[allow(unused_imports)]
 use std::collections::BTreeMap;
 #[allow(unused_imports)]
-use crate::runtime::Patch;
+use super::runtime::Patch;
 /// The schema at `#/components/schemas/Cat`.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
@@ -17,6 +17,16 @@ pub struct Cat {
     /// Properties beyond the documented ones.
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
+}
+impl Cat {
+    /// A value with its required fields given and every optional one left out.
+    pub fn new(pet_type: CatPetType) -> Self {
+        Self {
+            pet_type,
+            lives: ::std::default::Default::default(),
+            extra: ::std::default::Default::default(),
+        }
+    }
 }
 /// The schema at `#/components/schemas/Cat/properties/pet_type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
@@ -46,6 +56,16 @@ pub struct Dog {
     /// Properties beyond the documented ones.
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
+}
+impl Dog {
+    /// A value with its required fields given and every optional one left out.
+    pub fn new(pet_type: DogPetType) -> Self {
+        Self {
+            pet_type,
+            good: ::std::default::Default::default(),
+            extra: ::std::default::Default::default(),
+        }
+    }
 }
 /// The schema at `#/components/schemas/Dog/properties/pet_type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
@@ -95,10 +115,22 @@ pub struct Thing {
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
 }
-impl crate::runtime::Validate for Thing {
-    fn validate_into(&self, path: &str, errors: &mut crate::runtime::ValidationErrors) {
+impl Thing {
+    /// A value with its required fields given and every optional one left out.
+    pub fn new(id: impl ::std::convert::Into<String>, label: Option<String>) -> Self {
+        Self {
+            id: id.into(),
+            label,
+            size: ::std::default::Default::default(),
+            pet: ::std::default::Default::default(),
+            extra: ::std::default::Default::default(),
+        }
+    }
+}
+impl super::runtime::Validate for Thing {
+    fn validate_into(&self, path: &str, errors: &mut super::runtime::ValidationErrors) {
         if let ::std::option::Option::Some(v) = self.size.as_ref() {
-            let p = crate::runtime::field_path(path, "size");
+            let p = super::runtime::field_path(path, "size");
             errors.minimum(&p, i128::from(*v), 1, false);
             errors.maximum(&p, i128::from(*v), 10, false);
         }
@@ -122,29 +154,29 @@ pub struct ThingPatch {
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
 }
-impl crate::runtime::Validate for ThingPatch {
-    fn validate_into(&self, path: &str, errors: &mut crate::runtime::ValidationErrors) {
+impl super::runtime::Validate for ThingPatch {
+    fn validate_into(&self, path: &str, errors: &mut super::runtime::ValidationErrors) {
         if let ::std::option::Option::Some(v) = self.size.as_option() {
-            let p = crate::runtime::field_path(path, "size");
+            let p = super::runtime::field_path(path, "size");
             errors.minimum(&p, i128::from(*v), 1, false);
         }
     }
 }
-/// Every answer of [`Client::get_thing`](crate::Client::get_thing), by status.
+/// Every answer of [`Client::get_thing`](super::Client::get_thing), by status.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetThingResponse {
     /// 200: The thing.
     Ok(Thing),
     /// 404: Not found.
-    NotFound(crate::runtime::RawResponse),
+    NotFound(super::runtime::RawResponse),
     /// A status the document does not describe, kept as received.
-    Undocumented(crate::runtime::RawResponse),
+    Undocumented(super::runtime::RawResponse),
 }
-/// Every answer of [`Client::patch_thing`](crate::Client::patch_thing), by status.
+/// Every answer of [`Client::patch_thing`](super::Client::patch_thing), by status.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PatchThingResponse {
     /// 200: Patched.
     Ok(Thing),
     /// A status the document does not describe, kept as received.
-    Undocumented(crate::runtime::RawResponse),
+    Undocumented(super::runtime::RawResponse),
 }

@@ -1,0 +1,342 @@
+//! The command line of the suite: `cargo xtask contract` and `openapi-rs contract` both parse
+//! [`ContractArgs`] and hand them to [`run`].
+
+use crate::server::{self, Fault};
+use crate::{report, runner, Mode, Settings};
+use clap::{Parser, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ModeArg {
+    Full,
+    Negative,
+}
+
+/// The options of the suite.
+#[derive(Parser, Debug)]
+#[command(
+    name = "contract",
+    bin_name = "cargo xtask contract",
+    about = "Fuzz operations of an OpenAPI document and judge every answer against it",
+    long_about = "Fuzz operations of an OpenAPI document and judge every answer against it.\n\n\
+        With no --spec, runs the stateful suite on spec/ (the operation whose body carries \
+        x-readback fields, and its read-back). With no --target, starts the embedded reference \
+        server on a free port of 127.0.0.1, runs the suite against it and stops it. With --target, \
+        runs against that server: in `negative` mode by default unless it is on 127.0.0.1, so \
+        nothing changes on a live API unless you ask for --mode full.\n\n\
+        With --spec PATH (and --target), probes every GET/POST/PUT/PATCH/DELETE operation of that \
+        document, or those named by --operation: path, query and header parameters and JSON \
+        bodies drawn from its schemas, valid and broken one rule at a time, every answer judged \
+        by the generic checks. --cases then counts per operation.",
+    after_help = "Examples:\n  cargo xtask contract\n  cargo xtask contract --spec openapi.json --target http://127.0.0.1:4010 --cases 20\n  cargo xtask contract --spec openapi.json --target http://127.0.0.1:4010 --operation addPet\n  cargo xtask contract --cases 2000 --seed 42 --report json=target/contract.json\n  PHALA_API_KEY=... cargo xtask contract --target https://staging.example --cvm-id app_123 --rate 5\n\n\
+        Exit status: 0 no violation; 1 violations found; 2 could not run (bad arguments, target unreachable)."
+)]
+pub struct ContractArgs {
+    /// An OpenAPI 3.0/3.1 document (JSON or YAML) to probe instead of spec/; needs --target.
+    #[arg(long, env = "CONTRACT_SPEC", value_name = "PATH")]
+    spec: Option<PathBuf>,
+    /// With --spec: an operation to probe, by operationId or client method name (repeatable;
+    /// default every operation).
+    #[arg(long = "operation", value_name = "ID")]
+    operations: Vec<String>,
+    /// Base URL of the server to test (default: the embedded reference server).
+    #[arg(long, env = "CONTRACT_TARGET")]
+    target: Option<String>,
+    /// API key, sent as X-API-Key; never printed.
+    #[arg(long, env = "PHALA_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    /// A second user's key, with --spec: what the first key creates must be out of its reach
+    /// (`object_level_authorization`); never printed.
+    #[arg(long, env = "CONTRACT_OTHER_API_KEY", hide_env_values = true)]
+    other_api_key: Option<String>,
+    /// The resource id the stateful suite updates (required with --target and no --spec).
+    #[arg(long, env = "CONTRACT_CVM_ID")]
+    cvm_id: Option<String>,
+    /// A CVM whose KMS is on chain, to test the two-phase compose-hash flow.
+    #[arg(long, env = "CONTRACT_ONCHAIN_CVM_ID")]
+    onchain_cvm_id: Option<String>,
+    /// Random cases to run.
+    #[arg(long, env = "CONTRACT_CASES", default_value_t = 256)]
+    cases: u32,
+    /// Seed of the random cases: the same seed sends the same requests.
+    #[arg(long, env = "CONTRACT_SEED", default_value_t = 0)]
+    seed: u64,
+    /// Bound of each request, in seconds.
+    #[arg(long, env = "CONTRACT_TIMEOUT", default_value_t = 10.0)]
+    timeout: f64,
+    /// Bound of the whole run, in seconds.
+    #[arg(long, env = "CONTRACT_DEADLINE", default_value_t = 600.0)]
+    deadline: f64,
+    /// How long an accepted update may take to show when read back, in seconds.
+    #[arg(long, env = "CONTRACT_READBACK_TIMEOUT", default_value_t = 5.0)]
+    readback_timeout: f64,
+    /// `full` also sends valid bodies (which really change the CVM); `negative` only bodies a
+    /// correct server rejects. Default: full on 127.0.0.1, negative elsewhere.
+    #[arg(long, env = "CONTRACT_MODE", value_enum)]
+    mode: Option<ModeArg>,
+    /// Requests per second at most.
+    #[arg(long, env = "CONTRACT_RATE")]
+    rate: Option<f64>,
+    /// Requests at most.
+    #[arg(long, env = "CONTRACT_MAX_REQUESTS")]
+    max_requests: Option<u64>,
+    /// Count a server that accepts coercible wrong types ("4" for an integer) as a violation.
+    #[arg(long)]
+    strict_types: bool,
+    /// Negative probes (they change nothing) sent at once, each on its own connection. Default:
+    /// 4 against 127.0.0.1 or localhost, 1 against anything else.
+    #[arg(long, env = "CONTRACT_CONCURRENCY", value_name = "N")]
+    concurrency: Option<usize>,
+    /// Do not verify TLS certificates (said in the report).
+    #[arg(long)]
+    insecure: bool,
+    /// Write a report: json=PATH, junit=PATH or html=PATH (repeatable).
+    #[arg(long = "report", value_name = "FORMAT=PATH")]
+    reports: Vec<String>,
+    /// Where failures are kept for the next run to replay first.
+    #[arg(long, env = "CONTRACT_PERSIST")]
+    persist: Option<PathBuf>,
+    /// Embedded server only: switch on a deliberate bug (repeatable), to see the suite catch it.
+    #[arg(long = "fault", value_name = "NAME")]
+    faults: Vec<String>,
+    /// Embedded server only: show an accepted update in GET only after this many seconds, as
+    /// the real API applies updates in the background.
+    #[arg(long, value_name = "SECS", default_value_t = 0.0)]
+    apply_delay: f64,
+    /// Embedded server only: answer 409 to a PATCH while an earlier update is being applied.
+    #[arg(long)]
+    busy_conflict: bool,
+}
+
+fn fail(msg: &str) -> ExitCode {
+    eprintln!("error: {msg}");
+    ExitCode::from(2)
+}
+
+/// Runs the suite as the command line asked; the exit status is 0 (no violation), 1 (violations)
+/// or 2 (could not run).
+pub fn run(args: ContractArgs) -> ExitCode {
+    // spec/'s faults: the hand-written ones and those generated from it (`--spec` has its own).
+    let mut faults = Vec::new();
+    let mut generated = Vec::new();
+    let spec_faults = crate::spec::generated_faults();
+    for f in args.faults.iter().filter(|_| args.spec.is_none()) {
+        match (
+            Fault::from_name(f),
+            crate::faults::Generated::find(spec_faults, f),
+        ) {
+            (Some(x), _) => faults.push(x),
+            (None, Some(g)) => generated.push(g.clone()),
+            (None, None) => {
+                let names: Vec<&str> = Fault::ALL.iter().map(|(_, n)| *n).collect();
+                return fail(&format!(
+                    "unknown fault `{f}`; written by hand: {}; `cargo xtask serve --list-faults` lists the generated ones",
+                    names.join(", ")
+                ));
+            }
+        }
+    }
+    let mut reports = Vec::new();
+    for r in &args.reports {
+        match r.split_once('=') {
+            Some((fmt @ ("json" | "junit" | "html"), path)) if !path.is_empty() => {
+                reports.push((fmt.to_string(), PathBuf::from(path)))
+            }
+            _ => {
+                return fail(&format!(
+                    "--report takes json=PATH, junit=PATH or html=PATH, not `{r}`"
+                ))
+            }
+        }
+    }
+    for (what, v) in [
+        ("--timeout", args.timeout),
+        ("--deadline", args.deadline),
+        ("--readback-timeout", args.readback_timeout),
+    ] {
+        if !(v.is_finite() && v > 0.0) {
+            return fail(&format!("{what} must be a positive number of seconds"));
+        }
+    }
+
+    if let Some(path) = &args.spec {
+        return probe(&args, path, &reports);
+    }
+    if !args.operations.is_empty() {
+        return fail("--operation needs --spec");
+    }
+
+    // The embedded server lives until the end of main.
+    let embedded;
+    let (url, key, cvm, onchain) = match &args.target {
+        Some(t) => {
+            if !args.faults.is_empty() || args.apply_delay != 0.0 || args.busy_conflict {
+                return fail("--fault, --apply-delay and --busy-conflict apply to the embedded server only (no --target)");
+            }
+            let Some(cvm) = args.cvm_id.clone() else {
+                return fail("--target needs --cvm-id (or CONTRACT_CVM_ID)");
+            };
+            (
+                t.clone(),
+                args.api_key.clone(),
+                cvm,
+                args.onchain_cvm_id.clone(),
+            )
+        }
+        None => {
+            if !(args.apply_delay.is_finite() && args.apply_delay >= 0.0) {
+                return fail("--apply-delay must be a number of seconds, 0 or more");
+            }
+            let timing = server::Timing {
+                apply_delay: Duration::from_secs_f64(args.apply_delay),
+                busy_conflict: args.busy_conflict,
+                ..server::Timing::default()
+            };
+            embedded =
+                match server::spawn_mutant(0, server::DEFAULT_API_KEY, &faults, &generated, timing)
+                {
+                    Ok(s) => s,
+                    Err(e) => return fail(&format!("cannot start the reference server: {e}")),
+                };
+            eprintln!(
+                "reference server on {}{}{}",
+                embedded.url,
+                match (args.apply_delay > 0.0, args.busy_conflict) {
+                    (false, false) => String::new(),
+                    (d, b) => format!(
+                        " (updates shown after {}s{})",
+                        if d { args.apply_delay } else { 0.0 },
+                        if b { ", 409 while one is applied" } else { "" }
+                    ),
+                },
+                if args.faults.is_empty() {
+                    String::new()
+                } else {
+                    format!(" with faults: {}", args.faults.join(", "))
+                }
+            );
+            (
+                embedded.url.clone(),
+                Some(server::DEFAULT_API_KEY.to_string()),
+                args.cvm_id.clone().unwrap_or_else(|| server::CVM_ID.into()),
+                Some(
+                    args.onchain_cvm_id
+                        .clone()
+                        .unwrap_or_else(|| server::ONCHAIN_CVM_ID.into()),
+                ),
+            )
+        }
+    };
+
+    let mut s = settings(&args, &url, key.clone(), &cvm);
+    s.onchain_cvm_id = onchain;
+    s.readback_timeout = Duration::from_secs_f64(args.readback_timeout);
+    if let Some(n) = args.concurrency {
+        if n == 0 {
+            return fail("--concurrency must be 1 or more");
+        }
+        s.concurrency = n;
+    }
+    s.persist = args
+        .persist
+        .clone()
+        .or_else(|| Some(PathBuf::from("target/contract-tests/failures.json")));
+    s.progress = runner::progress_for_stderr();
+
+    let result = runner::run(&s);
+    let hidden: Vec<&str> = key.iter().map(String::as_str).collect();
+    finish(&result, &hidden, &reports)
+}
+
+/// The settings both forms of the suite take from the command line.
+fn settings(args: &ContractArgs, target: &str, key: Option<String>, id: &str) -> Settings {
+    let mut s = Settings::new(target, key, id);
+    s.cases = args.cases;
+    s.seed = args.seed;
+    s.timeout = Duration::from_secs_f64(args.timeout);
+    s.deadline = Duration::from_secs_f64(args.deadline);
+    if let Some(m) = args.mode {
+        s.mode = match m {
+            ModeArg::Full => Mode::Full,
+            ModeArg::Negative => Mode::Negative,
+        };
+    }
+    s.rate = args.rate;
+    s.max_requests = args.max_requests;
+    s.strict_types = args.strict_types;
+    s.insecure = args.insecure;
+    s
+}
+
+/// The summary on stdout, the report files, the exit status.
+fn finish(result: &runner::Report, secrets: &[&str], reports: &[(String, PathBuf)]) -> ExitCode {
+    print!("{}", report::summary(result, secrets));
+    for (fmt, path) in reports {
+        if let Err(e) = report::write(fmt, path, result, secrets) {
+            eprintln!(
+                "error: cannot write the {fmt} report to {}: {e}",
+                path.display()
+            );
+            return ExitCode::from(2);
+        }
+        eprintln!("wrote {fmt} report to {}", path.display());
+    }
+    ExitCode::from(result.exit_code())
+}
+
+/// `--spec PATH`: every operation (or those named) of a document, against `--target`.
+fn probe(args: &ContractArgs, path: &std::path::Path, reports: &[(String, PathBuf)]) -> ExitCode {
+    if args.target.is_some()
+        && (!args.faults.is_empty() || args.apply_delay != 0.0 || args.busy_conflict)
+    {
+        return fail("--fault, --apply-delay and --busy-conflict apply to the embedded server only (no --target)");
+    }
+    if args.apply_delay != 0.0 || args.busy_conflict {
+        return fail("--apply-delay and --busy-conflict apply to spec/'s reference server; the mock of --spec answers at once");
+    }
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => return fail(&format!("cannot read {}: {e}", path.display())),
+    };
+    let schema = match crate::meta::Schema::from_document(&text) {
+        Ok(s) => std::sync::Arc::new(s),
+        Err(e) => return fail(&format!("{}: {e}", path.display())),
+    };
+    // Without --target, the stateful mock of the document itself, with any --fault switched on.
+    let mock;
+    let (target, key, other) = match &args.target {
+        Some(t) => (t.clone(), args.api_key.clone(), args.other_api_key.clone()),
+        None => {
+            let all = crate::faults::of_document(&schema);
+            let mut faults = Vec::new();
+            for name in &args.faults {
+                match crate::faults::Generated::find(&all, name) {
+                    Some(g) => faults.push(g.clone()),
+                    None => return fail(&format!("unknown fault `{name}`; `cargo xtask serve --spec {} --list-faults` lists this document's", path.display())),
+                }
+            }
+            let opts = crate::mock::Options {
+                faults,
+                ..Default::default()
+            };
+            mock = match crate::mock::spawn(schema.clone(), 0, opts) {
+                Ok(m) => m,
+                Err(e) => return fail(&format!("cannot start the mock: {e}")),
+            };
+            eprintln!("mock of {} on {}", path.display(), mock.url);
+            (
+                mock.url.clone(),
+                Some(server::DEFAULT_API_KEY.to_string()),
+                Some(crate::mock::OTHER_API_KEY.to_string()),
+            )
+        }
+    };
+    let mut s = settings(args, &target, key.clone(), "");
+    s.other_api_key = other.clone();
+    let result = crate::probe::run(&s, schema, &args.operations);
+    let mut hidden: Vec<&str> = key.iter().map(String::as_str).collect();
+    hidden.extend(other.as_deref());
+    finish(&result, &hidden, reports)
+}
