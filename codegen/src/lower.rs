@@ -298,6 +298,38 @@ const DROP_WARN: [&str; 12] = [
     "$dynamicRef",
 ];
 
+/// `prefixItems` whose schemas are all the same, with nothing other than that schema allowed after
+/// them (`items: false`, `maxItems` at most their number, or `items` the same schema): an array of
+/// that schema, which admits exactly the same values (`prefixItems` requires no position to be
+/// present, so `minItems` stays as written). Phala's OS image versions (`[int, int, int]`) are such
+/// arrays. Other `prefixItems` are dropped with a warning below.
+fn uniform_prefix_items(obj: &mut Map<String, Value>) {
+    let Some(Value::Array(prefix)) = obj.get("prefixItems") else {
+        return;
+    };
+    let Some(first) = prefix.first().cloned() else {
+        return;
+    };
+    if prefix.iter().any(|p| *p != first) {
+        return;
+    }
+    let n = prefix.len() as u64;
+    let max = obj.get("maxItems").and_then(Value::as_u64);
+    let closed = match obj.get("items") {
+        Some(Value::Bool(false)) => true,
+        Some(items) => *items == first,
+        None => max.is_some_and(|m| m <= n),
+    };
+    if !closed {
+        return;
+    }
+    if obj.get("items") == Some(&Value::Bool(false)) {
+        obj.insert("maxItems".into(), max.map_or(n, |m| m.min(n)).into());
+    }
+    obj.remove("prefixItems");
+    obj.insert("items".into(), first);
+}
+
 /// Lowers one schema node (and, first, every schema below it).
 pub(crate) fn lower_schema(schema: &mut Value, ptr: Ptr<'_>, diags: &mut Diagnostics) {
     // JSON Schema allows `true`/`false` as schemas.
@@ -316,6 +348,7 @@ pub(crate) fn lower_schema(schema: &mut Value, ptr: Ptr<'_>, diags: &mut Diagnos
     let Some(obj) = schema.as_object_mut() else {
         return;
     };
+    uniform_prefix_items(obj);
 
     // Children first.
     for key in ["items", "not", "additionalItems"] {
@@ -601,6 +634,44 @@ mod tests {
     }
 
     #[test]
+    fn a_uniform_closed_prefix_is_an_array_of_its_schema() {
+        let int = json!({"type": "integer"});
+        // Closed by maxItems, by `items: false`, by the same schema after: exact.
+        for (input, max) in [
+            (
+                json!({"type": "array", "prefixItems": [int, int, int], "minItems": 3, "maxItems": 3}),
+                Some(3),
+            ),
+            (
+                json!({"type": "array", "prefixItems": [int, int], "items": false}),
+                Some(2),
+            ),
+            (
+                json!({"type": "array", "prefixItems": [int, int], "items": int}),
+                None,
+            ),
+        ] {
+            let (v, d) = lowered(input.clone());
+            assert!(d.is_empty(), "{input}: {d:?}");
+            assert_eq!(v["items"], int, "{input}");
+            assert!(v.get("prefixItems").is_none());
+            assert_eq!(v.get("maxItems").and_then(Value::as_u64), max, "{input}");
+        }
+        // Open after the prefix, or mixed: not an array of one schema; dropped with a warning.
+        for input in [
+            json!({"type": "array", "prefixItems": [int, int]}),
+            json!({"type": "array", "prefixItems": [int, int], "items": {"type": "string"}}),
+            json!({"type": "array", "prefixItems": [int, {"type": "string"}], "items": false}),
+        ] {
+            let (_, d) = lowered(input.clone());
+            assert!(
+                d.iter().any(|d| d.pointer == "/s/prefixItems"),
+                "{input}: {d:?}"
+            );
+        }
+    }
+
+    #[test]
     fn nullable_any_of_of_inline_schema_is_merged() {
         let (v, _) = lowered(json!({
             "anyOf": [{"type": "integer", "maximum": 1200.0, "minimum": 10.0}, {"type": "null"}],
@@ -653,7 +724,9 @@ mod tests {
 
     #[test]
     fn unsupported_keywords_warn_with_pointer() {
-        let (_, d) = lowered(json!({"type": "array", "prefixItems": [{"type": "string"}]}));
+        let (_, d) = lowered(
+            json!({"type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}]}),
+        );
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].pointer, "/s/prefixItems");
     }
