@@ -541,6 +541,16 @@ impl Api {
         Ok(())
     }
 
+    /// Keeps what a generation emits: the operations `selection` admits, then, unless
+    /// `all_schemas`, only the types they (and the kept webhooks and examples) reach.
+    pub fn narrow(&mut self, selection: &Selection, all_schemas: bool) -> Result<(), crate::Error> {
+        self.retain_selected(selection)?;
+        if !all_schemas {
+            self.retain_reachable();
+        }
+        Ok(())
+    }
+
     /// The types `roots` name, and every type they contain.
     fn closure(
         &self,

@@ -90,10 +90,7 @@ pub fn generate_module(text: &str, opts: &Options) -> Result<Module, Error> {
     let mut diags = diag::Diagnostics::default();
     let spec = load::load(text, &mut diags)?;
     let mut api = build::build(&spec, &mut diags, false)?;
-    api.retain_selected(&opts.selection)?;
-    if !opts.all_schemas {
-        api.retain_reachable();
-    }
+    api.narrow(&opts.selection, opts.all_schemas)?;
     for t in api.types.values_mut() {
         t.serialize = true;
     }
@@ -149,10 +146,7 @@ pub fn generate_timed(text: &str, opts: &Options) -> Result<(Output, Timings), E
         examples = outcomes;
         api.examples = cases;
     }
-    api.retain_selected(&opts.selection)?;
-    if !opts.all_schemas {
-        api.retain_reachable();
-    }
+    api.narrow(&opts.selection, opts.all_schemas)?;
     api.mark_serialize();
     t.ir = at.elapsed();
     let at = Instant::now();

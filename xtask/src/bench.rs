@@ -57,6 +57,27 @@ fn check(krate: &Path, target_dir: &Path, features: &[&str]) -> Result<Duration,
     corpus::cargo_with(krate, target_dir, &[("CARGO_INCREMENTAL", "0")], &args)
 }
 
+/// `cargo check` of two crates (each with its target folder), `pairs` times each, the order
+/// alternating so that drift in the machine's speed hits both alike; dependencies are built first,
+/// so the runs measure the crates alone. The times of `a`, then of `b`.
+fn paired(
+    a: (&Path, &Path),
+    b: (&Path, &Path),
+    pairs: usize,
+) -> Result<(Vec<Duration>, Vec<Duration>), String> {
+    check(a.0, a.1, &[])?;
+    check(b.0, b.1, &[])?;
+    let (mut t_a, mut t_b) = (Vec::new(), Vec::new());
+    for i in 0..pairs {
+        for first in [i % 2 == 0, i % 2 == 1] {
+            let ((krate, target), times) = if first { (a, &mut t_a) } else { (b, &mut t_b) };
+            touch(krate);
+            times.push(check(krate, target, &[])?);
+        }
+    }
+    Ok((t_a, t_b))
+}
+
 /// Ours against oas3-gen's on one document; returns the ratio of the medians.
 fn side_by_side(spec: &Path, ours_name: &str, pairs: usize) -> Result<f64, String> {
     let root = regenerate::repo_root();
@@ -65,25 +86,7 @@ fn side_by_side(spec: &Path, ours_name: &str, pairs: usize) -> Result<f64, Strin
     let peer = root.join("target/bench/peer").join(ours_name);
     let peer_target = root.join("target/bench/peer-target");
     let notes = peers::generate_oas3(spec, &peer)?;
-    // Dependencies first, so the paired runs measure the crate alone.
-    check(&ours, &ours_target, &[])?;
-    check(&peer, &peer_target, &[])?;
-    let (mut t_ours, mut t_peer) = (Vec::new(), Vec::new());
-    for i in 0..pairs {
-        let mut one = |which: bool| -> Result<(), String> {
-            if which {
-                touch(&ours);
-                t_ours.push(check(&ours, &ours_target, &[])?);
-            } else {
-                touch(&peer);
-                t_peer.push(check(&peer, &peer_target, &[])?);
-            }
-            Ok(())
-        };
-        // Alternate who goes first, so drift in the machine's speed hits both alike.
-        one(i % 2 == 0)?;
-        one(i % 2 == 1)?;
-    }
+    let (t_ours, t_peer) = paired((&ours, &ours_target), (&peer, &peer_target), pairs)?;
     let (m_ours, m_peer) = (median(t_ours.clone()), median(t_peer.clone()));
     let secs = |v: &[Duration]| {
         v.iter()
@@ -129,20 +132,7 @@ fn selection(spec: &Path, pairs: usize) -> Result<(), String> {
     let (whole, w, _, _) =
         corpus::generate_selected(spec, "corpus-phala-cloud", &Default::default())?;
     let (part, p, _, _) = corpus::generate_selected(spec, "select-update-cvm", &one)?;
-    check(&whole, &target, &[])?;
-    check(&part, &target, &[])?;
-    let (mut t_whole, mut t_part) = (Vec::new(), Vec::new());
-    for i in 0..pairs {
-        for which in [i % 2 == 0, i % 2 == 1] {
-            if which {
-                touch(&whole);
-                t_whole.push(check(&whole, &target, &[])?);
-            } else {
-                touch(&part);
-                t_part.push(check(&part, &target, &[])?);
-            }
-        }
-    }
+    let (t_whole, t_part) = paired((&whole, &target), (&part, &target), pairs)?;
     let (m_whole, m_part) = (median(t_whole), median(t_part));
     println!("selection: cargo check of the Phala document's crate, whole and `--operation update_cvm` ({pairs} paired runs, medians)");
     println!(
