@@ -75,6 +75,9 @@ struct Place<'p> {
     schema: &'p str,
     /// Set when examples here are not JSON bodies the client reads or sends.
     not_json: Option<&'p str>,
+    /// A form body (`application/x-www-form-urlencoded`): its examples are objects, round-tripped
+    /// through the form encoding.
+    form: bool,
 }
 
 struct Walk<'d> {
@@ -171,6 +174,7 @@ impl Walk<'_> {
         let place = Place {
             schema: &schema,
             not_json: None,
+            form: false,
         };
         self.examples_of(p, ptr, &place, false);
         if let Some(s) = p.get("schema") {
@@ -201,9 +205,11 @@ impl Walk<'_> {
             let mptr = format!("{ptr}/content/{}", escape_segment(mime));
             let schema = format!("{mptr}/schema");
             let json = crate::build::is_json(mime);
+            let form = mime.starts_with("application/x-www-form-urlencoded");
             let place = Place {
                 schema: &schema,
-                not_json: (!json).then_some(mime.as_str()),
+                not_json: (!json && !form).then_some(mime.as_str()),
+                form,
             };
             self.examples_of(media, &mptr, &place, false);
             if let Some(s) = media.get("schema") {
@@ -217,6 +223,7 @@ impl Walk<'_> {
         let place = Place {
             schema: ptr,
             not_json: None,
+            form: false,
         };
         self.examples_of(s, ptr, &place, true);
         for key in SUB_ONE {
@@ -304,6 +311,7 @@ impl Walk<'_> {
             pointer: pointer.to_string(),
             json: value.to_string(),
             ty: ty.clone(),
+            form: place.form,
         });
         Attempted
     }

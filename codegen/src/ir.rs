@@ -33,6 +33,8 @@ pub struct ExampleCase {
     pub json: String,
     /// The generated type it should deserialise into.
     pub ty: Ty,
+    /// A form body's example: round-tripped through the form encoding the client sends.
+    pub form: bool,
 }
 
 /// A type reference.
@@ -55,6 +57,9 @@ pub enum Ty {
     File,
     /// A value that may also be `null` (outside struct fields, which carry nullability themselves).
     Nullable(Box<Ty>),
+    /// A fixed-length array of these types in order (`prefixItems` with nothing after, every
+    /// position present): a Rust tuple.
+    Tuple(Vec<Ty>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -112,6 +117,24 @@ pub enum TypeKind {
     },
     /// A plain alias (`pub type X = ...`).
     Alias(Ty),
+    /// `prefixItems` whose trailing positions may be missing or after which more items may
+    /// follow: a tuple struct.
+    Tuple(Box<Tuple>),
+}
+
+/// An array whose leading positions each have their own schema (`prefixItems`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tuple {
+    /// The positions' types, in order.
+    pub items: Vec<Ty>,
+    /// How many leading positions every value holds (`minItems`, at most `items.len()`); the
+    /// others are `Option`s, and a missing one is written as nothing.
+    pub required: usize,
+    /// The type of the items after the positions (a `Vec` of them); `None` when none may follow.
+    pub rest: Option<Ty>,
+    /// The node's constraints: the positions' in `prefix`, the rest's in `items`, the count in
+    /// `min_items`/`max_items`.
+    pub constraints: Constraints,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -236,6 +259,8 @@ pub struct Constraints {
     /// The constraints of an array's items (or a map's values), wherever the items' schema
     /// states them, through `$ref`s too.
     pub items: Option<Box<Constraints>>,
+    /// The constraints of a tuple's positions (`prefixItems`), one per position.
+    pub prefix: Vec<Constraints>,
 }
 
 impl Constraints {
@@ -249,6 +274,7 @@ impl Constraints {
             || self.min_items.is_some()
             || self.max_items.is_some()
             || self.items.as_ref().is_some_and(|c| c.is_checked())
+            || self.prefix.iter().any(Constraints::is_checked)
     }
 
     /// Whether the node states nothing at all.
@@ -375,6 +401,7 @@ impl Api {
         match ty {
             Ty::Named(n) => self.types.get(n).is_some_and(|t| t.validates),
             Ty::Array(t) | Ty::Map(t) | Ty::Nullable(t) => self.ty_validates(t),
+            Ty::Tuple(ts) => ts.iter().any(|t| self.ty_validates(t)),
             _ => false,
         }
     }
@@ -411,6 +438,10 @@ impl Api {
                     || c.max_items.is_some()
                     || c.items.as_deref().is_some_and(|ic| self.checks(item, ic))
             }
+            Ty::Tuple(items) => items
+                .iter()
+                .zip(&c.prefix)
+                .any(|(t, pc)| self.checks(t, pc)),
             _ => false,
         }
     }
@@ -422,6 +453,7 @@ impl Ty {
         match self {
             Ty::Named(n) => out.push(n.clone()),
             Ty::Array(t) | Ty::Map(t) | Ty::Nullable(t) => t.named(out),
+            Ty::Tuple(ts) => ts.iter().for_each(|t| t.named(out)),
             Ty::Bool | Ty::Int(_) | Ty::Float(_) | Ty::String | Ty::Any | Ty::Null | Ty::File => {}
         }
     }
@@ -445,6 +477,11 @@ impl TypeDef {
                 .flat_map(|v| &v.fields)
                 .for_each(|f| f.ty.named(&mut out)),
             TypeKind::Alias(t) => t.named(&mut out),
+            TypeKind::Tuple(t) => t
+                .items
+                .iter()
+                .chain(&t.rest)
+                .for_each(|t| t.named(&mut out)),
         }
         out
     }

@@ -15,7 +15,9 @@
 //! | `$ref` with sibling keywords | `allOf: [{$ref}]` with the siblings kept |
 //! | `contentEncoding: base64` / `contentMediaType` | `format: byte` / `format: binary` |
 //! | `$schema`, `$id`, `$comment`, `$anchor` | dropped (no meaning for code) |
-//! | `prefixItems`, `if`/`then`/`else`, `patternProperties`, `dependentSchemas`, `unevaluated*`, `contains` | dropped, with a warning |
+//! | `prefixItems` of one schema repeated, closed after it | `items` of that schema (and `maxItems`) |
+//! | other `prefixItems` (a tuple) | `x-prefix-items` (each lowered), and `x-prefix-closed: true` for `items: false` |
+//! | `if`/`then`/`else`, `patternProperties`, `dependentSchemas`, `unevaluated*`, `contains` | dropped, with a warning |
 //!
 //! A 3.0 document passes through unchanged except for the parts of it that are already 3.1-only.
 
@@ -283,8 +285,7 @@ const DROP_SILENT: [&str; 6] = [
     "$defs",
 ];
 /// Keywords that carry validation meaning the generator cannot express; dropped with a warning.
-const DROP_WARN: [&str; 12] = [
-    "prefixItems",
+const DROP_WARN: [&str; 11] = [
     "if",
     "then",
     "else",
@@ -302,7 +303,7 @@ const DROP_WARN: [&str; 12] = [
 /// them (`items: false`, `maxItems` at most their number, or `items` the same schema): an array of
 /// that schema, which admits exactly the same values (`prefixItems` requires no position to be
 /// present, so `minItems` stays as written). Phala's OS image versions (`[int, int, int]`) are such
-/// arrays. Other `prefixItems` are dropped with a warning below.
+/// arrays. Other `prefixItems` are tuples (see [`tuple_prefix_items`]).
 fn uniform_prefix_items(obj: &mut Map<String, Value>) {
     let Some(Value::Array(prefix)) = obj.get("prefixItems") else {
         return;
@@ -330,6 +331,37 @@ fn uniform_prefix_items(obj: &mut Map<String, Value>) {
     obj.insert("items".into(), first);
 }
 
+/// The extension that carries a tuple's `prefixItems` (lowered) past openapiv3, which has no
+/// such keyword; the IR reads it back (`build::schemas`).
+pub(crate) const PREFIX_ITEMS: &str = "x-prefix-items";
+/// Set beside [`PREFIX_ITEMS`] when the document says `items: false`: nothing may follow.
+pub(crate) const PREFIX_CLOSED: &str = "x-prefix-closed";
+
+/// `prefixItems` that [`uniform_prefix_items`] left (a tuple): moved, each position lowered, to
+/// [`PREFIX_ITEMS`]. `items: false` after it (no more items) becomes [`PREFIX_CLOSED`], since
+/// openapiv3 reads `items` only as a schema.
+fn tuple_prefix_items(obj: &mut Map<String, Value>, ptr: Ptr<'_>, diags: &mut Diagnostics) {
+    let Some(prefix) = obj.remove("prefixItems") else {
+        return;
+    };
+    let Value::Array(mut prefix) = prefix else {
+        diags.warn(
+            ptr.key("prefixItems").text(),
+            "`prefixItems` is not an array of schemas; the constraint is not enforced",
+        );
+        return;
+    };
+    let at = ptr.key("prefixItems");
+    for (i, p) in prefix.iter_mut().enumerate() {
+        lower_schema(p, at.index(i), diags);
+    }
+    if obj.get("items") == Some(&Value::Bool(false)) {
+        obj.remove("items");
+        obj.insert(PREFIX_CLOSED.into(), Value::Bool(true));
+    }
+    obj.insert(PREFIX_ITEMS.into(), Value::Array(prefix));
+}
+
 /// Lowers one schema node (and, first, every schema below it).
 pub(crate) fn lower_schema(schema: &mut Value, ptr: Ptr<'_>, diags: &mut Diagnostics) {
     // JSON Schema allows `true`/`false` as schemas.
@@ -349,6 +381,7 @@ pub(crate) fn lower_schema(schema: &mut Value, ptr: Ptr<'_>, diags: &mut Diagnos
         return;
     };
     uniform_prefix_items(obj);
+    tuple_prefix_items(obj, ptr, diags);
 
     // Children first.
     for key in ["items", "not", "additionalItems"] {
@@ -657,18 +690,38 @@ mod tests {
             assert!(v.get("prefixItems").is_none());
             assert_eq!(v.get("maxItems").and_then(Value::as_u64), max, "{input}");
         }
-        // Open after the prefix, or mixed: not an array of one schema; dropped with a warning.
-        for input in [
-            json!({"type": "array", "prefixItems": [int, int]}),
-            json!({"type": "array", "prefixItems": [int, int], "items": {"type": "string"}}),
-            json!({"type": "array", "prefixItems": [int, {"type": "string"}], "items": false}),
+        // Open after the prefix, or mixed: a tuple, kept for the IR with no warning.
+        for (input, closed) in [
+            (json!({"type": "array", "prefixItems": [int, int]}), false),
+            (
+                json!({"type": "array", "prefixItems": [int, int], "items": {"type": "string"}}),
+                false,
+            ),
+            (
+                json!({"type": "array", "prefixItems": [int, {"type": "string"}], "items": false}),
+                true,
+            ),
         ] {
-            let (_, d) = lowered(input.clone());
-            assert!(
-                d.iter().any(|d| d.pointer == "/s/prefixItems"),
-                "{input}: {d:?}"
+            let (v, d) = lowered(input.clone());
+            assert!(d.is_empty(), "{input}: {d:?}");
+            assert!(v.get("prefixItems").is_none(), "{input}");
+            assert_eq!(v[PREFIX_ITEMS], input["prefixItems"], "{input}");
+            assert_eq!(v.get(PREFIX_CLOSED).is_some(), closed, "{input}");
+            assert_eq!(
+                v.get("items").is_some(),
+                input["items"].is_object(),
+                "{input}"
             );
         }
+    }
+
+    #[test]
+    fn a_tuple_s_positions_are_lowered_too() {
+        let (v, _) = lowered(json!({"prefixItems": [{"type": ["string", "null"]}, {"const": 1}]}));
+        assert_eq!(
+            v[PREFIX_ITEMS],
+            json!([{"type": "string", "nullable": true}, {"type": "integer", "enum": [1]}])
+        );
     }
 
     #[test]
@@ -724,10 +777,8 @@ mod tests {
 
     #[test]
     fn unsupported_keywords_warn_with_pointer() {
-        let (_, d) = lowered(
-            json!({"type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}]}),
-        );
+        let (_, d) = lowered(json!({"type": "array", "contains": {"type": "string"}}));
         assert_eq!(d.len(), 1);
-        assert_eq!(d[0].pointer, "/s/prefixItems");
+        assert_eq!(d[0].pointer, "/s/contains");
     }
 }

@@ -278,6 +278,29 @@ fn draw(
                 known.boxed()
             }
         }
+        // The positions every value holds, then each optional one in turn (the shortest value
+        // of each length the positions allow); no rest, which `min_items` may require.
+        Shape::Tuple {
+            items,
+            required,
+            min_items,
+            ..
+        } => {
+            if min_items.is_some_and(|m| m > items.len() as u64) {
+                return None;
+            }
+            let least = (*required)
+                .max(min_items.unwrap_or(0) as usize)
+                .min(items.len());
+            let parts: Vec<BoxedStrategy<Value>> = items
+                .iter()
+                .map(|s| draw(schema, s, place, depth + 1))
+                .collect::<Option<_>>()?;
+            let len = least..=items.len();
+            (parts, len)
+                .prop_map(|(values, len)| Value::Array(values.into_iter().take(len).collect()))
+                .boxed()
+        }
         Shape::Array {
             items,
             min_items,
@@ -543,6 +566,10 @@ fn judged_exactly(schema: &Schema, shape: &Shape, depth: u32) -> bool {
         } => pattern.is_none() && format.is_none(),
         Shape::Nullable { inner } => judged_exactly(schema, inner, depth + 1),
         Shape::Array { items, .. } => judged_exactly(schema, items, depth + 1),
+        Shape::Tuple { items, rest, .. } => items
+            .iter()
+            .chain(rest.as_deref())
+            .all(|s| judged_exactly(schema, s, depth + 1)),
         Shape::Map { values } => judged_exactly(schema, values, depth + 1),
         Shape::OneOf { options } => options.iter().all(|o| judged_exactly(schema, o, depth + 1)),
         Shape::Object { name } => schema.object(name).is_none_or(|o| {
@@ -652,6 +679,42 @@ mod tests {
             multiple_of,
             range: None,
         }
+    }
+
+    #[test]
+    fn tuples_are_drawn_as_the_judge_admits_and_refused_otherwise() {
+        use proptest::strategy::ValueTree;
+        let s = Arc::new(empty());
+        let tuple = Shape::Tuple {
+            items: vec![int(Some(0), Some(9), None), Shape::Boolean, int(None, None, None)],
+            required: 2,
+            rest: None,
+            min_items: None,
+            max_items: None,
+        };
+        let strategy = value(&s, &tuple, Place::Body).unwrap();
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        let mut lengths = std::collections::BTreeSet::new();
+        for _ in 0..64 {
+            let v = strategy.new_tree(&mut runner).unwrap().current();
+            assert!(crate::judge::check(&s, &v, &tuple).is_empty(), "{v}");
+            lengths.insert(v.as_array().unwrap().len());
+        }
+        // Both lengths the positions allow are drawn.
+        assert_eq!(lengths.into_iter().collect::<Vec<_>>(), [2, 3]);
+        for wrong in [json!([1]), json!([1, true, 2, 3]), json!([true, 1]), json!({})] {
+            assert!(!crate::judge::check(&s, &wrong, &tuple).is_empty(), "{wrong}");
+        }
+        let open = Shape::Tuple {
+            items: vec![Shape::Boolean],
+            required: 1,
+            rest: Some(Box::new(int(Some(0), None, None))),
+            min_items: None,
+            max_items: Some(3),
+        };
+        assert!(crate::judge::check(&s, &json!([true, 1, 2]), &open).is_empty());
+        assert!(!crate::judge::check(&s, &json!([true, -1]), &open).is_empty());
+        assert!(!crate::judge::check(&s, &json!([true, 1, 2, 3]), &open).is_empty());
     }
 
     #[test]

@@ -194,6 +194,32 @@ fn walk(
                 }
             }
         },
+        Shape::Tuple {
+            items,
+            required,
+            rest,
+            min_items,
+            max_items,
+        } => match value.as_array() {
+            None => push(out, path, "type"),
+            Some(a) => {
+                let n = a.len() as u64;
+                if a.len() < *required || min_items.is_some_and(|m| n < m) {
+                    push(out, path, "minItems");
+                }
+                if max_items.is_some_and(|m| n > m) || (rest.is_none() && a.len() > items.len()) {
+                    push(out, path, "maxItems");
+                }
+                for (i, item) in a.iter().enumerate() {
+                    let Some(s) = items.get(i).or(rest.as_deref()) else {
+                        break;
+                    };
+                    path.push(Value::from(i));
+                    walk(schema, item, s, path, out, depth + 1);
+                    path.pop();
+                }
+            }
+        },
         Shape::Array {
             items,
             min_items,

@@ -87,6 +87,21 @@ pub enum Shape {
         #[serde(default)]
         unique: bool,
     },
+    /// An array whose leading positions each have a shape (`prefixItems`).
+    Tuple {
+        /// The positions' shapes, in order.
+        items: Vec<Shape>,
+        /// How many leading positions every value holds.
+        required: usize,
+        /// The shape of items after the positions; `None` when none may follow.
+        rest: Option<Box<Shape>>,
+        /// Fewest items.
+        #[serde(default)]
+        min_items: Option<u64>,
+        /// Most items.
+        #[serde(default)]
+        max_items: Option<u64>,
+    },
     /// An object with arbitrary keys.
     Map {
         /// The values' shape.

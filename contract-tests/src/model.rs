@@ -263,6 +263,13 @@ pub fn shape(api: &Api, ty: &Ty, c: &Constraints, depth: u32) -> Shape {
         Ty::Map(t) => Shape::Map {
             values: Box::new(shape(api, t, &items, depth + 1)),
         },
+        Ty::Tuple(ts) => Shape::Tuple {
+            items: positions(api, ts, c, depth),
+            required: ts.len(),
+            rest: None,
+            min_items: None,
+            max_items: None,
+        },
         Ty::Nullable(t) => Shape::Nullable {
             inner: Box::new(shape(api, t, c, depth + 1)),
         },
@@ -289,9 +296,33 @@ pub fn shape(api: &Api, ty: &Ty, c: &Constraints, depth: u32) -> Shape {
                     .collect(),
             },
             Some(TypeKind::Alias(a)) => shape(api, a, c, depth + 1),
+            Some(TypeKind::Tuple(tu)) => {
+                let tc = &tu.constraints;
+                let rest_c = tc.items.as_deref().cloned().unwrap_or_default();
+                Shape::Tuple {
+                    items: positions(api, &tu.items, tc, depth),
+                    required: tu.required,
+                    rest: tu
+                        .rest
+                        .as_ref()
+                        .map(|r| Box::new(shape(api, r, &rest_c, depth + 1))),
+                    min_items: tc.min_items,
+                    max_items: tc.max_items,
+                }
+            }
             None => Shape::Any,
         },
     }
+}
+
+/// The shapes of a tuple's positions, each with its own constraints.
+fn positions(api: &Api, items: &[Ty], c: &Constraints, depth: u32) -> Vec<Shape> {
+    let none = Constraints::default();
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, t)| shape(api, t, c.prefix.get(i).unwrap_or(&none), depth + 1))
+        .collect()
 }
 
 /// The largest integer every JSON reader holds exactly (I-JSON, RFC 7493: 2^53 - 1).

@@ -905,25 +905,9 @@ impl Request {
         Ok(())
     }
 
-    /// Sets a form-encoded body (`application/x-www-form-urlencoded`).
+    /// Sets a form-encoded body (`application/x-www-form-urlencoded`), written by [`form_text`].
     pub fn form<T: Serialize + ?Sized>(&mut self, body: &T) -> Result<(), Error> {
-        let mut pairs = Vec::new();
-        if let serde_json::Value::Object(map) = to_json("body", body)? {
-            for (k, v) in map {
-                match v {
-                    serde_json::Value::Null => {}
-                    serde_json::Value::Array(items) => {
-                        pairs.extend(items.iter().filter_map(scalar).map(|s| (k.clone(), s)))
-                    }
-                    v => pairs.extend(scalar(&v).map(|s| (k.clone(), s))),
-                }
-            }
-        }
-        let text = pairs
-            .iter()
-            .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
-            .collect::<Vec<_>>()
-            .join("&");
+        let text = form_text(body)?;
         self.body = Some(("application/x-www-form-urlencoded", text.into_bytes()));
         Ok(())
     }
@@ -1088,6 +1072,29 @@ fn joined<T: Serialize + ?Sized>(name: &str, value: &T) -> Result<Option<String>
     })
 }
 
+/// A form body (`application/x-www-form-urlencoded`) as the client sends it: each property
+/// `name=value`, percent-encoded; an array as the name repeated, once per item; `null` left out;
+/// a nested object as its JSON text.
+pub fn form_text<T: Serialize + ?Sized>(body: &T) -> Result<String, Error> {
+    let mut pairs = Vec::new();
+    if let serde_json::Value::Object(map) = to_json("body", body)? {
+        for (k, v) in map {
+            match v {
+                serde_json::Value::Null => {}
+                serde_json::Value::Array(items) => {
+                    pairs.extend(items.iter().filter_map(scalar).map(|s| (k.clone(), s)))
+                }
+                v => pairs.extend(scalar(&v).map(|s| (k.clone(), s))),
+            }
+        }
+    }
+    Ok(pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
+        .collect::<Vec<_>>()
+        .join("&"))
+}
+
 fn scalar(v: &serde_json::Value) -> Option<String> {
     match v {
         serde_json::Value::Null => None,
@@ -1172,6 +1179,77 @@ pub mod examples {
             serde_json::from_str(json).map_err(|e| format!("does not deserialise: {e}"))?;
         let back = serde_json::to_value(&typed).map_err(|e| format!("does not serialise: {e}"))?;
         equivalent(&original, &back)
+    }
+
+    /// A form body's example (`application/x-www-form-urlencoded`, written as a JSON object)
+    /// through its form type: deserialised into `T`, encoded as the client sends it
+    /// ([`form_text`](super::form_text)), decoded, and compared pair by pair with the example
+    /// encoded the same way (numbers by value: `2` read into an `f64` is sent as `2.0`).
+    pub fn form_round_trip<T: DeserializeOwned + Serialize>(json: &str) -> Result<(), String> {
+        let original: Value = serde_json::from_str(json).map_err(|e| format!("not JSON: {e}"))?;
+        if !original.is_object() {
+            return Err(format!(
+                "a form body is an object, not {}",
+                short(&original)
+            ));
+        }
+        let typed: T =
+            serde_json::from_str(json).map_err(|e| format!("does not deserialise: {e}"))?;
+        let sent = super::form_text(&typed).map_err(|e| format!("does not encode: {e}"))?;
+        let wanted = super::form_text(&original).map_err(|e| format!("does not encode: {e}"))?;
+        let mut got = decode_form(&sent)?;
+        let mut want = decode_form(&wanted)?;
+        got.sort();
+        want.sort();
+        let same = got.len() == want.len() && got.iter().zip(&want).all(|((ka, va), (kb, vb))| {
+            ka == kb
+                && (va == vb
+                    || matches!((va.parse::<f64>(), vb.parse::<f64>()), (Ok(x), Ok(y)) if x == y))
+        });
+        if same {
+            Ok(())
+        } else {
+            Err(format!(
+                "the example encodes as `{wanted}` and came back as `{sent}`"
+            ))
+        }
+    }
+
+    /// The `(name, value)` pairs of a form body, percent-decoded.
+    pub fn decode_form(text: &str) -> Result<Vec<(String, String)>, String> {
+        let decode = |s: &str| -> Result<String, String> {
+            let bytes = s.as_bytes();
+            let mut out = Vec::with_capacity(bytes.len());
+            let mut i = 0;
+            while i < bytes.len() {
+                match bytes[i] {
+                    b'%' => {
+                        let hex = s
+                            .get(i + 1..i + 3)
+                            .and_then(|h| u8::from_str_radix(h, 16).ok())
+                            .ok_or_else(|| format!("`{s}` has a broken percent escape"))?;
+                        out.push(hex);
+                        i += 3;
+                    }
+                    b'+' => {
+                        out.push(b' ');
+                        i += 1;
+                    }
+                    b => {
+                        out.push(b);
+                        i += 1;
+                    }
+                }
+            }
+            String::from_utf8(out).map_err(|_| format!("`{s}` is not UTF-8 once decoded"))
+        };
+        text.split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                Ok((decode(k)?, decode(v)?))
+            })
+            .collect()
     }
 
     /// Whether `value` reads as a `T`: what the generated types say of a value the suite's

@@ -12,6 +12,7 @@ pub(super) fn analyse(api: &mut Api) {
                 out.insert(n.clone());
             }
             Ty::Nullable(t) => direct(t, out),
+            Ty::Tuple(ts) => ts.iter().for_each(|t| direct(t, out)),
             _ => {}
         }
     }
@@ -26,6 +27,7 @@ pub(super) fn analyse(api: &mut Api) {
                 .for_each(|f| direct(&f.ty, e)),
             TypeKind::Union { variants } => variants.iter().for_each(|v| direct(&v.ty, e)),
             TypeKind::Alias(t) => direct(t, e),
+            TypeKind::Tuple(t) => t.items.iter().for_each(|t| direct(t, e)),
             TypeKind::Enum { .. } => {}
         }
     }
@@ -84,6 +86,20 @@ pub(super) fn analyse(api: &mut Api) {
             TypeKind::Union { variants } => variants.iter().any(|v| ty_v(&v.ty)),
             // An alias validates what it stands for.
             TypeKind::Alias(a) => ty_v(a),
+            TypeKind::Tuple(t) => {
+                let c = &t.constraints;
+                let own = c.min_items.is_some_and(|m| m > t.required as u64)
+                    || c.max_items.is_some() && t.rest.is_some();
+                own || t
+                    .items
+                    .iter()
+                    .zip(&c.prefix)
+                    .any(|(ty, pc)| read.checks(ty, pc))
+                    || t.items.iter().any(ty_v)
+                    || t.rest.as_ref().is_some_and(|r| {
+                        ty_v(r) || c.items.as_deref().is_some_and(|ic| read.checks(r, ic))
+                    })
+            }
             TypeKind::Enum { .. } => false,
         }
     });
@@ -128,6 +144,7 @@ pub(super) fn ty_mentions(ty: &Ty, set: &BTreeSet<String>) -> bool {
     match ty {
         Ty::Named(n) => set.contains(n),
         Ty::Array(t) | Ty::Map(t) | Ty::Nullable(t) => ty_mentions(t, set),
+        Ty::Tuple(ts) => ts.iter().any(|t| ty_mentions(t, set)),
         _ => false,
     }
 }
@@ -152,5 +169,6 @@ pub(super) fn ty_defaults(
         | Ty::Array(_)
         | Ty::Map(_)
         | Ty::Nullable(_) => true,
+        Ty::Tuple(ts) => ts.iter().all(|t| ty_defaults(t, default, types)),
     }
 }

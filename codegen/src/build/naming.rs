@@ -10,7 +10,7 @@ pub(super) fn shape_label(ty: &Ty, i: usize) -> String {
         Ty::Int(_) => "Integer".into(),
         Ty::Float(_) => "Number".into(),
         Ty::String => "String".into(),
-        Ty::Array(_) => "Array".into(),
+        Ty::Array(_) | Ty::Tuple(_) => "Array".into(),
         Ty::Map(_) => "Object".into(),
         Ty::Named(n) => n.clone(),
         Ty::Null => "Null".into(),

@@ -328,6 +328,20 @@ impl<'a> Builder<'a> {
             _ => None,
         };
         c.items = inner.filter(|i| !i.is_empty()).map(Box::new);
+        if let Some(Value::Array(raw)) = v.data.extensions.get(crate::lower::PREFIX_ITEMS) {
+            c.prefix = raw
+                .iter()
+                .map(
+                    |p| match serde_json::from_value::<ReferenceOr<Schema>>(p.clone()) {
+                        Ok(p) => self.constraints_of((&p).into(), depth + 1),
+                        Err(_) => Constraints::default(),
+                    },
+                )
+                .collect();
+            if c.prefix.iter().all(Constraints::is_empty) {
+                c.prefix.clear();
+            }
+        }
         c
     }
 
@@ -433,6 +447,9 @@ impl<'a> Builder<'a> {
                 _ => FloatTy::F64,
             }),
             Some("string") => Ty::String,
+            Some("array") | None if v.data.extensions.contains_key(crate::lower::PREFIX_ITEMS) => {
+                self.tuple(v, ptr, hint)?
+            }
             Some("array") => match v.items {
                 Some(items) => Ty::Array(Box::new(self.ty(
                     items.into(),
@@ -463,6 +480,76 @@ impl<'a> Builder<'a> {
         })
     }
 
+    /// `prefixItems` (carried by the lowering as [`crate::lower::PREFIX_ITEMS`]): a Rust tuple
+    /// when nothing may follow, every position is present (`minItems`) and no position names a
+    /// type of the table (whose own checks a tuple could not run); otherwise a tuple struct.
+    fn tuple(&mut self, v: &View<'_>, ptr: &str, hint: &str) -> Result<Ty, Error> {
+        let at = join(ptr, "prefixItems");
+        let raw = match v.data.extensions.get(crate::lower::PREFIX_ITEMS) {
+            Some(Value::Array(a)) => a,
+            _ => return Ok(Ty::Array(Box::new(Ty::Any))),
+        };
+        let mut positions = Vec::with_capacity(raw.len());
+        for (i, p) in raw.iter().enumerate() {
+            let schema: ReferenceOr<Schema> = serde_json::from_value(p.clone())
+                .map_err(|e| Error::new(join(&at, &i.to_string()), format!("not a schema: {e}")))?;
+            positions.push(schema);
+        }
+        let mut items = Vec::with_capacity(positions.len());
+        for (i, p) in positions.iter().enumerate() {
+            let here = join(&at, &i.to_string());
+            items.push(self.ty(p.into(), &here, &format!("{hint}{i}"))?);
+        }
+        let n = items.len() as u64;
+        let min = v.constraints.min_items.unwrap_or(0);
+        let closed = v.data.extensions.get(crate::lower::PREFIX_CLOSED) == Some(&Value::Bool(true))
+            || v.constraints.max_items.is_some_and(|m| m <= n);
+        let rest = if closed {
+            None
+        } else {
+            Some(match v.items {
+                Some(items) => {
+                    self.ty(items.into(), &join(ptr, "items"), &format!("{hint}Item"))?
+                }
+                None => Ty::Any,
+            })
+        };
+        let named = items.iter().any(|t| {
+            let mut out = Vec::new();
+            t.named(&mut out);
+            !out.is_empty()
+        });
+        // Tuples stop at 12 for the traits derived on what holds them.
+        if rest.is_none() && min >= n && !named && items.len() <= 12 {
+            return Ok(Ty::Tuple(items));
+        }
+        let name = self.unique(hint);
+        let constraints = self.tuple_constraints(&positions, v);
+        let kind = TypeKind::Tuple(Box::new(crate::ir::Tuple {
+            required: min.min(n) as usize,
+            items,
+            rest,
+            constraints,
+        }));
+        self.insert(&name, ptr, doc_of(v.data), kind);
+        Ok(Ty::Named(name))
+    }
+
+    /// A tuple node's constraints: its own, each position's, and the rest's.
+    fn tuple_constraints(&self, positions: &[ReferenceOr<Schema>], v: &View<'_>) -> Constraints {
+        let mut c = v.constraints.clone();
+        c.prefix = positions
+            .iter()
+            .map(|p| self.constraints_of(p.into(), 1))
+            .collect();
+        c.items = v
+            .items
+            .map(|i| self.constraints_of(i.into(), 1))
+            .filter(|i| !i.is_empty())
+            .map(Box::new);
+        c
+    }
+
     pub(super) fn define_component(
         &mut self,
         name: &str,
@@ -488,6 +575,18 @@ impl<'a> Builder<'a> {
                 } else {
                     // Not nullable here: references to a nullable component carry the null.
                     let ty = self.plain_ty(&v, ptr, name)?;
+                    // A tuple struct made for this very node takes the component's name.
+                    if let Ty::Named(made) = &ty {
+                        if self.types.get(made).is_some_and(|t| {
+                            t.pointer == ptr && matches!(t.kind, TypeKind::Tuple(_))
+                        }) {
+                            if let Some(mut t) = self.types.remove(made) {
+                                t.name = name.to_string();
+                                self.types.insert(name.to_string(), t);
+                            }
+                            return Ok(());
+                        }
+                    }
                     self.insert(name, ptr, doc_of(v.data), TypeKind::Alias(ty));
                     Ok(())
                 }

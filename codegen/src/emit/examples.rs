@@ -1,5 +1,5 @@
 //! `tests/examples.rs`: the document's own examples, each round-tripped through the generated type
-//! of its place by `runtime::examples::round_trip`.
+//! of its place by `runtime::examples::round_trip` (a form body's by `form_round_trip`).
 
 use super::rust_ty;
 use crate::ir::Api;
@@ -16,7 +16,11 @@ pub fn emit(api: &Api, crate_name: &str) -> Option<TokenStream> {
         let at = Literal::string(&e.pointer);
         let json = Literal::string(&e.json);
         let ty = rust_ty(&e.ty);
-        quote!((#at, #json, round_trip::<#ty>),)
+        if e.form {
+            quote!((#at, #json, form_round_trip::<#ty>),)
+        } else {
+            quote!((#at, #json, round_trip::<#ty>),)
+        }
     });
     let count = Literal::usize_unsuffixed(api.examples.len());
     Some(quote! {
@@ -26,7 +30,7 @@ pub fn emit(api: &Api, crate_name: &str) -> Option<TokenStream> {
         #![cfg_attr(rustfmt, rustfmt::skip)]
         #![allow(clippy::type_complexity, unused_imports)]
 
-        use #lib::examples::round_trip;
+        use #lib::examples::{form_round_trip, round_trip};
         use #lib::types;
 
         /// (JSON pointer of the example, the example, its round-trip)

@@ -277,6 +277,10 @@ impl Scope {
                 let (o, t) = (self.option(), self.ty(t));
                 quote!(#o<#t>)
             }
+            Ty::Tuple(ts) => {
+                let ts = ts.iter().map(|t| self.ty(t));
+                quote!((#( #ts, )*))
+            }
         }
     }
 }

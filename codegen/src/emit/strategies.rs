@@ -92,6 +92,7 @@ fn refs(ty: &Ty, out: &mut BTreeSet<String>) {
             out.insert(n.clone());
         }
         Ty::Array(t) | Ty::Map(t) | Ty::Nullable(t) => refs(t, out),
+        Ty::Tuple(ts) => ts.iter().for_each(|t| refs(t, out)),
         _ => {}
     }
 }
@@ -111,6 +112,11 @@ fn type_refs(t: &TypeDef) -> BTreeSet<String> {
             .for_each(|f| refs(&f.ty, &mut out)),
         TypeKind::Union { variants } => variants.iter().for_each(|v| refs(&v.ty, &mut out)),
         TypeKind::Alias(ty) => refs(ty, &mut out),
+        TypeKind::Tuple(t) => t
+            .items
+            .iter()
+            .chain(&t.rest)
+            .for_each(|t| refs(t, &mut out)),
         TypeKind::Enum { .. } => {}
     }
     out
@@ -146,6 +152,8 @@ fn buildable(ctx: &Ctx<'_>) -> BTreeSet<String> {
                 }),
                 TypeKind::Union { variants } => variants.iter().any(|v| can(&v.ty, false)),
                 TypeKind::Alias(ty) => can(ty, false),
+                // The rest stays empty, and optional positions can be missing.
+                TypeKind::Tuple(tu) => tu.items[..tu.required].iter().all(|t| can(t, false)),
                 TypeKind::Enum { variants, open } => *open || !variants.is_empty(),
             }
         });
@@ -160,6 +168,7 @@ fn can_build(ctx: &Ctx<'_>, owner: &str, ty: &Ty, cuttable: bool, ok: &BTreeSet<
         Ty::Named(n) => (!ctx.cyclic(owner, n) && ok.contains(n)) || cuttable,
         Ty::Array(t) | Ty::Map(t) => can_build(ctx, owner, t, true, ok) || cuttable,
         Ty::Nullable(_) => true,
+        Ty::Tuple(ts) => ts.iter().all(|t| can_build(ctx, owner, t, false, ok)) || cuttable,
         _ => true,
     }
 }
@@ -298,6 +307,18 @@ fn ty_strategy(
                 }
                 None => return None,
             }
+        }
+        Ty::Tuple(ts) => {
+            let empty = Constraints::default();
+            let parts: Vec<TokenStream> = ts
+                .iter()
+                .enumerate()
+                .map(|(i, t)| ty_strategy(ctx, owner, t, Some(c.prefix.get(i).unwrap_or(&empty))))
+                .collect::<Option<_>>()?;
+            let names: Vec<Ident> = (0..parts.len())
+                .map(|i| Ident::new(&format!("f{i}"), Span::call_site()))
+                .collect();
+            from_fields(parts, quote!((#( #names, )*)))
         }
         Ty::Map(t) => match ty_strategy_cut(ctx, owner, t) {
             Some(inner) => {
@@ -455,5 +476,30 @@ fn type_strategy(ctx: &Ctx<'_>, name: &str, t: &TypeDef) -> Option<TokenStream> 
             union(arms)
         }
         TypeKind::Alias(a) => ty_strategy(ctx, name, a, None),
+        // The positions every value holds; the optional ones missing and no rest (the least
+        // value the schema allows, which validates whatever `maxItems` says).
+        TypeKind::Tuple(tu) => {
+            let empty = Constraints::default();
+            let c = &tu.constraints;
+            let parts: Vec<TokenStream> = tu.items[..tu.required]
+                .iter()
+                .enumerate()
+                .map(|(i, t)| ty_strategy(ctx, name, t, Some(c.prefix.get(i).unwrap_or(&empty))))
+                .collect::<Option<_>>()?;
+            if c.min_items.is_some_and(|m| m > tu.required as u64) {
+                return None;
+            }
+            let mut args: Vec<TokenStream> = (0..parts.len())
+                .map(|i| {
+                    let v = Ident::new(&format!("f{i}"), Span::call_site());
+                    quote!(#v)
+                })
+                .collect();
+            args.extend((tu.required..tu.items.len()).map(|_| quote!(::std::option::Option::None)));
+            if tu.rest.is_some() {
+                args.push(quote!(::std::vec::Vec::new()));
+            }
+            Some(from_fields(parts, quote!(types::#ty(#( #args ),*))))
+        }
     }
 }

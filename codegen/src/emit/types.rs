@@ -168,6 +168,7 @@ fn type_def(api: &Api, sc: &Scope, t: &TypeDef) -> TokenStream {
                 #validate
             }
         }
+        TypeKind::Tuple(tu) => tuple_struct(api, sc, t, tu, doc),
         TypeKind::Tagged { tag, variants } => {
             let vs = variants.iter().map(|v| {
                 let id = type_ident(&v.rust);
@@ -206,6 +207,200 @@ fn type_def(api: &Api, sc: &Scope, t: &TypeDef) -> TokenStream {
                 #validate
             }
         }
+    }
+}
+
+/// A tuple struct for `prefixItems` that may be short or followed by more items: positions every
+/// value holds, then `Option`s for the ones it may lack, then a `Vec` of the rest when more may
+/// follow. serde derives would read a fixed length, so it reads and writes itself: positions in
+/// order until the array ends; the rest only after every position. A missing optional position
+/// ends the array on the wire (the ones after it are not written), as JSON has no hole.
+fn tuple_struct(api: &Api, sc: &Scope, t: &TypeDef, tu: &Tuple, doc: TokenStream) -> TokenStream {
+    let name = type_ident(&t.name);
+    let (option, vec) = (sc.option(), sc.vec());
+    let n = tu.items.len();
+    let fields = tu.items.iter().enumerate().map(|(i, ty)| {
+        let ty = sc.ty(ty);
+        let d = format!(" Position {i}.");
+        if i < tu.required {
+            quote!(#[doc = #d] pub #ty)
+        } else {
+            quote!(#[doc = #d] pub #option<#ty>)
+        }
+    });
+    let rest = tu.rest.as_ref().map(|r| {
+        let r = sc.ty(r);
+        let d = format!(" The items after position {}.", n.saturating_sub(1));
+        quote!(#[doc = #d] pub #vec<#r>)
+    });
+    let fields = fields.chain(rest);
+    let vars: Vec<proc_macro2::Ident> = (0..n)
+        .map(|i| proc_macro2::Ident::new(&format!("f{i}"), proc_macro2::Span::call_site()))
+        .collect();
+    let expecting = format!("an array of at least {} items", tu.required);
+    let reads = tu.items.iter().enumerate().map(|(i, ty)| {
+        let ty = sc.ty(ty);
+        let v = &vars[i];
+        if i < tu.required {
+            let at = Literal::usize_unsuffixed(i);
+            quote! {
+                let #v = seq.next_element::<#ty>()?
+                    .ok_or_else(|| serde::de::Error::invalid_length(#at, &self))?;
+            }
+        } else if i == tu.required {
+            quote! { let #v = seq.next_element::<#ty>()?; }
+        } else {
+            let prev = &vars[i - 1];
+            quote! {
+                let #v = if #prev.is_some() { seq.next_element::<#ty>()? } else { ::std::option::Option::None };
+            }
+        }
+    });
+    let (read_rest, rest_arg) = match &tu.rest {
+        Some(r) => {
+            let r = sc.ty(r);
+            let read = quote! {
+                while let ::std::option::Option::Some(v) = seq.next_element::<#r>()? {
+                    rest.push(v);
+                }
+            };
+            let read = match vars[tu.required..].last() {
+                Some(last) => quote!(if #last.is_some() { #read }),
+                None => read,
+            };
+            (
+                quote! {
+                    let mut rest = ::std::vec::Vec::new();
+                    #read
+                },
+                quote!(rest),
+            )
+        }
+        None => (TokenStream::new(), TokenStream::new()),
+    };
+    let writes = (0..n).map(|i| {
+        let at = syn::Index::from(i);
+        if i < tu.required {
+            quote! { seq.serialize_element(&self.#at)?; }
+        } else {
+            quote! {
+                match &self.#at {
+                    ::std::option::Option::Some(v) => seq.serialize_element(v)?,
+                    ::std::option::Option::None => return seq.end(),
+                }
+            }
+        }
+    });
+    let write_rest = tu.rest.as_ref().map(|_| {
+        let at = syn::Index::from(n);
+        quote! { for v in &self.#at { seq.serialize_element(v)?; } }
+    });
+    let ser_cfg = (!t.serialize).then(|| quote!(#[cfg(feature = "serialize")]));
+    let validate = t.validates.then(|| {
+        let c = &tu.constraints;
+        let empty = Constraints::default();
+        let req = Literal::usize_unsuffixed(tu.required);
+        let mut count = vec![quote!(#req)];
+        for i in tu.required..n {
+            let at = syn::Index::from(i);
+            count.push(quote!(usize::from(self.#at.is_some())));
+        }
+        if tu.rest.is_some() {
+            let at = syn::Index::from(n);
+            count.push(quote!(self.#at.len()));
+        }
+        let count_check = (c.min_items.is_some() || c.max_items.is_some()).then(|| {
+            let (min, max) = (opt_u64(c.min_items), opt_u64(c.max_items));
+            quote! { errors.items(path, #( #count )+*, #min, #max); }
+        });
+        let positions = tu.items.iter().enumerate().map(|(i, ty)| {
+            let mut checks = value_checks(api, ty, c.prefix.get(i).unwrap_or(&empty), 0);
+            if api.ty_validates(ty) {
+                checks.push(quote! { super::runtime::Validate::validate_into(v, &p, errors); });
+            }
+            if checks.is_empty() {
+                return TokenStream::new();
+            }
+            let at = syn::Index::from(i);
+            let here = Literal::usize_unsuffixed(i);
+            if i < tu.required {
+                quote! {
+                    {
+                        let v = &self.#at;
+                        let p = ::std::format!("{}[{}]", path, #here);
+                        #( #checks )*
+                    }
+                }
+            } else {
+                quote! {
+                    if let ::std::option::Option::Some(v) = self.#at.as_ref() {
+                        let p = ::std::format!("{}[{}]", path, #here);
+                        #( #checks )*
+                    }
+                }
+            }
+        });
+        let rest = tu.rest.as_ref().map(|r| {
+            let mut checks = value_checks(api, r, c.items.as_deref().unwrap_or(&empty), 0);
+            if api.ty_validates(r) {
+                checks.push(quote! { super::runtime::Validate::validate_into(v, &p, errors); });
+            }
+            if checks.is_empty() {
+                return TokenStream::new();
+            }
+            let at = syn::Index::from(n);
+            let n = Literal::usize_unsuffixed(n);
+            quote! {
+                for (i, v) in self.#at.iter().enumerate() {
+                    let p = ::std::format!("{}[{}]", path, i + #n);
+                    #( #checks )*
+                }
+            }
+        });
+        quote! {
+            impl super::runtime::Validate for #name {
+                fn validate_into(&self, path: &str, errors: &mut super::runtime::ValidationErrors) {
+                    #count_check
+                    #( #positions )*
+                    #rest
+                }
+            }
+        }
+    });
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct #name( #( #fields ),* );
+
+        impl<'de> serde::Deserialize<'de> for #name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                struct Seq;
+                impl<'de> serde::de::Visitor<'de> for Seq {
+                    type Value = #name;
+                    fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        f.write_str(#expecting)
+                    }
+                    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> ::std::result::Result<#name, A::Error> {
+                        #( #reads )*
+                        #read_rest
+                        ::std::result::Result::Ok(#name( #( #vars, )* #rest_arg ))
+                    }
+                }
+                deserializer.deserialize_seq(Seq)
+            }
+        }
+
+        #ser_cfg
+        impl serde::Serialize for #name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                use serde::ser::SerializeSeq;
+                let mut seq = serializer.serialize_seq(::std::option::Option::None)?;
+                #( #writes )*
+                #write_rest
+                seq.end()
+            }
+        }
+        #validate
     }
 }
 
@@ -684,6 +879,22 @@ fn value_checks(api: &Api, ty: &Ty, c: &Constraints, depth: usize) -> Vec<TokenS
         let min = opt_u64(c.min_length);
         let max = opt_u64(c.max_length);
         checks.push(quote! { errors.length(&p, v, #min, #max); });
+    }
+    if let Ty::Tuple(items) = ty {
+        for (i, (t, pc)) in items.iter().zip(&c.prefix).enumerate() {
+            let inner = value_checks(api, t, pc, depth + 1);
+            if !inner.is_empty() {
+                let at = syn::Index::from(i);
+                let i = Literal::usize_unsuffixed(i);
+                checks.push(quote! {
+                    {
+                        let v = &v.#at;
+                        let p = ::std::format!("{}[{}]", p, #i);
+                        #( #inner )*
+                    }
+                });
+            }
+        }
     }
     if let Ty::Array(item) = ty {
         if c.min_items.is_some() || c.max_items.is_some() {

@@ -151,6 +151,27 @@ pub fn pet() -> ::proptest::strategy::BoxedStrategy<types::Pet> {
                     .boxed(),
             ),
             super::runtime::strategy::optional(super::strategies::pet_score()),
+            super::runtime::strategy::optional(super::strategies::pet_legacy()),
+            super::runtime::strategy::optional(
+                (
+                    (
+                        super::runtime::strategy::number(
+                            -1000000000000000.0,
+                            1000000000000000.0,
+                            false,
+                            false,
+                        ),
+                        super::runtime::strategy::integer(0, 90)
+                            .prop_map(|v| v as i64)
+                            .boxed(),
+                    ),
+                )
+                    .prop_map(|((f0, f1),)| (f0, f1))
+                    .boxed(),
+            ),
+            super::runtime::strategy::optional(super::strategies::pet_reading()),
+        ),
+        (
             super::runtime::strategy::optional(
                 ::proptest::collection::vec(
                         super::runtime::strategy::string(
@@ -168,7 +189,8 @@ pub fn pet() -> ::proptest::strategy::BoxedStrategy<types::Pet> {
                 (f0, f1, f2, f3, f4, f5, f6, f7),
                 (f8, f9, f10, f11, f12, f13, f14, f15),
                 (f16, f17, f18, f19, f20, f21, f22, f23),
-                (f24, f25, f26, f27, f28, f29),
+                (f24, f25, f26, f27, f28, f29, f30, f31),
+                (f32,),
             )|
         types::Pet {
             name: f0,
@@ -201,6 +223,9 @@ pub fn pet() -> ::proptest::strategy::BoxedStrategy<types::Pet> {
             percents: f27,
             score: f28,
             legacy: f29,
+            point: f30,
+            reading: f31,
+            watch: f32,
             extra: ::std::default::Default::default(),
         })
         .boxed()
@@ -208,6 +233,17 @@ pub fn pet() -> ::proptest::strategy::BoxedStrategy<types::Pet> {
 /// Valid values of [`PetKind`](super::types::PetKind).
 pub fn pet_kind() -> ::proptest::strategy::BoxedStrategy<types::PetKind> {
     ::proptest::sample::select(::std::vec![types::PetKind::Pet]).boxed()
+}
+/// Valid values of [`PetLegacy`](super::types::PetLegacy).
+pub fn pet_legacy() -> ::proptest::strategy::BoxedStrategy<types::PetLegacy> {
+    ::proptest::strategy::Just(
+            types::PetLegacy(
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+                ::std::vec::Vec::new(),
+            ),
+        )
+        .boxed()
 }
 /// Valid values of [`PetMode`](super::types::PetMode).
 pub fn pet_mode() -> ::proptest::strategy::BoxedStrategy<types::PetMode> {
@@ -233,6 +269,20 @@ pub fn pet_owner() -> ::proptest::strategy::BoxedStrategy<types::PetOwner> {
             name: f0,
             extra: ::std::default::Default::default(),
         })
+        .boxed()
+}
+/// Valid values of [`PetReading`](super::types::PetReading).
+pub fn pet_reading() -> ::proptest::strategy::BoxedStrategy<types::PetReading> {
+    (
+        (
+            super::runtime::strategy::string(
+                ::std::option::Option::None,
+                ::std::option::Option::Some(8),
+            ),
+            super::runtime::strategy::integer(0, 100).prop_map(|v| v as i64).boxed(),
+        ),
+    )
+        .prop_map(|((f0, f1),)| types::PetReading(f0, f1, ::std::vec::Vec::new()))
         .boxed()
 }
 /// Valid values of [`PetScore`](super::types::PetScore).

@@ -403,13 +403,38 @@ pub struct Pet {
         deserialize_with = "super::runtime::present"
     )]
     pub score: Option<PetScore>,
-    /// `legacy`.
+    /// Positions that may be missing, then more of the same kind.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "super::runtime::present"
     )]
-    pub legacy: Option<Vec<String>>,
+    pub legacy: Option<PetLegacy>,
+    /// A closed tuple whose positions are all present, a Rust tuple.
+    ///
+    /// Items: `2..=`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::runtime::present"
+    )]
+    pub point: Option<(f64, i64)>,
+    /// A named position, then any items.
+    ///
+    /// Items: `2..=4`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::runtime::present"
+    )]
+    pub reading: Option<PetReading>,
+    /// `watch`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::runtime::present"
+    )]
+    pub watch: Option<Vec<String>>,
     /// Properties beyond the documented ones.
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
@@ -451,6 +476,9 @@ impl Pet {
             percents: ::std::default::Default::default(),
             score: ::std::default::Default::default(),
             legacy: ::std::default::Default::default(),
+            point: ::std::default::Default::default(),
+            reading: ::std::default::Default::default(),
+            watch: ::std::default::Default::default(),
             extra: ::std::default::Default::default(),
         }
     }
@@ -546,6 +574,19 @@ impl super::runtime::Validate for Pet {
                 errors.maximum(&p, i128::from(*v), 100, false);
             }
         }
+        if let ::std::option::Option::Some(v) = self.point.as_ref() {
+            let p = super::runtime::field_path(path, "point");
+            {
+                let v = &v.1;
+                let p = ::std::format!("{}[{}]", p, 1);
+                errors.minimum(&p, i128::from(*v), 0, false);
+                errors.maximum(&p, i128::from(*v), 90, false);
+            }
+        }
+        if let ::std::option::Option::Some(v) = self.reading.as_ref() {
+            let p = super::runtime::field_path(path, "reading");
+            super::runtime::Validate::validate_into(v, &p, errors);
+        }
     }
 }
 /// The schema at `#/components/schemas/Pet/properties/kind`.
@@ -562,6 +603,74 @@ impl PetKind {
         match self {
             Self::Pet => "pet",
         }
+    }
+}
+/// Positions that may be missing, then more of the same kind.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PetLegacy(
+    /// Position 0.
+    pub Option<String>,
+    /// Position 1.
+    pub Option<String>,
+    /// The items after position 1.
+    pub Vec<String>,
+);
+impl<'de> serde::Deserialize<'de> for PetLegacy {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        struct Seq;
+        impl<'de> serde::de::Visitor<'de> for Seq {
+            type Value = PetLegacy;
+            fn expecting(
+                &self,
+                f: &mut ::std::fmt::Formatter<'_>,
+            ) -> ::std::fmt::Result {
+                f.write_str("an array of at least 0 items")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> ::std::result::Result<PetLegacy, A::Error> {
+                let f0 = seq.next_element::<String>()?;
+                let f1 = if f0.is_some() {
+                    seq.next_element::<String>()?
+                } else {
+                    ::std::option::Option::None
+                };
+                let mut rest = ::std::vec::Vec::new();
+                if f1.is_some() {
+                    while let ::std::option::Option::Some(v) = seq
+                        .next_element::<String>()?
+                    {
+                        rest.push(v);
+                    }
+                }
+                ::std::result::Result::Ok(PetLegacy(f0, f1, rest))
+            }
+        }
+        deserializer.deserialize_seq(Seq)
+    }
+}
+impl serde::Serialize for PetLegacy {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(::std::option::Option::None)?;
+        match &self.0 {
+            ::std::option::Option::Some(v) => seq.serialize_element(v)?,
+            ::std::option::Option::None => return seq.end(),
+        }
+        match &self.1 {
+            ::std::option::Option::Some(v) => seq.serialize_element(v)?,
+            ::std::option::Option::None => return seq.end(),
+        }
+        for v in &self.2 {
+            seq.serialize_element(v)?;
+        }
+        seq.end()
     }
 }
 /// The schema at `#/components/schemas/Pet/properties/mode`.
@@ -658,6 +767,94 @@ pub struct PetOwner {
     /// Properties beyond the documented ones.
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
+}
+/// A named position, then any items.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PetReading(
+    /// Position 0.
+    pub String,
+    /// Position 1.
+    pub Percent,
+    /// The items after position 1.
+    pub Vec<serde_json::Value>,
+);
+impl<'de> serde::Deserialize<'de> for PetReading {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        struct Seq;
+        impl<'de> serde::de::Visitor<'de> for Seq {
+            type Value = PetReading;
+            fn expecting(
+                &self,
+                f: &mut ::std::fmt::Formatter<'_>,
+            ) -> ::std::fmt::Result {
+                f.write_str("an array of at least 2 items")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> ::std::result::Result<PetReading, A::Error> {
+                let f0 = seq
+                    .next_element::<String>()?
+                    .ok_or_else(|| serde::de::Error::invalid_length(0, &self))?;
+                let f1 = seq
+                    .next_element::<Percent>()?
+                    .ok_or_else(|| serde::de::Error::invalid_length(1, &self))?;
+                let mut rest = ::std::vec::Vec::new();
+                while let ::std::option::Option::Some(v) = seq
+                    .next_element::<serde_json::Value>()?
+                {
+                    rest.push(v);
+                }
+                ::std::result::Result::Ok(PetReading(f0, f1, rest))
+            }
+        }
+        deserializer.deserialize_seq(Seq)
+    }
+}
+impl serde::Serialize for PetReading {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(::std::option::Option::None)?;
+        seq.serialize_element(&self.0)?;
+        seq.serialize_element(&self.1)?;
+        for v in &self.2 {
+            seq.serialize_element(v)?;
+        }
+        seq.end()
+    }
+}
+impl super::runtime::Validate for PetReading {
+    fn validate_into(&self, path: &str, errors: &mut super::runtime::ValidationErrors) {
+        errors
+            .items(
+                path,
+                2 + self.2.len(),
+                ::std::option::Option::Some(2),
+                ::std::option::Option::Some(4),
+            );
+        {
+            let v = &self.0;
+            let p = ::std::format!("{}[{}]", path, 0);
+            errors
+                .length(
+                    &p,
+                    v,
+                    ::std::option::Option::None,
+                    ::std::option::Option::Some(8),
+                );
+        }
+        {
+            let v = &self.1;
+            let p = ::std::format!("{}[{}]", path, 1);
+            errors.minimum(&p, i128::from(*v), 0, false);
+            errors.maximum(&p, i128::from(*v), 100, false);
+        }
+    }
 }
 /// The schema at `#/components/schemas/Pet/properties/score`.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]

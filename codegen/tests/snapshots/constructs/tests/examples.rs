@@ -6,14 +6,14 @@
 #![cfg(feature = "serialize")]
 #![cfg_attr(rustfmt, rustfmt::skip)]
 #![allow(clippy::type_complexity, unused_imports)]
-use snapshot_constructs::examples::round_trip;
+use snapshot_constructs::examples::{form_round_trip, round_trip};
 use snapshot_constructs::types;
 /// (JSON pointer of the example, the example, its round-trip)
 const EXAMPLES: [(
     &str,
     &str,
     fn(&str) -> ::std::result::Result<(), ::std::string::String>,
-); 2] = [
+); 7] = [
     (
         "/components/schemas/Pet/properties/sample/examples/0",
         "\"a\"",
@@ -23,6 +23,31 @@ const EXAMPLES: [(
         "/components/schemas/Pet/properties/sample/examples/1",
         "\"b\"",
         round_trip::<String>,
+    ),
+    (
+        "/components/schemas/Pet/properties/legacy/examples/0",
+        "[\"a\",\"b\",\"c\",\"d\"]",
+        round_trip::<types::PetLegacy>,
+    ),
+    (
+        "/components/schemas/Pet/properties/legacy/examples/1",
+        "[\"a\"]",
+        round_trip::<types::PetLegacy>,
+    ),
+    (
+        "/components/schemas/Pet/properties/legacy/examples/2",
+        "[]",
+        round_trip::<types::PetLegacy>,
+    ),
+    (
+        "/components/schemas/Pet/properties/point/examples/0",
+        "[1.5,45]",
+        round_trip::<(f64, i64)>,
+    ),
+    (
+        "/components/schemas/Pet/properties/reading/examples/0",
+        "[\"sensor\",50,true,null]",
+        round_trip::<types::PetReading>,
     ),
 ];
 #[test]

@@ -85,4 +85,25 @@ impl Client {
             },
         )
     }
+    /// `POST /messages`
+    pub async fn send_message(
+        &self,
+        body: ::std::option::Option<&types::MessageForm>,
+    ) -> ::std::result::Result<types::SendMessageResponse, super::runtime::Error> {
+        let mut req = super::runtime::Request::new(
+            super::runtime::reqwest::Method::POST,
+            ::std::string::String::from("/messages"),
+            &[],
+        );
+        if let ::std::option::Option::Some(body) = body {
+            req.form(body)?;
+        }
+        let response = self.0.send(req).await?;
+        ::std::result::Result::Ok(
+            match response.status {
+                201 => types::SendMessageResponse::Created(response.json()?),
+                _ => types::SendMessageResponse::Undocumented(response),
+            },
+        )
+    }
 }

@@ -9,6 +9,49 @@ use super::types;
 pub fn kind() -> ::proptest::strategy::BoxedStrategy<types::Kind> {
     ::proptest::sample::select(::std::vec![types::Kind::Small, types::Kind::Big]).boxed()
 }
+/// Valid values of [`MessageForm`](super::types::MessageForm).
+pub fn message_form() -> ::proptest::strategy::BoxedStrategy<types::MessageForm> {
+    (
+        (
+            super::runtime::strategy::string(
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+            ),
+            super::runtime::strategy::optional(
+                super::runtime::strategy::string(
+                    ::std::option::Option::None,
+                    ::std::option::Option::None,
+                ),
+            ),
+            super::runtime::strategy::optional(
+                ::proptest::collection::vec(
+                        super::runtime::strategy::string(
+                            ::std::option::Option::None,
+                            ::std::option::Option::None,
+                        ),
+                        0usize..=3usize,
+                    )
+                    .boxed(),
+            ),
+            super::runtime::strategy::optional(
+                super::runtime::strategy::number(
+                    -1000000000000000.0,
+                    1000000000000000.0,
+                    false,
+                    false,
+                ),
+            ),
+        ),
+    )
+        .prop_map(|((f0, f1, f2, f3),)| types::MessageForm {
+            to: f0,
+            body: f1,
+            media_url: f2,
+            price: f3,
+            extra: ::std::default::Default::default(),
+        })
+        .boxed()
+}
 /// Valid values of [`Owner`](super::types::Owner).
 pub fn owner() -> ::proptest::strategy::BoxedStrategy<types::Owner> {
     (

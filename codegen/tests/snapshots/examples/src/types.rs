@@ -25,6 +25,53 @@ impl Kind {
         }
     }
 }
+/// The schema at `#/components/schemas/MessageForm`.
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
+pub struct MessageForm {
+    /// `To`.
+    #[serde(rename = "To")]
+    pub to: String,
+    /// `Body`.
+    #[serde(rename = "Body")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::runtime::present"
+    )]
+    pub body: Option<String>,
+    /// `MediaUrl`.
+    #[serde(rename = "MediaUrl")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::runtime::present"
+    )]
+    pub media_url: Option<Vec<String>>,
+    /// `Price`.
+    #[serde(rename = "Price")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::runtime::present"
+    )]
+    pub price: Option<f64>,
+    /// Properties beyond the documented ones.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+impl MessageForm {
+    /// A value with its required fields given and every optional one left out.
+    pub fn new(to: impl ::std::convert::Into<String>) -> Self {
+        Self {
+            to: to.into(),
+            body: ::std::default::Default::default(),
+            media_url: ::std::default::Default::default(),
+            price: ::std::default::Default::default(),
+            extra: ::std::default::Default::default(),
+        }
+    }
+}
 /// The schema at `#/components/schemas/Owner`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[derive(serde::Serialize)]
@@ -36,6 +83,35 @@ pub struct Owner {
         deserialize_with = "super::runtime::present"
     )]
     pub login: Option<String>,
+    /// Properties beyond the documented ones.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+/// The schema at `#/paths/~1messages/post/responses/201/content/application~1json/schema`.
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
+pub struct SendMessageCreatedBody {
+    /// `at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+    /// `sid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    /// Properties beyond the documented ones.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+/// Used only as an `allOf` branch.
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(serde::Serialize)]
+pub struct Stamp {
+    /// `at`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::runtime::present"
+    )]
+    pub at: Option<String>,
     /// Properties beyond the documented ones.
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
@@ -169,6 +245,14 @@ pub struct GetThingParams {
 pub enum PutThingResponse {
     /// 204: Stored.
     NoContent(super::runtime::RawResponse),
+    /// A status the document does not describe, kept as received.
+    Undocumented(super::runtime::RawResponse),
+}
+/// Every answer of [`Client::send_message`](super::Client::send_message), by status.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SendMessageResponse {
+    /// 201: Sent.
+    Created(SendMessageCreatedBody),
     /// A status the document does not describe, kept as received.
     Undocumented(super::runtime::RawResponse),
 }

@@ -6,14 +6,14 @@
 #![cfg(feature = "serialize")]
 #![cfg_attr(rustfmt, rustfmt::skip)]
 #![allow(clippy::type_complexity, unused_imports)]
-use snapshot_examples::examples::round_trip;
+use snapshot_examples::examples::{form_round_trip, round_trip};
 use snapshot_examples::types;
 /// (JSON pointer of the example, the example, its round-trip)
 const EXAMPLES: [(
     &str,
     &str,
     fn(&str) -> ::std::result::Result<(), ::std::string::String>,
-); 14] = [
+); 16] = [
     ("/paths/~1things~1{id}/parameters/0/example", "7", round_trip::<i32>),
     (
         "/paths/~1things~1{id}/get/parameters/0/examples/plain",
@@ -40,6 +40,11 @@ const EXAMPLES: [(
         "{\"id\":3,\"kind\":\"small\",\"count\":1,\"keeper\":{\"login\":\"octocat\",\"since\":2020}}",
         round_trip::<types::Thing>,
     ),
+    (
+        "/paths/~1messages/post/requestBody/content/application~1x-www-form-urlencoded/example",
+        "{\"To\":\"+15551234567\",\"Body\":\"Hi & bye\",\"MediaUrl\":[\"a\",\"b c\"],\"Price\":2}",
+        form_round_trip::<types::MessageForm>,
+    ),
     ("/components/schemas/Kind/examples/0", "\"small\"", round_trip::<types::Kind>),
     ("/components/schemas/Kind/examples/1", "\"big\"", round_trip::<types::Kind>),
     (
@@ -63,6 +68,11 @@ const EXAMPLES: [(
         "/components/schemas/Thing/properties/note/anyOf/0/examples/0",
         "\"hello\"",
         round_trip::<Option<String>>,
+    ),
+    (
+        "/components/schemas/Stamp/example",
+        "{\"at\":\"2020-01-01\"}",
+        round_trip::<types::Stamp>,
     ),
 ];
 #[test]
