@@ -50,6 +50,11 @@ pub struct GenerateArgs {
     /// Leave this operation out, by operationId or client method name (repeatable).
     #[arg(long = "exclude-operation", value_name = "ID")]
     pub exclude_operations: Vec<String>,
+    /// Put each tag's operations, and the types only they reach, behind a cargo feature named
+    /// after the tag; all are on by default (feature `full`), and `default-features = false,
+    /// features = ["<tag>"]` compiles one tag alone.
+    #[arg(long)]
+    pub features_by_tag: bool,
 }
 
 impl GenerateArgs {
@@ -67,9 +72,10 @@ impl GenerateArgs {
                     || self.examples
                     || !self.operations.is_empty()
                     || !self.tags.is_empty()
-                    || !self.exclude_operations.is_empty();
+                    || !self.exclude_operations.is_empty()
+                    || self.features_by_tag;
                 return if job_only {
-                    Err("--crate-name, --include-runtime, --runtime-path, --all-schemas, --examples, --operation, --tag and --exclude-operation need --spec and --out".into())
+                    Err("--crate-name, --include-runtime, --runtime-path, --all-schemas, --examples, --operation, --tag, --exclude-operation and --features-by-tag need --spec and --out".into())
                 } else {
                     Ok(None)
                 };
@@ -96,6 +102,7 @@ impl GenerateArgs {
                 tags: self.tags.clone(),
                 exclude: self.exclude_operations.clone(),
             },
+            features_by_tag: self.features_by_tag,
         }))
     }
 }

@@ -149,3 +149,54 @@ fn contract_takes_the_suite_options() {
     ]));
     assert_eq!(code, 2, "{text}");
 }
+
+#[test]
+fn features_by_tag_gates_each_tag_and_keeps_all_on_by_default() {
+    let dir = scratch("tags");
+    let (code, text) = status(
+        openapi_rs().current_dir(&dir).args([
+            "generate",
+            "--spec",
+            repo()
+                .join("codegen/tests/fixtures/tagged.yaml")
+                .to_str()
+                .unwrap(),
+            "--out",
+            "tagged",
+            "--features-by-tag",
+        ]),
+    );
+    assert_eq!(code, 0, "{text}");
+    let manifest = std::fs::read_to_string(dir.join("tagged/Cargo.toml")).unwrap();
+    for line in [
+        "default = [\"full\"]",
+        "full = [\"pets\", \"store-front\"]",
+        "pets = []",
+        "store-front = []",
+    ] {
+        assert!(manifest.contains(line), "{line} in {manifest}");
+    }
+    let client = std::fs::read_to_string(dir.join("tagged/src/client.rs")).unwrap();
+    assert!(
+        client.contains("#[cfg(feature = \"store-front\")]"),
+        "{client}"
+    );
+    assert!(client.contains("#[cfg(any(feature = \"pets\", feature = \"store-front\"))]"));
+    // Without the flag, nothing is gated.
+    let (code, _) = status(
+        openapi_rs().current_dir(&dir).args([
+            "generate",
+            "--spec",
+            repo()
+                .join("codegen/tests/fixtures/tagged.yaml")
+                .to_str()
+                .unwrap(),
+            "--out",
+            "plain",
+        ]),
+    );
+    assert_eq!(code, 0);
+    let plain = std::fs::read_to_string(dir.join("plain/src/client.rs")).unwrap();
+    assert!(!plain.contains("#[cfg("), "{plain}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -22,6 +22,8 @@ pub struct Api {
     pub places: BTreeMap<String, Ty>,
     /// The document's examples that the generated crate's `tests/examples.rs` round-trips.
     pub examples: Vec<ExampleCase>,
+    /// With `--features-by-tag`: the crate's cargo features and what each gates.
+    pub features: Option<crate::tags::TagFeatures>,
 }
 
 /// One example of the document and the type of its place.
@@ -589,7 +591,7 @@ impl Api {
     }
 
     /// The types `roots` name, and every type they contain.
-    fn closure(
+    pub(crate) fn closure(
         &self,
         roots: impl IntoIterator<Item = String>,
     ) -> std::collections::BTreeSet<String> {

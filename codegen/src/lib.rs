@@ -26,6 +26,7 @@ mod script;
 pub mod write;
 pub use script::BuildScript;
 pub mod names;
+pub mod tags;
 
 pub use diag::{Diagnostic, Error};
 pub use emit::{is_generated_text, Options, Runtime, MARKER};
@@ -148,6 +149,9 @@ pub fn generate_timed(text: &str, opts: &Options) -> Result<(Output, Timings), E
     }
     api.narrow(&opts.selection, opts.all_schemas)?;
     api.mark_serialize();
+    if opts.features_by_tag {
+        api.features = Some(tags::TagFeatures::of(&api));
+    }
     t.ir = at.elapsed();
     let at = Instant::now();
     let files = emit::emit_crate(&api, opts)?;

@@ -171,6 +171,8 @@ pub struct Job {
     pub examples: bool,
     /// The operations to generate.
     pub selection: crate::ir::Selection,
+    /// Each tag's operations behind a cargo feature (see [`crate::tags`]).
+    pub features_by_tag: bool,
 }
 
 /// Generates the crate of `job`, naming `command` in the files' preamble; warnings are printed to
@@ -202,6 +204,7 @@ pub fn generate(job: &Job, command: &str, deny_warnings: bool) -> Result<crate::
         all_schemas: job.all_schemas,
         examples: job.examples,
         selection: job.selection.clone(),
+        features_by_tag: job.features_by_tag,
     };
     let out = crate::generate(&text, &opts).map_err(|e| format!("{}: {e}", job.spec.display()))?;
     if !out.diagnostics.is_empty() {

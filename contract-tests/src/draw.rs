@@ -686,7 +686,11 @@ mod tests {
         use proptest::strategy::ValueTree;
         let s = Arc::new(empty());
         let tuple = Shape::Tuple {
-            items: vec![int(Some(0), Some(9), None), Shape::Boolean, int(None, None, None)],
+            items: vec![
+                int(Some(0), Some(9), None),
+                Shape::Boolean,
+                int(None, None, None),
+            ],
             required: 2,
             rest: None,
             min_items: None,
@@ -702,8 +706,16 @@ mod tests {
         }
         // Both lengths the positions allow are drawn.
         assert_eq!(lengths.into_iter().collect::<Vec<_>>(), [2, 3]);
-        for wrong in [json!([1]), json!([1, true, 2, 3]), json!([true, 1]), json!({})] {
-            assert!(!crate::judge::check(&s, &wrong, &tuple).is_empty(), "{wrong}");
+        for wrong in [
+            json!([1]),
+            json!([1, true, 2, 3]),
+            json!([true, 1]),
+            json!({}),
+        ] {
+            assert!(
+                !crate::judge::check(&s, &wrong, &tuple).is_empty(),
+                "{wrong}"
+            );
         }
         let open = Shape::Tuple {
             items: vec![Shape::Boolean],

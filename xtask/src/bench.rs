@@ -6,7 +6,8 @@
 //!    order, each a `touch` and a non-incremental `cargo check` of the crate alone (what a clean
 //!    build costs a user). The ratio is ours over the peer's, medians.
 //! 3. `cargo check` of the other corpus crates, default features and with `proptest`.
-//! 4. `cargo bench -p contract-tests`: requests and cases per second of the suite, beside the
+//! 4. `--features-by-tag` on GitHub's document: `cargo check` with one tag's feature against all.
+//! 5. `cargo bench -p contract-tests`: requests and cases per second of the suite, beside the
 //!    reference server's single-connection ceiling measured in the same run, and the wall time a
 //!    target that shows updates 1 s late adds.
 
@@ -65,14 +66,24 @@ fn paired(
     b: (&Path, &Path),
     pairs: usize,
 ) -> Result<(Vec<Duration>, Vec<Duration>), String> {
-    check(a.0, a.1, &[])?;
-    check(b.0, b.1, &[])?;
+    paired_with((a.0, a.1, &[]), (b.0, b.1, &[]), pairs)
+}
+
+/// [`paired`], each side a crate, its target folder and the `cargo check` feature arguments.
+fn paired_with(
+    a: (&Path, &Path, &[&str]),
+    b: (&Path, &Path, &[&str]),
+    pairs: usize,
+) -> Result<(Vec<Duration>, Vec<Duration>), String> {
+    check(a.0, a.1, a.2)?;
+    check(b.0, b.1, b.2)?;
     let (mut t_a, mut t_b) = (Vec::new(), Vec::new());
     for i in 0..pairs {
         for first in [i % 2 == 0, i % 2 == 1] {
-            let ((krate, target), times) = if first { (a, &mut t_a) } else { (b, &mut t_b) };
+            let ((krate, target, features), times) =
+                if first { (a, &mut t_a) } else { (b, &mut t_b) };
             touch(krate);
-            times.push(check(krate, target, &[])?);
+            times.push(check(krate, target, features)?);
         }
     }
     Ok((t_a, t_b))
@@ -151,14 +162,53 @@ fn selection(spec: &Path, pairs: usize) -> Result<(), String> {
     Ok(())
 }
 
-pub fn run() -> Result<(), String> {
-    // One part alone: `BENCH_ONLY=selection cargo xtask bench`.
-    if std::env::var("BENCH_ONLY").as_deref() == Ok("selection") {
-        let dir = corpus::specs_dir().ok_or("../shared/specs not found")?;
-        return selection(
-            &dir.join("phala-cloud.openapi.json"),
-            env_usize("BENCH_PAIRS", 5).max(1),
+/// `--features-by-tag` on GitHub's document: `cargo check` of the crate with one tag's feature
+/// alone against all of them (the default), paired in this run, for a small and the largest tag.
+fn features_by_tag(spec: &Path, pairs: usize) -> Result<(), String> {
+    let target = regenerate::repo_root().join("target/corpus-target");
+    let (krate, out, _, _) =
+        corpus::generate_with(spec, "tags-github", |job| job.features_by_tag = true)?;
+    let toml = std::fs::read_to_string(krate.join("Cargo.toml")).unwrap_or_default();
+    let count = |tag: &str| {
+        toml.lines()
+            .take_while(|l| !l.starts_with(&format!("{tag} = [")))
+            .last()
+            .and_then(|l| l.split_whitespace().nth(2).map(str::to_string))
+            .unwrap_or_default()
+    };
+    println!(
+        "features by tag: cargo check of GitHub's crate ({} operation(s)), one tag's feature \
+         (--no-default-features --features TAG) against every tag (the default), {pairs} paired \
+         runs, medians",
+        out.operations
+    );
+    for tag in ["issues", "repos"] {
+        let feature = format!("--features={tag}");
+        let one: [&str; 2] = ["--no-default-features", &feature];
+        let (t_one, t_all) = paired_with((&krate, &target, &one), (&krate, &target, &[]), pairs)?;
+        let (m_one, m_all) = (median(t_one), median(t_all));
+        println!(
+            "  {tag:<8} {:>4} operation(s) {:>6.2}s   every tag {:>6.2}s   ratio {:.2}",
+            count(tag),
+            m_one.as_secs_f64(),
+            m_all.as_secs_f64(),
+            m_one.as_secs_f64() / m_all.as_secs_f64()
         );
+    }
+    Ok(())
+}
+
+pub fn run() -> Result<(), String> {
+    // One part alone: `BENCH_ONLY=selection cargo xtask bench` (or `features`).
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    if only == "selection" || only == "features" {
+        let dir = corpus::specs_dir().ok_or("../shared/specs not found")?;
+        let pairs = env_usize("BENCH_PAIRS", 5).max(1);
+        return if only == "selection" {
+            selection(&dir.join("phala-cloud.openapi.json"), pairs)
+        } else {
+            features_by_tag(&dir.join("github.openapi.json"), pairs)
+        };
     }
     cargo_bench("openapi-rs-codegen", "generate")?;
     println!();
@@ -187,6 +237,8 @@ pub fn run() -> Result<(), String> {
 
     println!();
     selection(&dir.join("phala-cloud.openapi.json"), pairs)?;
+    println!();
+    features_by_tag(&dir.join("github.openapi.json"), pairs)?;
 
     println!();
     println!("cargo check of every corpus crate, default features and with `proptest`");

@@ -178,9 +178,18 @@ pub fn generate_selected(
     crate_name: &str,
     selection: &codegen::ir::Selection,
 ) -> Result<(PathBuf, codegen::Output, usize, usize), String> {
+    generate_with(spec, crate_name, |job| job.selection = selection.clone())
+}
+
+/// [`generate_into`] with the job's options changed by `change` first.
+pub fn generate_with(
+    spec: &Path,
+    crate_name: &str,
+    change: impl FnOnce(&mut Job),
+) -> Result<(PathBuf, codegen::Output, usize, usize), String> {
     let root = regenerate::repo_root();
     let out = root.join("target/corpus").join(crate_name);
-    let job = Job {
+    let mut job = Job {
         spec: spec.to_path_buf(),
         out: out.clone(),
         crate_name: crate_name.into(),
@@ -188,9 +197,9 @@ pub fn generate_selected(
         include_runtime: false,
         all_schemas: false,
         examples: true,
-        selection: selection.clone(),
         ..Default::default()
     };
+    change(&mut job);
     let output = regenerate::generate(&job, false)?;
     let count = |f: &dyn Fn(&str) -> bool| -> usize {
         output

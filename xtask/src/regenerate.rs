@@ -43,6 +43,8 @@ pub fn default_jobs(root: &Path) -> Result<Vec<Job>, String> {
             // The fixtures hold schemas for their constructs alone, reached by no operation.
             all_schemas: true,
             examples: true,
+            // The tagged fixture is the one of `--features-by-tag`.
+            features_by_tag: stem == "tagged",
             ..Default::default()
         });
     }

@@ -93,6 +93,7 @@ pub(crate) fn build(
         webhook_types,
         places: b.places.unwrap_or_default(),
         examples: Vec::new(),
+        features: None,
     };
     analyse(&mut api);
     Ok(api)

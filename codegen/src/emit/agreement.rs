@@ -35,9 +35,15 @@ pub fn emit(api: &Api, crate_name: &str) -> Option<TokenStream> {
         return None;
     }
     let count = Literal::usize_unsuffixed(rows.len());
+    // Under `--features-by-tag` the table needs every operation: the `full` feature.
+    let full = api
+        .features
+        .is_some()
+        .then(|| quote!(#![cfg(feature = "full")]));
     Some(quote! {
         //! Bodies the suite's model drew (valid) and broke (one rule each), read by the generated
         //! types: `AGREEMENT_CASES=cases.json cargo test --test agreement`.
+        #full
         #![cfg_attr(rustfmt, rustfmt::skip)]
         #![allow(unused_imports)]
 

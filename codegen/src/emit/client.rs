@@ -7,7 +7,11 @@ use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 pub fn emit(api: &Api) -> TokenStream {
-    let methods = api.operations.iter().map(|op| method(api, op));
+    let methods = api.operations.iter().map(|op| {
+        let cfg = super::cfg_attr(super::operation_gate(api, &op.name));
+        let m = method(api, op);
+        quote!(#cfg #m)
+    });
     quote! {
         #[allow(unused_imports)]
         use super::types;

@@ -23,10 +23,16 @@ pub fn emit(api: &Api, crate_name: &str) -> Option<TokenStream> {
         }
     });
     let count = Literal::usize_unsuffixed(api.examples.len());
+    // Under `--features-by-tag` the table needs every operation's types: the `full` feature.
+    let full = api
+        .features
+        .is_some()
+        .then(|| quote!(#![cfg(feature = "full")]));
     Some(quote! {
         //! The document's own examples, each deserialised into the generated type of its place,
         //! serialised back and compared (`cargo test --features serialize --test examples`).
         #![cfg(feature = "serialize")]
+        #full
         #![cfg_attr(rustfmt, rustfmt::skip)]
         #![allow(clippy::type_complexity, unused_imports)]
 

@@ -71,6 +71,9 @@ pub struct Options {
     pub examples: bool,
     /// The operations to generate (every one by default); only the types they reach are emitted.
     pub selection: crate::ir::Selection,
+    /// Put each tag's operations, and the types only they reach, behind a cargo feature named
+    /// after the tag (all on by default, through the `full` feature).
+    pub features_by_tag: bool,
 }
 
 impl Default for Options {
@@ -85,6 +88,7 @@ impl Default for Options {
             all_schemas: false,
             examples: false,
             selection: Default::default(),
+            features_by_tag: false,
         }
     }
 }
@@ -285,6 +289,43 @@ impl Scope {
     }
 }
 
+/// `#[cfg(any(feature = "a", ...))]` for the gate of an item (see [`crate::tags`]); nothing when
+/// the item is always compiled.
+pub fn cfg_attr(features: &[String]) -> TokenStream {
+    if features.is_empty() {
+        return TokenStream::new();
+    }
+    if let [one] = features {
+        return quote!(#[cfg(feature = #one)]);
+    }
+    let f = features.iter();
+    quote!(#[cfg(any( #( feature = #f ),* ))])
+}
+
+/// Every item of `tokens` under the gate `features` (a type's definition is several items: the
+/// type, its impls).
+pub fn gate_items(tokens: TokenStream, features: &[String]) -> TokenStream {
+    if features.is_empty() {
+        return tokens;
+    }
+    let cfg = cfg_attr(features);
+    match syn::parse2::<syn::File>(tokens.clone()) {
+        Ok(file) => file.items.into_iter().map(|i| quote!(#cfg #i)).collect(),
+        // The emitters' own tokens always parse; were they not to, ungated code still builds.
+        Err(_) => tokens,
+    }
+}
+
+/// The gate of a type under `--features-by-tag` (empty without it).
+pub fn type_gate<'a>(api: &'a Api, name: &str) -> &'a [String] {
+    api.features.as_ref().map_or(&[], |f| f.of_type(name))
+}
+
+/// The gate of an operation under `--features-by-tag` (empty without it).
+pub fn operation_gate<'a>(api: &'a Api, name: &str) -> &'a [String] {
+    api.features.as_ref().map_or(&[], |f| f.of_operation(name))
+}
+
 /// A float literal, in exponent form when its plain form would be long (`1e300`, not 301 digits).
 pub fn f64_lit(v: f64) -> TokenStream {
     if v.is_finite() && v != 0.0 && !(1e-6..1e16).contains(&v.abs()) {
@@ -480,7 +521,7 @@ pub fn emit_crate(api: &Api, opts: &Options) -> Result<BTreeMap<String, String>,
             format!("{}\n{RUNTIME}", preamble(opts, "//")),
         );
     }
-    files.insert("Cargo.toml".into(), cargo_toml(opts));
+    files.insert("Cargo.toml".into(), cargo_toml(api, opts));
     files.insert("README.md".into(), readme(api, opts));
     Ok(files)
 }
@@ -524,7 +565,32 @@ pub fn emit_module(api: &Api) -> TokenStream {
     }
 }
 
-fn cargo_toml(opts: &Options) -> String {
+/// The `[features]` lines of `--features-by-tag`: `full`, on by default, and a feature per tag.
+fn tag_features(api: &Api) -> (String, String) {
+    let Some(f) = &api.features else {
+        return ("[]".into(), String::new());
+    };
+    let names: Vec<String> = f.features.keys().map(|k| format!("\"{k}\"")).collect();
+    let mut lines = format!(
+        "## Every tag's operations (see the README's table of features).\nfull = [{}]\n",
+        names.join(", ")
+    );
+    for (feature, tag) in &f.features {
+        let n = api
+            .operations
+            .iter()
+            .filter(|op| f.of_operation(&op.name).contains(feature))
+            .count();
+        let tag = tag.replace(['\n', '\r'], " ");
+        lines.push_str(&format!(
+            "## The {n} operation(s) tagged `{tag}`.\n{feature} = []\n"
+        ));
+    }
+    ("[\"full\"]".into(), lines)
+}
+
+fn cargo_toml(api: &Api, opts: &Options) -> String {
+    let (default_features, tag_lines) = tag_features(api);
     let workspace = if opts.standalone {
         "\n[workspace]\n"
     } else {
@@ -554,8 +620,8 @@ description = "Typed async client for the API described by {spec}"
 publish = false
 
 [features]
-default = []
-## proptest strategies for every schema, for contract and property tests.
+default = {default_features}
+{tag_lines}## proptest strategies for every schema, for contract and property tests.
 proptest = ["dep:proptest"{runtime_feature}]
 ## `Serialize` also for the types only answers carry (left out by default: it costs compile time).
 serialize = []
@@ -634,6 +700,21 @@ fn readme(api: &Api, opts: &Options) -> String {
     s.push_str("Each operation is an async method of `Client` that returns an enum with one variant per documented status, and `Undocumented` for any other answer.\n\n");
     if let Some(text) = building_values(api) {
         s.push_str(&text);
+    }
+    if let Some(f) = &api.features {
+        s.push_str(&format!(
+            "Each tag's operations, and the types only they use, are behind a cargo feature; all are on by default (feature `full`). To compile one tag alone:\n\n```toml\n{} = {{ version = \"{}\", default-features = false, features = [\"{}\"] }}\n```\n\n| feature | tag |\n|---|---|\n",
+            opts.crate_name,
+            opts.crate_version,
+            f.features.keys().next().map_or("", String::as_str),
+        ));
+        for (feature, tag) in &f.features {
+            s.push_str(&format!(
+                "| `{feature}` | {} |\n",
+                docs::sanitize(tag).replace('|', "\\|")
+            ));
+        }
+        s.push('\n');
     }
     s.push_str("| method | route | answers |\n|---|---|---|\n");
     for op in &api.operations {

@@ -60,7 +60,9 @@ pub fn emit(api: &Api) -> TokenStream {
         let ty = type_ident(name);
         let body = type_strategy(&ctx, name, t)?;
         let doc = format!(" Valid values of [`{name}`](super::types::{name}).");
+        let cfg = super::cfg_attr(super::type_gate(api, name));
         Some(quote! {
+            #cfg
             #[doc = #doc]
             pub fn #f() -> ::proptest::strategy::BoxedStrategy<types::#ty> {
                 #body

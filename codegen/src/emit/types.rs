@@ -40,10 +40,15 @@ pub fn emit_part(api: &Api, i: usize) -> TokenStream {
             .values()
             .skip(i * PART)
             .take(PART)
-            .map(|t| type_def(api, sc, t));
+            .map(|t| super::gate_items(type_def(api, sc, t), super::type_gate(api, &t.name)));
         quote! { #( #defs )* }
     } else {
-        let ops = api.operations.iter().map(|op| operation_types(sc, op));
+        let ops = api.operations.iter().map(|op| {
+            super::gate_items(
+                operation_types(sc, op),
+                super::operation_gate(api, &op.name),
+            )
+        });
         quote! { #( #ops )* }
     }
 }
