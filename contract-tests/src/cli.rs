@@ -108,6 +108,18 @@ pub struct ContractArgs {
     /// Embedded server only: answer 409 to a PATCH while an earlier update is being applied.
     #[arg(long)]
     busy_conflict: bool,
+    /// With --spec: run only the K-th of N shares of the document's operations (1-based), as
+    /// cargo-nextest's `--partition`; N jobs with K = 1..N cover each operation exactly once.
+    #[arg(long, env = "CONTRACT_PARTITION", value_name = "K/N")]
+    partition: Option<String>,
+}
+
+/// `--partition K/N`, checked.
+fn partition(args: &ContractArgs) -> Result<Option<crate::partition::Partition>, String> {
+    args.partition
+        .as_deref()
+        .map(crate::partition::Partition::parse)
+        .transpose()
 }
 
 fn fail(msg: &str) -> ExitCode {
@@ -161,8 +173,14 @@ pub fn run(args: ContractArgs) -> ExitCode {
         }
     }
 
+    if let Err(e) = partition(&args) {
+        return fail(&e);
+    }
     if let Some(path) = &args.spec {
         return probe(&args, path, &reports);
+    }
+    if args.partition.is_some() {
+        return fail("--partition needs --spec: it shares a document's operations among CI jobs");
     }
     if !args.operations.is_empty() {
         return fail("--operation needs --spec");
@@ -335,6 +353,7 @@ fn probe(args: &ContractArgs, path: &std::path::Path, reports: &[(String, PathBu
     };
     let mut s = settings(args, &target, key.clone(), "");
     s.other_api_key = other.clone();
+    s.partition = partition(args).ok().flatten();
     let result = crate::probe::run(&s, schema, &args.operations);
     let mut hidden: Vec<&str> = key.iter().map(String::as_str).collect();
     hidden.extend(other.as_deref());

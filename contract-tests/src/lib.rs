@@ -27,6 +27,7 @@ pub mod mock;
 pub mod model;
 pub mod mutants;
 pub mod mutate;
+pub mod partition;
 pub mod probe;
 pub mod report;
 pub mod resources;

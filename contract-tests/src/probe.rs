@@ -624,6 +624,13 @@ pub fn run(settings: &Settings, schema: Arc<Schema>, names: &[String]) -> Report
             return report;
         }
     };
+    let ops = match settings.partition {
+        Some(p) => {
+            report.title = format!("{} (partition {p})", report.title);
+            p.share(ops)
+        }
+        None => ops,
+    };
     report.cases_planned = settings.cases.saturating_mul(ops.len() as u32);
     let credential = ops
         .iter()
@@ -707,6 +714,7 @@ pub fn run(settings: &Settings, schema: Arc<Schema>, names: &[String]) -> Report
     report.requests = run.target.requests();
     report.elapsed = started.elapsed();
     report.operations = ops.len();
+    report.operation_names = ops.iter().map(|o| o.name.clone()).collect();
     report
 }
 

@@ -272,6 +272,7 @@ pub fn json(r: &Report, secrets: &[&str]) -> serde_json::Value {
         "cases": r.cases,
         "cases_planned": r.cases_planned,
         "requests": r.requests,
+        "operations": r.operation_names,
         "elapsed_secs": (r.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
         "requests_per_second": r.requests_per_second().round(),
         "failure_count": r.failures().len(),

@@ -100,6 +100,8 @@ pub struct Settings {
     /// End the run at its first failure (a mutant is killed at once): no request goes out after
     /// it, the replay before the verdict included.
     pub fail_fast: bool,
+    /// `--partition K/N`: only the K-th of N shares of the document's operations (1-based).
+    pub partition: Option<crate::partition::Partition>,
 }
 
 impl Settings {
@@ -126,6 +128,7 @@ impl Settings {
             progress: Progress::Off,
             read_limit: 1 << 20,
             fail_fast: false,
+            partition: None,
             concurrency: if Mode::default_for(target) == Mode::Full {
                 4
             } else {
@@ -269,6 +272,8 @@ pub struct Report {
     pub title: String,
     /// Operations run (the probe of a whole document).
     pub operations: usize,
+    /// The client method names of the operations run, in order (a `--partition` job's share).
+    pub operation_names: Vec<String>,
     /// Operations or parts left out, with why (no valid value can be drawn, say).
     pub skipped: Vec<String>,
 }
@@ -422,6 +427,7 @@ pub fn run(settings: &Settings) -> Report {
                 cases_planned: settings.cases,
                 title: format!("{} contract", update_op().name),
                 operations: 1,
+                operation_names: vec![update_op().name.clone()],
                 ..Report::default()
             }),
             answered: RefCell::new(0),

@@ -127,6 +127,7 @@ fn fixed_report() -> Report {
         warnings: vec![warning],
         title: "update_cvm contract".into(),
         operations: 1,
+        operation_names: vec!["update_cvm".into()],
         skipped: Vec::new(),
         per_check: [("negative_data_rejection", 6), ("target_answers", 24)]
             .into_iter()

@@ -627,7 +627,7 @@ proptest = ["dep:proptest"{runtime_feature}]
 serialize = []
 
 [dependencies]
-{runtime_dep}reqwest = {{ version = "0.12", default-features = false, features = ["json", "multipart", "rustls-tls"] }}
+{runtime_dep}reqwest = {{ version = "0.13", default-features = false, features = ["json", "multipart", "query", "rustls"] }}
 bytes = "1"
 serde = {{ version = "1", features = ["derive"] }}
 serde_json = "1"
