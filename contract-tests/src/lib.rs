@@ -20,6 +20,7 @@ pub mod checks;
 pub mod cli;
 pub mod draw;
 pub mod faults;
+pub mod findings;
 pub mod http;
 pub mod judge;
 pub mod meta;

@@ -1,0 +1,577 @@
+//! The suite: preflight, authentication, a sweep of every mutation, proptest-driven cases with
+//! read-back, the header flows, and a verdict. Each violation is kept once per (check, field), with
+//! the smallest body proptest could shrink it to.
+
+use crate::checks::{self, Check};
+use crate::http::{self, Auth, Exchange, Exhausted, Target, TargetOptions};
+use crate::judge;
+use crate::meta::{schema, Object, Operation};
+use crate::mutate::{self, Mutation};
+use crate::spec::{get_op, readback_object, update_body, update_op};
+use proptest::prelude::*;
+use proptest::test_runner::{Config as PtConfig, RngAlgorithm, TestError, TestRng, TestRunner};
+use serde_json::{json, Value};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+mod bodies;
+mod composed;
+mod flows;
+mod probes;
+mod random;
+mod replay;
+
+use crate::findings::same_request;
+pub use crate::findings::{group, Failure, Report, Violation};
+use composed::{expectations, Composed};
+use replay::persist;
+pub use replay::{load_persisted, Persisted};
+
+/// What the suite may send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Valid bodies too: they really change what they update.
+    Full,
+    /// Only bodies a correct server must reject: nothing changes.
+    Negative,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Full => "full",
+            Mode::Negative => "negative",
+        }
+    }
+
+    /// `full` against a loopback target (127.0.0.0/8, `localhost`, `[::1]`), `negative` anywhere else.
+    pub fn default_for(url: &str) -> Mode {
+        let rest = url.split_once("://").map_or(url, |(_, r)| r);
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        let host = if authority.starts_with('[') {
+            authority.split_inclusive(']').next().unwrap_or("")
+        } else {
+            authority.split(':').next().unwrap_or("")
+        };
+        let loopback_v4 = host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback());
+        if loopback_v4 || host.eq_ignore_ascii_case("localhost") || host == "[::1]" {
+            Mode::Full
+        } else {
+            Mode::Negative
+        }
+    }
+}
+
+/// How to show progress while running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    Off,
+    /// A line rewritten in place (terminals).
+    Line,
+    /// A plain line every few seconds (logs).
+    Plain,
+}
+
+/// Everything a run needs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub target: String,
+    pub api_key: Option<String>,
+    /// A second user's key: what the first user created must stay out of its reach.
+    pub other_api_key: Option<String>,
+    pub cvm_id: String,
+    /// A CVM whose KMS is on chain, for the two-phase flow (skipped when absent).
+    pub onchain_cvm_id: Option<String>,
+    pub cases: u32,
+    pub seed: u64,
+    pub timeout: Duration,
+    pub deadline: Duration,
+    /// How long read-back may take to show an accepted update.
+    pub readback_timeout: Duration,
+    pub mode: Mode,
+    pub rate: Option<f64>,
+    pub max_requests: Option<u64>,
+    /// Report servers that coerce wrongly typed values (`"4"` for an integer) as violations.
+    pub strict_types: bool,
+    pub insecure: bool,
+    /// Where failures are kept so the next run replays them first.
+    pub persist: Option<PathBuf>,
+    /// Mutations sent per random case.
+    pub mutations_per_case: usize,
+    pub progress: Progress,
+    /// Bytes of an answer read at most.
+    pub read_limit: usize,
+    /// Requests that change nothing (negative probes) sent at once, each on its own connection;
+    /// 1 sends everything in turn on one. Default: 4 on loopback, 1 elsewhere.
+    pub concurrency: usize,
+    /// End the run at its first failure (a mutant is killed at once): no request goes out after
+    /// it, the replay before the verdict included.
+    pub fail_fast: bool,
+    /// `--partition K/N`: only the K-th of N shares of the document's operations (1-based).
+    pub partition: Option<crate::partition::Partition>,
+}
+
+impl Settings {
+    /// Defaults for a target: 256 cases, seed 0, 10 s per request, 10 min per run.
+    pub fn new(target: &str, api_key: Option<String>, cvm_id: &str) -> Self {
+        Settings {
+            target: target.trim_end_matches('/').to_string(),
+            api_key,
+            other_api_key: None,
+            cvm_id: cvm_id.to_string(),
+            onchain_cvm_id: None,
+            cases: 256,
+            seed: 0,
+            timeout: Duration::from_secs(10),
+            deadline: Duration::from_secs(600),
+            readback_timeout: Duration::from_secs(5),
+            mode: Mode::default_for(target),
+            rate: None,
+            max_requests: None,
+            strict_types: false,
+            insecure: false,
+            persist: None,
+            mutations_per_case: 4,
+            progress: Progress::Off,
+            read_limit: 1 << 20,
+            fail_fast: false,
+            partition: None,
+            concurrency: if Mode::default_for(target) == Mode::Full {
+                4
+            } else {
+                1
+            },
+        }
+    }
+}
+
+/// Runs the suite. Never panics on what the target does; a target that cannot be reached gives a
+/// report with `could_not_run`.
+pub fn run(settings: &Settings) -> Report {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            return Report {
+                could_not_run: Some(format!("cannot start a runtime: {e}")),
+                ..Report::default()
+            }
+        }
+    };
+    let started = Instant::now();
+    let target = match Target::new(TargetOptions {
+        base_url: settings.target.clone(),
+        api_key: settings.api_key.clone(),
+        timeout: settings.timeout,
+        rate: settings.rate,
+        max_requests: settings.max_requests,
+        deadline: started + settings.deadline,
+        read_limit: settings.read_limit,
+        insecure: settings.insecure,
+        other_api_key: settings.other_api_key.clone(),
+        max_retry_after: Duration::from_secs(30).min(settings.deadline / 4),
+        shown: std::sync::Arc::new(http::Shown {
+            credential: update_op()
+                .auth
+                .first()
+                .map(|a| http::Credential::parse(a))
+                .unwrap_or_default(),
+            secret_fields: crate::probe::secret_fields(schema()),
+        }),
+    }) {
+        Ok(t) => t,
+        Err(e) => {
+            return Report {
+                could_not_run: Some(e),
+                ..Report::default()
+            }
+        }
+    };
+    let halt = settings.fail_fast.then(|| target.halt_switch());
+    let suite = Suite {
+        s: settings,
+        target,
+        rec: Recorder {
+            report: RefCell::new(Report {
+                target: settings.target.clone(),
+                mode: settings.mode.name(),
+                seed: settings.seed,
+                insecure: settings.insecure,
+                cases_planned: settings.cases,
+                title: format!("{} contract", update_op().name),
+                operations: 1,
+                operation_names: vec![update_op().name.clone()],
+                ..Report::default()
+            }),
+            answered: RefCell::new(0),
+            round_seed: RefCell::new(settings.seed),
+            halt,
+        },
+        state: RefCell::new(None),
+        initial: RefCell::new(None),
+        progress_at: RefCell::new(Instant::now()),
+        stale: RefCell::new(false),
+        shrinking: RefCell::new(false),
+        composed: RefCell::new(Composed::default()),
+        deferred: RefCell::new(Vec::new()),
+    };
+    for phase in PHASES {
+        if suite.rec.report.borrow().could_not_run.is_some() {
+            break;
+        }
+        match phase {
+            // proptest drives the runtime case by case.
+            Phase::Random => suite.random_phase(&rt),
+            p => rt.block_on(suite.phase(p)),
+        }
+    }
+    suite.finish_progress();
+    let mut report = suite.rec.report.into_inner();
+    report.requests = suite.target.requests();
+    report.elapsed = started.elapsed();
+    if let Some(path) = &settings.persist {
+        persist(path, &report);
+    }
+    report
+}
+
+/// The stateful suite's phases, in the order they run. Each runs over the shared context
+/// ([`Suite`]: the target, the settings, the resource's state) and reports through its
+/// [`Recorder`]; a phase that runs out of budget ends, and the next one starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// The target answers and knows the resource (else the run could not happen).
+    Preflight,
+    /// Without the key, or with a wrong one: 401, and nothing changes.
+    Authentication,
+    /// A resource that does not exist is not found.
+    UnknownId,
+    /// A valid body with a key the schema does not declare (full mode).
+    ExtraKey,
+    /// The failures the last run kept, first.
+    ReplayPersisted,
+    /// Every mutation of a base body.
+    Sweep,
+    /// Every field's edges (`draw::edges`), each alone in a valid body (full mode).
+    Edges,
+    /// Every nested position reached with what random draws seldom give (`breadth::variants`:
+    /// undeclared keys, optional properties left out, nulls, equal and many items, NUL and
+    /// non-ASCII text), then one valid update sent twice (full mode).
+    Breadth,
+    /// In negative mode, the resource reads back unchanged.
+    RejectionChangesNothing,
+    /// proptest-driven cases with composed read-back.
+    Random,
+    /// The flow `x-two-phase` describes.
+    HeaderFlows,
+    /// Every violation's request sent once more: what does not repeat is flaky.
+    ReplayViolations,
+}
+
+const PHASES: [Phase; 12] = [
+    Phase::Preflight,
+    Phase::Authentication,
+    Phase::UnknownId,
+    Phase::ReplayPersisted,
+    Phase::Sweep,
+    Phase::Edges,
+    Phase::Breadth,
+    Phase::RejectionChangesNothing,
+    Phase::Random,
+    // After the random phase has seen its updates shown: against a target that refuses updates
+    // while one is applied (409), an accepted update before the random phase would make it wait
+    // a second time.
+    Phase::ExtraKey,
+    Phase::HeaderFlows,
+    Phase::ReplayViolations,
+];
+
+/// What a run found and judged: counting (per check, per field, coverage), violations kept once
+/// per (check, field) or per bug, and warnings. The suite's phases report through it; it owns
+/// the report until the run ends.
+#[derive(Default)]
+struct Recorder {
+    report: RefCell<Report>,
+    /// Requests that got any answer at all.
+    answered: RefCell<u64>,
+    /// The seed of the proptest round a violation is found in.
+    round_seed: RefCell<u64>,
+    /// With [`Settings::fail_fast`], the target's halt switch, set at the first violation.
+    halt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+}
+
+impl Recorder {
+    fn tick(&self, check: Check, field: &str) {
+        self.report.borrow_mut().tick(check, field);
+    }
+
+    fn violation(
+        &self,
+        check: Check,
+        field: &str,
+        rule: Option<&'static str>,
+        msg: String,
+        ex: &Exchange,
+        valid: bool,
+    ) -> Violation {
+        // A violation keeps only the start of the answer: enough to show, and memory stays flat
+        // however many are found and however large the answers.
+        let mut exchange = ex.clone();
+        if let Ok(a) = &mut exchange.outcome {
+            if a.body.len() > KEPT_BODY {
+                a.body.truncate(KEPT_BODY);
+                a.body.shrink_to_fit();
+                a.truncated = true;
+            }
+        }
+        Violation {
+            check,
+            field: field.to_string(),
+            rule,
+            message: msg,
+            exchange,
+            valid_body: valid,
+            path: Vec::new(),
+            seed: *self.round_seed.borrow(),
+        }
+    }
+
+    fn record(&self, v: Violation) {
+        self.report.borrow_mut().record(v);
+        if let Some(h) = &self.halt {
+            h.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    fn warn(&self, v: Violation) {
+        self.report.borrow_mut().warn(v);
+    }
+
+    fn cover(&self, field: &str, rule: &str, ex: &Exchange) {
+        self.report.borrow_mut().cover(field, rule, ex);
+    }
+}
+
+struct Suite<'a> {
+    s: &'a Settings,
+    target: Target,
+    /// Counting, violations and de-duplication.
+    rec: Recorder,
+    /// The CVM as last read back.
+    state: RefCell<Option<Value>>,
+    /// The CVM as the preflight first read it.
+    initial: RefCell<Option<Value>>,
+    progress_at: RefCell<Instant>,
+    /// Whether a request may have changed the CVM since it was last read back (an invalid body
+    /// that a lax server accepted, a header flow).
+    stale: RefCell<bool>,
+    /// Whether proptest is shrinking a violation: read-back then does not wait for an update to
+    /// show; the smallest body found is checked again with the full wait before it is reported.
+    shrinking: RefCell<bool>,
+    /// Updates accepted in the random phase and not yet seen in a read-back.
+    composed: RefCell<Composed>,
+    /// Mutations of the random phase held back while the target is slow to show updates: sent
+    /// after the valid updates, so that they fill the wait for the last one instead of adding to
+    /// it.
+    deferred: RefCell<Vec<Mutation>>,
+}
+
+/// Mutations held back at most; at it the older half is sent (memory stays bounded, and the
+/// newer half is left to fill the last wait).
+const DEFER_CAP: usize = 8192;
+
+/// How many accepted updates go by between two read-backs that do not wait.
+const POLL_EVERY: usize = 8;
+
+/// Bytes of an answer a violation keeps.
+const KEPT_BODY: usize = 8 * 1024;
+
+fn cvm_path(id: &str) -> String {
+    crate::spec::resource_path(id)
+}
+
+impl Suite<'_> {
+    fn secrets<'b>(&'b self, body: Option<&'b Value>) -> Vec<&'b str> {
+        let mut out: Vec<&str> = self.s.api_key.iter().map(String::as_str).collect();
+        let Some(b) = body else { return out };
+        // The secret fields the target was set up with (`http::Shown`), not read again per call.
+        let fields = &self.target.options().shown.secret_fields;
+        out.extend(checks::secret_values(b, fields.iter().map(String::as_str)));
+        out
+    }
+
+    /// Checks every answer gets: it came, no 5xx, documented, matching its schema, no echo.
+    fn common(
+        &self,
+        op: &Operation,
+        ex: &Exchange,
+        field: &str,
+        valid: bool,
+        body: Option<&Value>,
+        mutation: Option<&Mutation>,
+    ) -> Vec<Violation> {
+        let mut out = Vec::new();
+        self.rec.tick(checks::TARGET_ANSWERS, field);
+        let a = match &ex.outcome {
+            Ok(a) => {
+                *self.rec.answered.borrow_mut() += 1;
+                a
+            }
+            Err(_) => {
+                if let Err(m) = checks::target_answers(ex) {
+                    out.push(self.rec.violation(
+                        checks::TARGET_ANSWERS,
+                        "(request)",
+                        None,
+                        m,
+                        ex,
+                        valid,
+                    ));
+                }
+                return out;
+            }
+        };
+        let secrets = self.secrets(body);
+        let seen = checks::Seen {
+            schema: schema(),
+            op,
+            answer: a,
+            mutation,
+            secrets: &secrets,
+        };
+        for (check, verdict) in checks::judge(&seen, checks::Applies::Every) {
+            self.rec.tick(check, field);
+            if let Err(m) = verdict {
+                let f = if check == checks::STATUS_CODE_CONFORMANCE
+                    || check == checks::RESPONSE_SCHEMA_CONFORMANCE
+                {
+                    format!("(status {})", a.status)
+                } else {
+                    field.to_string()
+                };
+                out.push(self.rec.violation(check, &f, None, m, ex, valid));
+            }
+        }
+        out
+    }
+
+    async fn get(&self, id: &str) -> Result<Exchange, Exhausted> {
+        self.target
+            .send("GET", &cvm_path(id), &[], None, Auth::Key)
+            .await
+    }
+
+    /// Reads the CVM back; records the GET's own checks. `None` when it could not be read.
+    async fn read_back(&self, id: &str) -> Result<Option<Value>, Exhausted> {
+        let ex = self.get(id).await?;
+        for v in self.common(get_op(), &ex, "(read-back)", true, None, None) {
+            self.rec.record(v);
+        }
+        Ok(ex
+            .outcome
+            .ok()
+            .filter(|a| a.status == 200)
+            .and_then(|a| a.json()))
+    }
+
+    /// Runs one phase (the random one needs the runtime itself: see [`run`]).
+    async fn phase(&self, phase: Phase) {
+        let _ = match phase {
+            Phase::Preflight => {
+                self.preflight().await;
+                Ok(())
+            }
+            Phase::Authentication => self.auth_phase().await,
+            Phase::UnknownId => self.unknown_id_probe().await,
+            Phase::ExtraKey if self.s.mode == Mode::Full => self.extra_key_probe().await,
+            Phase::ExtraKey => Ok(()),
+            Phase::ReplayPersisted => self.replay_persisted().await,
+            Phase::Sweep => self.sweep().await,
+            Phase::Edges if self.s.mode == Mode::Full => self.edges().await,
+            Phase::Edges => Ok(()),
+            Phase::Breadth if self.s.mode == Mode::Full => self.breadth().await,
+            Phase::Breadth => Ok(()),
+            Phase::RejectionChangesNothing => self.rejection_changes_nothing().await,
+            Phase::Random => Ok(()),
+            Phase::HeaderFlows => self.header_flows().await,
+            Phase::ReplayViolations => {
+                self.replay_violations().await;
+                Ok(())
+            }
+        };
+    }
+}
+
+/// The progress style for stderr: a rewritten line on a terminal, plain lines otherwise.
+pub fn progress_for_stderr() -> Progress {
+    if std::io::stderr().is_terminal() {
+        Progress::Line
+    } else {
+        Progress::Plain
+    }
+}
+
+fn first_difference(a: &Value, b: &Value) -> String {
+    if let (Some(x), Some(y)) = (a.as_object(), b.as_object()) {
+        for (k, v) in x {
+            if y.get(k) != Some(v) {
+                return k.clone();
+            }
+        }
+        for k in y.keys() {
+            if !x.contains_key(k) {
+                return k.clone();
+            }
+        }
+    }
+    "(body)".into()
+}
+
+/// The field a 422's first `loc` names (after `body`).
+fn first_loc_field(v: &Value) -> Option<String> {
+    let loc = v
+        .get("detail")?
+        .as_array()?
+        .first()?
+        .get("loc")?
+        .as_array()?;
+    let path: Vec<Value> = loc.iter().skip(1).cloned().collect();
+    Some(judge::dotted(&path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Mode, Settings};
+
+    #[test]
+    fn only_loopback_targets_default_to_full() {
+        for url in [
+            "http://127.0.0.1:8080",
+            "http://127.1.2.3/x",
+            "http://localhost",
+            "http://[::1]:9/",
+            "http://u:p@127.0.0.1:1",
+        ] {
+            assert_eq!(Mode::default_for(url), Mode::Full, "{url}");
+            assert_eq!(Settings::new(url, None, "c").concurrency, 4, "{url}");
+        }
+        for url in [
+            "https://cloud-api.phala.com",
+            "http://10.0.0.1",
+            "http://[2001:db8::1]:80",
+            "http://127.0.0.1.example.com",
+            "http://localhost@evil.example",
+        ] {
+            assert_eq!(Mode::default_for(url), Mode::Negative, "{url}");
+            assert_eq!(Settings::new(url, None, "c").concurrency, 1, "{url}");
+        }
+    }
+}
