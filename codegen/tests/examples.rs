@@ -42,6 +42,8 @@ fn every_place_of_an_example_is_found_once() {
         "/components/schemas/Thing/properties/note/anyOf/0/examples/0",
         "/paths/~1messages/post/requestBody/content/application~1x-www-form-urlencoded/example",
         "/paths/~1messages/post/responses/201/content/application~1json/schema/allOf/1/example",
+        "/paths/~1messages/post/responses/201/content/application~1json/schema/allOf/1/properties/sid/example",
+        "/paths/~1messages/post/responses/201/content/application~1json/schema/allOf/1/properties/hops/items/example",
         "/components/schemas/Stamp/example",
     ];
     let found: Vec<&str> = fates.keys().map(String::as_str).collect();
@@ -84,10 +86,13 @@ fn each_example_meets_its_fate() {
         assert_eq!(status(p), ExampleStatus::Attempted, "{p}");
     }
     // A form body's example goes through its form type; a component used only as an `allOf`
-    // branch has its own type, which its example goes through; an inline branch has none.
+    // branch has its own type, which its example goes through; an inline branch has none, but a
+    // property it declares is a field of the merged type, nested ones included.
     for p in [
         "/paths/~1messages/post/requestBody/content/application~1x-www-form-urlencoded/example",
         "/components/schemas/Stamp/example",
+        "/paths/~1messages/post/responses/201/content/application~1json/schema/allOf/1/properties/sid/example",
+        "/paths/~1messages/post/responses/201/content/application~1json/schema/allOf/1/properties/hops/items/example",
     ] {
         assert_eq!(status(p), ExampleStatus::Attempted, "{p}");
     }
@@ -99,7 +104,7 @@ fn each_example_meets_its_fate() {
         .values()
         .filter(|s| **s == ExampleStatus::Attempted)
         .count();
-    assert_eq!(attempted, 16);
+    assert_eq!(attempted, 18);
 }
 
 #[test]

@@ -101,6 +101,8 @@ impl<'a> Builder<'a> {
         let mut props: IndexMap<String, ReferenceOr<Box<Schema>>> = IndexMap::default();
         let mut required: Vec<String> = Vec::new();
         let mut additional: Option<AdditionalProperties> = None;
+        // Property -> the inline branch that declared it, where its examples sit.
+        let mut declared_in: Vec<(String, String)> = Vec::new();
         let mut stack: Vec<(SRef<'_>, String, usize)> = Vec::new();
         for (i, b) in v.all_of.iter().enumerate().rev() {
             stack.push((b.into(), join(&join(ptr, "allOf"), &i.to_string()), 0));
@@ -127,6 +129,7 @@ impl<'a> Builder<'a> {
                 SRef::Item(s) => s,
             };
             let bv = view(schema);
+            let inline = matches!(b, SRef::Item(_));
             for (i, inner) in bv.all_of.iter().enumerate().rev() {
                 stack.push((
                     inner.into(),
@@ -139,6 +142,9 @@ impl<'a> Builder<'a> {
                     match props.get_mut(k) {
                         None => {
                             props.insert(k.clone(), s.clone());
+                            if inline {
+                                declared_in.push((k.clone(), bptr.clone()));
+                            }
                         }
                         // A later branch that re-declares a property with object constraints of
                         // its own (`required`, properties) narrows it: both declarations hold.
@@ -175,6 +181,7 @@ impl<'a> Builder<'a> {
             }
         }
         let fields = self.fields(name, Some(&props), &required, ptr)?;
+        self.alias_branch_places(ptr, &declared_in);
         let extra = self.extra(name, additional.as_ref(), ptr)?;
         let closed = matches!(additional, Some(AdditionalProperties::Any(false)));
         Ok(TypeKind::Struct(Struct {
@@ -182,5 +189,30 @@ impl<'a> Builder<'a> {
             extra,
             closed,
         }))
+    }
+
+    /// The places (types by schema pointer) of merged properties, recorded again under the inline
+    /// `allOf` branch that declared each one: an example written inside a branch
+    /// (`.../allOf/1/properties/events/items/example`) is a value of the merged field's type.
+    fn alias_branch_places(&mut self, ptr: &str, declared_in: &[(String, String)]) {
+        let Some(places) = &mut self.places else {
+            return;
+        };
+        let mut add = Vec::new();
+        for (k, branch) in declared_in {
+            let merged = join(&join(ptr, "properties"), k);
+            let own = join(&join(branch, "properties"), k);
+            for (at, ty) in places.range(merged.clone()..) {
+                let Some(rest) = at.strip_prefix(&merged) else {
+                    break;
+                };
+                if rest.is_empty() || rest.starts_with('/') {
+                    add.push((format!("{own}{rest}"), ty.clone()));
+                }
+            }
+        }
+        for (at, ty) in add {
+            places.entry(at).or_insert(ty);
+        }
     }
 }

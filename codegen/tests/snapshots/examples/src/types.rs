@@ -97,6 +97,20 @@ pub struct SendMessageCreatedBody {
     /// `sid`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// `hops`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hops: Option<Vec<SendMessageCreatedBodyHopsItem>>,
+    /// Properties beyond the documented ones.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+/// The schema at `#/paths/~1messages/post/responses/201/content/application~1json/schema/properties/hops/items`.
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
+pub struct SendMessageCreatedBodyHopsItem {
+    /// `via`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
     /// Properties beyond the documented ones.
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,

@@ -13,7 +13,7 @@ const EXAMPLES: [(
     &str,
     &str,
     fn(&str) -> ::std::result::Result<(), ::std::string::String>,
-); 16] = [
+); 18] = [
     ("/paths/~1things~1{id}/parameters/0/example", "7", round_trip::<i32>),
     (
         "/paths/~1things~1{id}/get/parameters/0/examples/plain",
@@ -44,6 +44,16 @@ const EXAMPLES: [(
         "/paths/~1messages/post/requestBody/content/application~1x-www-form-urlencoded/example",
         "{\"To\":\"+15551234567\",\"Body\":\"Hi & bye\",\"MediaUrl\":[\"a\",\"b c\"],\"Price\":2}",
         form_round_trip::<types::MessageForm>,
+    ),
+    (
+        "/paths/~1messages/post/responses/201/content/application~1json/schema/allOf/1/properties/sid/example",
+        "\"s2\"",
+        round_trip::<String>,
+    ),
+    (
+        "/paths/~1messages/post/responses/201/content/application~1json/schema/allOf/1/properties/hops/items/example",
+        "{\"via\":\"relay\"}",
+        round_trip::<types::SendMessageCreatedBodyHopsItem>,
     ),
     ("/components/schemas/Kind/examples/0", "\"small\"", round_trip::<types::Kind>),
     ("/components/schemas/Kind/examples/1", "\"big\"", round_trip::<types::Kind>),
