@@ -94,6 +94,36 @@ pub const OBJECT_LEVEL_AUTHORIZATION: Check = Check {
     name: "object_level_authorization",
     doc: "a resource one key created can be neither read, changed nor deleted with another key",
 };
+/// Documented answer headers are there and well formed.
+pub const RESPONSE_HEADERS_CONFORMANCE: Check = Check {
+    name: "response_headers_conformance",
+    doc: "an answer carries every header the document requires of it, and each documented header it carries matches its schema",
+};
+/// A required header left out is refused.
+pub const MISSING_REQUIRED_HEADER: Check = Check {
+    name: "missing_required_header",
+    doc: "a request without one of its required header parameters gets a 4xx",
+};
+/// A method the document does not give for a path is not allowed.
+pub const UNSUPPORTED_METHOD: Check = Check {
+    name: "unsupported_method",
+    doc: "a method the document does not give for a path gets 405 Method Not Allowed",
+};
+/// A 405 says what is allowed.
+pub const ALLOW_HEADER_CONFORMANCE: Check = Check {
+    name: "allow_header_conformance",
+    doc: "a 405 carries `Allow`, naming every method the document gives for the path and not the one refused",
+};
+/// Answers come in time (`--max-response-time`).
+pub const MAX_RESPONSE_TIME: Check = Check {
+    name: "max_response_time",
+    doc: "every answer comes within --max-response-time",
+};
+/// The credential given works somewhere.
+pub const MISSING_AUTH: Check = Check {
+    name: "missing_auth",
+    doc: "some secured operation accepts the credential given; when every one answers 401 or 403, it is missing or wrong (one finding, not one per operation)",
+};
 /// The target answers at all.
 pub const TARGET_ANSWERS: Check = Check {
     name: "target_answers",
@@ -101,7 +131,7 @@ pub const TARGET_ANSWERS: Check = Check {
 };
 
 /// Every check, in report order.
-pub const ALL: [Check; 17] = [
+pub const ALL: [Check; 23] = [
     NOT_A_SERVER_ERROR,
     POSITIVE_DATA_ACCEPTANCE,
     NEGATIVE_DATA_REJECTION,
@@ -118,6 +148,12 @@ pub const ALL: [Check; 17] = [
     ENSURE_RESOURCE_AVAILABILITY,
     USE_AFTER_FREE,
     OBJECT_LEVEL_AUTHORIZATION,
+    RESPONSE_HEADERS_CONFORMANCE,
+    MISSING_REQUIRED_HEADER,
+    UNSUPPORTED_METHOD,
+    ALLOW_HEADER_CONFORMANCE,
+    MAX_RESPONSE_TIME,
+    MISSING_AUTH,
     TARGET_ANSWERS,
 ];
 
@@ -154,7 +190,7 @@ pub enum Applies {
 /// resource's state (`patch_semantics`, `ignored_auth`, `rejection_changes_nothing`,
 /// `header_flows`, `unknown_id_not_found`) are judged by the stateful suite's phases, and
 /// `target_answers` by whether an answer came at all.
-pub const REGISTRY: [(Check, Applies, Predicate); 8] = [
+pub const REGISTRY: [(Check, Applies, Predicate); 10] = [
     (NOT_A_SERVER_ERROR, Applies::Every, not_a_server_error),
     (
         STATUS_CODE_CONFORMANCE,
@@ -173,6 +209,11 @@ pub const REGISTRY: [(Check, Applies, Predicate); 8] = [
     ),
     (NO_SECRET_ECHO, Applies::Every, no_secret_echo),
     (
+        RESPONSE_HEADERS_CONFORMANCE,
+        Applies::Every,
+        response_headers_conformance,
+    ),
+    (
         POSITIVE_DATA_ACCEPTANCE,
         Applies::Valid,
         positive_data_acceptance,
@@ -186,6 +227,11 @@ pub const REGISTRY: [(Check, Applies, Predicate); 8] = [
         VALIDATION_ERROR_NAMES_FIELD,
         Applies::Invalid,
         validation_error_names_field,
+    ),
+    (
+        MISSING_REQUIRED_HEADER,
+        Applies::Invalid,
+        missing_required_header,
     ),
 ];
 
@@ -203,6 +249,28 @@ pub fn judge<'s>(
         .iter()
         .filter(move |(_, a, _)| *a == applies)
         .map(move |(c, _, p)| (*c, p(seen)))
+}
+
+/// The checks every answer gets besides the registry's, which need more than one answer shows:
+/// `allow_header_conformance` on a 405 (the path's documented methods), and, with
+/// `--max-response-time`, `max_response_time`.
+pub fn judge_more(
+    schema: &Schema,
+    op: &Operation,
+    a: &Answer,
+    limit: Option<std::time::Duration>,
+) -> Vec<(Check, Verdict)> {
+    let mut out = Vec::new();
+    if a.status == 405 {
+        out.push((
+            ALLOW_HEADER_CONFORMANCE,
+            allow_header_conformance(schema, &op.path, &op.method, a),
+        ));
+    }
+    if let Some(limit) = limit {
+        out.push((MAX_RESPONSE_TIME, max_response_time(a, limit)));
+    }
+    out
 }
 
 pub fn target_answers(e: &Exchange) -> Verdict {
@@ -328,6 +396,10 @@ pub fn positive_data_acceptance(s: &Seen<'_>) -> Verdict {
 /// documents one, else with any 4xx.
 pub fn negative_data_rejection(s: &Seen<'_>) -> Verdict {
     let Some(m) = s.mutation else { return Ok(()) };
+    // A required header left out is `missing_required_header`'s to judge.
+    if missing_header(m).is_some() {
+        return Ok(());
+    }
     let status = s.answer.status;
     let documents_422 = s.op.responses.iter().any(|r| r.status == 422 && !r.range);
     let (ok, want) = if documents_422 {
@@ -341,6 +413,161 @@ pub fn negative_data_rejection(s: &Seen<'_>) -> Verdict {
         Err(format!(
             "a request breaking `{}` at {} got {status}, not {want}",
             m.rule, m.field
+        ))
+    }
+}
+
+/// The header a mutation left out, when it left out a required header parameter.
+fn missing_header(m: &Mutation) -> Option<&str> {
+    match m.path.as_slice() {
+        [place, name] if m.rule == "missing_required" && place == "header" => name.as_str(),
+        _ => None,
+    }
+}
+
+/// A request without a required header parameter is refused with a 4xx (any: the document
+/// cannot list every way of refusing, and a 401 or 400 is as right as a 422).
+pub fn missing_required_header(s: &Seen<'_>) -> Verdict {
+    let Some(name) = s.mutation.and_then(missing_header) else {
+        return Ok(());
+    };
+    let status = s.answer.status;
+    if (400..500).contains(&status) {
+        Ok(())
+    } else {
+        Err(format!(
+            "a request without its required header `{name}` got {status}, not a 4xx"
+        ))
+    }
+}
+
+/// The header's value as JSON of its shape's type: headers are text, so a number, a boolean or
+/// a list is read from it first. `None` when the text is not of that type at all.
+fn header_value(text: &str, shape: &Shape) -> Option<Value> {
+    let text = text.trim();
+    match shape {
+        Shape::Nullable { inner } => header_value(text, inner),
+        Shape::Integer { .. } => text.parse::<i64>().ok().map(Value::from),
+        Shape::Number { .. } => text
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map(Value::Number),
+        Shape::Boolean => match text {
+            "true" => Some(Value::Bool(true)),
+            "false" => Some(Value::Bool(false)),
+            _ => None,
+        },
+        Shape::Array { items, .. } => text
+            .split(',')
+            .map(|t| header_value(t, items))
+            .collect::<Option<Vec<_>>>()
+            .map(Value::Array),
+        _ => Some(Value::String(text.to_string())),
+    }
+}
+
+/// An answer carries every header its documented answer requires, and each documented header
+/// it carries reads as the header's schema says.
+pub fn response_headers_conformance(s: &Seen<'_>) -> Verdict {
+    let Some(doc) = s.op.response(s.answer.status) else {
+        return Ok(());
+    };
+    let mut problems = Vec::new();
+    for h in &doc.headers {
+        match (s.answer.header(&h.name), &h.shape) {
+            (None, _) if h.required => problems.push(format!("`{}` is missing", h.name)),
+            (Some(text), Some(shape)) => match header_value(text, shape) {
+                None => problems.push(format!("`{}: {text}` is not of its schema's type", h.name)),
+                Some(v) => {
+                    if let Some(p) = judge::check(s.schema, &v, shape).first() {
+                        problems.push(format!(
+                            "`{}: {text}` breaks its schema ({})",
+                            h.name, p.rule
+                        ));
+                    }
+                }
+            },
+            _ => {}
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "the {} answer's headers: {}",
+            s.answer.status,
+            problems.join("; ")
+        ))
+    }
+}
+
+/// The methods the document gives for a path template.
+pub fn methods_of(schema: &Schema, path: &str) -> Vec<String> {
+    let mut out: Vec<String> = schema
+        .operations
+        .values()
+        .filter(|o| o.path == path)
+        .map(|o| o.method.to_ascii_uppercase())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// A method the document does not give for the path is answered 405.
+pub fn unsupported_method(method: &str, a: &Answer) -> Verdict {
+    if a.status == 405 {
+        Ok(())
+    } else {
+        Err(format!(
+            "{method}, which the document does not give for this path, got {}, not 405",
+            a.status
+        ))
+    }
+}
+
+/// A 405 carries `Allow`, which names every method the document gives for the path (`path`, a
+/// template) and not `refused`, the method it refused. Other methods it may name (`HEAD`,
+/// `OPTIONS`) are the server's own business.
+pub fn allow_header_conformance(schema: &Schema, path: &str, refused: &str, a: &Answer) -> Verdict {
+    if a.status != 405 {
+        return Ok(());
+    }
+    let Some(allow) = a.header("allow") else {
+        return Err("the 405 has no `Allow` header".into());
+    };
+    let named: Vec<String> = allow
+        .split(',')
+        .map(|m| m.trim().to_ascii_uppercase())
+        .filter(|m| !m.is_empty())
+        .collect();
+    let documented = methods_of(schema, path);
+    let missing: Vec<&String> = documented.iter().filter(|m| !named.contains(m)).collect();
+    if !missing.is_empty() {
+        let missing: Vec<&str> = missing.iter().map(|m| m.as_str()).collect();
+        return Err(format!(
+            "`Allow: {allow}` leaves out {}, which the document gives for {path}",
+            missing.join(", ")
+        ));
+    }
+    if named.iter().any(|m| m.eq_ignore_ascii_case(refused)) {
+        return Err(format!(
+            "`Allow: {allow}` names {refused}, the method it refused"
+        ));
+    }
+    Ok(())
+}
+
+/// An answer came within `limit`.
+pub fn max_response_time(a: &Answer, limit: std::time::Duration) -> Verdict {
+    if a.elapsed <= limit {
+        Ok(())
+    } else {
+        Err(format!(
+            "answered in {:.0} ms, over the limit of {:.0} ms",
+            a.elapsed.as_secs_f64() * 1000.0,
+            limit.as_secs_f64() * 1000.0
         ))
     }
 }
@@ -473,6 +700,7 @@ mod tests {
             body: serde_json::to_vec(&body).unwrap(),
             truncated: false,
             elapsed: Duration::ZERO,
+            headers: Vec::new(),
         }
     }
 
@@ -569,7 +797,8 @@ mod tests {
                 "status_code_conformance",
                 "response_schema_conformance",
                 "content_type_conformance",
-                "no_secret_echo"
+                "no_secret_echo",
+                "response_headers_conformance"
             ]
         );
         let s = seen(&a, Some(&m), &[]);
@@ -587,5 +816,124 @@ mod tests {
         let alone = serde_json::json!({"password": "s3cr3t", "vcpu": 2});
         assert_eq!(secret_values(&alone, fields), ["s3cr3t"]);
         assert!(secret_values(&serde_json::json!([1]), fields).is_empty());
+    }
+
+    #[test]
+    fn documented_answer_headers_are_there_and_well_formed() {
+        let doc = r##"{"openapi": "3.1.0", "info": {"title": "t", "version": "1"},
+          "paths": {"/things": {"post": {"operationId": "make",
+            "responses": {"201": {"description": "made",
+              "headers": {
+                "Location": {"required": true, "schema": {"type": "string"}},
+                "X-Rate-Remaining": {"schema": {"type": "integer", "minimum": 0}},
+                "X-Flags": {"$ref": "#/components/headers/Flags"},
+                "Content-Type": {"required": true, "schema": {"type": "string"}}},
+              "content": {"application/json": {"schema": {"type": "object"}}}}}}}},
+          "components": {"headers": {"Flags": {"schema": {"type": "array", "items": {"type": "string", "enum": ["a", "b"]}}}}}}"##;
+        let schema = Schema::from_document(doc).unwrap();
+        let op = schema.find("make").unwrap();
+        assert_eq!(
+            op.responses[0].headers.len(),
+            3,
+            "Content-Type is not a documented header"
+        );
+        let judge = |headers: &[(&str, &str)]| {
+            let a = Answer {
+                headers: headers
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                ..answer(201, json!({}))
+            };
+            response_headers_conformance(&Seen {
+                schema: &schema,
+                op,
+                answer: &a,
+                mutation: None,
+                secrets: &[],
+            })
+        };
+        assert!(judge(&[("location", "/things/1")]).is_ok());
+        assert!(judge(&[
+            ("LOCATION", "/things/1"),
+            ("x-rate-remaining", "3"),
+            ("x-flags", "a,b")
+        ])
+        .is_ok());
+        let e = judge(&[]).unwrap_err();
+        assert!(e.contains("`Location` is missing"), "{e}");
+        let e = judge(&[("location", "/t/1"), ("x-rate-remaining", "many")]).unwrap_err();
+        assert!(e.contains("not of its schema's type"), "{e}");
+        let e = judge(&[("location", "/t/1"), ("x-rate-remaining", "-1")]).unwrap_err();
+        assert!(e.contains("breaks its schema"), "{e}");
+        assert!(judge(&[("location", "/t/1"), ("x-flags", "a,c")]).is_err());
+    }
+
+    #[test]
+    fn a_405_names_what_the_path_allows() {
+        let schema = crate::meta::schema();
+        let path = &crate::spec::update_op().path;
+        let documented = methods_of(schema, path);
+        assert!(
+            documented.contains(&"PATCH".to_string()) && documented.contains(&"GET".to_string())
+        );
+        let with = |status: u16, allow: Option<&str>| Answer {
+            headers: allow
+                .map(|a| ("allow".to_string(), a.to_string()))
+                .into_iter()
+                .collect(),
+            ..answer(status, json!({"detail": "Method Not Allowed"}))
+        };
+        let judge = |a: &Answer| allow_header_conformance(schema, path, "DELETE", a);
+        assert!(judge(&with(405, Some("GET, PATCH"))).is_ok());
+        assert!(judge(&with(405, Some("patch,get,head,options"))).is_ok());
+        assert!(judge(&with(405, None)).unwrap_err().contains("no `Allow`"));
+        assert!(judge(&with(405, Some("GET")))
+            .unwrap_err()
+            .contains("leaves out PATCH"));
+        assert!(judge(&with(405, Some("GET, PATCH, DELETE")))
+            .unwrap_err()
+            .contains("the method it refused"));
+        // Only a 405 is judged.
+        assert!(judge(&with(404, None)).is_ok());
+        assert!(unsupported_method("DELETE", &with(405, None)).is_ok());
+        assert!(unsupported_method("DELETE", &with(200, None)).is_err());
+        assert!(unsupported_method("DELETE", &with(404, None)).is_err());
+    }
+
+    #[test]
+    fn a_required_header_left_out_is_refused_with_a_4xx() {
+        let m = Mutation {
+            rule: "missing_required",
+            field: "(header X-Tenant)".into(),
+            path: vec![json!("header"), json!("X-Tenant")],
+            body: json!({}),
+            coercible: false,
+        };
+        let judge = |status: u16| {
+            let a = answer(status, json!({}));
+            (
+                missing_required_header(&seen(&a, Some(&m), &[])),
+                negative_data_rejection(&seen(&a, Some(&m), &[])),
+            )
+        };
+        let (header, negative) = judge(200);
+        assert!(header.unwrap_err().contains("`X-Tenant`"));
+        assert!(negative.is_ok(), "judged once, under its own name");
+        assert!(judge(400).0.is_ok() && judge(401).0.is_ok() && judge(422).0.is_ok());
+        assert!(judge(500).0.is_err());
+        // Any other mutation is not this check's.
+        let other = mutation(vec![json!("vcpu")]);
+        let a = answer(200, json!({}));
+        assert!(missing_required_header(&seen(&a, Some(&other), &[])).is_ok());
+    }
+
+    #[test]
+    fn slow_answers_break_the_time_limit() {
+        let mut a = answer(200, json!({}));
+        a.elapsed = Duration::from_millis(250);
+        assert!(max_response_time(&a, Duration::from_millis(300)).is_ok());
+        let e = max_response_time(&a, Duration::from_millis(200)).unwrap_err();
+        assert!(e.contains("250 ms") && e.contains("200 ms"), "{e}");
     }
 }

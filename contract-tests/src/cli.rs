@@ -72,6 +72,10 @@ pub struct ContractArgs {
     /// How long an accepted update may take to show when read back, in seconds.
     #[arg(long, env = "CONTRACT_READBACK_TIMEOUT", default_value_t = 5.0)]
     readback_timeout: f64,
+    /// Opt in to `max_response_time`: every answer must come within this many seconds (the
+    /// request itself is bounded by --timeout).
+    #[arg(long, env = "CONTRACT_MAX_RESPONSE_TIME", value_name = "SECS")]
+    max_response_time: Option<f64>,
     /// `full` also sends valid bodies (which really change the CVM); `negative` only bodies a
     /// correct server rejects. Default: full on 127.0.0.1, negative elsewhere.
     #[arg(long, env = "CONTRACT_MODE", value_enum)]
@@ -167,6 +171,7 @@ pub fn run(args: ContractArgs) -> ExitCode {
         ("--timeout", args.timeout),
         ("--deadline", args.deadline),
         ("--readback-timeout", args.readback_timeout),
+        ("--max-response-time", args.max_response_time.unwrap_or(1.0)),
     ] {
         if !(v.is_finite() && v > 0.0) {
             return fail(&format!("{what} must be a positive number of seconds"));
@@ -285,6 +290,7 @@ fn settings(args: &ContractArgs, target: &str, key: Option<String>, id: &str) ->
     s.max_requests = args.max_requests;
     s.strict_types = args.strict_types;
     s.insecure = args.insecure;
+    s.max_response_time = args.max_response_time.map(Duration::from_secs_f64);
     s
 }
 

@@ -199,11 +199,28 @@ pub enum Kind {
     StaleAnswer,
     /// Another user's item is served (read, changed or deleted).
     OtherUserServed,
+    /// A method the document does not give for the operation's path is served as the
+    /// operation itself.
+    MethodServed,
+    /// A 405 for the operation's path carries no `Allow` header.
+    AllowMissing,
+    /// The success answer lacks a header the document requires of it.
+    ResponseHeaderDropped,
+    /// A request without a required header parameter is served.
+    RequiredHeaderIgnored,
+    /// The operation's first answer is held back [`SLOW_ANSWER`] (a cold start, a lock).
+    SlowAnswer,
 }
+
+/// How long [`Kind::SlowAnswer`] holds an answer back: past the limit `cargo xtask mutants`
+/// gives `max_response_time` ([`SLOW_LIMIT`]).
+pub const SLOW_ANSWER: std::time::Duration = std::time::Duration::from_millis(1500);
+/// The `--max-response-time` a mutation run judges with.
+pub const SLOW_LIMIT: std::time::Duration = std::time::Duration::from_millis(1000);
 
 impl Kind {
     /// Every kind, with its name in fault names.
-    pub const ALL: [(Kind, &'static str); 30] = [
+    pub const ALL: [(Kind, &'static str); 35] = [
         (Kind::BoundBelow, "bound-below"),
         (Kind::BoundAbove, "bound-above"),
         (Kind::NullRejected, "null-rejected"),
@@ -240,6 +257,11 @@ impl Kind {
         (Kind::ListShowsDeleted, "list-shows-deleted"),
         (Kind::StaleAnswer, "stale-answer"),
         (Kind::OtherUserServed, "other-user-served"),
+        (Kind::MethodServed, "method-served"),
+        (Kind::AllowMissing, "allow-missing"),
+        (Kind::ResponseHeaderDropped, "response-header-dropped"),
+        (Kind::RequiredHeaderIgnored, "required-header-ignored"),
+        (Kind::SlowAnswer, "slow-answer"),
     ];
 
     /// The kind's name.
@@ -275,7 +297,13 @@ impl Generated {
     pub fn name(&self) -> String {
         let mut s = format!("{}:{}", self.kind.name(), self.op);
         match (&self.at.0.is_empty(), self.kind, &self.arg) {
-            (_, Kind::ResponseFieldDropped, Some(Value::String(p))) => {
+            (
+                _,
+                Kind::ResponseFieldDropped
+                | Kind::ResponseHeaderDropped
+                | Kind::RequiredHeaderIgnored,
+                Some(Value::String(p)),
+            ) => {
                 s.push(':');
                 s.push_str(p);
             }
@@ -333,6 +361,18 @@ impl Generated {
             Kind::ListShowsDeleted => "the list still holds deleted items".into(),
             Kind::StaleAnswer => "the update's answer shows the values before it".into(),
             Kind::OtherUserServed => "another user's item is served".into(),
+            Kind::MethodServed => {
+                "a method the document does not give for the path is served".into()
+            }
+            Kind::AllowMissing => "a 405 for the path has no `Allow` header".into(),
+            Kind::ResponseHeaderDropped => format!("the success answer lacks the header {arg}"),
+            Kind::RequiredHeaderIgnored => {
+                format!("a request without the required header {arg} is served")
+            }
+            Kind::SlowAnswer => format!(
+                "the first answer is held back {} ms",
+                SLOW_ANSWER.as_millis()
+            ),
         }
     }
 
@@ -548,6 +588,18 @@ pub fn of_operation(
         out.push(mk(Kind::AuthIgnored, &root, None));
         out.push(mk(Kind::NearMissKeyAccepted, &root, None));
     }
+    out.push(mk(Kind::SlowAnswer, &root, None));
+    for p in op
+        .params
+        .iter()
+        .filter(|p| p.location == "header" && p.required)
+    {
+        out.push(mk(
+            Kind::RequiredHeaderIgnored,
+            &root,
+            Some(p.name.clone().into()),
+        ));
+    }
     let has_path_param = op.params.iter().any(|p| p.location == "path");
     if has_path_param && op.responses.iter().any(|r| r.status == 404 && !r.range) {
         out.push(mk(Kind::UnknownIdServed, &root, None));
@@ -559,6 +611,13 @@ pub fn of_operation(
     {
         if success.body.is_some() {
             out.push(mk(Kind::WrongContentType, &root, None));
+        }
+        for h in success.headers.iter().filter(|h| h.required) {
+            out.push(mk(
+                Kind::ResponseHeaderDropped,
+                &root,
+                Some(h.name.clone().into()),
+            ));
         }
         // A status the document does not give: none is, where it has `default` or `2XX`.
         let undocumented = [200u16, 201, 202, 203]
@@ -666,6 +725,37 @@ pub fn of_operation(
     out
 }
 
+/// The faults of each path the operations `ops` are on, where the probe's methods are not all
+/// documented for it: an undocumented method served, a 405 without `Allow`. Each sits on the
+/// path's first operation by name.
+pub fn of_paths<'o>(ops: impl IntoIterator<Item = &'o Operation>) -> Vec<Generated> {
+    let mut first: std::collections::BTreeMap<&str, (&str, Vec<&str>)> = Default::default();
+    for op in ops {
+        let e = first
+            .entry(op.path.as_str())
+            .or_insert((op.name.as_str(), Vec::new()));
+        e.0 = e.0.min(op.name.as_str());
+        e.1.push(op.method.as_str());
+    }
+    let mut out = Vec::new();
+    for (name, methods) in first.values() {
+        let undocumented = crate::probe::METHODS
+            .iter()
+            .any(|m| !methods.iter().any(|x| x.eq_ignore_ascii_case(m)));
+        if undocumented {
+            for kind in [Kind::MethodServed, Kind::AllowMissing] {
+                out.push(Generated {
+                    kind,
+                    op: name.to_string(),
+                    at: Position::default(),
+                    arg: None,
+                });
+            }
+        }
+    }
+    out
+}
+
 /// Every fault of a whole document: each operation's ([`of_operation`], with the read of its
 /// resource as the read-back of an update), and each resource's lifecycle faults.
 pub fn of_document(schema: &Schema) -> Vec<Generated> {
@@ -699,6 +789,7 @@ pub fn of_document(schema: &Schema) -> Vec<Generated> {
                 .filter(|g| !(replace && g.kind == Kind::AbsentCleared)),
         );
     }
+    out.extend(of_paths(schema.operations.values()));
     use crate::resources::Role;
     for r in &resources {
         let name = |role| r.op(schema, role).map(|o| o.name.clone());

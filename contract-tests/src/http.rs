@@ -170,9 +170,20 @@ pub struct Answer {
     /// Whether the body went on past the read limit (the rest was not read).
     pub truncated: bool,
     pub elapsed: Duration,
+    /// Every header of the answer, names in lower case, in the order they came (those that are
+    /// not text are left out).
+    pub headers: Vec<(String, String)>,
 }
 
 impl Answer {
+    /// The first value of a header, by name in any case.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
     /// The body parsed as JSON, if it is complete JSON.
     pub fn json(&self) -> Option<Value> {
         if self.truncated {
@@ -471,6 +482,11 @@ impl Target {
             };
             let content_type = header("content-type");
             let retry_after = header("retry-after");
+            let headers: Vec<(String, String)> = resp
+                .headers()
+                .iter()
+                .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+                .collect();
             let status = resp.status().as_u16();
             let mut body = Vec::new();
             let mut truncated = false;
@@ -490,6 +506,7 @@ impl Target {
                 body,
                 truncated,
                 elapsed: started.elapsed(),
+                headers,
             })
         };
         match tokio::time::timeout(self.opts.timeout, work).await {

@@ -178,6 +178,21 @@ pub struct Response {
     pub range: bool,
     /// The JSON body's shape, when one is documented.
     pub body: Option<Shape>,
+    /// The headers the document gives this answer (`Content-Type` aside, as OpenAPI says).
+    #[serde(default)]
+    pub headers: Vec<Header>,
+}
+
+/// A header the document gives an answer.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Header {
+    /// As the document spells it (headers compare in any case).
+    pub name: String,
+    /// Whether every such answer must carry it.
+    #[serde(default)]
+    pub required: bool,
+    /// What its value must be, when the document says.
+    pub shape: Option<Shape>,
 }
 
 /// An operation.

@@ -73,6 +73,8 @@ struct Store {
     last_body: BTreeMap<String, Value>,
     /// Per operation, the top-level keys its last accepted body set to null.
     nulled: BTreeMap<String, Vec<String>>,
+    /// Operations that have answered once ([`Kind::SlowAnswer`] holds back only the first).
+    answered: std::collections::BTreeSet<String>,
 }
 
 struct Mock {
@@ -126,6 +128,11 @@ fn split(path: &str) -> Vec<&str> {
         .split('/')
         .filter(|s| !s.is_empty())
         .collect()
+}
+
+/// Percent-decodes a path segment (a `Location`'s last one, say).
+pub fn decode_segment(s: &str) -> String {
+    decode(s)
 }
 
 /// Percent-decodes a path segment or a query component.
@@ -578,6 +585,22 @@ fn success_answer(m: &Mock, op: &Operation, status: u16, body: Option<Value>) ->
         }
     }
     let mut resp = respond(status, body);
+    if let Some(doc) = op.response(status) {
+        let dropped = m.on(Kind::ResponseHeaderDropped, &op.name);
+        for h in &doc.headers {
+            if dropped.iter().any(|g| g.arg == Some(json!(h.name))) {
+                m.fired.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                continue;
+            }
+            let text = header_text(&m.schema, h.shape.as_ref());
+            if let (Ok(k), Ok(v)) = (
+                axum::http::HeaderName::from_bytes(h.name.as_bytes()),
+                HeaderValue::from_str(&text),
+            ) {
+                resp.headers_mut().insert(k, v);
+            }
+        }
+    }
     if m.fire(Kind::WrongContentType, &op.name) {
         resp.headers_mut().insert(
             axum::http::header::CONTENT_TYPE,
@@ -585,6 +608,53 @@ fn success_answer(m: &Mock, op: &Operation, status: u16, body: Option<Value>) ->
         );
     }
     resp
+}
+
+/// A documented answer header's value: a full valid value of its schema, as header text.
+fn header_text(schema: &Arc<Schema>, shape: Option<&Shape>) -> String {
+    let v = shape
+        .and_then(|s| breadth::full(schema, s))
+        .unwrap_or_else(|| json!("1"));
+    fn text(v: &Value) -> String {
+        match v {
+            Value::String(s) => s.clone(),
+            Value::Array(a) => a.iter().map(text).collect::<Vec<_>>().join(","),
+            Value::Null => String::new(),
+            other => other.to_string(),
+        }
+    }
+    text(&v)
+}
+
+/// The answer to a method the document does not give for the path: a 405 whose `Allow` names the
+/// documented ones, unless a generated fault of the path's first operation serves it as that
+/// operation's success ([`Kind::MethodServed`]) or leaves `Allow` out ([`Kind::AllowMissing`]).
+fn not_allowed(m: &Mock, route: &Route) -> Response {
+    let first = route
+        .ops
+        .iter()
+        .map(|(_, n)| n.as_str())
+        .min()
+        .unwrap_or("");
+    if m.fire(Kind::MethodServed, first) {
+        if let Some(op) = m.schema.operation(first) {
+            let status = success(op).map_or(200, |r| r.status);
+            return success_answer(m, op, status, None);
+        }
+    }
+    let mut r = (
+        StatusCode::METHOD_NOT_ALLOWED,
+        axum::Json(json!({"detail": "Method Not Allowed"})),
+    )
+        .into_response();
+    if m.fire(Kind::AllowMissing, first) {
+        return r;
+    }
+    let allow: Vec<&str> = route.ops.iter().map(|(mth, _)| mth.as_str()).collect();
+    if let Ok(v) = HeaderValue::from_str(&allow.join(", ")) {
+        r.headers_mut().insert(axum::http::header::ALLOW, v);
+    }
+    r
 }
 
 async fn handle(
@@ -607,22 +677,17 @@ async fn handle(
             .into_response();
     };
     let Some((_, name)) = route.ops.iter().find(|(mth, _)| *mth == method.as_str()) else {
-        let allow: Vec<&str> = route.ops.iter().map(|(mth, _)| mth.as_str()).collect();
-        let mut r = (
-            StatusCode::METHOD_NOT_ALLOWED,
-            axum::Json(json!({"detail": "Method Not Allowed"})),
-        )
-            .into_response();
-        if let Ok(v) = HeaderValue::from_str(&allow.join(", ")) {
-            r.headers_mut().insert(axum::http::header::ALLOW, v);
-        }
-        return r;
+        return not_allowed(&m, route);
     };
     let schema = m.schema.clone();
     let Some(op) = schema.operation(name) else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     let query = query_pairs(&uri);
+    let first = m.store.lock().expect("store").answered.insert(name.clone());
+    if first && m.fire(Kind::SlowAnswer, name) {
+        tokio::time::sleep(crate::faults::SLOW_ANSWER).await;
+    }
 
     // Credentials.
     let mut user = 0usize;
@@ -670,6 +735,13 @@ async fn handle(
     let mut errs = problems(&schema, op, &params, &query, &headers, &body, body_error);
     if let Some(b) = &body {
         faulty_validation(&m, name, b, &mut errs);
+    }
+    for g in m.on(Kind::RequiredHeaderIgnored, name) {
+        let before = errs.len();
+        errs.retain(|e| e["loc"] != json!(["header", g.arg.clone().unwrap_or_default()]));
+        if errs.len() < before {
+            m.fired.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
     }
     if !errs.is_empty() {
         return answer(&schema, op, refusal(op), Some(json!({ "detail": errs })));

@@ -1,7 +1,7 @@
 //! The generator's IR ([`codegen::ir::Api`]) turned into the suite's [`Schema`]: one conversion,
 //! so every constraint the suite judges, mutates or draws is one `validate()` was emitted from.
 
-use crate::meta::{Field, Object, Operation, Param, Readback, Response, Schema, Shape};
+use crate::meta::{Field, Header, Object, Operation, Param, Readback, Response, Schema, Shape};
 use codegen::ir::{
     Api, Auth, BodyKind, Bound, Constraints, Num, ParamLocation, Presence, ResponseBody,
     StatusMatch, Ty, TypeKind,
@@ -107,10 +107,16 @@ pub fn from_api(api: &Api, raw: &Value) -> Schema {
                         ResponseBody::Json(ty) => Some(shape(api, ty, &Constraints::default(), 0)),
                         ResponseBody::Raw => None,
                     };
+                    let key = match r.status {
+                        StatusMatch::Code(c) => c.to_string(),
+                        StatusMatch::Range(d) => format!("{d}XX"),
+                        StatusMatch::Default => "default".into(),
+                    };
                     Response {
                         status,
                         range,
                         body,
+                        headers: response_headers(raw, &op.pointer, &key),
                     }
                 })
                 .collect();
@@ -153,6 +159,137 @@ pub fn from_api(api: &Api, raw: &Value) -> Schema {
     Schema {
         objects,
         operations,
+    }
+}
+
+/// The node `v` names, its local `$ref`s followed (a few deep).
+fn resolved<'v>(raw: &'v Value, mut v: &'v Value) -> &'v Value {
+    for _ in 0..8 {
+        match v.get("$ref").and_then(Value::as_str) {
+            Some(r) => match r.strip_prefix('#').and_then(|p| raw.pointer(p)) {
+                Some(next) => v = next,
+                None => break,
+            },
+            None => break,
+        }
+    }
+    v
+}
+
+/// The headers the document gives one answer of an operation, read from the document as
+/// written (`responses/<key>/headers`, any case of `2XX`), `Content-Type` left out as OpenAPI
+/// says.
+fn response_headers(raw: &Value, op_pointer: &str, key: &str) -> Vec<Header> {
+    let Some(responses) = pointer(raw, op_pointer).and_then(|o| o.get("responses")) else {
+        return Vec::new();
+    };
+    let answer = responses
+        .as_object()
+        .and_then(|m| m.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)))
+        .map(|(_, v)| resolved(raw, v));
+    let Some(headers) = answer
+        .and_then(|a| a.get("headers"))
+        .and_then(Value::as_object)
+    else {
+        return Vec::new();
+    };
+    headers
+        .iter()
+        .filter(|(name, _)| !name.eq_ignore_ascii_case("content-type"))
+        .map(|(name, h)| {
+            let h = resolved(raw, h);
+            Header {
+                name: name.clone(),
+                required: h.get("required").and_then(Value::as_bool).unwrap_or(false),
+                shape: h.get("schema").map(|s| raw_shape(raw, s, 0)),
+            }
+        })
+        .collect()
+}
+
+/// The shape of a schema as written, for the few places the IR does not type (answer headers):
+/// the scalar keywords, enums, arrays and null; anything else is `Any`.
+fn raw_shape(raw: &Value, s: &Value, depth: u32) -> Shape {
+    let s = resolved(raw, s);
+    if depth > 8 {
+        return Shape::Any;
+    }
+    let nullable = |inner: Shape| Shape::Nullable {
+        inner: Box::new(inner),
+    };
+    let is_null = |x: &Value| resolved(raw, x).get("type").and_then(Value::as_str) == Some("null");
+    for key in ["anyOf", "oneOf"] {
+        if let Some(list) = s.get(key).and_then(Value::as_array) {
+            let rest: Vec<&Value> = list.iter().filter(|x| !is_null(x)).collect();
+            return match (rest.as_slice(), rest.len() < list.len()) {
+                ([one], true) => nullable(raw_shape(raw, one, depth + 1)),
+                ([one], false) => raw_shape(raw, one, depth + 1),
+                _ => Shape::Any,
+            };
+        }
+    }
+    let (typ, null) = match s.get("type") {
+        Some(Value::String(t)) => (Some(t.as_str()), false),
+        Some(Value::Array(ts)) => {
+            let named: Vec<&str> = ts.iter().filter_map(Value::as_str).collect();
+            let rest: Vec<&str> = named.iter().copied().filter(|t| *t != "null").collect();
+            (
+                if rest.len() == 1 { Some(rest[0]) } else { None },
+                rest.len() < named.len(),
+            )
+        }
+        _ => (None, false),
+    };
+    let num = |k: &str| s.get(k).and_then(Value::as_f64);
+    let int = |k: &str| s.get(k).and_then(Value::as_i64);
+    let uint = |k: &str| s.get(k).and_then(Value::as_u64);
+    let inner = match typ {
+        Some("integer") => Shape::Integer {
+            min: int("minimum"),
+            max: int("maximum"),
+            multiple_of: None,
+            range: None,
+        },
+        Some("number") => Shape::Number {
+            min: num("minimum"),
+            max: num("maximum"),
+            exclusive_min: false,
+            exclusive_max: false,
+            multiple_of: None,
+        },
+        Some("boolean") => Shape::Boolean,
+        Some("string") => match s.get("enum").and_then(Value::as_array) {
+            Some(values) => Shape::Enum {
+                values: values
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect(),
+                open: false,
+            },
+            None => Shape::String {
+                min_len: uint("minLength"),
+                max_len: uint("maxLength"),
+                pattern: None,
+                format: s.get("format").and_then(Value::as_str).map(str::to_string),
+            },
+        },
+        Some("array") => Shape::Array {
+            items: Box::new(
+                s.get("items")
+                    .map(|i| raw_shape(raw, i, depth + 1))
+                    .unwrap_or(Shape::Any),
+            ),
+            min_items: uint("minItems"),
+            max_items: uint("maxItems"),
+            unique: false,
+        },
+        _ => Shape::Any,
+    };
+    if null {
+        nullable(inner)
+    } else {
+        inner
     }
 }
 

@@ -259,6 +259,7 @@ fn one(
             s.cases = cases;
             s.seed = seed;
             s.mode = Mode::Full;
+            s.max_response_time = Some(crate::faults::SLOW_LIMIT);
             s.concurrency = 1;
             // The clean reference server passes: the first finding is the fault's.
             s.fail_fast = true;
@@ -279,6 +280,7 @@ fn one(
             s.cases = cases;
             s.seed = seed;
             s.mode = Mode::Full;
+            s.max_response_time = Some(crate::faults::SLOW_LIMIT);
             s.concurrency = 1;
             let r = crate::probe::run(&s, schema.clone(), &[]);
             (r, srv.fired())

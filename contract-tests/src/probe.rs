@@ -82,11 +82,33 @@ pub(crate) fn requests(
     schema: &Arc<Schema>,
     op: &Operation,
 ) -> Result<proptest::strategy::BoxedStrategy<Request>, String> {
+    requests_with(schema, op, &[])
+}
+
+/// [`requests`] with some path parameters fixed (`(name, value)`): the ids of items the run
+/// created, so that an operation on an item reaches one that exists.
+pub(crate) fn requests_with(
+    schema: &Arc<Schema>,
+    op: &Operation,
+    fixed: &[(String, String)],
+) -> Result<proptest::strategy::BoxedStrategy<Request>, String> {
     let mut parts = Vec::new();
     for p in &op.params {
         let Some(place) = Place::of(&p.location) else {
             continue;
         };
+        if let Some((_, id)) = fixed
+            .iter()
+            .find(|(n, _)| p.location == "path" && *n == p.name)
+        {
+            let fixed = Some((
+                p.location.clone(),
+                p.name.clone(),
+                Value::String(id.clone()),
+            ));
+            parts.push(proptest::strategy::Just(fixed).boxed());
+            continue;
+        }
         // `null` has no spelling in a path, a query or a header: a nullable parameter is drawn
         // from its non-null shape (absent stands for nothing).
         let shape = match &p.shape {
@@ -228,6 +250,14 @@ pub(crate) struct Run<'a> {
     pub(crate) seed: u64,
     /// The target refused a connection: nothing more is sent.
     gone: bool,
+    /// Secured operation -> requests sent with the run's own credential (or none, when none is
+    /// given), and how many of them got 401 or 403.
+    denied: std::collections::BTreeMap<String, (u32, u32)>,
+    /// Items the run created for the operations on items to reach: `(item path template,
+    /// parameter, id)`.
+    pub(crate) fixtures: Vec<(String, String, String)>,
+    /// With [`Settings::fail_fast`], the target's halt switch, set at the first violation.
+    halt: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl Run<'_> {
@@ -239,18 +269,23 @@ impl Run<'_> {
         r: &Request,
         auth: Auth,
     ) -> Result<Exchange, Exhausted> {
+        self.send_as(static_method(&op.method), op, r, auth).await
+    }
+
+    /// [`Run::send`] with another method than the operation's.
+    async fn send_as(
+        &mut self,
+        method: &'static str,
+        op: &Operation,
+        r: &Request,
+        auth: Auth,
+    ) -> Result<Exchange, Exhausted> {
         if self.gone {
             return Err(Exhausted);
         }
         let ex = self
             .target
-            .send(
-                static_method(&op.method),
-                &r.target(),
-                &r.headers,
-                r.body.as_ref(),
-                auth,
-            )
+            .send(method, &r.target(), &r.headers, r.body.as_ref(), auth)
             .await?;
         if matches!(&ex.outcome, Err(f) if f.kind == "connect") {
             self.gone = true;
@@ -301,6 +336,9 @@ impl Run<'_> {
             seed: self.seed,
         };
         self.report.record(v);
+        if let Some(h) = &self.halt {
+            h.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 
     fn warn(
@@ -356,7 +394,8 @@ impl Run<'_> {
             mutation,
             secrets: &secrets,
         };
-        for (check, verdict) in checks::judge(&seen, checks::Applies::Every) {
+        let more = checks::judge_more(self.schema, op, &a, self.s.max_response_time);
+        for (check, verdict) in checks::judge(&seen, checks::Applies::Every).chain(more) {
             self.report.tick(check, field);
             if let Err(m) = verdict {
                 self.record(check, field, None, m, ex, mutation.is_none());
@@ -379,7 +418,8 @@ impl Run<'_> {
         }
         // Requests are drawn from `schema` (I-JSON integers), judged by the original.
         let drawn_op = schema.operations.get(&op.name).unwrap_or(op);
-        let strategy = match requests(schema, drawn_op) {
+        let fixed = self.fixed_params(op);
+        let strategy = match requests_with(schema, drawn_op, &fixed) {
             Ok(s) => s,
             Err(why) => {
                 self.report.skipped.push(format!("{label}: {why}"));
@@ -438,6 +478,7 @@ impl Run<'_> {
             }
             for (m, r) in invalid(self.schema, op, &valid) {
                 let ex = self.send(op, &r, auth).await?;
+                self.tally(op, auth, &ex);
                 let field = format!("{label} {}", m.field);
                 self.common(op, &ex, &field, Some(&m), &secrets);
                 self.report.cover(&field, m.rule, &ex);
@@ -466,6 +507,141 @@ impl Run<'_> {
                         self.warn(check, &field, Some(m.rule), msg, &ex);
                     } else {
                         self.record(check, &field, Some(m.rule), msg, &ex, false);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The path parameters of `op` that a fixture fixes: the id of an item the run created, for
+    /// its item path and every path under it.
+    fn fixed_params(&self, op: &Operation) -> Vec<(String, String)> {
+        self.fixtures
+            .iter()
+            .filter(|(item, _, _)| op.path == *item || op.path.starts_with(&format!("{item}/")))
+            .map(|(_, p, id)| (p.clone(), id.clone()))
+            .collect()
+    }
+
+    /// Counts an answer of a secured operation to the run's own credential (`missing_auth`).
+    fn tally(&mut self, op: &Operation, auth: Auth, ex: &Exchange) {
+        if op.auth.is_empty() || auth != self.auth(op) {
+            return;
+        }
+        if let Some(status) = ex.status() {
+            let e = self.denied.entry(op.name.clone()).or_default();
+            e.0 += 1;
+            e.1 += u32::from(status == 401 || status == 403);
+        }
+    }
+
+    /// When every secured operation answered 401 or 403 to every request sent with the run's
+    /// credential, that credential is missing or wrong: one `missing_auth` failure says so,
+    /// in place of a failure per operation for the one cause. Whether it did.
+    fn missing_auth(&mut self) -> bool {
+        let all_denied = !self.denied.is_empty()
+            && self
+                .denied
+                .values()
+                .all(|(sent, denied)| *sent > 0 && sent == denied);
+        if !all_denied {
+            return false;
+        }
+        let secured = self.denied.len();
+        let denied_here = |v: &Violation| {
+            v.exchange.status().is_some_and(|s| s == 401 || s == 403)
+                && matches!(v.exchange.sent.auth, Auth::Key | Auth::Missing)
+        };
+        let (folded, kept): (Vec<Violation>, Vec<Violation>) =
+            std::mem::take(&mut self.report.violations)
+                .into_iter()
+                .partition(denied_here);
+        self.report.violations = kept;
+        let Some(first) = folded.first() else {
+            return true;
+        };
+        let given = if self.s.api_key.is_some() {
+            "the credential given"
+        } else {
+            "no credential (none was given)"
+        };
+        let m = format!(
+            "every one of the {secured} secured operation(s) answered 401 or 403 to every request with {given}: the credential is missing or wrong, so nothing behind it was tested ({} finding(s) of that one cause folded into this one)",
+            folded.len()
+        );
+        let ex = first.exchange.clone();
+        self.report.tick(checks::MISSING_AUTH, "(credentials)");
+        self.record(checks::MISSING_AUTH, "(credentials)", None, m, &ex, true);
+        true
+    }
+
+    /// Each path of `ops` with every method the probe sends that the document does not give for
+    /// it: each must get a 405 whose `Allow` names the documented methods. The request is a
+    /// valid one of the path's first operation, its method changed. Methods other than GET go out
+    /// in full mode only: a server that does implement an undocumented DELETE would act on it.
+    async fn unsupported_methods(
+        &mut self,
+        drawn: &Arc<Schema>,
+        ops: &[&Operation],
+    ) -> Result<(), Exhausted> {
+        let mut paths: Vec<&str> = ops.iter().map(|o| o.path.as_str()).collect();
+        paths.sort_unstable();
+        paths.dedup();
+        for (i, path) in paths.into_iter().enumerate() {
+            let documented = checks::methods_of(self.schema, path);
+            let Some(op) = self.schema.operations.values().find(|o| o.path == path) else {
+                continue;
+            };
+            let Ok(strategy) = requests(drawn, drawn.operations.get(&op.name).unwrap_or(op)) else {
+                continue;
+            };
+            let mut seed = [0u8; 32];
+            seed[..8].copy_from_slice(&self.s.seed.to_le_bytes());
+            seed[8..16].copy_from_slice(&(i as u64).to_le_bytes());
+            seed[16] = 0x4d;
+            let mut rng = TestRunner::new_with_rng(
+                Config::default(),
+                TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
+            );
+            let Ok(tree) = strategy.new_tree(&mut rng) else {
+                continue;
+            };
+            let valid = tree.current();
+            let auth = self.auth(op);
+            for method in METHODS {
+                if documented.iter().any(|m| m == method)
+                    || (method != "GET" && self.s.mode != Mode::Full)
+                {
+                    continue;
+                }
+                let ex = self.send_as(method, op, &valid, auth).await?;
+                let field = format!("{method} {path}");
+                self.report.tick(checks::TARGET_ANSWERS, &field);
+                let a = match &ex.outcome {
+                    Ok(a) => a.clone(),
+                    Err(_) => {
+                        if let Err(m) = checks::target_answers(&ex) {
+                            self.record(checks::TARGET_ANSWERS, &field, None, m, &ex, true);
+                        }
+                        continue;
+                    }
+                };
+                self.report.cover(&field, "unsupported method", &ex);
+                let verdicts = [
+                    (
+                        checks::UNSUPPORTED_METHOD,
+                        checks::unsupported_method(method, &a),
+                    ),
+                    (
+                        checks::ALLOW_HEADER_CONFORMANCE,
+                        checks::allow_header_conformance(self.schema, path, method, &a),
+                    ),
+                ];
+                for (check, verdict) in verdicts {
+                    self.report.tick(check, &field);
+                    if let Err(m) = verdict {
+                        self.record(check, &field, None, m, &ex, true);
                     }
                 }
             }
@@ -536,6 +712,7 @@ impl Run<'_> {
         secrets: &[String],
     ) -> Result<Exchange, Exhausted> {
         let ex = self.send(op, r, auth).await?;
+        self.tally(op, auth, &ex);
         self.common(op, &ex, field, None, secrets);
         self.report.cover(field, "valid", &ex);
         if let Ok(a) = &ex.outcome {
@@ -624,6 +801,17 @@ pub fn run(settings: &Settings, schema: Arc<Schema>, names: &[String]) -> Report
             return report;
         }
     };
+    // The first operation of each path, by name, among all selected: the path's own probes go
+    // with it.
+    let mut path_first: std::collections::BTreeMap<String, String> = Default::default();
+    for o in &ops {
+        let e = path_first
+            .entry(o.path.clone())
+            .or_insert_with(|| o.name.clone());
+        if o.name < *e {
+            *e = o.name.clone();
+        }
+    }
     let ops = match settings.partition {
         Some(p) => {
             report.title = format!("{} (partition {p})", report.title);
@@ -676,7 +864,11 @@ pub fn run(settings: &Settings, schema: Arc<Schema>, names: &[String]) -> Report
         report,
         seed: settings.seed,
         gone: false,
+        denied: Default::default(),
+        fixtures: Vec::new(),
+        halt: None,
     };
+    run.halt = settings.fail_fast.then(|| run.target.halt_switch());
     // Drawn within I-JSON's exact integers; judged by the document's own ranges.
     let drawn = Arc::new(crate::model::interoperable((*schema).clone()));
     rt.block_on(async {
@@ -693,15 +885,41 @@ pub fn run(settings: &Settings, schema: Arc<Schema>, names: &[String]) -> Report
             _ => {}
         }
         let mut spent = false;
-        for (i, op) in ops.iter().enumerate() {
+        // In full mode, an item of each resource first, for the operations on items to reach
+        // (`--cvm-id` is such an item given, on spec/); and deletes last, so that the other
+        // operations find it still there.
+        if settings.mode == Mode::Full {
+            spent = run.fixtures(&drawn).await.is_err();
+        }
+        let mut order: Vec<(usize, &Operation)> = ops.iter().enumerate().collect();
+        order.sort_by_key(|(_, o)| o.method == "DELETE");
+        for (i, op) in order {
+            if spent {
+                break;
+            }
             if run.operation(&drawn, i, op).await.is_err() {
                 spent = true;
                 break;
             }
         }
+        // Each path once, in the job that holds the path's first operation.
+        let firsts: Vec<&Operation> = ops
+            .iter()
+            .filter(|o| path_first.get(&o.path) == Some(&o.name))
+            .collect();
+        if !spent {
+            spent = run.unsupported_methods(&drawn, &firsts).await.is_err();
+        }
+        // One finding for a credential no secured operation accepts; the lifecycle needs one.
+        let locked_out = run.missing_auth();
+        if locked_out {
+            run.report.skipped.push(
+                "the lifecycle scenarios: no secured operation accepted the credential".into(),
+            );
+        }
         // Then each resource through its lifecycle (it creates and deletes: full mode only).
         let stateless = run.report.violations.len();
-        if !spent && settings.mode == Mode::Full {
+        if !spent && !locked_out && settings.mode == Mode::Full {
             spent = run.scenarios(&drawn, &ops).await.is_err();
         }
         if spent && run.report.stopped_early.is_none() {

@@ -97,7 +97,64 @@ fn is_gone(ex: &Exchange) -> bool {
     matches!(ex.status(), Some(404 | 410))
 }
 
+/// The id of the item a create made: the answer's id field, else the last segment of its
+/// `Location` when that names an item of the resource.
+pub(crate) fn created_id(r: &Resource, ex: &Exchange) -> Option<Value> {
+    let a = ex.outcome.as_ref().ok()?;
+    let from_body = a
+        .json()
+        .and_then(|created| r.id_field.as_ref().and_then(|f| created.get(f)).cloned())
+        .filter(|v| v.is_string() || v.is_number());
+    from_body.or_else(|| {
+        let location = a.header("location")?;
+        // An absolute address or a path; the item is the collection's path and one segment.
+        let path = location.split_once("://").map_or(location, |(_, rest)| {
+            rest.find('/').map_or("/", |i| &rest[i..])
+        });
+        let path = path.split(['?', '#']).next().unwrap_or(path);
+        let (collection, last) = path.trim_end_matches('/').rsplit_once('/')?;
+        let wanted = r.collection.trim_end_matches('/');
+        (collection.ends_with(wanted) && !last.is_empty())
+            .then(|| Value::String(crate::mock::decode_segment(last)))
+    })
+}
+
 impl Run<'_> {
+    /// An item of each resource whose collection takes no parameter, created with a drawn valid
+    /// body and kept for the probe of the operations on items ([`Run::fixtures`]): each
+    /// operation on an item then reaches one that exists, as `--cvm-id` does on spec/.
+    pub(crate) async fn fixtures(&mut self, drawn: &Arc<Schema>) -> Result<(), Exhausted> {
+        for (i, r) in resources::infer(self.schema).iter().enumerate() {
+            if r.collection.contains('{') {
+                continue;
+            }
+            let Some(create) = r.op(self.schema, Role::Create) else {
+                continue;
+            };
+            let Some(req) = self.draw(drawn, create, &r.collection, 0xf1 + i as u64) else {
+                continue;
+            };
+            let label = create
+                .operation_id
+                .clone()
+                .unwrap_or_else(|| create.name.clone());
+            let ex = self
+                .step(
+                    create,
+                    &req,
+                    self.auth(create),
+                    &format!("{label} (valid)"),
+                    true,
+                )
+                .await?;
+            if let Some(id) = created_id(r, &ex) {
+                let text = id.as_str().map_or_else(|| id.to_string(), str::to_string);
+                self.fixtures.push((r.item.clone(), r.param.clone(), text));
+            }
+        }
+        Ok(())
+    }
+
     /// Every resource with a create the run covers, taken through its lifecycle.
     pub(crate) async fn scenarios(
         &mut self,
@@ -193,14 +250,7 @@ impl Run<'_> {
         if !is_success(&ex) {
             return Ok(());
         }
-        let created = ex
-            .outcome
-            .as_ref()
-            .ok()
-            .and_then(|a| a.json())
-            .unwrap_or(Value::Null);
-        let id = r.id_field.as_ref().and_then(|f| created.get(f)).cloned();
-        let Some(id) = id.filter(|v| v.is_string() || v.is_number()) else {
+        let Some(id) = created_id(r, &ex) else {
             self.report.skipped.push(format!(
                 "{label}: the create's answer carries no id for {}",
                 r.item

@@ -9,7 +9,6 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -156,6 +155,8 @@ struct Inner {
     next_correlation: u64,
     /// Valid updates received so far.
     updates: u64,
+    /// Operations that have answered once ([`Kind::SlowAnswer`] holds back only the first).
+    answered: BTreeSet<&'static str>,
 }
 
 type Shared = Arc<Mutex<Inner>>;
@@ -208,6 +209,7 @@ fn state(api_key: &str, faults: &[Fault], generated: &[Generated], timing: Timin
         cvms,
         next_correlation: 1,
         updates: 0,
+        answered: BTreeSet::new(),
     }));
     state
 }
@@ -215,7 +217,11 @@ fn state(api_key: &str, faults: &[Fault], generated: &[Generated], timing: Timin
 fn router_of(state: Shared, timing: Timing) -> Router {
     let latency = timing.latency;
     let router = Router::new()
-        .route("/api/v1/cvms/{cvm_id}", get(get_cvm).patch(patch_cvm))
+        .route("/api/v1/cvms/{cvm_id}", axum::routing::any(by_method))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            slow_answers,
+        ))
         .with_state(state);
     if latency.is_zero() {
         return router;
@@ -226,6 +232,74 @@ fn router_of(state: Shared, timing: Timing) -> Router {
             next.run(req).await
         },
     ))
+}
+
+/// An operation's first answer held back, when a generated fault says so ([`Kind::SlowAnswer`]).
+async fn slow_answers(
+    State(s): State<Shared>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let (get, update) = op_names();
+    let op = match *req.method() {
+        axum::http::Method::GET => Some(get),
+        axum::http::Method::PATCH => Some(update),
+        _ => None,
+    };
+    let slow = op.is_some_and(|op| {
+        let mut inner = s.lock().expect("state lock");
+        inner.answered.insert(op) && inner.fire(Kind::SlowAnswer, op)
+    });
+    if slow {
+        tokio::time::sleep(crate::faults::SLOW_ANSWER).await;
+    }
+    next.run(req).await
+}
+
+/// The CVM's path, by method: the documented ones to their handlers, any other to
+/// [`other_method`] (routed by hand, so that a fault can leave out the `Allow` axum would add).
+async fn by_method(
+    state: State<Shared>,
+    method: axum::http::Method,
+    id: Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match method {
+        axum::http::Method::GET => get_cvm(state, id, headers).await,
+        axum::http::Method::PATCH => patch_cvm(state, id, headers, body).await,
+        _ => other_method(state, id, headers).await,
+    }
+}
+
+/// A method the document does not give for the CVM's path: a 405 with `Allow` naming the
+/// documented ones, unless a generated fault serves it as a GET ([`Kind::MethodServed`]) or
+/// leaves `Allow` out ([`Kind::AllowMissing`]).
+async fn other_method(
+    State(s): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let (get, update) = op_names();
+    let first = get.min(update);
+    let (served, bare) = {
+        let mut inner = s.lock().expect("state lock");
+        (
+            inner.fire(Kind::MethodServed, first),
+            inner.fire(Kind::AllowMissing, first),
+        )
+    };
+    if served {
+        return get_cvm(State(s), Path(id), headers).await;
+    }
+    let mut r = detail(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed");
+    if !bare {
+        r.headers_mut().insert(
+            axum::http::header::ALLOW,
+            axum::http::HeaderValue::from_static("GET, PATCH"),
+        );
+    }
+    r
 }
 
 /// A server listening on 127.0.0.1 on a thread of its own; it stops when dropped.

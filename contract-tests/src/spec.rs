@@ -149,6 +149,7 @@ pub fn generated_faults() -> &'static [crate::faults::Generated] {
             two_phase().is_some(),
         );
         all.extend(crate::faults::of_operation(schema(), get_op(), None, false));
+        all.extend(crate::faults::of_paths([update_op(), get_op()]));
         all.sort_by_key(crate::faults::Generated::name);
         all
     })

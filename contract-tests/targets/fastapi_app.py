@@ -15,10 +15,11 @@ import itertools
 import os
 from typing import Literal
 
-from fastapi import Depends, FastAPI, Header, HTTPException
+from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 API_KEY = os.environ.get("API_KEY", "fastapi-key")
 BROKEN = os.environ.get("BROKEN") == "1"
@@ -27,6 +28,21 @@ LOWEST_TIMEOUT = 9 if BROKEN else 10
 
 app = FastAPI(title="Phala Cloud API (contract-test target)")
 key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
+
+
+@app.exception_handler(StarletteHTTPException)
+async def http_error(request: Request, exc: StarletteHTTPException):
+    """Starlette's own 405 names only the methods of the first route that matches the path, and
+    FastAPI makes a route per method: a PUT here would be told `Allow: GET`. RFC 9110 wants every
+    method the resource supports, so the 405 lists them all."""
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        methods = set()
+        for r in app.routes:
+            if getattr(r, "path_regex", None) and r.path_regex.match(request.url.path):
+                methods |= set(getattr(r, "methods", None) or ())
+        headers = {"Allow": ", ".join(sorted(methods - {"HEAD"}))}
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
 
 def require_key(key: str | None = Depends(key_header)) -> None:

@@ -18,13 +18,16 @@ fn spec_has_faults_of_every_family_and_their_names_round_trip() {
         assert_eq!(Generated::find(all, &g.name()), Some(g));
     }
     // Every kind but those of a resource's lifecycle: spec/ creates, lists and deletes nothing
-    // (tests/mock.rs holds those on a CRUD document).
+    // (tests/mock.rs holds those on a CRUD document); nor does it document an answer header or
+    // a required header parameter (tests/crud.rs holds those).
     let lifecycle = [
         Kind::CreateNotStored,
         Kind::DeleteKept,
         Kind::ListShowsDeleted,
         Kind::StaleAnswer,
         Kind::OtherUserServed,
+        Kind::ResponseHeaderDropped,
+        Kind::RequiredHeaderIgnored,
     ];
     let kinds: BTreeSet<Kind> = all.iter().map(|g| g.kind).collect();
     for (k, name) in Kind::ALL {
@@ -117,6 +120,7 @@ fn against(name: &str, seed: u64) -> (contract_tests::Report, u64) {
     s.cases = 64;
     s.seed = seed;
     s.readback_timeout = std::time::Duration::from_millis(300);
+    s.max_response_time = Some(contract_tests::faults::SLOW_LIMIT);
     let report = run(&s);
     let fired = srv.fired();
     (report, fired)
@@ -167,6 +171,10 @@ fn each_lost_class_is_caught_whatever_the_seed() {
         ("malformed-transaction-accepted:update_cvm", "header_flows"),
         // the same valid update twice.
         ("server-error-on-repeat:update_cvm", "not_a_server_error"),
+        // an undocumented method served (issue 19's schemathesis checks).
+        ("method-served:get_cvm", "unsupported_method"),
+        // a 405 without `Allow`.
+        ("allow-missing:get_cvm", "allow_header_conformance"),
     ];
     for (fault, check) in cases {
         for seed in [0, 1, 2, 11] {
@@ -180,6 +188,34 @@ fn each_lost_class_is_caught_whatever_the_seed() {
                     .chain(&r.flaky)
                     .any(|v| v.check.name == check),
                 "{fault}, seed {seed}: no {check}:\n{text}"
+            );
+        }
+    }
+}
+
+/// An answer held back past `--max-response-time` is the first failure, whatever the seed (the
+/// run stops there: every answer of the operation is slow).
+#[test]
+fn a_slow_answer_breaks_the_time_limit() {
+    for fault in ["slow-answer:update_cvm", "slow-answer:get_cvm"] {
+        for seed in [0, 1] {
+            let srv = mutant(fault);
+            let mut s = Settings::new(
+                &srv.url,
+                Some(server::DEFAULT_API_KEY.into()),
+                server::CVM_ID,
+            );
+            s.seed = seed;
+            s.cases = 16;
+            s.fail_fast = true;
+            s.max_response_time = Some(contract_tests::faults::SLOW_LIMIT);
+            let r = run(&s);
+            let text = contract_tests::report::summary(&r, &[]);
+            assert!(
+                r.violations
+                    .iter()
+                    .any(|v| v.check.name == "max_response_time"),
+                "{fault}, seed {seed}:\n{text}"
             );
         }
     }

@@ -29,6 +29,7 @@ fn fixed_report() -> Report {
         body: body.as_bytes().to_vec(),
         truncated: false,
         elapsed: Duration::from_millis(2),
+        headers: Vec::new(),
     };
     let violation = Violation {
         check: checks::NEGATIVE_DATA_REJECTION,

@@ -115,6 +115,8 @@ pub struct Settings {
     pub fail_fast: bool,
     /// `--partition K/N`: only the K-th of N shares of the document's operations (1-based).
     pub partition: Option<crate::partition::Partition>,
+    /// `--max-response-time`: every answer must come within it (`max_response_time`).
+    pub max_response_time: Option<Duration>,
 }
 
 impl Settings {
@@ -142,6 +144,7 @@ impl Settings {
             read_limit: 1 << 20,
             fail_fast: false,
             partition: None,
+            max_response_time: None,
             concurrency: if Mode::default_for(target) == Mode::Full {
                 4
             } else {
@@ -254,6 +257,8 @@ enum Phase {
     Authentication,
     /// A resource that does not exist is not found.
     UnknownId,
+    /// Methods the document does not give for the resource's path: 405, with `Allow`.
+    UnsupportedMethod,
     /// A valid body with a key the schema does not declare (full mode).
     ExtraKey,
     /// The failures the last run kept, first.
@@ -276,10 +281,11 @@ enum Phase {
     ReplayViolations,
 }
 
-const PHASES: [Phase; 12] = [
+const PHASES: [Phase; 13] = [
     Phase::Preflight,
     Phase::Authentication,
     Phase::UnknownId,
+    Phase::UnsupportedMethod,
     Phase::ReplayPersisted,
     Phase::Sweep,
     Phase::Edges,
@@ -447,7 +453,8 @@ impl Suite<'_> {
             mutation,
             secrets: &secrets,
         };
-        for (check, verdict) in checks::judge(&seen, checks::Applies::Every) {
+        let more = checks::judge_more(schema(), op, a, self.s.max_response_time);
+        for (check, verdict) in checks::judge(&seen, checks::Applies::Every).chain(more) {
             self.rec.tick(check, field);
             if let Err(m) = verdict {
                 let f = if check == checks::STATUS_CODE_CONFORMANCE
@@ -491,6 +498,7 @@ impl Suite<'_> {
             }
             Phase::Authentication => self.auth_phase().await,
             Phase::UnknownId => self.unknown_id_probe().await,
+            Phase::UnsupportedMethod => self.unsupported_methods().await,
             Phase::ExtraKey if self.s.mode == Mode::Full => self.extra_key_probe().await,
             Phase::ExtraKey => Ok(()),
             Phase::ReplayPersisted => self.replay_persisted().await,

@@ -4,6 +4,65 @@
 use super::*;
 
 impl Suite<'_> {
+    /// Every method the probe sends that the document does not give for the resource's path,
+    /// on the resource: each must get a 405 whose `Allow` names the documented ones. Methods
+    /// other than GET go out in full mode only (a server that does implement an undocumented
+    /// DELETE would act on it).
+    pub(super) async fn unsupported_methods(&self) -> Result<(), Exhausted> {
+        let path = &update_op().path;
+        let documented = checks::methods_of(schema(), path);
+        let target = cvm_path(&self.s.cvm_id);
+        for method in crate::probe::METHODS {
+            if documented.iter().any(|m| m == method)
+                || (method != "GET" && self.s.mode != Mode::Full)
+            {
+                continue;
+            }
+            let body = matches!(method, "POST" | "PUT").then(|| json!({}));
+            let ex = self
+                .target
+                .send(method, &target, &[], body.as_ref(), Auth::Key)
+                .await?;
+            if ex.status().is_some_and(|s| (200..300).contains(&s)) {
+                // Served: whatever it did, the CVM is read again before it is judged.
+                *self.stale.borrow_mut() = true;
+            }
+            let field = format!("{method} (unsupported)");
+            self.rec.tick(checks::TARGET_ANSWERS, &field);
+            self.rec.cover(&field, "unsupported method", &ex);
+            let a = match &ex.outcome {
+                Ok(a) => a,
+                Err(_) => {
+                    if let Err(m) = checks::target_answers(&ex) {
+                        let v =
+                            self.rec
+                                .violation(checks::TARGET_ANSWERS, &field, None, m, &ex, true);
+                        self.rec.record(v);
+                    }
+                    continue;
+                }
+            };
+            let verdicts = [
+                (
+                    checks::UNSUPPORTED_METHOD,
+                    checks::unsupported_method(method, a),
+                ),
+                (
+                    checks::ALLOW_HEADER_CONFORMANCE,
+                    checks::allow_header_conformance(schema(), path, method, a),
+                ),
+            ];
+            for (check, verdict) in verdicts {
+                self.rec.tick(check, &field);
+                if let Err(m) = verdict {
+                    let v = self.rec.violation(check, &field, None, m, &ex, true);
+                    self.rec.record(v);
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The target answers and knows the resource; its state as first read.
     pub(super) async fn preflight(&self) {
         let ex = match self.get(&self.s.cvm_id).await {

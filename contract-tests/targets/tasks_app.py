@@ -1,0 +1,266 @@
+"""A CRUD service of our own with planted faults: tasks that belong to users.
+
+It is the target issue 19's scenarios and checks are held to. It is written the ordinary FastAPI
+way, and its OpenAPI document is the one FastAPI makes of it (`tasks.openapi.json`, written by
+`--openapi`), so the suite knows nothing of it but that document.
+
+- POST /tasks creates a task: 201, with its address in `Location`; it needs an
+  `Idempotency-Key` header. GET /tasks lists the caller's tasks, their count in `X-Total-Count`.
+- GET/PATCH/PUT/DELETE /tasks/{task_id} read, update (what is sent is applied, what is left out
+  kept, null clears `notes`), replace and delete one (204; then 404). A read carries an `ETag`.
+- Each key in API_KEYS (comma-separated) is a user; a task is only ever seen by its owner.
+- A missing or wrong key is a 401; a body or parameter that breaks the schema a 422; a method the
+  path does not have a 405 with `Allow`.
+
+FAULTS (comma-separated) plants bugs, each one a thing the contract suite must catch:
+
+  create-not-stored     a create answers 201 but keeps nothing
+  delete-keeps          a delete answers 204 but the task stays readable
+  list-shows-deleted    the list still holds deleted tasks
+  update-not-kept       an update answers with the change but does not keep it
+  update-resets-absent  an update resets the fields it leaves out to their defaults
+  stale-answer          an update answers with the values from before it
+  null-ignored          `notes: null` is answered but not applied
+  other-user-reads      another user's task can be read
+  other-user-deletes    another user's task can be deleted
+  second-delete-500     a delete of a deleted task crashes
+  read-after-delete-500 a read of a deleted task crashes
+  allow-missing         a 405 has no `Allow` header
+  method-served         POST to a task's address is served as a read
+  location-dropped      a create's answer has no `Location`
+  idempotency-ignored   a create without `Idempotency-Key` is served
+  text-plain            a read's JSON is sent as text/plain
+  read-auth-ignored     a read is served without a key
+  near-miss-key         a key that is a prefix of a real one is accepted
+  slow-read             a read takes 1.5 s
+  repeat-500            the same update twice in a row crashes
+
+Run:  API_KEYS=k1,k2 FAULTS=delete-keeps uvicorn tasks_app:app --host 127.0.0.1 --port 8767
+      python3 tasks_app.py --openapi > tasks.openapi.json
+"""
+
+import itertools
+import json
+import os
+import sys
+import time
+
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.security import APIKeyHeader
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+API_KEYS = os.environ.get("API_KEYS", "reference-key,reference-key-2").split(",")
+FAULTS = set(filter(None, os.environ.get("FAULTS", "").split(",")))
+
+# Every answer the service gives is documented: 401 on every route, 404 on a task's.
+UNAUTHORIZED = {401: {"description": "No key, or a key that is not valid."}}
+NOT_FOUND = {404: {"description": "No such task (or not the caller's)."}}
+app = FastAPI(title="Tasks", version="1.0.0", responses=UNAUTHORIZED)
+key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
+
+
+def on(fault: str) -> bool:
+    return fault in FAULTS
+
+
+def user(key: str | None = Depends(key_header)) -> str:
+    if key in API_KEYS:
+        return key
+    if on("near-miss-key") and key and any(k.startswith(key) for k in API_KEYS):
+        return API_KEYS[0]
+    raise HTTPException(status_code=401, detail="Not authenticated")
+
+
+def reader(key: str | None = Depends(key_header)) -> str:
+    if on("read-auth-ignored") and key not in API_KEYS:
+        return API_KEYS[0]
+    return user(key)
+
+
+class TaskIn(BaseModel):
+    title: str = Field(min_length=1, max_length=80)
+    done: bool = False
+    priority: int = Field(default=2, ge=0, le=4)
+    notes: str | None = None
+    labels: list[str] = Field(default=[], max_length=10)
+
+
+class TaskPatch(BaseModel):
+    # Left out, a field is kept; only `notes` may be cleared with null.
+    title: str = Field(default=None, min_length=1, max_length=80)
+    done: bool = None
+    priority: int = Field(default=None, ge=0, le=4)
+    notes: str | None = None
+    labels: list[str] = Field(default=None, max_length=10)
+
+
+class Task(BaseModel):
+    id: int
+    title: str
+    done: bool
+    priority: int
+    notes: str | None = None
+    labels: list[str]
+
+
+TASKS: dict[int, tuple[str, dict]] = {}
+DELETED: dict[int, tuple[str, dict]] = {}
+IDS = itertools.count(1)
+LAST_UPDATE: list = [None]
+
+LOCATION = {"Location": {"description": "The new task's address.", "required": True, "schema": {"type": "string"}}}
+TOTAL = {"X-Total-Count": {"description": "How many tasks the caller has.", "required": True, "schema": {"type": "integer", "minimum": 0}}}
+ETAG = {"ETag": {"description": "The task's version.", "required": True, "schema": {"type": "string"}}}
+
+
+def allowed(path: str) -> str:
+    """Every documented method of the routes whose template matches `path`. Starlette's own 405
+    names only the first such route's methods, and FastAPI makes a route per method."""
+    methods = set()
+    for r in app.routes:
+        if getattr(r, "include_in_schema", False) and getattr(r, "path_regex", None) and r.path_regex.match(path):
+            methods |= set(r.methods or ())
+    return ", ".join(sorted(methods - {"HEAD"}))
+
+
+@app.exception_handler(StarletteHTTPException)
+async def http_error(request: Request, exc: StarletteHTTPException):
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers = {"Allow": allowed(request.url.path)}
+        if on("allow-missing"):
+            headers = {}
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+
+
+def owned(task_id: int, who: str, fault: str | None = None) -> dict:
+    found = TASKS.get(task_id)
+    if found is None:
+        if task_id in DELETED and fault and on(fault):
+            raise RuntimeError(f"planted: {fault}")
+        raise HTTPException(status_code=404, detail="Task not found")
+    if found[0] != who:
+        raise HTTPException(status_code=404, detail="Task not found")
+    return found[1]
+
+
+def etag(task: dict) -> str:
+    return '"' + str(abs(hash(json.dumps(task, sort_keys=True)))) + '"'
+
+
+IDEMPOTENCY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": True,
+    "description": "A key of the caller's choosing that makes a retried create safe.",
+    "schema": {"type": "string", "minLength": 1},
+}
+
+
+@app.post(
+    "/tasks",
+    status_code=201,
+    response_model=Task,
+    responses={201: {"description": "Created", "headers": LOCATION}},
+    openapi_extra={"parameters": [IDEMPOTENCY]},
+)
+def create_task(task: TaskIn, request: Request, response: Response, who: str = Depends(user)) -> Task:
+    # Checked by hand (declared above) so that a planted fault can skip the check.
+    if not request.headers.get("idempotency-key") and not on("idempotency-ignored"):
+        raise HTTPException(
+            status_code=422,
+            detail=[{"type": "missing", "loc": ["header", "Idempotency-Key"], "msg": "Field required"}],
+        )
+    n = next(IDS)
+    stored = {"id": n, **task.model_dump()}
+    if not on("create-not-stored"):
+        TASKS[n] = (who, stored)
+    if not on("location-dropped"):
+        response.headers["Location"] = f"/tasks/{n}"
+    return Task(**stored)
+
+
+@app.get(
+    "/tasks",
+    response_model=list[Task],
+    responses={200: {"description": "The caller's tasks", "headers": TOTAL}},
+)
+def list_tasks(response: Response, who: str = Depends(user)) -> list[Task]:
+    mine = [Task(**t) for owner, t in TASKS.values() if owner == who]
+    if on("list-shows-deleted"):
+        mine += [Task(**t) for owner, t in DELETED.values() if owner == who]
+    response.headers["X-Total-Count"] = str(len(mine))
+    return mine
+
+
+@app.get(
+    "/tasks/{task_id}",
+    response_model=Task,
+    responses={200: {"description": "The task", "headers": ETAG}, **NOT_FOUND},
+)
+def read_task(task_id: int, response: Response, who: str = Depends(reader)):
+    if on("slow-read"):
+        time.sleep(1.5)
+    found = TASKS.get(task_id)
+    if on("other-user-reads") and found is not None:
+        task = found[1]
+    elif on("delete-keeps") and found is None and task_id in DELETED and DELETED[task_id][0] == who:
+        task = DELETED[task_id][1]
+    else:
+        task = owned(task_id, who, "read-after-delete-500")
+    response.headers["ETag"] = etag(task)
+    if on("text-plain"):
+        return PlainTextResponse(Task(**task).model_dump_json(), headers={"ETag": etag(task)})
+    return Task(**task)
+
+
+@app.post("/tasks/{task_id}", include_in_schema=False)
+def post_to_task(task_id: int, response: Response, who: str = Depends(user)):
+    if not on("method-served"):
+        raise StarletteHTTPException(status_code=405, detail="Method Not Allowed")
+    return read_task(task_id, response, who)
+
+
+@app.patch("/tasks/{task_id}", response_model=Task, responses=NOT_FOUND)
+def update_task(task_id: int, patch: TaskPatch, who: str = Depends(user)) -> Task:
+    stored = owned(task_id, who)
+    sent = patch.model_dump(exclude_unset=True)
+    if on("repeat-500") and LAST_UPDATE[0] == (task_id, sent):
+        raise RuntimeError("planted: repeat-500")
+    LAST_UPDATE[0] = (task_id, sent)
+    before = dict(stored)
+    after = dict(stored)
+    if on("update-resets-absent"):
+        after.update({"done": False, "priority": 2, "notes": None, "labels": []})
+    for k, v in sent.items():
+        if v is None and k == "notes" and on("null-ignored"):
+            continue
+        after[k] = v
+    if not on("update-not-kept"):
+        stored.clear()
+        stored.update(after)
+    return Task(**(before if on("stale-answer") else after))
+
+
+@app.put("/tasks/{task_id}", response_model=Task, responses=NOT_FOUND)
+def replace_task(task_id: int, task: TaskIn, who: str = Depends(user)) -> Task:
+    owned(task_id, who)
+    stored = {"id": task_id, **task.model_dump()}
+    TASKS[task_id] = (who, stored)
+    return Task(**stored)
+
+
+@app.delete("/tasks/{task_id}", status_code=204, responses=NOT_FOUND)
+def delete_task(task_id: int, who: str = Depends(user)) -> Response:
+    found = TASKS.get(task_id)
+    if on("other-user-deletes") and found is not None:
+        who = found[0]
+    owned(task_id, who, "second-delete-500")
+    DELETED[task_id] = TASKS.pop(task_id)
+    return Response(status_code=204)
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--openapi"]:
+    print(json.dumps(app.openapi(), indent=2))
