@@ -515,6 +515,31 @@ pub fn methods_of(schema: &Schema, path: &str) -> Vec<String> {
     out
 }
 
+/// Whether two path templates can name the same address: as many segments, and each pair the
+/// same literal or at least one a parameter (`/cvms/batch-stop` and `/cvms/{cvm_id}`).
+pub fn templates_overlap(a: &str, b: &str) -> bool {
+    let param = |s: &str| s.starts_with('{') && s.ends_with('}');
+    let (a, b): (Vec<&str>, Vec<&str>) = (a.split('/').collect(), b.split('/').collect());
+    a.len() == b.len()
+        && a.iter()
+            .zip(&b)
+            .all(|(x, y)| x == y || param(x) || param(y))
+}
+
+/// The methods the document gives for any template that can name the same address as `path`:
+/// a method one of them has is not unsupported there, whichever the server matches.
+pub fn methods_of_overlapping(schema: &Schema, path: &str) -> Vec<String> {
+    let mut out: Vec<String> = schema
+        .operations
+        .values()
+        .filter(|o| templates_overlap(&o.path, path))
+        .map(|o| o.method.to_ascii_uppercase())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// A method the document does not give for the path is answered 405.
 pub fn unsupported_method(method: &str, a: &Answer) -> Verdict {
     if a.status == 405 {

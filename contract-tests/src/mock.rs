@@ -855,9 +855,11 @@ async fn handle(
                 }
             }
             let Some(mut item) = item else {
-                if role == Role::Read && m.fire(Kind::UnknownIdServed, name) {
+                // Served as if it were there: read, changed or deleted.
+                if m.fire(Kind::UnknownIdServed, name) {
                     drop(store);
-                    return success_answer(&m, op, status, None);
+                    let echo = body.clone().filter(|_| role != Role::Read);
+                    return success_answer(&m, op, status, echo);
                 }
                 return not_found(store);
             };

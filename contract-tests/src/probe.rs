@@ -97,9 +97,34 @@ pub(crate) fn requests_with(
         let Some(place) = Place::of(&p.location) else {
             continue;
         };
+        // `null` has no spelling in a path, a query or a header: a nullable parameter is drawn
+        // from its non-null shape (absent stands for nothing).
+        let shape = match &p.shape {
+            Shape::Nullable { inner } => inner.as_ref(),
+            s => s,
+        };
+        // A fixed id is used only where the parameter's schema allows it (a mock's stock answer
+        // may carry an id no request could send).
+        let allowed = |id: &str| {
+            let v = match shape {
+                Shape::Integer { .. } | Shape::Number { .. } => {
+                    serde_json::from_str::<Value>(id).unwrap_or_else(|_| json!(id))
+                }
+                _ => json!(id),
+            };
+            // The judge leaves patterns to the drawing (regex dialects differ); a fixed id is
+            // held to its parameter's pattern here, where the pattern compiles.
+            let pattern_ok = match shape {
+                Shape::String {
+                    pattern: Some(p), ..
+                } => fancy_regex::Regex::new(p).map_or(true, |re| re.is_match(id).unwrap_or(true)),
+                _ => true,
+            };
+            pattern_ok && crate::judge::check(schema, &v, shape).is_empty()
+        };
         if let Some((_, id)) = fixed
             .iter()
-            .find(|(n, _)| p.location == "path" && *n == p.name)
+            .find(|(n, i)| p.location == "path" && *n == p.name && allowed(i))
         {
             let fixed = Some((
                 p.location.clone(),
@@ -109,12 +134,7 @@ pub(crate) fn requests_with(
             parts.push(proptest::strategy::Just(fixed).boxed());
             continue;
         }
-        // `null` has no spelling in a path, a query or a header: a nullable parameter is drawn
-        // from its non-null shape (absent stands for nothing).
-        let shape = match &p.shape {
-            Shape::Nullable { inner } => inner.as_ref(),
-            s => s,
-        };
+
         let Some(s) = draw::value(schema, shape, place) else {
             return Err(format!(
                 "no valid value can be drawn for parameter `{}`",
@@ -242,6 +262,22 @@ fn wrong_text(p: &Param) -> Option<(&'static str, String)> {
     }
 }
 
+/// An item the run created so that the probe of the operations on items reaches one that exists.
+#[derive(Debug, Clone)]
+pub(crate) struct Fixture {
+    /// The item path template (`/notes/{note_id}`).
+    pub item: String,
+    /// Its own parameter (`note_id`).
+    pub param: String,
+    /// The id the create gave.
+    pub id: String,
+    /// Whether it is the one the resource's delete gets (each other operation gets the other
+    /// one, which stays until the run has replayed its findings and then is deleted).
+    pub for_delete: bool,
+    /// The operation that deletes it, if the document has one.
+    pub delete: Option<String>,
+}
+
 pub(crate) struct Run<'a> {
     pub(crate) s: &'a Settings,
     pub(crate) schema: &'a Schema,
@@ -253,9 +289,8 @@ pub(crate) struct Run<'a> {
     /// Secured operation -> requests sent with the run's own credential (or none, when none is
     /// given), and how many of them got 401 or 403.
     denied: std::collections::BTreeMap<String, (u32, u32)>,
-    /// Items the run created for the operations on items to reach: `(item path template,
-    /// parameter, id)`.
-    pub(crate) fixtures: Vec<(String, String, String)>,
+    /// Items the run created for the operations on items to reach.
+    pub(crate) fixtures: Vec<Fixture>,
     /// With [`Settings::fail_fast`], the target's halt switch, set at the first violation.
     halt: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
@@ -447,6 +482,10 @@ impl Run<'_> {
             if case == 0 && !op.auth.is_empty() {
                 self.ignored_auth(op, &valid, &label).await?;
             }
+            if case == 0 {
+                self.unknown_id(schema, drawn_op, op, &fixed, &label)
+                    .await?;
+            }
             if self.s.mode == Mode::Full {
                 self.send_valid(op, &valid, &format!("{label} (valid)"), auth, &secrets)
                     .await?;
@@ -517,11 +556,40 @@ impl Run<'_> {
     /// The path parameters of `op` that a fixture fixes: the id of an item the run created, for
     /// its item path and every path under it.
     fn fixed_params(&self, op: &Operation) -> Vec<(String, String)> {
+        let deletes = |f: &Fixture| f.delete.as_deref() == Some(op.name.as_str());
         self.fixtures
             .iter()
-            .filter(|(item, _, _)| op.path == *item || op.path.starts_with(&format!("{item}/")))
-            .map(|(_, p, id)| (p.clone(), id.clone()))
+            .filter(|f| op.path == f.item || op.path.starts_with(&format!("{}/", f.item)))
+            // The delete of the item path gets its own item; everything else the lasting one.
+            .filter(|f| f.for_delete == (op.path == f.item && deletes(f)))
+            .map(|f| (f.param.clone(), f.id.clone()))
             .collect()
+    }
+
+    /// Deletes the lasting fixtures, once the findings that reached them are replayed: a run
+    /// leaves behind no item it made for its probe. Not judged: the probe judged the delete.
+    async fn remove_fixtures(&mut self) {
+        for f in std::mem::take(&mut self.fixtures) {
+            let Some(op) = f.delete.as_deref().and_then(|d| self.schema.operation(d)) else {
+                continue;
+            };
+            if f.for_delete {
+                continue;
+            }
+            let path = f
+                .item
+                .replace(&format!("{{{}}}", f.param), &encode_component(&f.id));
+            let r = Request {
+                path,
+                query: Vec::new(),
+                headers: Vec::new(),
+                body: None,
+            };
+            let auth = self.auth(op);
+            if self.send(op, &r, auth).await.is_err() {
+                break;
+            }
+        }
     }
 
     /// Counts an answer of a secured operation to the run's own credential (`missing_auth`).
@@ -589,7 +657,7 @@ impl Run<'_> {
         paths.sort_unstable();
         paths.dedup();
         for (i, path) in paths.into_iter().enumerate() {
-            let documented = checks::methods_of(self.schema, path);
+            let documented = checks::methods_of_overlapping(self.schema, path);
             let Some(op) = self.schema.operations.values().find(|o| o.path == path) else {
                 continue;
             };
@@ -645,6 +713,69 @@ impl Run<'_> {
                     }
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// On an operation that reaches an item the run created and documents a 404: the same
+    /// request with an id no item has must get the 404 (or a 410), not be served
+    /// (`unknown_id_not_found`).
+    async fn unknown_id(
+        &mut self,
+        drawn: &Arc<Schema>,
+        drawn_op: &Operation,
+        op: &Operation,
+        fixed: &[(String, String)],
+        label: &str,
+    ) -> Result<(), Exhausted> {
+        let documents_404 = op.responses.iter().any(|r| r.status == 404 && !r.range);
+        let Some((param, _)) = fixed.last() else {
+            return Ok(());
+        };
+        let Some(p) = op
+            .params
+            .iter()
+            .find(|p| p.location == "path" && p.name == *param)
+        else {
+            return Ok(());
+        };
+        let taken: Vec<&str> = self.fixtures.iter().map(|f| f.id.as_str()).collect();
+        let Some(unknown) = unknown_id(self.schema, &p.shape, &taken) else {
+            return Ok(());
+        };
+        if !documents_404 {
+            return Ok(());
+        }
+        let mut ids = fixed.to_vec();
+        if let Some(last) = ids.last_mut() {
+            last.1 = unknown.clone();
+        }
+        let Ok(strategy) = requests_with(drawn, drawn_op, &ids) else {
+            return Ok(());
+        };
+        let mut seed = [0u8; 32];
+        seed[..8].copy_from_slice(&self.s.seed.to_le_bytes());
+        seed[16] = 0x1d;
+        let mut rng = TestRunner::new_with_rng(
+            Config::default(),
+            TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
+        );
+        let Ok(tree) = strategy.new_tree(&mut rng) else {
+            return Ok(());
+        };
+        let r = tree.current();
+        let auth = self.auth(op);
+        let ex = self.send(op, &r, auth).await?;
+        let field = format!("{label} (unknown id)");
+        self.common(op, &ex, &field, None, &[]);
+        self.report.cover(&field, "unknown id", &ex);
+        self.report.tick(checks::UNKNOWN_ID_NOT_FOUND, &field);
+        if let Some(status) = ex.status().filter(|s| !matches!(s, 404 | 410)) {
+            let m = format!(
+                "{} with an id no item has (`{unknown}`) got {status}, not 404",
+                op.method
+            );
+            self.record(checks::UNKNOWN_ID_NOT_FOUND, &field, None, m, &ex, true);
         }
         Ok(())
     }
@@ -741,6 +872,13 @@ impl Run<'_> {
         let mut found = std::mem::take(&mut self.report.violations);
         let stateful = found.split_off(upto.min(found.len()));
         for v in found {
+            // A delete that succeeded changed what a second one finds: not replayed bare.
+            let deleted = v.exchange.sent.method == "DELETE"
+                && v.exchange.status().is_some_and(|s| (200..300).contains(&s));
+            if deleted {
+                self.report.violations.push(v);
+                continue;
+            }
             let again = self.target.resend(&v.exchange.sent).await;
             let same = match (&again, &v.exchange.outcome) {
                 (Ok(e), Ok(a)) => e.status() == Some(a.status),
@@ -755,6 +893,36 @@ impl Run<'_> {
         }
         self.report.violations.extend(stateful);
     }
+}
+
+/// An id a path parameter of `shape` allows that none of `taken` is and that a store is unlikely
+/// to have given: a large number, a nil-like UUID, or a word.
+fn unknown_id(schema: &Schema, shape: &Shape, taken: &[&str]) -> Option<String> {
+    let shape = match shape {
+        Shape::Nullable { inner } => inner.as_ref(),
+        s => s,
+    };
+    let candidates: Vec<Value> = match shape {
+        Shape::Integer { max, .. } => {
+            let mut c = vec![json!(1_999_999_937i64), json!(987_654_321i64)];
+            if let Some(m) = max {
+                c.insert(0, json!(*m));
+            }
+            c
+        }
+        Shape::Number { .. } => vec![json!(1_999_999_937i64)],
+        Shape::String { .. } => vec![
+            json!("00000000-0000-4000-8000-00000000dead"),
+            json!("contract-no-such-id"),
+            json!("zz9"),
+        ],
+        _ => Vec::new(),
+    };
+    candidates
+        .into_iter()
+        .filter(|v| crate::judge::check(schema, v, shape).is_empty())
+        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+        .find(|t| !taken.contains(&t.as_str()))
 }
 
 /// Values of the body's secret fields (`format: password`, `writeOnly`), at the top level.
@@ -927,6 +1095,7 @@ pub fn run(settings: &Settings, schema: Arc<Schema>, names: &[String]) -> Report
                 Some("the request budget (--max-requests) or the deadline was used up".into());
         }
         run.replay(stateless).await;
+        run.remove_fixtures().await;
     });
     let mut report = run.report;
     report.requests = run.target.requests();

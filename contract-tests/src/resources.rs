@@ -110,9 +110,9 @@ pub fn infer(schema: &Schema) -> Vec<Resource> {
     out
 }
 
-/// The field of an item's answers that carries its id: the path parameter's own name, else `id`,
-/// else the one field whose name ends in `id` (`noteId`, `note_id`), looked for in the create's
-/// answer first, then the read's.
+/// The field of an item's answers that carries its id: the path parameter's own name, else `name`
+/// for a parameter that takes a name, else `id`, else the one field whose name ends in `id`
+/// (`noteId`, `note_id`), looked for in the create's answer first, then the read's.
 fn id_field(schema: &Schema, r: &Resource) -> Option<String> {
     let fields = |role| {
         let op = r.op(schema, role)?;
@@ -128,6 +128,11 @@ fn id_field(schema: &Schema, r: &Resource) -> Option<String> {
         .flatten()
     {
         if let Some(n) = names.iter().find(|n| **n == r.param) {
+            return Some(n.clone());
+        }
+        // A parameter that takes a name (`organization_name`, `projectName`) is the item's name.
+        let by_name = r.param.to_ascii_lowercase().ends_with("name");
+        if let Some(n) = names.iter().find(|n| by_name && *n == "name") {
             return Some(n.clone());
         }
         if let Some(n) = names.iter().find(|n| *n == "id") {

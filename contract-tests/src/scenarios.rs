@@ -120,9 +120,10 @@ pub(crate) fn created_id(r: &Resource, ex: &Exchange) -> Option<Value> {
 }
 
 impl Run<'_> {
-    /// An item of each resource whose collection takes no parameter, created with a drawn valid
-    /// body and kept for the probe of the operations on items ([`Run::fixtures`]): each
-    /// operation on an item then reaches one that exists, as `--cvm-id` does on spec/.
+    /// Items of each resource whose collection takes no parameter, created with drawn valid
+    /// bodies for the probe of the operations on items: each then reaches one that exists, as
+    /// `--cvm-id` does on spec/. The resource's delete gets an item of its own; the other one
+    /// lasts until the run has replayed its findings.
     pub(crate) async fn fixtures(&mut self, drawn: &Arc<Schema>) -> Result<(), Exhausted> {
         for (i, r) in resources::infer(self.schema).iter().enumerate() {
             if r.collection.contains('{') {
@@ -131,25 +132,38 @@ impl Run<'_> {
             let Some(create) = r.op(self.schema, Role::Create) else {
                 continue;
             };
-            let Some(req) = self.draw(drawn, create, &r.collection, 0xf1 + i as u64) else {
-                continue;
-            };
-            let label = create
-                .operation_id
-                .clone()
-                .unwrap_or_else(|| create.name.clone());
-            let ex = self
-                .step(
-                    create,
-                    &req,
-                    self.auth(create),
-                    &format!("{label} (valid)"),
-                    true,
-                )
-                .await?;
-            if let Some(id) = created_id(r, &ex) {
-                let text = id.as_str().map_or_else(|| id.to_string(), str::to_string);
-                self.fixtures.push((r.item.clone(), r.param.clone(), text));
+            let delete = r.op(self.schema, Role::Delete).map(|d| d.name.clone());
+            // One item that lasts, and one for the delete when there is one.
+            for for_delete in [false, true] {
+                if for_delete && delete.is_none() {
+                    continue;
+                }
+                let salt = 0xf1 + 2 * i as u64 + u64::from(for_delete);
+                let Some(req) = self.draw(drawn, create, &r.collection, salt) else {
+                    continue;
+                };
+                let label = create
+                    .operation_id
+                    .clone()
+                    .unwrap_or_else(|| create.name.clone());
+                let ex = self
+                    .step(
+                        create,
+                        &req,
+                        self.auth(create),
+                        &format!("{label} (valid)"),
+                        true,
+                    )
+                    .await?;
+                if let Some(id) = created_id(r, &ex) {
+                    self.fixtures.push(crate::probe::Fixture {
+                        item: r.item.clone(),
+                        param: r.param.clone(),
+                        id: id.as_str().map_or_else(|| id.to_string(), str::to_string),
+                        for_delete,
+                        delete: delete.clone(),
+                    });
+                }
             }
         }
         Ok(())
@@ -301,9 +315,7 @@ impl Run<'_> {
                 continue;
             };
             let mut bodies = vec![drawn_req.body.clone()];
-            if role == Role::Update {
-                bodies.extend(self.update_bodies(drawn, op, &item));
-            }
+            bodies.extend(self.update_bodies(drawn, op, &item, role == Role::Replace));
             // And what random draws seldom give, on the live item (`breadth::variants`).
             if let Some(shape) = &drawn.operations.get(&op.name).unwrap_or(op).body {
                 bodies.extend(crate::breadth::bodies(drawn, shape).into_iter().map(Some));
@@ -391,14 +403,17 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Bodies that tell the rules of an update apart: every field at once (a full valid body), then
-    /// two fields each alone with another value (what each leaves out must be kept), then every
-    /// nullable field the read shows sent as null (each must read back null).
+    /// Bodies that tell the rules of an update apart: every field at once (a full valid body), the
+    /// same with every field changed (none may be ignored), each field alone with another value
+    /// (what each leaves out must be kept), then every nullable field the read shows sent as null
+    /// (each must read back null). For a replace (`replace`), the full body, every field changed,
+    /// and the full body with those fields null.
     fn update_bodies(
         &self,
         drawn: &Arc<Schema>,
         op: &Operation,
         item: &Item<'_>,
+        replace: bool,
     ) -> Vec<Option<Value>> {
         let schema = self.schema;
         let Some((body, read)) = body_and_read(schema, op, item) else {
@@ -412,8 +427,50 @@ impl Run<'_> {
             return out;
         };
         out.push(Some(Value::Object(full.clone())));
-        // Each alone, with a value other than the full body's: its edges, then a drawn one.
-        let mut alone = 0;
+        let nullable: Vec<&str> = body
+            .fields
+            .iter()
+            .filter(|f| f.nullable && read.field(&f.name).is_some_and(|r| r.nullable))
+            .filter(|f| full.get(&f.name).is_some_and(|v| !v.is_null()))
+            .map(|f| f.name.as_str())
+            .collect();
+        // The full body with every field it can at another valid value: an update or replace
+        // that ignores a value shows the one before.
+        let mut other = full.clone();
+        for f in body.fields.iter().filter(|f| comparable(read, &f.name)) {
+            let was = full.get(&f.name).cloned();
+            let change = crate::draw::edges(schema, &f.shape)
+                .into_iter()
+                .find(|v| !v.is_null() && was.as_ref().is_none_or(|x| !same(x, v)));
+            if let Some(v) = change {
+                other.insert(f.name.clone(), v);
+                if !crate::judge::check(schema, &Value::Object(other.clone()), &object).is_empty() {
+                    match &was {
+                        Some(w) => other.insert(f.name.clone(), w.clone()),
+                        None => other.remove(&f.name),
+                    };
+                }
+            }
+        }
+        if other != full {
+            out.push(Some(Value::Object(other)));
+        }
+        if replace {
+            // A whole body, then the same with every nullable field null: the replace must
+            // show each null, not the value before it.
+            if !nullable.is_empty() {
+                let mut nulled = full.clone();
+                for k in &nullable {
+                    nulled.insert(k.to_string(), Value::Null);
+                }
+                out.push(Some(Value::Object(nulled)));
+            }
+            return out;
+        }
+        // Each alone (up to eight), with a value other than the full body's: each leaves the
+        // others out, which must keep what they had; the first again at the end, so that the
+        // last one is left out too.
+        let mut alone = Vec::new();
         for f in body.fields.iter().filter(|f| comparable(read, &f.name)) {
             let other = crate::draw::edges(schema, &f.shape)
                 .into_iter()
@@ -421,20 +478,20 @@ impl Run<'_> {
             if let Some(v) = other {
                 let one = json!({ f.name.as_str(): v });
                 if crate::judge::check(schema, &one, &object).is_empty() {
-                    out.push(Some(one));
-                    alone += 1;
+                    alone.push(one);
                 }
             }
-            if alone == 2 {
+            if alone.len() == 8 {
                 break;
             }
         }
-        let nulls: Map<String, Value> = body
-            .fields
+        if alone.len() > 1 {
+            alone.push(alone[0].clone());
+        }
+        out.extend(alone.into_iter().map(Some));
+        let nulls: Map<String, Value> = nullable
             .iter()
-            .filter(|f| f.nullable && read.field(&f.name).is_some_and(|r| r.nullable))
-            .filter(|f| full.get(&f.name).is_some_and(|v| !v.is_null()))
-            .map(|f| (f.name.clone(), Value::Null))
+            .map(|k| (k.to_string(), Value::Null))
             .collect();
         if !nulls.is_empty() {
             out.push(Some(Value::Object(nulls)));

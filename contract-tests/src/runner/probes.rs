@@ -10,7 +10,7 @@ impl Suite<'_> {
     /// DELETE would act on it).
     pub(super) async fn unsupported_methods(&self) -> Result<(), Exhausted> {
         let path = &update_op().path;
-        let documented = checks::methods_of(schema(), path);
+        let documented = checks::methods_of_overlapping(schema(), path);
         let target = cvm_path(&self.s.cvm_id);
         for method in crate::probe::METHODS {
             if documented.iter().any(|m| m == method)
