@@ -24,9 +24,24 @@ pub struct Violation {
     pub path: Vec<Value>,
     /// The run's seed and the round of proptest that found it.
     pub seed: u64,
+    /// The accepted updates sent just before it, oldest first: for a server error, kept when
+    /// found; after the replay, the fewest of them that make it happen again, when it does not
+    /// happen on its own (its reproducer sends them first).
+    pub preceding: Vec<crate::http::Sent>,
 }
 
 impl Violation {
+    /// Its reproducer: the `curl` of each request it needs before it (see
+    /// [`Violation::preceding`]), then its own, one a line.
+    pub fn reproducer(&self, base_url: &str) -> String {
+        self.preceding
+            .iter()
+            .chain(std::iter::once(&self.exchange.sent))
+            .map(|s| crate::http::curl(base_url, s))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     pub fn key(&self) -> (&'static str, String) {
         (self.check.name, self.field.clone())
     }

@@ -369,6 +369,7 @@ impl Run<'_> {
             valid_body: valid,
             path: Vec::new(),
             seed: self.seed,
+            preceding: Vec::new(),
         };
         self.report.record(v);
         if let Some(h) = &self.halt {
@@ -393,6 +394,7 @@ impl Run<'_> {
             valid_body: false,
             path: Vec::new(),
             seed: self.seed,
+            preceding: Vec::new(),
         };
         self.report.warn(v);
     }

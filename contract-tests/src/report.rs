@@ -100,7 +100,7 @@ pub fn summary(r: &Report, secrets: &[&str]) -> String {
         let _ = writeln!(
             s,
             "  reproduce: {}",
-            http::curl(&r.target, &v.exchange.sent)
+            v.reproducer(&r.target).replace('\n', "\n             ")
         );
         let _ = writeln!(
             s,
@@ -213,7 +213,7 @@ fn violation_json(r: &Report, v: &Violation, secrets: &[&str]) -> serde_json::Va
             "body": body_text(v),
         },
         "answer": answer,
-        "curl": http::curl(&r.target, &v.exchange.sent),
+        "curl": v.reproducer(&r.target),
         "seed": v.seed,
     })
 }
@@ -394,7 +394,7 @@ fn junit_case(s: &mut String, r: &Report, n: usize, f: &Failure<'_>, kind: &str,
         v.exchange.sent.path,
         body_text(v),
         answer_text(v, secrets),
-        http::curl(&r.target, &v.exchange.sent),
+        v.reproducer(&r.target),
         v.seed
     );
     let mut message = xml(&hide(&v.message, v, secrets));
@@ -572,7 +572,7 @@ pre{{background:#f6f6f6;padding:8px;white-space:pre-wrap;word-break:break-all}}.
                 e(&v.exchange.sent.path),
                 e(&body_text(v)),
                 e(&answer_text(v, secrets)),
-                e(&http::curl(&r.target, &v.exchange.sent)),
+                e(&v.reproducer(&r.target)),
                 v.seed
             );
         }

@@ -222,20 +222,51 @@ fn a_slow_answer_breaks_the_time_limit() {
 }
 
 /// A 500 that only an earlier update explains (the update after one that set a field to null):
-/// a bare replay does not reproduce it, so it is marked flaky, and the run fails all the same.
+/// a bare replay does not reproduce it, so it is replayed after the updates sent before it, and
+/// reported with them in its reproducer, which reproduces it on a fresh server.
 #[test]
-fn a_state_dependent_server_error_fails_the_run() {
+fn a_state_dependent_server_error_reproduces_after_what_preceded_it() {
+    let fault = "server-error-after-null:update_cvm:shutdown_timeout";
     for seed in [0, 1, 2] {
-        let (r, _) = against("server-error-after-null:update_cvm:shutdown_timeout", seed);
+        let (r, _) = against(fault, seed);
         let text = contract_tests::report::summary(&r, &[]);
         assert_eq!(r.exit_code(), 1, "seed {seed}:\n{text}");
-        assert!(
-            r.violations
-                .iter()
-                .chain(&r.flaky)
-                .any(|v| v.check.name == "not_a_server_error"),
-            "seed {seed}:\n{text}"
-        );
+        let v = r
+            .violations
+            .iter()
+            .find(|v| v.check.name == "not_a_server_error")
+            .unwrap_or_else(|| panic!("seed {seed}: not reproduced:\n{text}"));
+        assert!(!v.preceding.is_empty(), "seed {seed}:\n{text}");
+        assert!(v.message.contains("sent before it"), "{}", v.message);
+        // The reproducer: the updates before it, then the request, one `curl` a line.
+        let lines = v.reproducer(&r.target).lines().count();
+        assert_eq!(lines, v.preceding.len() + 1);
+        // Sent in that order to a fresh mutant, the last one gets the 500.
+        let srv = mutant(fault);
+        let statuses = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let client = reqwest::Client::new();
+                let mut out = Vec::new();
+                for sent in v.preceding.iter().chain(std::iter::once(&v.exchange.sent)) {
+                    let resp = client
+                        .request(
+                            reqwest::Method::from_bytes(sent.method.as_bytes()).unwrap(),
+                            format!("{}{}", srv.url, sent.path),
+                        )
+                        .header("x-api-key", server::DEFAULT_API_KEY)
+                        .header("content-type", "application/json")
+                        .body(sent.body.clone().unwrap_or_default())
+                        .send()
+                        .await
+                        .unwrap();
+                    out.push(resp.status().as_u16());
+                }
+                out
+            });
+        assert_eq!(statuses.last(), Some(&500), "seed {seed}: {statuses:?}");
     }
 }
 

@@ -46,6 +46,7 @@ fn fixed_report() -> Report {
         valid_body: false,
         path: vec![],
         seed: 7,
+        preceding: Vec::new(),
     };
     let lost = Violation {
         check: checks::TARGET_ANSWERS,
@@ -62,6 +63,7 @@ fn fixed_report() -> Report {
         valid_body: true,
         path: vec![],
         seed: 7,
+        preceding: Vec::new(),
     };
     let warning = Violation {
         check: checks::NEGATIVE_DATA_REJECTION,
@@ -75,6 +77,7 @@ fn fixed_report() -> Report {
         valid_body: false,
         path: vec![],
         seed: 7,
+        preceding: Vec::new(),
     };
     // One bug, two checks: a 500 to a valid body is one failure.
     let crash = Violation {
@@ -89,6 +92,7 @@ fn fixed_report() -> Report {
         valid_body: true,
         path: vec![],
         seed: 7,
+        preceding: Vec::new(),
     };
     let undocumented = Violation {
         check: checks::STATUS_CODE_CONFORMANCE,

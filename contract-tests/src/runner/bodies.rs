@@ -6,7 +6,8 @@ use super::*;
 impl Suite<'_> {
     /// A PATCH of the CVM under test with `body`, with the key.
     pub(super) async fn patch_cvm(&self, body: &Value) -> Result<Exchange, Exhausted> {
-        self.target
+        let ex = self
+            .target
             .send(
                 "PATCH",
                 &cvm_path(&self.s.cvm_id),
@@ -14,7 +15,9 @@ impl Suite<'_> {
                 Some(body),
                 Auth::Key,
             )
-            .await
+            .await?;
+        self.rec.accepted(&ex);
+        Ok(ex)
     }
 
     /// Sends a mutation and judges the answer. Returns the violations (not yet recorded).

@@ -215,6 +215,7 @@ pub fn run(settings: &Settings) -> Report {
                 ..Report::default()
             }),
             answered: RefCell::new(0),
+            recent: RefCell::new(std::collections::VecDeque::new()),
             round_seed: RefCell::new(settings.seed),
             halt,
         },
@@ -312,9 +313,26 @@ struct Recorder {
     round_seed: RefCell<u64>,
     /// With [`Settings::fail_fast`], the target's halt switch, set at the first violation.
     halt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// The last few updates the target accepted, oldest first: what a server error found now
+    /// may need sent before it to happen again ([`Violation::preceding`]).
+    recent: RefCell<std::collections::VecDeque<http::Sent>>,
 }
 
+/// Accepted updates a server error keeps as what may have led to it.
+const RECENT: usize = 8;
+
 impl Recorder {
+    /// Notes an update the target accepted.
+    fn accepted(&self, ex: &Exchange) {
+        if ex.status().is_some_and(|s| (200..300).contains(&s)) {
+            let mut r = self.recent.borrow_mut();
+            if r.len() == RECENT {
+                r.pop_front();
+            }
+            r.push_back(ex.sent.clone());
+        }
+    }
+
     fn tick(&self, check: Check, field: &str) {
         self.report.borrow_mut().tick(check, field);
     }
@@ -347,6 +365,18 @@ impl Recorder {
             valid_body: valid,
             path: Vec::new(),
             seed: *self.round_seed.borrow(),
+            // A server error may take an earlier update to happen: those sent just before it are
+            // kept for the replay to try.
+            preceding: if ex.status().is_some_and(|s| s >= 500) {
+                self.recent
+                    .borrow()
+                    .iter()
+                    .filter(|s| **s != ex.sent)
+                    .cloned()
+                    .collect()
+            } else {
+                Vec::new()
+            },
         }
     }
 

@@ -11,15 +11,62 @@ impl Suite<'_> {
         let violations = std::mem::take(&mut self.rec.report.borrow_mut().violations);
         let mut kept = Vec::new();
         let mut flaky = Vec::new();
-        for v in violations {
+        for mut v in violations {
             match self.reproduces(&v).await {
-                Some(false) => flaky.push(v),
-                _ => kept.push(v),
+                // A server error that does not happen on its own is tried after the updates
+                // that preceded it; if it then happens, it is a failure with those in its
+                // reproducer, else a flaky one (which still fails the run).
+                Some(false) if v.fails_when_flaky() && !v.preceding.is_empty() => {
+                    match self.reproduces_after(&v).await {
+                        Some(n) => {
+                            v.preceding.drain(..v.preceding.len() - n);
+                            v.message.push_str(&format!(
+                                " (it happens again after the {n} update(s) sent before it, not on its own)"
+                            ));
+                            kept.push(v);
+                        }
+                        None => {
+                            v.preceding.clear();
+                            flaky.push(v);
+                        }
+                    }
+                }
+                Some(false) => {
+                    v.preceding.clear();
+                    flaky.push(v);
+                }
+                _ => {
+                    v.preceding.clear();
+                    kept.push(v);
+                }
             }
         }
         let mut r = self.rec.report.borrow_mut();
         r.violations = kept;
         r.flaky = flaky;
+    }
+
+    /// The fewest of the updates that preceded a server error (the last 1, 2, 4, then all of
+    /// them) after which its request gets a server error again, sent in order; `None` when none
+    /// does.
+    pub(super) async fn reproduces_after(&self, v: &Violation) -> Option<usize> {
+        let all = v.preceding.len();
+        let mut tried = Vec::new();
+        for n in [1, 2, 4, all] {
+            let n = n.min(all);
+            if n == 0 || tried.contains(&n) {
+                continue;
+            }
+            tried.push(n);
+            for s in &v.preceding[all - n..] {
+                self.target.resend(s).await.ok()?;
+            }
+            let again = self.target.resend(&v.exchange.sent).await.ok()?;
+            if again.status().is_some_and(|s| s >= 500) {
+                return Some(n);
+            }
+        }
+        None
     }
 
     /// Whether the violation's request breaks its check again; `None` when it is not replayed.
