@@ -516,7 +516,7 @@ pub fn methods_of(schema: &Schema, path: &str) -> Vec<String> {
 }
 
 /// Whether two path templates can name the same address: as many segments, and each pair the
-/// same literal or at least one a parameter (`/cvms/batch-stop` and `/cvms/{cvm_id}`).
+/// same literal or at least one a parameter (`/jobs/batch-stop` and `/jobs/{job_id}`).
 pub fn templates_overlap(a: &str, b: &str) -> bool {
     let param = |s: &str| s.starts_with('{') && s.ends_with('}');
     let (a, b): (Vec<&str>, Vec<&str>) = (a.split('/').collect(), b.split('/').collect());

@@ -76,6 +76,11 @@ pub struct ContractArgs {
     /// request itself is bounded by --timeout).
     #[arg(long, env = "CONTRACT_MAX_RESPONSE_TIME", value_name = "SECS")]
     max_response_time: Option<f64>,
+    /// After the random cases, send again each kind of value (null, left out, each edge) that no
+    /// read-back showed applied, and wait for it: one apply delay per round against a target
+    /// that applies updates late (a prompt one verifies every kind as it goes).
+    #[arg(long, env = "CONTRACT_VERIFY_EVERY_KIND")]
+    verify_every_kind: bool,
     /// `full` also sends valid bodies (which really change the CVM); `negative` only bodies a
     /// correct server rejects. Default: full on 127.0.0.1, negative elsewhere.
     #[arg(long, env = "CONTRACT_MODE", value_enum)]
@@ -291,6 +296,7 @@ fn settings(args: &ContractArgs, target: &str, key: Option<String>, id: &str) ->
     s.strict_types = args.strict_types;
     s.insecure = args.insecure;
     s.max_response_time = args.max_response_time.map(Duration::from_secs_f64);
+    s.verify_every_kind = args.verify_every_kind;
     s
 }
 

@@ -148,6 +148,9 @@ pub struct Report {
     pub per_field: BTreeMap<String, u64>,
     /// Field x rule -> answers seen (status code, or `error`) and their counts.
     pub coverage: BTreeMap<(String, String), BTreeMap<String, u64>>,
+    /// Field that reads back -> kind of value sent (`null`, `absent`, `minimum`, `longest`,
+    /// `value`...) -> (accepted updates that sent it, read-backs that showed it applied).
+    pub verified: BTreeMap<String, BTreeMap<String, (u64, u64)>>,
     /// Why the run ended before its planned cases, if it did.
     pub stopped_early: Option<String>,
     /// Why the run could not happen at all (exit status 2).

@@ -169,6 +169,25 @@ pub fn summary(r: &Report, secrets: &[&str]) -> String {
             let _ = writeln!(s, "  {f:<30} {n:>7}");
         }
     }
+    if !r.verified.is_empty() {
+        let _ = writeln!(
+            s,
+            "read back (kinds of value sent, and verified: shown applied by a read-back):"
+        );
+        for (f, kinds) in &r.verified {
+            let text: Vec<String> = kinds
+                .iter()
+                .map(|(k, (sent, shown))| {
+                    if *shown > 0 {
+                        format!("{k} ok")
+                    } else {
+                        format!("{k} NOT VERIFIED ({sent} sent)")
+                    }
+                })
+                .collect();
+            let _ = writeln!(s, "  {f:<30} {}", text.join(", "));
+        }
+    }
     for why in &r.skipped {
         let _ = writeln!(s, "skipped: {why}");
     }
@@ -282,6 +301,9 @@ pub fn json(r: &Report, secrets: &[&str]) -> serde_json::Value {
         "flaky": r.flaky.iter().map(|v| violation_json(r, v, secrets)).collect::<Vec<_>>(),
         "checks": checks,
         "coverage": coverage,
+        "verified": r.verified.iter().flat_map(|(field, kinds)| kinds.iter().map(move |(kind, (sent, shown))| {
+            serde_json::json!({"field": field, "kind": kind, "sent": sent, "verified": shown})
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -520,6 +542,20 @@ pre{{background:#f6f6f6;padding:8px;white-space:pre-wrap;word-break:break-all}}.
             }
         }
         s.push_str("</tr>\n");
+    }
+    if !r.verified.is_empty() {
+        let _ = writeln!(s, "</table>\n<h2>Read back</h2>\n<p>For each field that reads back, each kind of value sent in an accepted update, and how many read-backs showed it applied. Green: verified; red: sent, never shown applied.</p>\n<table id=\"verified\"><tr><th>field</th><th>kind</th><th>sent</th><th>verified</th></tr>");
+        for (f, kinds) in &r.verified {
+            for (k, (sent, shown)) in kinds {
+                let class = if *shown > 0 { "ok" } else { "bad" };
+                let _ = writeln!(
+                    s,
+                    "<tr><th>{}</th><td>{}</td><td>{sent}</td><td class=\"{class}\">{shown}</td></tr>",
+                    e(f),
+                    e(k)
+                );
+            }
+        }
     }
     s.push_str("</table>\n<h2>Checks</h2>\n<table id=\"checks\"><tr><th>check</th><th>asserts</th><th>judged</th><th>result</th></tr>\n");
     for c in checks::ALL {

@@ -41,7 +41,66 @@ fn the_reference_server_honours_the_contract() {
             );
         }
     }
+    // Every kind of value sent to a field that reads back (null, left out, each edge, each
+    // boolean) was shown applied by a read-back: a prompt target verifies each as it goes.
+    assert!(!report.verified.is_empty(), "{text}");
+    for (field, kinds) in &report.verified {
+        for (kind, (sent, shown)) in kinds {
+            assert!(
+                *sent > 0 && *shown > 0,
+                "{field} {kind}: {sent} sent, {shown} shown\n{text}"
+            );
+        }
+        assert!(
+            kinds.contains_key("absent"),
+            "{field}: never left out\n{text}"
+        );
+        assert!(kinds.len() >= 3, "{field}: too few kinds sent\n{text}");
+    }
     println!("{text}");
+}
+
+/// Against a target that applies updates late, a run verifies the kinds of value its last
+/// read-backs show; `--verify-every-kind` sends the rest again, in rounds, until every kind sent
+/// is shown applied.
+#[test]
+fn every_kind_of_value_is_verified_against_a_late_target_when_asked() {
+    let timing = server::Timing {
+        apply_delay: std::time::Duration::from_millis(300),
+        ..Default::default()
+    };
+    let unverified = |r: &contract_tests::Report| -> Vec<String> {
+        r.verified
+            .iter()
+            .flat_map(|(f, kinds)| {
+                kinds
+                    .iter()
+                    .filter(|(_, (_, shown))| *shown == 0)
+                    .map(move |(k, _)| format!("{f} {k}"))
+            })
+            .collect()
+    };
+    let srv = server::spawn_with(0, server::DEFAULT_API_KEY, &[], timing).unwrap();
+    let mut s = settings(&srv.url, 64);
+    s.readback_timeout = std::time::Duration::from_secs(3);
+    let plain = run(&s);
+    assert_eq!(plain.exit_code(), 0);
+    assert!(
+        !unverified(&plain).is_empty(),
+        "a late target verifies only what its last read-backs show"
+    );
+    let srv = server::spawn_with(0, server::DEFAULT_API_KEY, &[], timing).unwrap();
+    let mut s = settings(&srv.url, 64);
+    s.readback_timeout = std::time::Duration::from_secs(3);
+    s.verify_every_kind = true;
+    let all = run(&s);
+    let text = contract_tests::report::summary(&all, &[]);
+    assert_eq!(all.exit_code(), 0, "{text}");
+    assert!(
+        unverified(&all).is_empty(),
+        "{:?}\n{text}",
+        unverified(&all)
+    );
 }
 
 /// Runs the suite against a server with one fault.

@@ -156,6 +156,14 @@ fn fixed_report() -> Report {
         .into_iter()
         .collect(),
         coverage,
+        verified: [(
+            "shutdown_timeout".to_string(),
+            [("minimum".to_string(), (2, 1)), ("null".to_string(), (1, 0))]
+                .into_iter()
+                .collect(),
+        )]
+        .into_iter()
+        .collect(),
         stopped_early: None,
         could_not_run: None,
     }

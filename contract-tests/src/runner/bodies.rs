@@ -235,7 +235,7 @@ impl Suite<'_> {
 
     /// Sends a valid body and, on 202, reads the CVM back until it shows the update.
     pub(super) async fn send_valid(&self, body: &Value) -> Result<Vec<Violation>, Exhausted> {
-        let composing = !*self.shrinking.borrow();
+        let composing = !*self.shrinking.borrow() && !*self.direct.borrow();
         let held = |s: &Self| {
             let c = s.composed.borrow();
             body.as_object()

@@ -158,6 +158,9 @@ pub(super) struct Expect {
     pub(super) readback: String,
     pub(super) value: Value,
     pub(super) why: &'static str,
+    /// The kind of value sent ([`kind_of`]): what the coverage report counts as sent and as
+    /// verified by a read-back.
+    pub(super) kind: String,
 }
 
 impl Expect {
@@ -207,6 +210,7 @@ pub(super) fn expectations(
                 readback: rb.into(),
                 value: Value::Null,
                 why: "sent as null",
+                kind: "null".into(),
             }),
             Some(Value::Null) => {}
             Some(v) => {
@@ -219,6 +223,7 @@ pub(super) fn expectations(
                     readback: rb.into(),
                     value,
                     why: "sent with a value",
+                    kind: kind_of(&f.shape, v),
                 })
             }
             None => {
@@ -228,6 +233,7 @@ pub(super) fn expectations(
                         readback: rb.into(),
                         value: prev.clone(),
                         why: "left out",
+                        kind: "absent".into(),
                     })
                 }
             }
@@ -236,7 +242,158 @@ pub(super) fn expectations(
     out
 }
 
+/// The kind of a value sent to a field of `shape`, for the coverage report: each edge by name (a
+/// range's ends and the values beside them, zero, an empty, shortest or longest text, an empty
+/// list, each value of a closed set, each boolean), else `value`.
+pub(crate) fn kind_of(shape: &crate::meta::Shape, v: &Value) -> String {
+    use crate::meta::Shape;
+    match shape {
+        Shape::Nullable { inner } => kind_of(inner, v),
+        Shape::OneOf { options } => options
+            .iter()
+            .map(|o| kind_of(o, v))
+            .find(|k| k != "value")
+            .unwrap_or_else(|| "value".into()),
+        Shape::Integer { min, max, .. } => {
+            let Some(n) = v.as_i64() else {
+                return "value".into();
+            };
+            let at = |b: &Option<i64>, d: i64| b.is_some_and(|b| b.checked_add(d) == Some(n));
+            if at(min, 0) {
+                "minimum".into()
+            } else if at(max, 0) {
+                "maximum".into()
+            } else if at(min, 1) {
+                "minimum+1".into()
+            } else if at(max, -1) {
+                "maximum-1".into()
+            } else if n == 0 {
+                "zero".into()
+            } else {
+                "value".into()
+            }
+        }
+        Shape::String {
+            min_len, max_len, ..
+        } => {
+            let Some(t) = v.as_str() else {
+                return "value".into();
+            };
+            let n = t.chars().count() as u64;
+            if n == 0 {
+                "empty".into()
+            } else if Some(n) == *max_len {
+                "longest".into()
+            } else if Some(n) == *min_len {
+                "shortest".into()
+            } else {
+                "value".into()
+            }
+        }
+        Shape::Boolean => match v.as_bool() {
+            Some(b) => b.to_string(),
+            None => "value".into(),
+        },
+        Shape::Enum { values, .. } => match v.as_str() {
+            Some(t) if values.iter().any(|x| x == t) => format!("= {t}"),
+            _ => "value".into(),
+        },
+        Shape::Array { .. } if v.as_array().is_some_and(Vec::is_empty) => "empty list".into(),
+        _ => "value".into(),
+    }
+}
+
 impl Suite<'_> {
+    /// `--verify-every-kind`: the kinds of value sent that no read-back showed applied, sent
+    /// again in rounds, each read back on its own with the full wait. A round carries, for each
+    /// field, its next such kind; the fields a round leaves out are judged kept.
+    pub(super) async fn verify_kinds(&self) -> Result<(), Exhausted> {
+        let pending: BTreeMap<String, Vec<Value>> = {
+            let r = self.rec.report.borrow();
+            let examples = self.rec.examples.borrow();
+            r.verified
+                .iter()
+                .map(|(f, kinds)| {
+                    let values = kinds
+                        .iter()
+                        .filter(|(_, (_, shown))| *shown == 0)
+                        .filter_map(|(k, _)| examples.get(&(f.clone(), k.clone())).cloned())
+                        .collect();
+                    (f.clone(), values)
+                })
+                .collect()
+        };
+        let rounds = pending.values().map(Vec::len).max().unwrap_or(0);
+        let Some(shape) = &update_op().body else {
+            return Ok(());
+        };
+        *self.direct.borrow_mut() = true;
+        let mut out = Ok(());
+        for i in 0..rounds {
+            let body: serde_json::Map<String, Value> = pending
+                .iter()
+                .filter_map(|(f, values)| Some((f.clone(), values.get(i)?.clone())))
+                .collect();
+            let body = Value::Object(body);
+            // Values accepted one at a time may not go together: then each alone.
+            let bodies = if judge::check(schema(), &body, shape).is_empty() {
+                vec![body]
+            } else {
+                body.as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, v)| json!({ k.as_str(): v }))
+                    .collect()
+            };
+            for b in bodies {
+                match self.send_valid(&b).await {
+                    Ok(found) => found.into_iter().for_each(|v| self.rec.record(v)),
+                    Err(e) => {
+                        out = Err(e);
+                        break;
+                    }
+                }
+            }
+        }
+        // A field left out is verified by an update that changes another one: every round may
+        // have carried it. Such an update, one for the first field otherwise.
+        let absent: Vec<String> = self
+            .rec
+            .report
+            .borrow()
+            .verified
+            .iter()
+            .filter(|(_, kinds)| kinds.get("absent").is_some_and(|(_, shown)| *shown == 0))
+            .map(|(f, _)| f.clone())
+            .collect();
+        let shown: Vec<&crate::meta::Field> = update_body()
+            .fields
+            .iter()
+            .filter(|f| f.readback.is_some())
+            .collect();
+        let setters: Vec<&crate::meta::Field> =
+            match shown.iter().find(|f| !absent.contains(&f.name)) {
+                Some(g) => vec![*g],
+                None => shown.iter().take(2).copied().collect(),
+            };
+        if !absent.is_empty() && out.is_ok() {
+            for g in setters {
+                let Some(b) = self.set_changing(&json!({}), g) else {
+                    continue;
+                };
+                match self.send_valid(&b).await {
+                    Ok(found) => found.into_iter().for_each(|v| self.rec.record(v)),
+                    Err(e) => {
+                        out = Err(e);
+                        break;
+                    }
+                }
+            }
+        }
+        *self.direct.borrow_mut() = false;
+        out
+    }
+
     /// Adds an accepted update to the composition; every few updates, one read-back that does not
     /// wait takes what has already been applied off the books. What it finds wrong is kept in
     /// `Composed::found`, not blamed on the case at hand.
@@ -249,7 +406,10 @@ impl Suite<'_> {
             let mut c = self.composed.borrow_mut();
             let before = c.predicted(base);
             let ex = std::rc::Rc::new(ex.clone());
+            let mut unverified = false;
             for e in expectations(body, &before, update_body(), readback_object()) {
+                self.rec.sent_kind(&e, body.get(&e.field));
+                unverified |= !self.rec.is_verified(&e);
                 if e.why == "left out" {
                     match c.keys.get(&e.readback) {
                         // Set by a request the suite cannot predict: nothing to expect.
@@ -269,7 +429,9 @@ impl Suite<'_> {
             }
             c.last = Some(Instant::now());
             c.since_poll += 1;
-            c.since_poll >= POLL_EVERY
+            // A kind of value no read-back has confirmed yet is read back at once, while the
+            // target keeps up: every kind sent is then verified, not only the composition's last.
+            c.since_poll >= POLL_EVERY || (unverified && !c.lagging)
         };
         if poll {
             self.composed.borrow_mut().since_poll = 0;
@@ -421,6 +583,7 @@ impl Suite<'_> {
                 let mut changed = false;
                 for (e, _) in c.keys.values().flatten() {
                     self.rec.tick(checks::PATCH_SEMANTICS, &e.field);
+                    self.rec.verified_kind(e);
                     changed |= base.as_ref().is_some_and(|b| !e.shown_in(b));
                 }
                 drop(base);
@@ -474,6 +637,9 @@ impl Suite<'_> {
             return Ok(vec![]);
         };
         let expected = expectations(body, &before, update_body(), readback_object());
+        for e in &expected {
+            self.rec.sent_kind(e, body.get(&e.field));
+        }
         // While shrinking, one read-back decides (the shrunk result is checked again in full).
         let wait = if *self.shrinking.borrow() {
             Duration::ZERO
@@ -492,6 +658,9 @@ impl Suite<'_> {
                 self.rec.tick(checks::PATCH_SEMANTICS, &e.field);
             }
             if wrong.is_empty() {
+                for e in &expected {
+                    self.rec.verified_kind(e);
+                }
                 let mut c = self.composed.borrow_mut();
                 c.shown_change |= expected.iter().any(|e| !e.shown_in(&before));
                 // Not shown by an earlier read-back, shown now: the target applies late.

@@ -26,7 +26,7 @@ mod replay;
 
 use crate::findings::same_request;
 pub use crate::findings::{group, Failure, Report, Violation};
-use composed::{expectations, Composed};
+use composed::{expectations, Composed, Expect};
 use replay::persist;
 pub use replay::{load_persisted, Persisted};
 
@@ -117,6 +117,10 @@ pub struct Settings {
     pub partition: Option<crate::partition::Partition>,
     /// `--max-response-time`: every answer must come within it (`max_response_time`).
     pub max_response_time: Option<Duration>,
+    /// `--verify-every-kind`: after the random phase, each kind of value sent that no read-back
+    /// has shown applied is sent again and waited for, in rounds (one apply delay each, against
+    /// a target that applies late; nothing against a prompt one, which verifies as it goes).
+    pub verify_every_kind: bool,
 }
 
 impl Settings {
@@ -145,6 +149,7 @@ impl Settings {
             fail_fast: false,
             partition: None,
             max_response_time: None,
+            verify_every_kind: false,
             concurrency: if Mode::default_for(target) == Mode::Full {
                 4
             } else {
@@ -216,6 +221,7 @@ pub fn run(settings: &Settings) -> Report {
             }),
             answered: RefCell::new(0),
             recent: RefCell::new(std::collections::VecDeque::new()),
+            examples: RefCell::new(BTreeMap::new()),
             round_seed: RefCell::new(settings.seed),
             halt,
         },
@@ -225,6 +231,7 @@ pub fn run(settings: &Settings) -> Report {
         stale: RefCell::new(false),
         shrinking: RefCell::new(false),
         composed: RefCell::new(Composed::default()),
+        direct: RefCell::new(false),
         deferred: RefCell::new(Vec::new()),
     };
     for phase in PHASES {
@@ -276,13 +283,16 @@ enum Phase {
     RejectionChangesNothing,
     /// proptest-driven cases with composed read-back.
     Random,
+    /// With `--verify-every-kind`, the kinds of value no read-back showed, sent again and
+    /// waited for.
+    VerifyKinds,
     /// The flow `x-two-phase` describes.
     HeaderFlows,
     /// Every violation's request sent once more: what does not repeat is flaky.
     ReplayViolations,
 }
 
-const PHASES: [Phase; 13] = [
+const PHASES: [Phase; 14] = [
     Phase::Preflight,
     Phase::Authentication,
     Phase::UnknownId,
@@ -293,6 +303,7 @@ const PHASES: [Phase; 13] = [
     Phase::Breadth,
     Phase::RejectionChangesNothing,
     Phase::Random,
+    Phase::VerifyKinds,
     // After the random phase has seen its updates shown: against a target that refuses updates
     // while one is applied (409), an accepted update before the random phase would make it wait
     // a second time.
@@ -316,12 +327,56 @@ struct Recorder {
     /// The last few updates the target accepted, oldest first: what a server error found now
     /// may need sent before it to happen again ([`Violation::preceding`]).
     recent: RefCell<std::collections::VecDeque<http::Sent>>,
+    /// (field, kind) -> a value of that kind the target accepted, to send again when no
+    /// read-back showed it (`--verify-every-kind`).
+    examples: RefCell<BTreeMap<(String, String), Value>>,
 }
 
 /// Accepted updates a server error keeps as what may have led to it.
 const RECENT: usize = 8;
 
 impl Recorder {
+    /// Counts a kind of value sent to a field that reads back ([`Report::verified`]); keeps
+    /// the value as sent (`sent`, none when it was left out).
+    fn sent_kind(&self, e: &Expect, sent: Option<&Value>) {
+        if let Some(v) = sent {
+            self.examples
+                .borrow_mut()
+                .entry((e.field.clone(), e.kind.clone()))
+                .or_insert_with(|| v.clone());
+        }
+        let mut r = self.report.borrow_mut();
+        let n = r
+            .verified
+            .entry(e.field.clone())
+            .or_default()
+            .entry(e.kind.clone())
+            .or_default();
+        n.0 += 1;
+    }
+
+    /// Counts a kind of value a read-back showed applied.
+    fn verified_kind(&self, e: &Expect) {
+        let mut r = self.report.borrow_mut();
+        let n = r
+            .verified
+            .entry(e.field.clone())
+            .or_default()
+            .entry(e.kind.clone())
+            .or_default();
+        n.1 += 1;
+    }
+
+    /// Whether a read-back has shown this kind of value applied to this field.
+    fn is_verified(&self, e: &Expect) -> bool {
+        self.report
+            .borrow()
+            .verified
+            .get(&e.field)
+            .and_then(|k| k.get(&e.kind))
+            .is_some_and(|n| n.1 > 0)
+    }
+
     /// Notes an update the target accepted.
     fn accepted(&self, ex: &Exchange) {
         if ex.status().is_some_and(|s| (200..300).contains(&s)) {
@@ -414,6 +469,8 @@ struct Suite<'a> {
     shrinking: RefCell<bool>,
     /// Updates accepted in the random phase and not yet seen in a read-back.
     composed: RefCell<Composed>,
+    /// Whether each valid update is read back on its own, with the full wait (not composed).
+    direct: RefCell<bool>,
     /// Mutations of the random phase held back while the target is slow to show updates: sent
     /// after the valid updates, so that they fill the wait for the last one instead of adding to
     /// it.
@@ -539,6 +596,10 @@ impl Suite<'_> {
             Phase::Breadth => Ok(()),
             Phase::RejectionChangesNothing => self.rejection_changes_nothing().await,
             Phase::Random => Ok(()),
+            Phase::VerifyKinds if self.s.verify_every_kind && self.s.mode == Mode::Full => {
+                self.verify_kinds().await
+            }
+            Phase::VerifyKinds => Ok(()),
             Phase::HeaderFlows => self.header_flows().await,
             Phase::ReplayViolations => {
                 self.replay_violations().await;
