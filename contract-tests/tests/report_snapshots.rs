@@ -158,9 +158,12 @@ fn fixed_report() -> Report {
         coverage,
         verified: [(
             "shutdown_timeout".to_string(),
-            [("minimum".to_string(), (2, 1)), ("null".to_string(), (1, 0))]
-                .into_iter()
-                .collect(),
+            [
+                ("minimum".to_string(), (2, 1)),
+                ("null".to_string(), (1, 0)),
+            ]
+            .into_iter()
+            .collect(),
         )]
         .into_iter()
         .collect(),
