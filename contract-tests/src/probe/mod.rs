@@ -1,0 +1,560 @@
+//! The suite on any operation of any document (`cargo xtask contract --spec PATH`): requests
+//! drawn from the model ([`crate::draw`]) for path, query and header parameters and JSON bodies,
+//! valid ones and named mutations, each answer judged by the generic checks. Then, in full mode,
+//! each resource the document has goes through its lifecycle ([`crate::scenarios`]).
+
+use crate::checks::{self, Check};
+use crate::draw::{self, Place};
+use crate::http::{Auth, Credential, Exchange, Exhausted, Shown, Target, TargetOptions};
+use crate::meta::{Operation, Param, Schema, Shape};
+use crate::mutate;
+use crate::runner::{Mode, Report, Settings, Violation};
+use openapi_runtime::encode_component;
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+mod phases;
+mod requests;
+
+pub use requests::Request;
+pub(crate) use requests::{invalid, requests, requests_with, unknown_id};
+
+/// Methods the probe sends.
+pub const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+
+fn static_method(m: &str) -> &'static str {
+    METHODS.iter().find(|x| **x == m).copied().unwrap_or("GET")
+}
+
+/// The operations a run covers: those named (by `operationId` or client method name), or every
+/// operation with a method the probe sends. An unknown name is an error.
+pub fn select<'s>(schema: &'s Schema, names: &[String]) -> Result<Vec<&'s Operation>, String> {
+    if names.is_empty() {
+        return Ok(schema
+            .operations
+            .values()
+            .filter(|o| METHODS.contains(&o.method.as_str()))
+            .collect());
+    }
+    names
+        .iter()
+        .map(|n| {
+            schema.find(n).ok_or_else(|| {
+                format!("no operation `{n}` in the document (give an operationId or a client method name)")
+            })
+        })
+        .collect()
+}
+
+/// An item the run created so that the probe of the operations on items reaches one that exists.
+#[derive(Debug, Clone)]
+pub(crate) struct Fixture {
+    /// The item path template (`/notes/{note_id}`).
+    pub item: String,
+    /// Its own parameter (`note_id`).
+    pub param: String,
+    /// The id the create gave.
+    pub id: String,
+    /// Whether it is the one the resource's delete gets (each other operation gets the other
+    /// one, which stays until the run has replayed its findings and then is deleted).
+    pub for_delete: bool,
+    /// The operation that deletes it, if the document has one.
+    pub delete: Option<String>,
+}
+
+pub(crate) struct Run<'a> {
+    pub(crate) s: &'a Settings,
+    pub(crate) schema: &'a Schema,
+    pub(crate) target: Target,
+    pub(crate) report: Report,
+    pub(crate) seed: u64,
+    /// The target refused a connection: nothing more is sent.
+    gone: bool,
+    /// Secured operation -> requests sent with the run's own credential (or none, when none is
+    /// given), and how many of them got 401 or 403.
+    denied: std::collections::BTreeMap<String, (u32, u32)>,
+    /// Items the run created for the operations on items to reach.
+    pub(crate) fixtures: Vec<Fixture>,
+    /// With [`Settings::fail_fast`], the target's halt switch, set at the first violation.
+    halt: Option<Arc<std::sync::atomic::AtomicBool>>,
+}
+
+impl Run<'_> {
+    /// Sends one request. Once the target refuses connections (it stopped, or crashed on an
+    /// earlier request) the run ends: one violation says so, not one per request left.
+    pub(crate) async fn send(
+        &mut self,
+        op: &Operation,
+        r: &Request,
+        auth: Auth,
+    ) -> Result<Exchange, Exhausted> {
+        self.send_as(static_method(&op.method), op, r, auth).await
+    }
+
+    /// [`Run::send`] with another method than the operation's.
+    async fn send_as(
+        &mut self,
+        method: &'static str,
+        op: &Operation,
+        r: &Request,
+        auth: Auth,
+    ) -> Result<Exchange, Exhausted> {
+        if self.gone {
+            return Err(Exhausted);
+        }
+        let ex = self
+            .target
+            .send(method, &r.target(), &r.headers, r.body.as_ref(), auth)
+            .await?;
+        if matches!(&ex.outcome, Err(f) if f.kind == "connect") {
+            self.gone = true;
+            self.report.stopped_early = Some(format!(
+                "the target stopped accepting connections (at {} {})",
+                op.method,
+                r.target()
+            ));
+        }
+        Ok(ex)
+    }
+
+    pub(crate) fn auth(&self, op: &Operation) -> Auth {
+        if op.auth.is_empty() || self.s.api_key.is_none() {
+            Auth::Missing
+        } else {
+            Auth::Key
+        }
+    }
+
+    pub(crate) fn record(
+        &mut self,
+        check: Check,
+        field: &str,
+        rule: Option<&'static str>,
+        mut message: String,
+        ex: &Exchange,
+        valid: bool,
+    ) {
+        // A problem document (RFC 9457) names what the server itself thought went wrong: a mock
+        // that cannot serve the document says so there, and the report passes it on.
+        if let Some(p) = ex.outcome.as_ref().ok().and_then(|a| a.json()) {
+            if let (Some(t), Some(title)) = (
+                p.get("type").and_then(Value::as_str),
+                p.get("title").and_then(Value::as_str),
+            ) {
+                message.push_str(&format!(" [the server's problem: {title} ({t})]"));
+            }
+        }
+        let v = Violation {
+            check,
+            field: field.to_string(),
+            rule,
+            message,
+            exchange: ex.clone(),
+            valid_body: valid,
+            path: Vec::new(),
+            seed: self.seed,
+            preceding: Vec::new(),
+        };
+        self.report.record(v);
+        if let Some(h) = &self.halt {
+            h.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    fn warn(
+        &mut self,
+        check: Check,
+        field: &str,
+        rule: Option<&'static str>,
+        message: String,
+        ex: &Exchange,
+    ) {
+        let v = Violation {
+            check,
+            field: field.to_string(),
+            rule,
+            message: format!("{message} (a lax validator coerces this value; --strict-types makes it a violation)"),
+            exchange: ex.clone(),
+            valid_body: false,
+            path: Vec::new(),
+            seed: self.seed,
+            preceding: Vec::new(),
+        };
+        self.report.warn(v);
+    }
+
+    /// The checks every answer gets.
+    pub(crate) fn common(
+        &mut self,
+        op: &Operation,
+        ex: &Exchange,
+        field: &str,
+        mutation: Option<&mutate::Mutation>,
+        secrets: &[String],
+    ) {
+        let valid = mutation.is_none();
+        self.report.tick(checks::TARGET_ANSWERS, field);
+        let a = match &ex.outcome {
+            Ok(a) => a.clone(),
+            Err(_) => {
+                if let Err(m) = checks::target_answers(ex) {
+                    self.record(checks::TARGET_ANSWERS, field, None, m, ex, valid);
+                }
+                return;
+            }
+        };
+        let secrets: Vec<&str> = secrets
+            .iter()
+            .map(String::as_str)
+            .chain(self.s.api_key.as_deref())
+            .collect();
+        let seen = checks::Seen {
+            schema: self.schema,
+            op,
+            answer: &a,
+            mutation,
+            secrets: &secrets,
+        };
+        let more = checks::judge_more(self.schema, op, &a, self.s.max_response_time);
+        for (check, verdict) in checks::judge(&seen, checks::Applies::Every).chain(more) {
+            self.report.tick(check, field);
+            if let Err(m) = verdict {
+                self.record(check, field, None, m, ex, mutation.is_none());
+            }
+        }
+    }
+
+    /// The path parameters of `op` that a fixture fixes: the id of an item the run created, for
+    /// its item path and every path under it.
+    fn fixed_params(&self, op: &Operation) -> Vec<(String, String)> {
+        let deletes = |f: &Fixture| f.delete.as_deref() == Some(op.name.as_str());
+        self.fixtures
+            .iter()
+            .filter(|f| op.path == f.item || op.path.starts_with(&format!("{}/", f.item)))
+            // The delete of the item path gets its own item; everything else the lasting one.
+            .filter(|f| f.for_delete == (op.path == f.item && deletes(f)))
+            .map(|f| (f.param.clone(), f.id.clone()))
+            .collect()
+    }
+
+    /// Deletes the lasting fixtures, once the findings that reached them are replayed: a run
+    /// leaves behind no item it made for its probe. Not judged: the probe judged the delete.
+    async fn remove_fixtures(&mut self) {
+        for f in std::mem::take(&mut self.fixtures) {
+            let Some(op) = f.delete.as_deref().and_then(|d| self.schema.operation(d)) else {
+                continue;
+            };
+            if f.for_delete {
+                continue;
+            }
+            let path = f
+                .item
+                .replace(&format!("{{{}}}", f.param), &encode_component(&f.id));
+            let r = Request {
+                path,
+                query: Vec::new(),
+                headers: Vec::new(),
+                body: None,
+            };
+            let auth = self.auth(op);
+            if self.send(op, &r, auth).await.is_err() {
+                break;
+            }
+        }
+    }
+
+    /// Sends a valid request and judges the answer.
+    pub(crate) async fn send_valid(
+        &mut self,
+        op: &Operation,
+        r: &Request,
+        field: &str,
+        auth: Auth,
+        secrets: &[String],
+    ) -> Result<Exchange, Exhausted> {
+        let ex = self.send(op, r, auth).await?;
+        self.tally(op, auth, &ex);
+        self.common(op, &ex, field, None, secrets);
+        self.report.cover(field, "valid", &ex);
+        if let Ok(a) = &ex.outcome {
+            let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+            let seen = checks::Seen {
+                schema: self.schema,
+                op,
+                answer: a,
+                mutation: None,
+                secrets: &secrets,
+            };
+            for (check, verdict) in checks::judge(&seen, checks::Applies::Valid) {
+                self.report.tick(check, field);
+                if let Err(m) = verdict {
+                    self.record(check, field, None, m, &ex, true);
+                }
+            }
+        }
+        Ok(ex)
+    }
+
+    /// Sends each of the first `upto` violations' requests once more: one whose status changes
+    /// is flaky. The later ones (the scenarios') depend on the state they were found in: a bare
+    /// replay proves nothing of them, and they are kept as found.
+    async fn replay(&mut self, upto: usize) {
+        let mut found = std::mem::take(&mut self.report.violations);
+        let stateful = found.split_off(upto.min(found.len()));
+        for v in found {
+            // A delete that succeeded changed what a second one finds: not replayed bare.
+            let deleted = v.exchange.sent.method == "DELETE"
+                && v.exchange.status().is_some_and(|s| (200..300).contains(&s));
+            if deleted {
+                self.report.violations.push(v);
+                continue;
+            }
+            let again = self.target.resend(&v.exchange.sent).await;
+            let same = match (&again, &v.exchange.outcome) {
+                (Ok(e), Ok(a)) => e.status() == Some(a.status),
+                (Ok(e), Err(_)) => e.outcome.is_err(),
+                (Err(_), _) => true,
+            };
+            if same {
+                self.report.violations.push(v);
+            } else {
+                self.report.flaky.push(v);
+            }
+        }
+        self.report.violations.extend(stateful);
+    }
+}
+
+/// Values of the body's secret fields (`format: password`, `writeOnly`), at the top level.
+pub(crate) fn secret_values(schema: &Schema, op: &Operation, body: Option<&Value>) -> Vec<String> {
+    let Some(Shape::Object { name }) = op.body.as_ref().map(|s| match s {
+        Shape::Nullable { inner } => inner.as_ref(),
+        s => s,
+    }) else {
+        return Vec::new();
+    };
+    let Some(o) = schema.object(name) else {
+        return Vec::new();
+    };
+    let Some(body) = body else {
+        return Vec::new();
+    };
+    let fields = o
+        .fields
+        .iter()
+        .filter(|f| f.secret)
+        .map(|f| f.name.as_str());
+    checks::secret_values(body, fields)
+        .into_iter()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Runs the probe on `names` (every operation when empty) of `schema`. `--cases` counts per
+/// operation. Never panics on what the target does.
+pub fn run(settings: &Settings, schema: Arc<Schema>, names: &[String]) -> Report {
+    let started = Instant::now();
+    let mut report = Report {
+        target: settings.target.clone(),
+        mode: settings.mode.name(),
+        seed: settings.seed,
+        insecure: settings.insecure,
+        title: "contract (any operation)".into(),
+        ..Report::default()
+    };
+    let ops: Vec<Operation> = match select(&schema, names) {
+        Ok(ops) => ops.into_iter().cloned().collect(),
+        Err(e) => {
+            report.could_not_run = Some(e);
+            return report;
+        }
+    };
+    // The first operation of each path, by name, among all selected: the path's own probes go
+    // with it.
+    let mut path_first: std::collections::BTreeMap<String, String> = Default::default();
+    for o in &ops {
+        let e = path_first
+            .entry(o.path.clone())
+            .or_insert_with(|| o.name.clone());
+        if o.name < *e {
+            *e = o.name.clone();
+        }
+    }
+    let ops = match settings.partition {
+        Some(p) => {
+            report.title = format!("{} (partition {p})", report.title);
+            p.share(ops)
+        }
+        None => ops,
+    };
+    report.cases_planned = settings.cases.saturating_mul(ops.len() as u32);
+    let credential = ops
+        .iter()
+        .find_map(|o| o.auth.first())
+        .map(|a| Credential::parse(a))
+        .unwrap_or_default();
+    let target = match Target::new(TargetOptions {
+        base_url: settings.target.clone(),
+        api_key: settings.api_key.clone(),
+        shown: Arc::new(Shown {
+            credential,
+            secret_fields: secret_fields(&schema),
+        }),
+        timeout: settings.timeout,
+        rate: settings.rate,
+        max_requests: settings.max_requests,
+        deadline: started + settings.deadline,
+        read_limit: settings.read_limit,
+        insecure: settings.insecure,
+        other_api_key: settings.other_api_key.clone(),
+        max_retry_after: Duration::from_secs(30),
+    }) {
+        Ok(t) => t,
+        Err(e) => {
+            report.could_not_run = Some(e);
+            return report;
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            report.could_not_run = Some(format!("cannot start a runtime: {e}"));
+            return report;
+        }
+    };
+    let mut run = Run {
+        s: settings,
+        schema: &schema,
+        target,
+        report,
+        seed: settings.seed,
+        gone: false,
+        denied: Default::default(),
+        fixtures: Vec::new(),
+        halt: None,
+    };
+    run.halt = settings.fail_fast.then(|| run.target.halt_switch());
+    // Drawn within I-JSON's exact integers; judged by the document's own ranges.
+    let drawn = Arc::new(crate::model::interoperable((*schema).clone()));
+    rt.block_on(async {
+        // A target that cannot be reached is a run that could not happen, not a violation per
+        // operation.
+        match run.target.send("GET", "/", &[], None, Auth::Missing).await {
+            Ok(Exchange {
+                outcome: Err(f), ..
+            }) if f.kind == "connect" => {
+                run.report.could_not_run =
+                    Some(format!("cannot reach {}: {}", settings.target, f.message));
+                return;
+            }
+            _ => {}
+        }
+        let mut spent = false;
+        // In full mode, an item of each resource first, for the operations on items to reach
+        // (`--cvm-id` is such an item given, on spec/); and deletes last, so that the other
+        // operations find it still there.
+        if settings.mode == Mode::Full {
+            spent = run.fixtures(&drawn).await.is_err();
+        }
+        let mut order: Vec<(usize, &Operation)> = ops.iter().enumerate().collect();
+        order.sort_by_key(|(_, o)| o.method == "DELETE");
+        for (i, op) in order {
+            if spent {
+                break;
+            }
+            if run.operation(&drawn, i, op).await.is_err() {
+                spent = true;
+                break;
+            }
+        }
+        // Each path once, in the job that holds the path's first operation.
+        let firsts: Vec<&Operation> = ops
+            .iter()
+            .filter(|o| path_first.get(&o.path) == Some(&o.name))
+            .collect();
+        if !spent {
+            spent = run.unsupported_methods(&drawn, &firsts).await.is_err();
+        }
+        // One finding for a credential no secured operation accepts; the lifecycle needs one.
+        let locked_out = run.missing_auth();
+        if locked_out {
+            run.report.skipped.push(
+                "the lifecycle scenarios: no secured operation accepted the credential".into(),
+            );
+        }
+        // Then each resource through its lifecycle (it creates and deletes: full mode only).
+        let stateless = run.report.violations.len();
+        if !spent && !locked_out && settings.mode == Mode::Full {
+            spent = run.scenarios(&drawn, &ops).await.is_err();
+        }
+        if spent && run.report.stopped_early.is_none() {
+            run.report.stopped_early =
+                Some("the request budget (--max-requests) or the deadline was used up".into());
+        }
+        run.replay(stateless).await;
+        run.remove_fixtures().await;
+    });
+    let mut report = run.report;
+    report.requests = run.target.requests();
+    report.elapsed = started.elapsed();
+    report.operations = ops.len();
+    report.operation_names = ops.iter().map(|o| o.name.clone()).collect();
+    report
+}
+
+/// Every secret field name of the document's objects.
+pub fn secret_fields(schema: &Schema) -> Vec<String> {
+    let mut out: Vec<String> = schema
+        .objects
+        .values()
+        .flat_map(|o| o.fields.iter().filter(|f| f.secret).map(|f| f.name.clone()))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Bodies for a generated crate's `tests/agreement.rs`: for every operation with a JSON body,
+/// `draws` valid bodies drawn from the model, the first one with each field at each of its edges
+/// (`draw::body_edges`), and every mutation of the first two, as
+/// `{"operation", "valid", "rule", "field", "body"}`. Deterministic for a seed.
+pub fn body_cases(schema: &Arc<Schema>, draws: usize, seed: u8) -> Vec<Value> {
+    let mut rng = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]),
+    );
+    let mut out = Vec::new();
+    for op in schema.operations.values() {
+        let Some(shape) = &op.body else { continue };
+        let Some(strategy) = draw::value(schema, shape, Place::Body) else {
+            continue;
+        };
+        for i in 0..draws {
+            let Ok(tree) = strategy.new_tree(&mut rng) else {
+                break;
+            };
+            let body = tree.current();
+            if i == 0 {
+                for edge in draw::body_edges(schema, shape, &body) {
+                    out.push(json!({"operation": op.name, "valid": true, "body": edge}));
+                }
+            }
+            if i < 2 {
+                for m in mutate::body_mutations(schema, &body, shape) {
+                    out.push(json!({
+                        "operation": op.name, "valid": false, "rule": m.rule,
+                        "field": m.field, "body": m.body,
+                    }));
+                }
+            }
+            out.push(json!({"operation": op.name, "valid": true, "body": body}));
+        }
+    }
+    out
+}

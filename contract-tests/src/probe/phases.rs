@@ -1,0 +1,363 @@
+//! The probe's phases on each operation: valid, repeated, breadth and edge requests, every
+//! mutation of the first cases, an unknown id, missing and near-miss credentials; and those of
+//! the whole run: the methods each path lacks, one `missing_auth` for a credential nothing accepts.
+
+use super::*;
+
+impl Run<'_> {
+    pub(crate) async fn operation(
+        &mut self,
+        schema: &Arc<Schema>,
+        index: usize,
+        op: &Operation,
+    ) -> Result<(), Exhausted> {
+        let label = op.operation_id.clone().unwrap_or_else(|| op.name.clone());
+        if op.body_required && op.body.is_none() {
+            self.report.skipped.push(format!(
+                "{label}: its required body is not JSON, and only JSON bodies are drawn"
+            ));
+            return Ok(());
+        }
+        // Requests are drawn from `schema` (I-JSON integers), judged by the original.
+        let drawn_op = schema.operations.get(&op.name).unwrap_or(op);
+        let fixed = self.fixed_params(op);
+        let strategy = match requests_with(schema, drawn_op, &fixed) {
+            Ok(s) => s,
+            Err(why) => {
+                self.report.skipped.push(format!("{label}: {why}"));
+                return Ok(());
+            }
+        };
+        let mut seed = [0u8; 32];
+        seed[..8].copy_from_slice(&self.s.seed.to_le_bytes());
+        seed[8..16].copy_from_slice(&(index as u64).to_le_bytes());
+        let mut rng = TestRunner::new_with_rng(
+            Config::default(),
+            TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
+        );
+        let auth = self.auth(op);
+        for case in 0..self.s.cases {
+            let Ok(tree) = strategy.new_tree(&mut rng) else {
+                self.report.skipped.push(format!(
+                    "{label}: the model's strategy rejected too many draws"
+                ));
+                return Ok(());
+            };
+            let valid = tree.current();
+            self.report.cases += 1;
+            let secrets = secret_values(self.schema, op, valid.body.as_ref());
+            if case == 0 && !op.auth.is_empty() {
+                self.ignored_auth(op, &valid, &label).await?;
+            }
+            if case == 0 {
+                self.unknown_id(schema, drawn_op, op, &fixed, &label)
+                    .await?;
+            }
+            if self.s.mode == Mode::Full {
+                self.send_valid(op, &valid, &format!("{label} (valid)"), auth, &secrets)
+                    .await?;
+                if case == 0 {
+                    // The same valid request twice in a row, and every nested position reached
+                    // with what random draws seldom give (`breadth::variants`).
+                    self.send_valid(op, &valid, &format!("{label} (repeated)"), auth, &secrets)
+                        .await?;
+                    let variants = drawn_op
+                        .body
+                        .as_ref()
+                        .map(|shape| crate::breadth::bodies(schema, shape))
+                        .unwrap_or_default();
+                    self.send_bodies(op, &valid, variants, &format!("{label} (breadth)"), auth)
+                        .await?;
+                }
+                // The first body once more with each field at each edge: random draws reach a
+                // given edge only now and then.
+                let edges = match (&drawn_op.body, &valid.body, case) {
+                    (Some(shape), Some(body), 0) => draw::body_edges(schema, shape, body),
+                    _ => Vec::new(),
+                };
+                self.send_bodies(op, &valid, edges, &format!("{label} (edge)"), auth)
+                    .await?;
+            }
+            // Every mutation of the first cases; later cases repeat the rules already probed.
+            if case >= 2 {
+                continue;
+            }
+            for (m, r) in invalid(self.schema, op, &valid) {
+                let ex = self.send(op, &r, auth).await?;
+                self.tally(op, auth, &ex);
+                let field = format!("{label} {}", m.field);
+                self.common(op, &ex, &field, Some(&m), &secrets);
+                self.report.cover(&field, m.rule, &ex);
+                let Ok(a) = &ex.outcome else { continue };
+                let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+                let seen = checks::Seen {
+                    schema: self.schema,
+                    op,
+                    answer: a,
+                    mutation: Some(&m),
+                    secrets: &secrets,
+                };
+                for (check, verdict) in checks::judge(&seen, checks::Applies::Invalid) {
+                    // A framework's convention the document does not state is not held here.
+                    if checks::CONVENTIONS.contains(&check) {
+                        continue;
+                    }
+                    self.report.tick(check, &field);
+                    let Err(msg) = verdict else { continue };
+                    let lenient = check == checks::NEGATIVE_DATA_REJECTION
+                        && m.coercible
+                        && a.status < 300
+                        && !self.s.strict_types;
+                    if lenient {
+                        // A lax validator coerced it: a warning unless strict types are asked for.
+                        self.warn(check, &field, Some(m.rule), msg, &ex);
+                    } else {
+                        self.record(check, &field, Some(m.rule), msg, &ex, false);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts an answer of a secured operation to the run's own credential (`missing_auth`).
+    pub(crate) fn tally(&mut self, op: &Operation, auth: Auth, ex: &Exchange) {
+        if op.auth.is_empty() || auth != self.auth(op) {
+            return;
+        }
+        if let Some(status) = ex.status() {
+            let e = self.denied.entry(op.name.clone()).or_default();
+            e.0 += 1;
+            e.1 += u32::from(status == 401 || status == 403);
+        }
+    }
+
+    /// When every secured operation answered 401 or 403 to every request sent with the run's
+    /// credential, that credential is missing or wrong: one `missing_auth` failure says so,
+    /// in place of a failure per operation for the one cause. Whether it did.
+    pub(crate) fn missing_auth(&mut self) -> bool {
+        let all_denied = !self.denied.is_empty()
+            && self
+                .denied
+                .values()
+                .all(|(sent, denied)| *sent > 0 && sent == denied);
+        if !all_denied {
+            return false;
+        }
+        let secured = self.denied.len();
+        let denied_here = |v: &Violation| {
+            v.exchange.status().is_some_and(|s| s == 401 || s == 403)
+                && matches!(v.exchange.sent.auth, Auth::Key | Auth::Missing)
+        };
+        let (folded, kept): (Vec<Violation>, Vec<Violation>) =
+            std::mem::take(&mut self.report.violations)
+                .into_iter()
+                .partition(denied_here);
+        self.report.violations = kept;
+        let Some(first) = folded.first() else {
+            return true;
+        };
+        let given = if self.s.api_key.is_some() {
+            "the credential given"
+        } else {
+            "no credential (none was given)"
+        };
+        let m = format!(
+            "every one of the {secured} secured operation(s) answered 401 or 403 to every request with {given}: the credential is missing or wrong, so nothing behind it was tested ({} finding(s) of that one cause folded into this one)",
+            folded.len()
+        );
+        let ex = first.exchange.clone();
+        self.report.tick(checks::MISSING_AUTH, "(credentials)");
+        self.record(checks::MISSING_AUTH, "(credentials)", None, m, &ex, true);
+        true
+    }
+
+    /// Each path of `ops` with every method the probe sends that the document does not give for
+    /// it: each must get a 405 whose `Allow` names the documented methods. The request is a
+    /// valid one of the path's first operation, its method changed. Methods other than GET go out
+    /// in full mode only: a server that does implement an undocumented DELETE would act on it.
+    pub(crate) async fn unsupported_methods(
+        &mut self,
+        drawn: &Arc<Schema>,
+        ops: &[&Operation],
+    ) -> Result<(), Exhausted> {
+        let mut paths: Vec<&str> = ops.iter().map(|o| o.path.as_str()).collect();
+        paths.sort_unstable();
+        paths.dedup();
+        for (i, path) in paths.into_iter().enumerate() {
+            let documented = checks::methods_of_overlapping(self.schema, path);
+            let Some(op) = self.schema.operations.values().find(|o| o.path == path) else {
+                continue;
+            };
+            let Ok(strategy) = requests(drawn, drawn.operations.get(&op.name).unwrap_or(op)) else {
+                continue;
+            };
+            let mut seed = [0u8; 32];
+            seed[..8].copy_from_slice(&self.s.seed.to_le_bytes());
+            seed[8..16].copy_from_slice(&(i as u64).to_le_bytes());
+            seed[16] = 0x4d;
+            let mut rng = TestRunner::new_with_rng(
+                Config::default(),
+                TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
+            );
+            let Ok(tree) = strategy.new_tree(&mut rng) else {
+                continue;
+            };
+            let valid = tree.current();
+            let auth = self.auth(op);
+            for method in METHODS {
+                if documented.iter().any(|m| m == method)
+                    || (method != "GET" && self.s.mode != Mode::Full)
+                {
+                    continue;
+                }
+                let ex = self.send_as(method, op, &valid, auth).await?;
+                let field = format!("{method} {path}");
+                self.report.tick(checks::TARGET_ANSWERS, &field);
+                let a = match &ex.outcome {
+                    Ok(a) => a.clone(),
+                    Err(_) => {
+                        if let Err(m) = checks::target_answers(&ex) {
+                            self.record(checks::TARGET_ANSWERS, &field, None, m, &ex, true);
+                        }
+                        continue;
+                    }
+                };
+                self.report.cover(&field, "unsupported method", &ex);
+                let verdicts = [
+                    (
+                        checks::UNSUPPORTED_METHOD,
+                        checks::unsupported_method(method, &a),
+                    ),
+                    (
+                        checks::ALLOW_HEADER_CONFORMANCE,
+                        checks::allow_header_conformance(self.schema, path, method, &a),
+                    ),
+                ];
+                for (check, verdict) in verdicts {
+                    self.report.tick(check, &field);
+                    if let Err(m) = verdict {
+                        self.record(check, &field, None, m, &ex, true);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// On an operation that reaches an item the run created and documents a 404: the same
+    /// request with an id no item has must get the 404 (or a 410), not be served
+    /// (`unknown_id_not_found`).
+    pub(crate) async fn unknown_id(
+        &mut self,
+        drawn: &Arc<Schema>,
+        drawn_op: &Operation,
+        op: &Operation,
+        fixed: &[(String, String)],
+        label: &str,
+    ) -> Result<(), Exhausted> {
+        let documents_404 = op.responses.iter().any(|r| r.status == 404 && !r.range);
+        let Some((param, _)) = fixed.last() else {
+            return Ok(());
+        };
+        let Some(p) = op
+            .params
+            .iter()
+            .find(|p| p.location == "path" && p.name == *param)
+        else {
+            return Ok(());
+        };
+        let taken: Vec<&str> = self.fixtures.iter().map(|f| f.id.as_str()).collect();
+        let Some(unknown) = unknown_id(self.schema, &p.shape, &taken) else {
+            return Ok(());
+        };
+        if !documents_404 {
+            return Ok(());
+        }
+        let mut ids = fixed.to_vec();
+        if let Some(last) = ids.last_mut() {
+            last.1 = unknown.clone();
+        }
+        let Ok(strategy) = requests_with(drawn, drawn_op, &ids) else {
+            return Ok(());
+        };
+        let mut seed = [0u8; 32];
+        seed[..8].copy_from_slice(&self.s.seed.to_le_bytes());
+        seed[16] = 0x1d;
+        let mut rng = TestRunner::new_with_rng(
+            Config::default(),
+            TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
+        );
+        let Ok(tree) = strategy.new_tree(&mut rng) else {
+            return Ok(());
+        };
+        let r = tree.current();
+        let auth = self.auth(op);
+        let ex = self.send(op, &r, auth).await?;
+        let field = format!("{label} (unknown id)");
+        self.common(op, &ex, &field, None, &[]);
+        self.report.cover(&field, "unknown id", &ex);
+        self.report.tick(checks::UNKNOWN_ID_NOT_FOUND, &field);
+        if let Some(status) = ex.status().filter(|s| !matches!(s, 404 | 410)) {
+            let m = format!(
+                "{} with an id no item has (`{unknown}`) got {status}, not 404",
+                op.method
+            );
+            self.record(checks::UNKNOWN_ID_NOT_FOUND, &field, None, m, &ex, true);
+        }
+        Ok(())
+    }
+
+    /// A valid request of a secured operation with no credential, a wrong one and near misses
+    /// of the real one: none may be served.
+    pub(crate) async fn ignored_auth(
+        &mut self,
+        op: &Operation,
+        valid: &Request,
+        label: &str,
+    ) -> Result<(), Exhausted> {
+        let mut auths = vec![Auth::Missing, Auth::Wrong];
+        auths.extend(
+            Auth::NEAR_MISSES
+                .into_iter()
+                .filter(|a| a.credential(self.s.api_key.as_deref()).is_some()),
+        );
+        for auth in auths {
+            let ex = self.send(op, valid, auth).await?;
+            let field = format!("{label} {}", auth.label());
+            self.common(op, &ex, &field, None, &[]);
+            self.report.cover(&field, "auth", &ex);
+            self.report.tick(checks::IGNORED_AUTH, &field);
+            if let Some(s) = ex.status().filter(|s| (200..300).contains(s)) {
+                let m = format!(
+                    "{} {} {} was served ({s})",
+                    op.method,
+                    valid.target(),
+                    auth.label()
+                );
+                self.record(checks::IGNORED_AUTH, &field, None, m, &ex, true);
+            }
+        }
+        Ok(())
+    }
+
+    /// `valid` once with each of `bodies` in place of its body, each judged as a valid request.
+    pub(crate) async fn send_bodies(
+        &mut self,
+        op: &Operation,
+        valid: &Request,
+        bodies: Vec<Value>,
+        field: &str,
+        auth: Auth,
+    ) -> Result<(), Exhausted> {
+        for body in bodies {
+            let r = Request {
+                body: Some(body),
+                ..valid.clone()
+            };
+            let secrets = secret_values(self.schema, op, r.body.as_ref());
+            self.send_valid(op, &r, field, auth, &secrets).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,257 @@
+//! Requests of any operation: drawn valid ones (path, query and header parameters, a JSON body),
+//! with some path parameters fixed to items the run made, and invalid ones that break one rule.
+
+use super::*;
+
+/// One request, before it is sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Value>,
+}
+
+impl Request {
+    /// The path with its query string.
+    pub fn target(&self) -> String {
+        if self.query.is_empty() {
+            return self.path.clone();
+        }
+        let q: Vec<String> = self
+            .query
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
+            .collect();
+        format!("{}?{}", self.path, q.join("&"))
+    }
+}
+
+/// A parameter value as text: strings as they are, other scalars as JSON, arrays joined by commas
+/// (the `simple` and non-exploded `form` styles).
+pub(crate) fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(a) => a.iter().map(text).collect::<Vec<_>>().join(","),
+        other => other.to_string(),
+    }
+}
+
+/// The strategy of whole valid requests of `op`, or why there is none.
+pub(crate) fn requests(
+    schema: &Arc<Schema>,
+    op: &Operation,
+) -> Result<proptest::strategy::BoxedStrategy<Request>, String> {
+    requests_with(schema, op, &[])
+}
+
+/// [`requests`] with some path parameters fixed (`(name, value)`): the ids of items the run
+/// created, so that an operation on an item reaches one that exists.
+pub(crate) fn requests_with(
+    schema: &Arc<Schema>,
+    op: &Operation,
+    fixed: &[(String, String)],
+) -> Result<proptest::strategy::BoxedStrategy<Request>, String> {
+    let mut parts = Vec::new();
+    for p in &op.params {
+        let Some(place) = Place::of(&p.location) else {
+            continue;
+        };
+        // `null` has no spelling in a path, a query or a header: a nullable parameter is drawn
+        // from its non-null shape (absent stands for nothing).
+        let shape = match &p.shape {
+            Shape::Nullable { inner } => inner.as_ref(),
+            s => s,
+        };
+        // A fixed id is used only where the parameter's schema allows it (a mock's stock answer
+        // may carry an id no request could send).
+        let allowed = |id: &str| {
+            let v = match shape {
+                Shape::Integer { .. } | Shape::Number { .. } => {
+                    serde_json::from_str::<Value>(id).unwrap_or_else(|_| json!(id))
+                }
+                _ => json!(id),
+            };
+            // The judge leaves patterns to the drawing (regex dialects differ); a fixed id is
+            // held to its parameter's pattern here, where the pattern compiles.
+            let pattern_ok = match shape {
+                Shape::String {
+                    pattern: Some(p), ..
+                } => fancy_regex::Regex::new(p).map_or(true, |re| re.is_match(id).unwrap_or(true)),
+                _ => true,
+            };
+            pattern_ok && crate::judge::check(schema, &v, shape).is_empty()
+        };
+        if let Some((_, id)) = fixed
+            .iter()
+            .find(|(n, i)| p.location == "path" && *n == p.name && allowed(i))
+        {
+            let fixed = Some((
+                p.location.clone(),
+                p.name.clone(),
+                Value::String(id.clone()),
+            ));
+            parts.push(proptest::strategy::Just(fixed).boxed());
+            continue;
+        }
+
+        let Some(s) = draw::value(schema, shape, place) else {
+            return Err(format!(
+                "no valid value can be drawn for parameter `{}`",
+                p.name
+            ));
+        };
+        let (name, loc) = (p.name.clone(), p.location.clone());
+        let present = s.prop_map(move |v| Some((loc.clone(), name.clone(), v)));
+        parts.push(if p.required {
+            present.boxed()
+        } else {
+            proptest::prop_oneof![proptest::strategy::Just(None), present].boxed()
+        });
+    }
+    let body = match &op.body {
+        None => proptest::strategy::Just(None).boxed(),
+        Some(shape) => match draw::value(schema, shape, Place::Body) {
+            Some(s) if op.body_required => s.prop_map(Some).boxed(),
+            Some(s) => {
+                proptest::prop_oneof![1 => proptest::strategy::Just(None), 3 => s.prop_map(Some)]
+                    .boxed()
+            }
+            None if !op.body_required => proptest::strategy::Just(None).boxed(),
+            None => return Err("no valid body can be drawn".into()),
+        },
+    };
+    let template = op.path.clone();
+    Ok((parts, body)
+        .prop_map(move |(params, body)| {
+            let mut r = Request {
+                path: template.clone(),
+                query: Vec::new(),
+                headers: Vec::new(),
+                body,
+            };
+            for (loc, name, v) in params.into_iter().flatten() {
+                match loc.as_str() {
+                    "path" => {
+                        r.path = r
+                            .path
+                            .replace(&format!("{{{name}}}"), &encode_component(&text(&v)))
+                    }
+                    "query" => match &v {
+                        Value::Array(a) => {
+                            r.query.extend(a.iter().map(|x| (name.clone(), text(x))))
+                        }
+                        _ => r.query.push((name, text(&v))),
+                    },
+                    _ => r.headers.push((name, text(&v))),
+                }
+            }
+            r
+        })
+        .boxed())
+}
+
+/// Invalid requests made from a valid one: each breaks one rule of one parameter or of the body.
+pub(crate) fn invalid(
+    schema: &Schema,
+    op: &Operation,
+    valid: &Request,
+) -> Vec<(mutate::Mutation, Request)> {
+    let mut out = Vec::new();
+    if let (Some(shape), Some(body)) = (&op.body, &valid.body) {
+        for m in mutate::body_mutations(schema, body, shape) {
+            // A `null` optional body reads as no body to many servers (Prism among them): it is
+            // not a clear negative.
+            if m.body.is_null() && !op.body_required {
+                continue;
+            }
+            let mut r = valid.clone();
+            r.body = Some(m.body.clone());
+            out.push((m, r));
+        }
+    }
+    for p in &op.params {
+        let Some(place) = ["query", "header"].iter().find(|l| **l == p.location) else {
+            continue;
+        };
+        let mutation = |rule: &'static str| mutate::Mutation {
+            rule,
+            field: format!("({place} {})", p.name),
+            path: vec![json!(place), json!(p.name)],
+            body: Value::Null,
+            coercible: false,
+        };
+        let drop = |r: &mut Request| {
+            r.query
+                .retain(|(k, _)| !(*place == "query" && *k == p.name));
+            r.headers
+                .retain(|(k, _)| !(*place == "header" && *k == p.name));
+        };
+        if p.required {
+            let mut r = valid.clone();
+            drop(&mut r);
+            out.push((mutation("missing_required"), r));
+        }
+        if let Some((rule, bad)) = wrong_text(p) {
+            let mut r = valid.clone();
+            drop(&mut r);
+            if *place == "query" {
+                r.query.push((p.name.clone(), bad));
+            } else {
+                r.headers.push((p.name.clone(), bad));
+            }
+            out.push((mutation(rule), r));
+        }
+    }
+    out
+}
+
+/// A text no value of the parameter's shape reads as, with the rule it breaks.
+pub(crate) fn wrong_text(p: &Param) -> Option<(&'static str, String)> {
+    let shape = match &p.shape {
+        Shape::Nullable { inner } => inner.as_ref(),
+        s => s,
+    };
+    match shape {
+        Shape::Integer { max: Some(max), .. } if *max < i64::MAX => {
+            Some(("above_maximum", (i128::from(*max) + 1).to_string()))
+        }
+        Shape::Integer { .. } | Shape::Number { .. } => Some(("wrong_type", "not-a-number".into())),
+        Shape::Boolean => Some(("wrong_type", "maybe".into())),
+        Shape::Enum {
+            values,
+            open: false,
+        } if !values.is_empty() => Some(("not_in_enum", "contract-tests-not-a-member".into())),
+        _ => None,
+    }
+}
+
+/// An id a path parameter of `shape` allows that none of `taken` is and that a store is unlikely
+/// to have given: a large number, a nil-like UUID, or a word.
+pub(crate) fn unknown_id(schema: &Schema, shape: &Shape, taken: &[&str]) -> Option<String> {
+    let shape = match shape {
+        Shape::Nullable { inner } => inner.as_ref(),
+        s => s,
+    };
+    let candidates: Vec<Value> = match shape {
+        Shape::Integer { max, .. } => {
+            let mut c = vec![json!(1_999_999_937i64), json!(987_654_321i64)];
+            if let Some(m) = max {
+                c.insert(0, json!(*m));
+            }
+            c
+        }
+        Shape::Number { .. } => vec![json!(1_999_999_937i64)],
+        Shape::String { .. } => vec![
+            json!("00000000-0000-4000-8000-00000000dead"),
+            json!("contract-no-such-id"),
+            json!("zz9"),
+        ],
+        _ => Vec::new(),
+    };
+    candidates
+        .into_iter()
+        .filter(|v| crate::judge::check(schema, v, shape).is_empty())
+        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+        .find(|t| !taken.contains(&t.as_str()))
+}
