@@ -31,7 +31,7 @@ enum Command {
     Generate(GenerateArgs),
     /// Fuzz the operations of a document against a server and judge every answer against it.
     #[cfg(feature = "contract")]
-    Contract(contract_tests::cli::ContractArgs),
+    Contract(Box<contract_tests::cli::ContractArgs>),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +53,6 @@ fn main() -> ExitCode {
             exit_status(result, args.check, "openapi-rs generate")
         }
         #[cfg(feature = "contract")]
-        Command::Contract(args) => contract_tests::cli::run(args),
+        Command::Contract(args) => contract_tests::cli::run(*args),
     }
 }
