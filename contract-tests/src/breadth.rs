@@ -54,7 +54,21 @@ pub fn full(schema: &Arc<Schema>, shape: &Shape) -> Option<Value> {
     judge::check(schema, &v, shape).is_empty().then_some(v)
 }
 
+/// A valid value of `shape` with only the properties it must have (each nested object likewise)
+/// and arrays at their fewest items; `None` where the model admits none this can build. An
+/// update's body with nothing optional in it: what the stateful suite adds each field to.
+pub fn minimal(schema: &Arc<Schema>, shape: &Shape) -> Option<Value> {
+    let v = build_with(schema, shape, 0, true)?;
+    judge::check(schema, &v, shape).is_empty().then_some(v)
+}
+
 fn build(schema: &Arc<Schema>, shape: &Shape, depth: usize) -> Option<Value> {
+    build_with(schema, shape, depth, false)
+}
+
+fn build_with(schema: &Arc<Schema>, shape: &Shape, depth: usize, bare: bool) -> Option<Value> {
+    let build =
+        |schema: &Arc<Schema>, shape: &Shape, depth: usize| build_with(schema, shape, depth, bare);
     if depth > MAX_DEPTH {
         return None;
     }
@@ -62,7 +76,7 @@ fn build(schema: &Arc<Schema>, shape: &Shape, depth: usize) -> Option<Value> {
         Shape::Object { name } => {
             let o = schema.object(name)?;
             let mut m = Map::new();
-            for f in &o.fields {
+            for f in o.fields.iter().filter(|f| f.required || !bare) {
                 match build(schema, &f.shape, depth + 1) {
                     Some(v) => {
                         m.insert(f.name.clone(), v);
@@ -76,11 +90,16 @@ fn build(schema: &Arc<Schema>, shape: &Shape, depth: usize) -> Option<Value> {
         Shape::Array {
             items, min_items, ..
         } => {
+            let fewest = min_items.unwrap_or(0) as usize;
+            if bare && fewest == 0 {
+                return Some(Value::Array(Vec::new()));
+            }
             let item = build(schema, items, depth + 1)?;
-            let n = min_items.unwrap_or(0).max(1) as usize;
+            let n = fewest.max(1);
             // Several items must differ where they must be unique: leave those to the drawer.
             (n == 1).then(|| Value::Array(vec![item]))
         }
+        Shape::Map { .. } if bare => Some(Value::Object(Map::new())),
         Shape::Map { values } => {
             let v = build(schema, values, depth + 1)?;
             Some(Value::Object(Map::from_iter([("key".to_string(), v)])))
@@ -322,5 +341,33 @@ mod tests {
             "{labels:?}"
         );
         assert!(labels.iter().any(|l| l == "a (NUL)"), "{labels:?}");
+    }
+
+    #[test]
+    fn a_minimal_value_holds_what_is_required_at_every_depth_and_nothing_else() {
+        let doc = r#"{"openapi":"3.0.3","info":{"title":"t","version":"1"},"paths":{"/x":{"patch":{
+            "operationId":"change","requestBody":{"required":true,"content":{"application/json":{"schema":{
+              "type":"object","required":["name","inner","tags"],
+              "properties":{"name":{"type":"string","minLength":2},"note":{"type":"string"},
+                "tags":{"type":"array","items":{"type":"string"}},
+                "inner":{"type":"object","required":["n"],"properties":{
+                  "n":{"type":"integer","minimum":5},"o":{"type":"boolean"}}}}}}}},
+            "responses":{"200":{"description":"ok"}}}}}}"#;
+        let schema = Arc::new(Schema::from_document(doc).unwrap());
+        let shape = schema.find("change").unwrap().body.clone().unwrap();
+        let v = minimal(&schema, &shape).unwrap();
+        let o = v.as_object().unwrap();
+        let mut keys: Vec<&str> = o.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["inner", "name", "tags"], "{v}");
+        assert_eq!(v["inner"], serde_json::json!({"n": 5}), "{v}");
+        assert_eq!(v["tags"], serde_json::json!([]), "{v}");
+        assert!(v["name"].as_str().unwrap().chars().count() >= 2, "{v}");
+        // The full value is a superset.
+        let f = full(&schema, &shape).unwrap();
+        assert!(
+            f.get("note").is_some() && f["inner"].get("o").is_some(),
+            "{f}"
+        );
     }
 }

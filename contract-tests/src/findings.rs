@@ -166,6 +166,56 @@ pub struct Report {
 }
 
 impl Report {
+    /// Takes in what another run found (the stateful suite on one item, inside the engine's
+    /// run), its fields named after `label` (the item's path), so that they do not mix with
+    /// the operations' own.
+    pub fn absorb(&mut self, other: Report, label: &str) {
+        let name = |f: &str| format!("{label} {f}");
+        for mut v in other.violations {
+            v.field = name(&v.field);
+            self.record(v);
+        }
+        for mut v in other.warnings {
+            v.field = name(&v.field);
+            self.warn(v);
+        }
+        for mut v in other.flaky {
+            v.field = name(&v.field);
+            self.flaky.push(v);
+        }
+        for (c, n) in other.per_check {
+            *self.per_check.entry(c).or_default() += n;
+        }
+        for (c, fields) in other.judged {
+            let into = self.judged.entry(c).or_default();
+            for (f, n) in fields {
+                *into.entry(name(&f)).or_default() += n;
+            }
+        }
+        for (f, n) in other.per_field {
+            *self.per_field.entry(name(&f)).or_default() += n;
+        }
+        for ((f, rule), answers) in other.coverage {
+            let into = self.coverage.entry((name(&f), rule)).or_default();
+            for (a, n) in answers {
+                *into.entry(a).or_default() += n;
+            }
+        }
+        for (f, kinds) in other.verified {
+            self.verified.insert(name(&f), kinds);
+        }
+        self.requests += other.requests;
+        self.skipped
+            .extend(other.skipped.into_iter().map(|s| format!("{label}: {s}")));
+        if let Some(why) = other.could_not_run {
+            self.skipped
+                .push(format!("{label}: the item's updates could not run: {why}"));
+        }
+        if self.stopped_early.is_none() {
+            self.stopped_early = other.stopped_early;
+        }
+    }
+
     /// 0 no violation, 1 violations, 2 could not run.
     /// Records a violation: the first one per key wins, and a server error already reported for
     /// another request is the same bug, not a new failure (one request's other checks are kept,

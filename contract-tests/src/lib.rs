@@ -36,5 +36,6 @@ pub mod runner;
 pub mod scenarios;
 pub mod server;
 pub mod spec;
+pub mod subject;
 
 pub use runner::{run, Mode, Progress, Report, Settings, Violation};

@@ -181,6 +181,30 @@ pub struct Response {
     /// The headers the document gives this answer (`Content-Type` aside, as OpenAPI says).
     #[serde(default)]
     pub headers: Vec<Header>,
+    /// The answer's OpenAPI `links`: later operations that take values from it.
+    #[serde(default)]
+    pub links: Vec<Link>,
+}
+
+/// An OpenAPI link: an operation a value of this answer goes to, and how.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Link {
+    /// The operation linked to (its client method name), from `operationId` or `operationRef`.
+    pub operation: String,
+    /// Each of its parameters and the runtime expression that gives it, as written
+    /// (`$response.body#/id`).
+    #[serde(default)]
+    pub parameters: BTreeMap<String, String>,
+}
+
+impl Link {
+    /// The field of the answer's body the parameter `name` takes, when the link says
+    /// `$response.body#/FIELD` (one level deep).
+    pub fn body_field(&self, name: &str) -> Option<&str> {
+        let e = self.parameters.get(name)?;
+        let field = e.strip_prefix("$response.body#/")?;
+        (!field.is_empty() && !field.contains('/')).then_some(field)
+    }
 }
 
 /// A header the document gives an answer.

@@ -117,6 +117,7 @@ pub fn from_api(api: &Api, raw: &Value) -> Schema {
                         range,
                         body,
                         headers: response_headers(raw, &op.pointer, &key),
+                        links: links(api, raw, &op.pointer, &key),
                     }
                 })
                 .collect();
@@ -174,6 +175,65 @@ fn resolved<'v>(raw: &'v Value, mut v: &'v Value) -> &'v Value {
         }
     }
     v
+}
+
+/// The answer `key` of the operation at `op_pointer`, as written.
+fn answer_node<'v>(raw: &'v Value, op_pointer: &str, key: &str) -> Option<&'v Value> {
+    let responses = pointer(raw, op_pointer)?.get("responses")?;
+    responses
+        .as_object()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| resolved(raw, v))
+}
+
+/// The `links` of one answer, each resolved to the operation it names (by `operationId`, or a
+/// local `operationRef` such as `#/paths/~1notes~1{id}/get`); a link to no known operation is
+/// left out.
+fn links(api: &Api, raw: &Value, op_pointer: &str, key: &str) -> Vec<crate::meta::Link> {
+    let Some(links) = answer_node(raw, op_pointer, key)
+        .and_then(|a| a.get("links"))
+        .and_then(Value::as_object)
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for link in links.values() {
+        let link = resolved(raw, link);
+        let by_id = link
+            .get("operationId")
+            .and_then(Value::as_str)
+            .and_then(|id| {
+                api.operations
+                    .iter()
+                    .find(|o| o.operation_id.as_deref() == Some(id))
+            });
+        let by_ref = || {
+            let r = link.get("operationRef")?.as_str()?.strip_prefix('#')?;
+            api.operations.iter().find(|o| o.pointer == r)
+        };
+        let Some(target) = by_id.or_else(by_ref) else {
+            continue;
+        };
+        let parameters = link
+            .get("parameters")
+            .and_then(Value::as_object)
+            .map(|ps| {
+                ps.iter()
+                    .filter_map(|(k, v)| {
+                        // `path.id` and `id` name the same parameter.
+                        let name = k.rsplit_once('.').map_or(k.as_str(), |(_, n)| n);
+                        Some((name.to_string(), v.as_str()?.to_string()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.push(crate::meta::Link {
+            operation: target.name.clone(),
+            parameters,
+        });
+    }
+    out
 }
 
 /// The headers the document gives one answer of an operation, read from the document as

@@ -282,6 +282,8 @@ fn one(
             s.mode = Mode::Full;
             s.max_response_time = Some(crate::faults::SLOW_LIMIT);
             s.concurrency = 1;
+            // The mock applies at once: a read-back that does not show an update will not.
+            s.readback_timeout = Duration::from_millis(300);
             let r = crate::probe::run(&s, schema.clone(), &[]);
             (r, srv.fired())
         }

@@ -106,8 +106,44 @@ pub fn infer(schema: &Schema) -> Vec<Resource> {
         r.ops.sort();
         r.id_field = id_field(schema, r);
     }
+    follow_links(schema, &mut out);
     out.sort_by(|a, b| a.item.cmp(&b.item));
     out
+}
+
+/// What the document's OpenAPI `links` say, over what paths and names suggest: a `POST` whose
+/// success links to an operation on a resource's items, passing the item's parameter from a
+/// field of its body (`$response.body#/number`), creates that resource's items, and that field
+/// is their id, whatever the paths look like.
+fn follow_links(schema: &Schema, resources: &mut [Resource]) {
+    for op in schema.operations.values().filter(|o| o.method == "POST") {
+        let links = op
+            .responses
+            .iter()
+            .filter(|x| !x.range && (200..300).contains(&x.status))
+            .flat_map(|x| &x.links);
+        for link in links {
+            let Some(r) = resources.iter_mut().find(|r| {
+                r.ops.iter().any(|(role, name)| {
+                    *name == link.operation
+                        && matches!(
+                            role,
+                            Role::Read | Role::Update | Role::Replace | Role::Delete
+                        )
+                })
+            }) else {
+                continue;
+            };
+            let Some(field) = link.body_field(&r.param) else {
+                continue;
+            };
+            r.id_field = Some(field.to_string());
+            if !r.ops.iter().any(|(role, _)| *role == Role::Create) {
+                r.ops.push((Role::Create, op.name.clone()));
+                r.ops.sort();
+            }
+        }
+    }
 }
 
 /// The field of an item's answers that carries its id: the path parameter's own name, else `name`
@@ -185,6 +221,38 @@ mod tests {
       "components":{"schemas":{
         "NoteIn":{"type":"object","properties":{"title":{"type":"string"}}},
         "Note":{"type":"object","required":["id","title"],"properties":{"id":{"type":"integer"},"title":{"type":"string"}}}}}}"##;
+
+    #[test]
+    fn links_name_the_create_and_the_id_field_where_paths_and_names_would_not() {
+        // The accounts are created at /signups and read at /accounts/{ref}; their answers carry
+        // an `id` (which the names would pick) and a `number`, which the links pass as `ref`.
+        let doc = r##"{"openapi":"3.0.3","info":{"title":"t","version":"1"},"paths":{
+          "/signups":{"post":{"operationId":"sign_up","requestBody":{"content":{"application/json":{"schema":{"type":"object","properties":{"name":{"type":"string"}}}}}},
+            "responses":{"201":{"description":"ok","content":{"application/json":{"schema":{"$ref":"#/components/schemas/Account"}}},
+              "links":{"read":{"operationId":"read_account","parameters":{"ref":"$response.body#/number"}},
+                       "gone":{"operationRef":"#/paths/~1accounts~1{ref}/delete","parameters":{"path.ref":"$response.body#/number"}},
+                       "nowhere":{"operationId":"no_such_operation"}}}}}},
+          "/accounts/{ref}":{"parameters":[{"name":"ref","in":"path","required":true,"schema":{"type":"string"}}],
+            "get":{"operationId":"read_account","responses":{"200":{"description":"ok","content":{"application/json":{"schema":{"$ref":"#/components/schemas/Account"}}}}}},
+            "delete":{"operationId":"close_account","responses":{"204":{"description":"gone"}}}}},
+          "components":{"schemas":{"Account":{"type":"object","required":["id","number"],"properties":{"id":{"type":"integer"},"number":{"type":"string"}}}}}}"##;
+        let schema = Schema::from_document(doc).unwrap();
+        let created = &schema.find("sign_up").unwrap().responses[0];
+        let targets: Vec<&str> = created.links.iter().map(|l| l.operation.as_str()).collect();
+        assert_eq!(targets, ["read_account", "close_account"], "{created:#?}");
+        assert_eq!(created.links[1].body_field("ref"), Some("number"));
+        let rs = infer(&schema);
+        assert_eq!(rs.len(), 1, "{rs:#?}");
+        let r = &rs[0];
+        assert_eq!(r.id_field.as_deref(), Some("number"), "{r:#?}");
+        assert_eq!(r.role_of("sign_up"), Some(Role::Create), "{r:#?}");
+        assert_eq!(r.role_of("close_account"), Some(Role::Delete), "{r:#?}");
+        // Without the links, the names pick `id` and nothing creates accounts.
+        let bare = doc.replace("\"links\"", "\"x-no-links\"");
+        let r = &infer(&Schema::from_document(&bare).unwrap())[0];
+        assert_eq!(r.id_field.as_deref(), Some("id"));
+        assert_eq!(r.role_of("sign_up"), None);
+    }
 
     #[test]
     fn a_collection_and_its_items_are_one_resource() {

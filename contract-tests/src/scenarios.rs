@@ -139,7 +139,7 @@ impl Run<'_> {
                     continue;
                 }
                 let salt = 0xf1 + 2 * i as u64 + u64::from(for_delete);
-                let Some(req) = self.draw(drawn, create, &r.collection, salt) else {
+                let Some(req) = self.draw(drawn, create, &create.path, salt) else {
                     continue;
                 };
                 let label = create
@@ -251,7 +251,7 @@ impl Run<'_> {
     ) -> Result<(), Exhausted> {
         let schema = self.schema;
         let label = r.collection.clone();
-        let Some(req) = self.draw(drawn, create, &r.collection, salt) else {
+        let Some(req) = self.draw(drawn, create, &create.path, salt) else {
             self.report
                 .skipped
                 .push(format!("{label}: no valid create can be drawn"));

@@ -49,6 +49,8 @@ fn suite(url: &str, seed: u64, fail_fast: bool) -> Report {
     s.concurrency = 1;
     s.fail_fast = fail_fast;
     s.max_response_time = Some(contract_tests::faults::SLOW_LIMIT);
+    // The service applies at once: a read-back that does not show an update will not.
+    s.readback_timeout = std::time::Duration::from_millis(300);
     probe::run(&s, schema, &[])
 }
 

@@ -15,7 +15,11 @@ use std::time::{Duration, Instant};
 const DOC: &str = include_str!("../targets/json-server.openapi.yaml");
 
 /// What json-server breaks of the document, whatever the seed, and why.
-const BREAKS: [(&str, &str); 3] = [
+const BREAKS: [(&str, &str); 4] = [
+    (
+        "patch_semantics",
+        "it keeps numbers as JavaScript doubles: an integer beyond 2^53, which the document allows, reads back rounded",
+    ),
     (
         "negative_data_rejection",
         "it checks no body: one the document forbids is stored (201) or applied (200)",
@@ -30,12 +34,21 @@ const BREAKS: [(&str, &str); 3] = [
     ),
 ];
 
-/// The checks of a resource's lifecycle: none of them may fail.
+/// The checks of a resource's lifecycle: none of them may fail, but `patch_semantics` where a
+/// number too large for a double was sent.
 const SCENARIOS: [&str; 3] = [
     "ensure_resource_availability",
     "patch_semantics",
     "use_after_free",
 ];
+
+/// Whether a violation is about an integer beyond what a double holds exactly (2^53).
+fn beyond_a_double(v: &contract_tests::Violation) -> bool {
+    v.message
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse::<u128>().ok())
+        .any(|n| n > 1 << 53)
+}
 
 struct JsonServer {
     child: Child,
@@ -135,7 +148,8 @@ fn the_scenarios_run_on_json_server_with_no_false_positive() {
         );
         for v in &r.violations {
             assert!(
-                !SCENARIOS.contains(&v.check.name),
+                !SCENARIOS.contains(&v.check.name)
+                    || (v.check.name == "patch_semantics" && beyond_a_double(v)),
                 "seed {seed}: a false positive of the scenarios: {v:?}"
             );
         }

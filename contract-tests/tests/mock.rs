@@ -296,3 +296,55 @@ fn the_score_of_a_document_counts_only_what_the_fault_adds() {
     }
     assert_eq!(score.json()["total"], 2);
 }
+
+/// Accounts created at `/signups` and read at `/accounts/{ref}`: only the document's links say
+/// that the first makes what the second reads, and that `number`, not `id`, is what `ref` takes.
+const LINKED: &str = r##"{"openapi":"3.0.3","info":{"title":"accounts","version":"1"},"paths":{
+  "/signups":{"post":{"operationId":"sign_up","requestBody":{"required":true,"content":{"application/json":{"schema":{"$ref":"#/components/schemas/AccountIn"}}}},
+    "responses":{"201":{"description":"made","content":{"application/json":{"schema":{"$ref":"#/components/schemas/Account"}}},
+      "links":{"read":{"operationId":"read_account","parameters":{"ref":"$response.body#/number"}},
+               "close":{"operationId":"close_account","parameters":{"ref":"$response.body#/number"}}}},
+      "422":{"description":"invalid"}}}},
+  "/accounts/{ref}":{"parameters":[{"name":"ref","in":"path","required":true,"schema":{"type":"string"}}],
+    "get":{"operationId":"read_account","responses":{"200":{"description":"ok","content":{"application/json":{"schema":{"$ref":"#/components/schemas/Account"}}}},"404":{"description":"none"}}},
+    "delete":{"operationId":"close_account","responses":{"204":{"description":"gone"},"404":{"description":"none"}}}}},
+  "components":{"schemas":{
+    "AccountIn":{"type":"object","required":["owner"],"properties":{"owner":{"type":"string","minLength":1,"maxLength":20}}},
+    "Account":{"type":"object","required":["id","number","owner"],"properties":{"id":{"type":"integer"},"number":{"type":"string"},"owner":{"type":"string"}}}}}}"##;
+
+/// The lifecycle of a resource that only the links make one runs, and kills its faults.
+#[test]
+fn links_make_a_lifecycle_that_paths_alone_do_not() {
+    let schema = Arc::new(Schema::from_document(LINKED).unwrap());
+    let names: Vec<String> = contract_tests::faults::of_document(&schema)
+        .iter()
+        .map(contract_tests::faults::Generated::name)
+        .collect();
+    for want in ["create-not-stored:sign_up", "delete-kept:close_account"] {
+        assert!(names.iter().any(|n| n == want), "{want} not in {names:#?}");
+    }
+    let opts = contract_tests::mutants::Options {
+        subject: contract_tests::mutants::Subject::Document {
+            label: "accounts".into(),
+            schema,
+        },
+        seeds: 2,
+        cases: 5,
+        jobs: 2,
+        only: vec![
+            "create-not-stored:sign_up".into(),
+            "delete-kept:close_account".into(),
+        ],
+    };
+    let score = contract_tests::mutants::run(&opts);
+    assert_eq!(score.outcomes.len(), 2, "{}", score.text());
+    assert_eq!(score.killed(), 2, "{}", score.text());
+    // The clean mock, the same document's service, gives no finding of the lifecycle.
+    for (_, clean) in &score.baseline {
+        assert!(
+            !clean.iter().any(|c| c.contains("ensure_resource_availability")
+                || c.contains("use_after_free")),
+            "{clean:?}"
+        );
+    }
+}

@@ -342,6 +342,10 @@ async fn handle(
     };
     let request_path = format!("/{}", path.join("/"));
     let (collection, id) = match role {
+        // A create the document's links tie to a collection at another path stores there.
+        Role::Create if op.path != res.collection && !res.collection.contains('{') => {
+            (res.collection.clone(), None)
+        }
         Role::Create | Role::List => (request_path.clone(), None),
         _ => {
             let (c, i) = request_path.rsplit_once('/').unwrap_or(("", ""));

@@ -9,6 +9,7 @@ use crate::http::{Auth, Credential, Exchange, Exhausted, Shown, Target, TargetOp
 use crate::meta::{Operation, Param, Schema, Shape};
 use crate::mutate;
 use crate::runner::{Mode, Report, Settings, Violation};
+use crate::subject::Subject;
 use openapi_runtime::encode_component;
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
@@ -442,7 +443,7 @@ pub fn run(settings: &Settings, schema: Arc<Schema>, names: &[String]) -> Report
     run.halt = settings.fail_fast.then(|| run.target.halt_switch());
     // Drawn within I-JSON's exact integers; judged by the document's own ranges.
     let drawn = Arc::new(crate::model::interoperable((*schema).clone()));
-    rt.block_on(async {
+    let go_on = rt.block_on(async {
         // A target that cannot be reached is a run that could not happen, not a violation per
         // operation.
         match run.target.send("GET", "/", &[], None, Auth::Missing).await {
@@ -451,7 +452,7 @@ pub fn run(settings: &Settings, schema: Arc<Schema>, names: &[String]) -> Report
             }) if f.kind == "connect" => {
                 run.report.could_not_run =
                     Some(format!("cannot reach {}: {}", settings.target, f.message));
-                return;
+                return false;
             }
             _ => {}
         }
@@ -498,14 +499,55 @@ pub fn run(settings: &Settings, schema: Arc<Schema>, names: &[String]) -> Report
                 Some("the request budget (--max-requests) or the deadline was used up".into());
         }
         run.replay(stateless).await;
-        run.remove_fixtures().await;
+        !spent && !locked_out
     });
+    // Then the stateful suite's updates on each item the run made, with the same depth as on
+    // spec/: every mutation, the edges, the breadth variants, random cases read back composed.
+    let mut deep = Vec::new();
+    if go_on && settings.mode == Mode::Full {
+        for f in run.fixtures.iter().filter(|f| !f.for_delete) {
+            let Some(subj) = item_subject(&schema, &ops, &f.item) else {
+                continue;
+            };
+            let mut s = settings.clone();
+            s.cvm_id = f.id.clone();
+            s.persist = None;
+            s.progress = crate::runner::Progress::Off;
+            s.deadline = settings.deadline.saturating_sub(started.elapsed());
+            s.max_requests = settings
+                .max_requests
+                .map(|m| m.saturating_sub(run.target.requests()));
+            if s.deadline.is_zero() || s.max_requests == Some(0) {
+                run.report.stopped_early.get_or_insert_with(|| {
+                    format!(
+                        "the request budget (--max-requests) or the deadline was used up before \
+                         the updates of {} were tried",
+                        f.item
+                    )
+                });
+                break;
+            }
+            let r = crate::runner::run_on(&s, &subj, crate::runner::Scope::Item);
+            deep.push((f.item.clone(), r));
+        }
+    }
+    rt.block_on(run.remove_fixtures());
     let mut report = run.report;
     report.requests = run.target.requests();
+    for (label, r) in deep {
+        report.absorb(r, &label);
+    }
     report.elapsed = started.elapsed();
     report.operations = ops.len();
     report.operation_names = ops.iter().map(|o| o.name.clone()).collect();
     report
+}
+
+/// The subject of the stateful suite on the item path `item`: its PATCH and its GET, both among
+/// the operations the run covers, and at least one field of the update that the read shows.
+fn item_subject(schema: &Arc<Schema>, ops: &[Operation], item: &str) -> Option<Subject> {
+    let of = |m: &str| ops.iter().find(|o| o.path == item && o.method == m);
+    Subject::of(schema.clone(), of("PATCH")?, of("GET")?)
 }
 
 /// Every secret field name of the document's objects.

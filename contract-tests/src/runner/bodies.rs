@@ -10,7 +10,7 @@ impl Suite<'_> {
             .target
             .send(
                 "PATCH",
-                &cvm_path(&self.s.cvm_id),
+                &self.path(&self.s.cvm_id),
                 &[],
                 Some(body),
                 Auth::Key,
@@ -25,13 +25,13 @@ impl Suite<'_> {
         let ex = self.patch_cvm(&m.body).await?;
         self.rec.cover(&m.field, m.rule, &ex);
         self.progress();
-        let mut out = self.common(update_op(), &ex, &m.field, false, Some(&m.body), Some(m));
+        let mut out = self.common(self.update(), &ex, &m.field, false, Some(&m.body), Some(m));
         if ex.status().is_some_and(|s| s < 300) {
             *self.stale.borrow_mut() = true;
             // What a lax server made of the invalid value is not known: the fields it carries
             // are not predicted until a valid update sets them again.
             let mut c = self.composed.borrow_mut();
-            for f in &update_body().fields {
+            for f in &self.body().fields {
                 if let (Some(rb), true) = (&f.readback, m.body.get(&f.name).is_some()) {
                     c.unknown(&rb.field);
                 }
@@ -40,8 +40,8 @@ impl Suite<'_> {
         if let Ok(a) = &ex.outcome {
             let secrets = self.secrets(Some(&m.body));
             let seen = checks::Seen {
-                schema: schema(),
-                op: update_op(),
+                schema: self.schema(),
+                op: self.update(),
                 answer: a,
                 mutation: Some(m),
                 secrets: &secrets,
@@ -72,22 +72,30 @@ impl Suite<'_> {
         Ok(out)
     }
 
-    pub(super) fn should_send(&self, coercible: bool) -> bool {
+    pub(super) fn should_send(&self, coercible: bool, null_body: bool) -> bool {
         // A lax server applies coerced values; in negative mode nothing may change.
         !(coercible && self.s.mode == Mode::Negative && !self.s.strict_types)
+            // A `null` body where the body may be left out reads as no body to many servers
+            // (Prism among them): not a clear negative.
+            && !(null_body && !self.update().body_required)
     }
 
     /// Every mutation of two base bodies, once: the coverage phase.
     pub(super) async fn sweep(&self) -> Result<(), Exhausted> {
-        let bases = [
-            json!({}),
-            json!({"gpus": {"gpus": [{"slot": "slot-0", "product_id": null}], "attach_mode": "listed"}}),
-        ];
+        // The empty body, and one with every optional property present and one item in every
+        // array, so that each nested field's mutations are made too.
+        let shape = crate::meta::Shape::Object {
+            name: self.body().name.clone(),
+        };
+        let bases =
+            std::iter::once(self.base()).chain(crate::breadth::full(&self.subj.schema, &shape));
         let mut done = BTreeSet::new();
         let mut todo = Vec::new();
         for base in bases {
-            for m in mutate::mutations(schema(), &base, update_body()) {
-                if self.should_send(m.coercible) && done.insert(m.body.to_string()) {
+            for m in mutate::mutations(self.schema(), &base, self.body()) {
+                if self.should_send(m.coercible, m.body.is_null())
+                    && done.insert(m.body.to_string())
+                {
                     todo.push(m);
                 }
             }
@@ -110,7 +118,7 @@ impl Suite<'_> {
             return false;
         };
         let before = self.composed.borrow().predicted(base);
-        expectations(body, &before, update_body(), readback_object())
+        expectations(body, &before, self.body(), self.readback())
             .iter()
             .any(|e| !e.shown_in(&before))
     }
@@ -118,7 +126,7 @@ impl Suite<'_> {
     /// A valid body that sets every field it can to a value the CVM does not show now (the first
     /// such edge of each field that keeps the body valid); `None` when no field can be changed.
     pub(super) fn full_body(&self) -> Option<Value> {
-        let body = update_body().fields.iter().fold(json!({}), |body, f| {
+        let body = self.body().fields.iter().fold(self.base(), |body, f| {
             self.set_changing(&body, f).unwrap_or(body)
         });
         body.as_object()
@@ -129,7 +137,7 @@ impl Suite<'_> {
     /// `body` with `f` set to its first non-null edge that the CVM does not show now, if the
     /// result is valid.
     pub(super) fn set_changing(&self, body: &Value, f: &crate::meta::Field) -> Option<Value> {
-        crate::draw::edges(schema(), &f.shape)
+        crate::draw::edges(self.schema(), &f.shape)
             .into_iter()
             .find_map(|v| {
                 if v.is_null() || !self.changes(&json!({ f.name.as_str(): v.clone() })) {
@@ -137,7 +145,7 @@ impl Suite<'_> {
                 }
                 let mut candidate = body.clone();
                 candidate[f.name.as_str()] = v;
-                judge::check_object(schema(), &candidate, update_body())
+                judge::check_object(self.schema(), &candidate, self.body())
                     .is_empty()
                     .then_some(candidate)
             })
@@ -149,10 +157,10 @@ impl Suite<'_> {
     /// change the CVM go first: against a target busy while it applies, the one it accepts first
     /// is then one whose read-back shows something.
     pub(super) async fn edges(&self) -> Result<(), Exhausted> {
-        let Some(shape) = &update_op().body else {
+        let Some(shape) = &self.update().body else {
             return Ok(());
         };
-        let mut bodies = crate::draw::body_edges(schema(), shape, &json!({}));
+        let mut bodies = crate::draw::body_edges(self.schema(), shape, &self.base());
         // A stable sort: changing bodies first, each group in the document's order.
         bodies.sort_by_key(|b| !self.changes(b));
         for body in bodies {
@@ -167,16 +175,16 @@ impl Suite<'_> {
     /// (`breadth::variants`), each in a body of its own; then one update that changes the CVM,
     /// sent twice in a row: the repeat must be answered as the first was, without a 5xx.
     pub(super) async fn breadth(&self) -> Result<(), Exhausted> {
-        let Some(shape) = &update_op().body else {
+        let Some(shape) = &self.update().body else {
             return Ok(());
         };
-        let schema = crate::meta::shared_schema();
+        let schema = &self.subj.schema;
         let mut bodies = Vec::new();
-        for f in &update_body().fields {
+        for f in &self.body().fields {
             let Some(v) = crate::breadth::full(schema, &f.shape) else {
                 continue;
             };
-            let base = json!({ f.name.as_str(): v });
+            let base = self.base_with(&f.name, v);
             if !judge::check(schema, &base, shape).is_empty() {
                 continue;
             }
@@ -204,8 +212,8 @@ impl Suite<'_> {
     /// target that ignores null cannot hide behind a later update. Against a prompt target the
     /// next read-back releases it; against a late one, the run's one wait at the end does.
     pub(super) async fn hold_nulls(&self) -> Result<(), Exhausted> {
-        let rb = readback_object();
-        for f in &update_body().fields {
+        let rb = self.readback();
+        for f in &self.body().fields {
             let Some(r) = &f.readback else { continue };
             let shows_null = rb
                 .and_then(|o| o.field(&r.field))
@@ -213,7 +221,7 @@ impl Suite<'_> {
             if !(f.nullable && shows_null) || *self.shrinking.borrow() {
                 continue;
             }
-            let body = json!({ f.name.as_str(): null });
+            let body = self.base_with(&f.name, Value::Null);
             if !self.changes(&body) {
                 continue;
             }
@@ -233,7 +241,8 @@ impl Suite<'_> {
         Ok(())
     }
 
-    /// Sends a valid body and, on 202, reads the CVM back until it shows the update.
+    /// Sends a valid body and, once accepted (a 2xx: 202 on spec/), reads the item back until it
+    /// shows the update.
     pub(super) async fn send_valid(&self, body: &Value) -> Result<Vec<Violation>, Exhausted> {
         let composing = !*self.shrinking.borrow() && !*self.direct.borrow();
         let held = |s: &Self| {
@@ -249,7 +258,7 @@ impl Suite<'_> {
             let mut b = body.clone();
             if let Some(o) = b.as_object_mut() {
                 o.retain(|k, _| {
-                    !c.held.contains(k) || update_body().field(k).is_some_and(|f| f.required)
+                    !c.held.contains(k) || self.body().field(k).is_some_and(|f| f.required)
                 });
             }
             stripped = b;
@@ -281,12 +290,12 @@ impl Suite<'_> {
             self.rec.cover("(empty body)", "value", &ex);
         }
         self.progress();
-        let mut out = self.common(update_op(), &ex, "(valid body)", true, Some(body), None);
+        let mut out = self.common(self.update(), &ex, "(valid body)", true, Some(body), None);
         let Ok(a) = &ex.outcome else { return Ok(out) };
         let secrets = self.secrets(Some(body));
         let seen = checks::Seen {
-            schema: schema(),
-            op: update_op(),
+            schema: self.schema(),
+            op: self.update(),
             answer: a,
             mutation: None,
             secrets: &secrets,
@@ -304,7 +313,7 @@ impl Suite<'_> {
         if a.status == 409 && composing && self.changes(body) {
             self.composed.borrow_mut().busy = Some(body.clone());
         }
-        if a.status == 202 {
+        if (200..300).contains(&a.status) {
             if composing {
                 self.compose(body, &ex).await?;
             } else {
@@ -323,9 +332,9 @@ impl Suite<'_> {
         loop {
             let ex = self.patch_cvm(body).await?;
             match ex.status() {
-                Some(202) => {
+                Some(s) if (200..300).contains(&s) => {
                     let mut out =
-                        self.common(update_op(), &ex, "(valid body)", true, Some(body), None);
+                        self.common(self.update(), &ex, "(valid body)", true, Some(body), None);
                     out.extend(self.check_readback(body, &ex).await?);
                     return Ok(out);
                 }

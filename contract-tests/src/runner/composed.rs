@@ -51,10 +51,10 @@ pub(super) struct Composed {
 impl Composed {
     /// Releases the held fields that `now` shows as expected, or that no longer wait for a
     /// read-back (judged, or set by a request the suite cannot predict).
-    pub(super) fn release(&mut self, now: &Value) {
+    pub(super) fn release(&mut self, now: &Value, body: &Object) {
         let keys = &self.keys;
         self.held.retain(|f| {
-            let readback = update_body()
+            let readback = body
                 .field(f)
                 .and_then(|x| x.readback.as_ref())
                 .map(|r| r.field.as_str());
@@ -176,7 +176,7 @@ impl Expect {
     pub(super) fn mismatch(&self, now: &Value, within: &str) -> String {
         let shown = read(now, &self.readback);
         format!(
-            "after a 202, `{}` reads back {} where {} was expected ({}) within {within}",
+            "after an accepted update, `{}` reads back {} where {} was expected ({}) within {within}",
             self.readback, shown, self.value, self.why
         )
     }
@@ -324,7 +324,7 @@ impl Suite<'_> {
                 .collect()
         };
         let rounds = pending.values().map(Vec::len).max().unwrap_or(0);
-        let Some(shape) = &update_op().body else {
+        let Some(shape) = &self.update().body else {
             return Ok(());
         };
         *self.direct.borrow_mut() = true;
@@ -336,13 +336,13 @@ impl Suite<'_> {
                 .collect();
             let body = Value::Object(body);
             // Values accepted one at a time may not go together: then each alone.
-            let bodies = if judge::check(schema(), &body, shape).is_empty() {
+            let bodies = if judge::check(self.schema(), &body, shape).is_empty() {
                 vec![body]
             } else {
                 body.as_object()
                     .into_iter()
                     .flatten()
-                    .map(|(k, v)| json!({ k.as_str(): v }))
+                    .map(|(k, v)| self.base_with(k, v.clone()))
                     .collect()
             };
             for b in bodies {
@@ -366,7 +366,8 @@ impl Suite<'_> {
             .filter(|(_, kinds)| kinds.get("absent").is_some_and(|(_, shown)| *shown == 0))
             .map(|(f, _)| f.clone())
             .collect();
-        let shown: Vec<&crate::meta::Field> = update_body()
+        let shown: Vec<&crate::meta::Field> = self
+            .body()
             .fields
             .iter()
             .filter(|f| f.readback.is_some())
@@ -378,7 +379,7 @@ impl Suite<'_> {
             };
         if !absent.is_empty() && out.is_ok() {
             for g in setters {
-                let Some(b) = self.set_changing(&json!({}), g) else {
+                let Some(b) = self.set_changing(&self.base(), g) else {
                     continue;
                 };
                 match self.send_valid(&b).await {
@@ -407,7 +408,7 @@ impl Suite<'_> {
             let before = c.predicted(base);
             let ex = std::rc::Rc::new(ex.clone());
             let mut unverified = false;
-            for e in expectations(body, &before, update_body(), readback_object()) {
+            for e in expectations(body, &before, self.body(), self.readback()) {
                 self.rec.sent_kind(&e, body.get(&e.field));
                 unverified |= !self.rec.is_verified(&e);
                 if e.why == "left out" {
@@ -506,7 +507,7 @@ impl Suite<'_> {
     /// `body` with one more field (not `except`) set to a value the CVM does not show, if the
     /// result is valid: its showing proves the update was applied.
     pub(super) fn with_marker(&self, body: Value, except: &str) -> Value {
-        update_body()
+        self.body()
             .fields
             .iter()
             .filter(|f| f.name != except && body.get(&f.name).is_none())
@@ -517,7 +518,7 @@ impl Suite<'_> {
     /// Sends `body` alone and reads it back with the full wait: the violation like `v` it shows.
     pub(super) async fn reproduce(&self, body: &Value, v: &Violation) -> Option<Violation> {
         let ex = self.patch_cvm(body).await.ok()?;
-        if ex.status() != Some(202) {
+        if !ex.status().is_some_and(|s| (200..300).contains(&s)) {
             return None;
         }
         let found = self.check_readback(body, &ex).await.ok()?;
@@ -536,7 +537,7 @@ impl Suite<'_> {
             .map(|(e, ex, shown)| {
                 let was = read(&base, &e.readback);
                 let msg = format!(
-                    "after a 202, `{}` reads back {shown}, a value it had neither before ({was}) nor from any update accepted since; {} was expected ({})",
+                    "after an accepted update, `{}` reads back {shown}, a value it had neither before ({was}) nor from any update accepted since; {} was expected ({})",
                     e.readback, e.value, e.why
                 );
                 self.rec
@@ -590,7 +591,7 @@ impl Suite<'_> {
                 c.shown_change |= changed;
                 c.keys.retain(|_, e| e.is_none());
                 c.confirmed();
-                c.release(&now);
+                c.release(&now, self.body());
                 *self.state.borrow_mut() = Some(now);
                 return Ok(out);
             }
@@ -604,7 +605,7 @@ impl Suite<'_> {
                 }
                 c.keys.clear();
                 c.confirmed();
-                c.release(&now);
+                c.release(&now, self.body());
                 *self.state.borrow_mut() = Some(now.clone());
                 out.extend(wrong.iter().map(|(e, ex)| {
                     let within = format!("{:?} of the last update", self.s.readback_timeout);
@@ -617,7 +618,7 @@ impl Suite<'_> {
             if !wait {
                 let mut c = self.composed.borrow_mut();
                 c.lagging = true;
-                c.release(&now);
+                c.release(&now, self.body());
                 return Ok(out);
             }
             self.composed.borrow_mut().found.append(&mut out);
@@ -636,7 +637,7 @@ impl Suite<'_> {
         let Some(before) = before else {
             return Ok(vec![]);
         };
-        let expected = expectations(body, &before, update_body(), readback_object());
+        let expected = expectations(body, &before, self.body(), self.readback());
         for e in &expected {
             self.rec.sent_kind(e, body.get(&e.field));
         }

@@ -10,11 +10,11 @@ impl Suite<'_> {
         if self.s.mode != Mode::Full {
             return Ok(());
         }
-        let (Some(id), Some(flow)) = (self.s.onchain_cvm_id.clone(), crate::spec::two_phase())
+        let (Some(id), Some(flow)) = (self.s.onchain_cvm_id.clone(), self.subj.two_phase.clone())
         else {
             return Ok(());
         };
-        let path = cvm_path(&id);
+        let path = self.path(&id);
         let body = flow.trigger_body(self.s.seed % 1000);
         let hdr = |pairs: &[(&str, &str)]| {
             pairs
@@ -23,7 +23,7 @@ impl Suite<'_> {
                 .collect::<Vec<_>>()
         };
         let flow_check = |ex: &Exchange, allowed: &[u16], what: &str| {
-            for v in self.common(update_op(), ex, "(header flow)", true, Some(&body), None) {
+            for v in self.common(self.update(), ex, "(header flow)", true, Some(&body), None) {
                 self.rec.record(v);
             }
             self.rec.tick(checks::HEADER_FLOWS, what);

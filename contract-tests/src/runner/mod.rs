@@ -5,9 +5,9 @@
 use crate::checks::{self, Check};
 use crate::http::{self, Auth, Exchange, Exhausted, Target, TargetOptions};
 use crate::judge;
-use crate::meta::{schema, Object, Operation};
+use crate::meta::{Object, Operation, Schema};
 use crate::mutate::{self, Mutation};
-use crate::spec::{get_op, readback_object, update_body, update_op};
+use crate::subject::Subject;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as PtConfig, RngAlgorithm, TestError, TestRng, TestRunner};
 use serde_json::{json, Value};
@@ -162,6 +162,38 @@ impl Settings {
 /// Runs the suite. Never panics on what the target does; a target that cannot be reached gives a
 /// report with `could_not_run`.
 pub fn run(settings: &Settings) -> Report {
+    run_on(settings, &Subject::spec(), Scope::Whole)
+}
+
+/// Which of the stateful suite's phases a run takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every phase: spec/'s suite, on the item `--cvm-id` names.
+    Whole,
+    /// The phases of an item's updates and read-backs (every mutation, the edges, the breadth
+    /// variants, the random cases with composed read-back, an undeclared key): the engine on any
+    /// document runs them on an item it created, after it has probed the operations themselves
+    /// (credentials, unknown ids, methods), which the other phases would repeat.
+    Item,
+}
+
+impl Phase {
+    fn in_scope(self, scope: Scope) -> bool {
+        scope == Scope::Whole
+            || !matches!(
+                self,
+                Phase::Authentication
+                    | Phase::UnknownId
+                    | Phase::UnsupportedMethod
+                    | Phase::ReplayPersisted
+                    | Phase::HeaderFlows
+            )
+    }
+}
+
+/// The stateful suite on `subj`'s item `settings.cvm_id`: the same phases whatever the document
+/// (on spec/ through [`run`]; on any other through the engine, [`crate::probe::run`]).
+pub fn run_on(settings: &Settings, subj: &Subject, scope: Scope) -> Report {
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -187,12 +219,13 @@ pub fn run(settings: &Settings) -> Report {
         other_api_key: settings.other_api_key.clone(),
         max_retry_after: Duration::from_secs(30).min(settings.deadline / 4),
         shown: std::sync::Arc::new(http::Shown {
-            credential: update_op()
+            credential: subj
+                .update
                 .auth
                 .first()
                 .map(|a| http::Credential::parse(a))
                 .unwrap_or_default(),
-            secret_fields: crate::probe::secret_fields(schema()),
+            secret_fields: crate::probe::secret_fields(&subj.schema),
         }),
     }) {
         Ok(t) => t,
@@ -206,6 +239,7 @@ pub fn run(settings: &Settings) -> Report {
     let halt = settings.fail_fast.then(|| target.halt_switch());
     let suite = Suite {
         s: settings,
+        subj,
         target,
         rec: Recorder {
             report: RefCell::new(Report {
@@ -214,9 +248,9 @@ pub fn run(settings: &Settings) -> Report {
                 seed: settings.seed,
                 insecure: settings.insecure,
                 cases_planned: settings.cases,
-                title: format!("{} contract", update_op().name),
+                title: format!("{} contract", subj.update.name),
                 operations: 1,
-                operation_names: vec![update_op().name.clone()],
+                operation_names: vec![subj.update.name.clone()],
                 ..Report::default()
             }),
             answered: RefCell::new(0),
@@ -234,7 +268,7 @@ pub fn run(settings: &Settings) -> Report {
         direct: RefCell::new(false),
         deferred: RefCell::new(Vec::new()),
     };
-    for phase in PHASES {
+    for phase in PHASES.into_iter().filter(|p| p.in_scope(scope)) {
         if suite.rec.report.borrow().could_not_run.is_some() {
             break;
         }
@@ -248,7 +282,7 @@ pub fn run(settings: &Settings) -> Report {
     let mut report = suite.rec.report.into_inner();
     report.requests = suite.target.requests();
     report.elapsed = started.elapsed();
-    if let Some(path) = &settings.persist {
+    if let (Some(path), Scope::Whole) = (&settings.persist, scope) {
         persist(path, &report);
     }
     report
@@ -453,6 +487,8 @@ impl Recorder {
 
 struct Suite<'a> {
     s: &'a Settings,
+    /// The item, its update and its read-back.
+    subj: &'a Subject,
     target: Target,
     /// Counting, violations and de-duplication.
     rec: Recorder,
@@ -487,11 +523,49 @@ const POLL_EVERY: usize = 8;
 /// Bytes of an answer a violation keeps.
 const KEPT_BODY: usize = 8 * 1024;
 
-fn cvm_path(id: &str) -> String {
-    crate::spec::resource_path(id)
-}
-
 impl Suite<'_> {
+    /// The update of the subject.
+    fn update(&self) -> &Operation {
+        &self.subj.update
+    }
+
+    /// Its read-back.
+    fn read(&self) -> &Operation {
+        &self.subj.read
+    }
+
+    /// The update's body, with where each field reads back.
+    fn body(&self) -> &Object {
+        &self.subj.body
+    }
+
+    /// The smallest valid update (`{}` on spec/): each body the suite builds starts from it.
+    fn base(&self) -> Value {
+        self.subj.base.clone()
+    }
+
+    /// [`Suite::base`] with `key` set to `value`.
+    fn base_with(&self, key: &str, value: Value) -> Value {
+        let mut b = self.base();
+        b[key] = value;
+        b
+    }
+
+    /// The object the read-back answers with.
+    fn readback(&self) -> Option<&Object> {
+        self.subj.readback.as_ref()
+    }
+
+    /// The document.
+    fn schema(&self) -> &Schema {
+        &self.subj.schema
+    }
+
+    /// The path of the item `id`.
+    fn path(&self, id: &str) -> String {
+        self.subj.path(id)
+    }
+
     fn secrets<'b>(&'b self, body: Option<&'b Value>) -> Vec<&'b str> {
         let mut out: Vec<&str> = self.s.api_key.iter().map(String::as_str).collect();
         let Some(b) = body else { return out };
@@ -534,13 +608,13 @@ impl Suite<'_> {
         };
         let secrets = self.secrets(body);
         let seen = checks::Seen {
-            schema: schema(),
+            schema: self.schema(),
             op,
             answer: a,
             mutation,
             secrets: &secrets,
         };
-        let more = checks::judge_more(schema(), op, a, self.s.max_response_time);
+        let more = checks::judge_more(self.schema(), op, a, self.s.max_response_time);
         for (check, verdict) in checks::judge(&seen, checks::Applies::Every).chain(more) {
             self.rec.tick(check, field);
             if let Err(m) = verdict {
@@ -559,14 +633,14 @@ impl Suite<'_> {
 
     async fn get(&self, id: &str) -> Result<Exchange, Exhausted> {
         self.target
-            .send("GET", &cvm_path(id), &[], None, Auth::Key)
+            .send("GET", &self.path(id), &[], None, Auth::Key)
             .await
     }
 
     /// Reads the CVM back; records the GET's own checks. `None` when it could not be read.
     async fn read_back(&self, id: &str) -> Result<Option<Value>, Exhausted> {
         let ex = self.get(id).await?;
-        for v in self.common(get_op(), &ex, "(read-back)", true, None, None) {
+        for v in self.common(self.read(), &ex, "(read-back)", true, None, None) {
             self.rec.record(v);
         }
         Ok(ex

@@ -9,9 +9,9 @@ impl Suite<'_> {
     /// other than GET go out in full mode only (a server that does implement an undocumented
     /// DELETE would act on it).
     pub(super) async fn unsupported_methods(&self) -> Result<(), Exhausted> {
-        let path = &update_op().path;
-        let documented = checks::methods_of_overlapping(schema(), path);
-        let target = cvm_path(&self.s.cvm_id);
+        let path = &self.update().path;
+        let documented = checks::methods_of_overlapping(self.schema(), path);
+        let target = self.path(&self.s.cvm_id);
         for method in crate::probe::METHODS {
             if documented.iter().any(|m| m == method)
                 || (method != "GET" && self.s.mode != Mode::Full)
@@ -49,7 +49,7 @@ impl Suite<'_> {
                 ),
                 (
                     checks::ALLOW_HEADER_CONFORMANCE,
-                    checks::allow_header_conformance(schema(), path, method, a),
+                    checks::allow_header_conformance(self.schema(), path, method, a),
                 ),
             ];
             for (check, verdict) in verdicts {
@@ -89,7 +89,7 @@ impl Suite<'_> {
             self.rec.report.borrow_mut().could_not_run = Some(why);
             return;
         }
-        for v in self.common(get_op(), &ex, "(read-back)", true, None, None) {
+        for v in self.common(self.read(), &ex, "(read-back)", true, None, None) {
             self.rec.record(v);
         }
         let initial = ex.outcome.ok().and_then(|a| a.json());
@@ -133,10 +133,13 @@ impl Suite<'_> {
         let before = self.state.borrow().clone();
         let body = match (&before, self.s.mode) {
             // A change that would show, had the server accepted it.
-            (Some(b), Mode::Full) => {
-                json!({"public_sysinfo": !b.get("public_sysinfo").and_then(Value::as_bool).unwrap_or(false)})
-            }
-            _ => json!({}),
+            (Some(_), Mode::Full) => self
+                .body()
+                .fields
+                .iter()
+                .find_map(|f| self.set_changing(&self.base(), f))
+                .unwrap_or_else(|| self.base()),
+            _ => self.base(),
         };
         // No key, a wrong one, and near misses of the real one (empty, truncated, one character
         // more, case changed), on the update and on its read-back.
@@ -146,8 +149,8 @@ impl Suite<'_> {
                 .into_iter()
                 .filter(|a| a.credential(self.s.api_key.as_deref()).is_some()),
         );
-        let path = cvm_path(&self.s.cvm_id);
-        for (op, sent_body) in [(update_op(), Some(&body)), (get_op(), None)] {
+        let path = self.path(&self.s.cvm_id);
+        for (op, sent_body) in [(self.update(), Some(&body)), (self.read(), None)] {
             if op.auth.is_empty() {
                 continue;
             }
@@ -205,7 +208,7 @@ impl Suite<'_> {
     /// A valid, empty update of an id that does not exist: where the operation documents 404, that
     /// is the answer, and nothing changes. Safe in negative mode: no CVM has that id.
     pub(super) async fn unknown_id_probe(&self) -> Result<(), Exhausted> {
-        if update_op().response(404).is_none_or(|r| r.status != 404) {
+        if self.update().response(404).is_none_or(|r| r.status != 404) {
             return Ok(());
         }
         let seed = self.s.seed;
@@ -220,16 +223,16 @@ impl Suite<'_> {
         ];
         // And ids drawn from the path parameter's own schema.
         let known = [Some(&self.s.cvm_id), self.s.onchain_cvm_id.as_ref()];
-        for id in path_values(update_op(), seed, 4) {
+        for id in path_values(self.update(), seed, 4) {
             if !known.contains(&Some(&id)) {
                 ids.push((id, "(unknown id, from its schema)"));
             }
         }
-        let body = json!({});
+        let body = self.base();
         // The update, and its read-back where that documents a 404 too.
-        let mut ops = vec![(update_op(), Some(&body))];
-        if get_op().response(404).is_some_and(|r| r.status == 404) {
-            ops.push((get_op(), None));
+        let mut ops = vec![(self.update(), Some(&body))];
+        if self.read().response(404).is_some_and(|r| r.status == 404) {
+            ops.push((self.read(), None));
         }
         for (op, sent_body) in ops {
             let method = if sent_body.is_some() { "PATCH" } else { "GET" };
@@ -243,7 +246,7 @@ impl Suite<'_> {
                 };
                 let ex = self
                     .target
-                    .send(method, &cvm_path(missing), &[], sent_body, Auth::Key)
+                    .send(method, &self.path(missing), &[], sent_body, Auth::Key)
                     .await?;
                 self.rec.cover(&field, "unknown_id", &ex);
                 for v in self.common(op, &ex, &field, true, sent_body, None) {
@@ -278,17 +281,18 @@ impl Suite<'_> {
     /// update is accepted).
     pub(super) async fn extra_key_probe(&self) -> Result<(), Exhausted> {
         let key = "contract_tests_undeclared";
-        let body = json!({ key: true });
-        if update_op()
+        let body = self.base_with(key, Value::Bool(true));
+        if self
+            .update()
             .body
             .as_ref()
-            .is_some_and(|b| !judge::check(schema(), &body, b).is_empty())
+            .is_some_and(|b| !judge::check(self.schema(), &body, b).is_empty())
         {
             return Ok(()); // the schema forbids extra keys: then it is a negative case
         }
         let ex = self.patch_cvm(&body).await?;
         self.rec.cover("(extra key)", "extra_key", &ex);
-        for v in self.common(update_op(), &ex, "(extra key)", true, Some(&body), None) {
+        for v in self.common(self.update(), &ex, "(extra key)", true, Some(&body), None) {
             self.rec.record(v);
         }
         Ok(())

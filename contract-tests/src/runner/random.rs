@@ -7,10 +7,10 @@ impl Suite<'_> {
     pub(super) fn random_phase(&self, rt: &tokio::runtime::Runtime) {
         // Valid bodies from the model at run time: the constraints the generated types'
         // `validate()` was emitted from (tests/agreement.rs holds the two together).
-        let Some(bodies) = crate::draw::object(crate::meta::shared_schema(), update_body()) else {
+        let Some(bodies) = crate::draw::object(&self.subj.schema, self.body()) else {
             self.rec.report.borrow_mut().skipped.push(format!(
                 "{}: no valid body can be drawn from its schema",
-                update_op().name
+                self.update().name
             ));
             return;
         };
@@ -149,7 +149,7 @@ impl Suite<'_> {
         // is read back last is then what both leave: fields dropped, reset or never applied show
         // there, whichever update a slow target applied last.
         if self.s.mode == Mode::Full {
-            let closing = self.full_body().into_iter().chain([json!({})]);
+            let closing = self.full_body().into_iter().chain([self.base()]);
             for body in closing {
                 let Ok(found) = rt.block_on(self.send_valid(&body)) else {
                     break;
@@ -211,9 +211,14 @@ impl Suite<'_> {
             }
         }
         // Every plan is made, for the picks to choose among; only the picked ones are applied.
-        let all: Vec<mutate::Plan> = mutate::plans(schema(), &body, update_body())
+        let all: Vec<mutate::Plan> = mutate::plans(self.schema(), &body, self.body())
             .into_iter()
-            .filter(|p| self.should_send(p.coercible))
+            .filter(|p| {
+                self.should_send(
+                    p.coercible,
+                    p.path.is_empty() && p.value == Some(Value::Null),
+                )
+            })
             .collect();
         if all.is_empty() {
             return out;
