@@ -73,7 +73,7 @@ impl Subject {
         if !body.fields.iter().any(|f| f.readback.is_some()) {
             return None;
         }
-        Some(Subject {
+        let subject = Subject {
             update: update.clone(),
             read: read.clone(),
             body,
@@ -81,9 +81,9 @@ impl Subject {
             two_phase: None,
             schema,
             base: serde_json::Value::Null,
-        })
-        .map(Subject::with_base)
-        .filter(|s| s.base.is_object())
+        }
+        .with_base();
+        subject.base.is_object().then_some(subject)
     }
 
     /// The subject with its [`Subject::base`] built from the document (`null` where none can

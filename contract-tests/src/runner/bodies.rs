@@ -74,10 +74,11 @@ impl Suite<'_> {
 
     pub(super) fn should_send(&self, coercible: bool, null_body: bool) -> bool {
         // A lax server applies coerced values; in negative mode nothing may change.
-        !(coercible && self.s.mode == Mode::Negative && !self.s.strict_types)
-            // A `null` body where the body may be left out reads as no body to many servers
-            // (Prism among them): not a clear negative.
-            && !(null_body && !self.update().body_required)
+        let lax = coercible && self.s.mode == Mode::Negative && !self.s.strict_types;
+        // A `null` body where the body may be left out reads as no body to many servers
+        // (Prism among them): not a clear negative.
+        let no_body = null_body && !self.update().body_required;
+        !lax && !no_body
     }
 
     /// Every mutation of two base bodies, once: the coverage phase.
