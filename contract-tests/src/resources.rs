@@ -36,6 +36,9 @@ pub struct Resource {
     pub id_field: Option<String>,
     /// The operations on it, by role (client method names).
     pub ops: Vec<(Role, String)>,
+    /// Path parameters of the collection already bound to an item (the parent's id, for a
+    /// nested collection such as `/notes/{note_id}/comments`); empty as inferred.
+    pub bound: Vec<(String, String)>,
 }
 
 impl Resource {
@@ -45,6 +48,23 @@ impl Resource {
             .iter()
             .find(|(r, _)| *r == role)
             .and_then(|(_, name)| schema.operation(name))
+    }
+
+    /// `template` (a path of this resource) with its bound parameters set.
+    pub fn bind(&self, template: &str) -> String {
+        self.bound
+            .iter()
+            .fold(template.to_string(), |path, (name, id)| {
+                path.replace(
+                    &format!("{{{name}}}"),
+                    &openapi_runtime::encode_component(id),
+                )
+            })
+    }
+
+    /// The collection's address, when every parameter of it is bound.
+    pub fn collection_path(&self) -> Option<String> {
+        Some(self.bind(&self.collection)).filter(|p| !p.contains('{'))
     }
 
     /// The role of the operation named `name`.
@@ -81,6 +101,7 @@ pub fn infer(schema: &Schema) -> Vec<Resource> {
                 param: param.to_string(),
                 id_field: None,
                 ops: Vec::new(),
+                bound: Vec::new(),
             });
         }
     }

@@ -113,22 +113,42 @@ pub(crate) fn created_id(r: &Resource, ex: &Exchange) -> Option<Value> {
         });
         let path = path.split(['?', '#']).next().unwrap_or(path);
         let (collection, last) = path.trim_end_matches('/').rsplit_once('/')?;
-        let wanted = r.collection.trim_end_matches('/');
+        let ours = r.bind(&r.collection);
+        let wanted = ours.trim_end_matches('/');
         (collection.ends_with(wanted) && !last.is_empty())
             .then(|| Value::String(crate::mock::decode_segment(last)))
     })
 }
 
 impl Run<'_> {
-    /// Items of each resource whose collection takes no parameter, created with drawn valid
-    /// bodies for the probe of the operations on items: each then reaches one that exists, as
-    /// `--cvm-id` does on spec/. The resource's delete gets an item of its own; the other one
-    /// lasts until the run has replayed its findings.
+    /// `r` with its collection's parameters bound to the lasting items the run made of the
+    /// resources above it (`/notes/{note_id}/comments` under a note it created); `None` when
+    /// one of them has none.
+    pub(crate) fn bound(&self, r: &Resource) -> Option<Resource> {
+        let mut r = r.clone();
+        if let Some(parent) = self
+            .fixtures
+            .iter()
+            .filter(|f| !f.for_delete && r.collection.starts_with(&format!("{}/", f.item)))
+            .max_by_key(|f| f.item.len())
+        {
+            r.bound = parent.parents.clone();
+            r.bound.push((parent.param.clone(), parent.id.clone()));
+        }
+        r.collection_path().map(|_| r)
+    }
+
+    /// Items of each resource, created with drawn valid bodies for the probe of the operations
+    /// on items: each then reaches one that exists, as `--cvm-id` does on spec/. A nested
+    /// collection's items are made under the item made of its parent. The resource's delete
+    /// gets an item of its own; the other one lasts until the run has replayed its findings.
     pub(crate) async fn fixtures(&mut self, drawn: &Arc<Schema>) -> Result<(), Exhausted> {
+        // Parents sort before their nested collections.
         for (i, r) in resources::infer(self.schema).iter().enumerate() {
-            if r.collection.contains('{') {
+            let Some(r) = self.bound(r) else {
                 continue;
-            }
+            };
+            let r = &r;
             let Some(create) = r.op(self.schema, Role::Create) else {
                 continue;
             };
@@ -139,7 +159,7 @@ impl Run<'_> {
                     continue;
                 }
                 let salt = 0xf1 + 2 * i as u64 + u64::from(for_delete);
-                let Some(req) = self.draw(drawn, create, &create.path, salt) else {
+                let Some(req) = self.draw(drawn, create, &r.bind(&create.path), salt) else {
                     continue;
                 };
                 let label = create
@@ -162,6 +182,7 @@ impl Run<'_> {
                         id: id.as_str().map_or_else(|| id.to_string(), str::to_string),
                         for_delete,
                         delete: delete.clone(),
+                        parents: r.bound.clone(),
                     });
                 }
             }
@@ -181,14 +202,15 @@ impl Run<'_> {
             let Some(create) = r.op(self.schema, Role::Create).filter(|o| covered(o)) else {
                 continue;
             };
-            if r.collection.contains('{') {
+            let Some(r) = self.bound(r) else {
                 self.report.skipped.push(format!(
-                    "{}: the scenarios of a nested collection need its parent's id",
+                    "{}: the scenarios of a nested collection need an item of its parent, and \
+                     the run could make none",
                     r.collection
                 ));
                 continue;
-            }
-            self.lifecycle(drawn, r, create, i as u64).await?;
+            };
+            self.lifecycle(drawn, &r, create, i as u64).await?;
         }
         Ok(())
     }
@@ -251,7 +273,7 @@ impl Run<'_> {
     ) -> Result<(), Exhausted> {
         let schema = self.schema;
         let label = r.collection.clone();
-        let Some(req) = self.draw(drawn, create, &create.path, salt) else {
+        let Some(req) = self.draw(drawn, create, &r.bind(&create.path), salt) else {
             self.report
                 .skipped
                 .push(format!("{label}: no valid create can be drawn"));
@@ -275,7 +297,7 @@ impl Run<'_> {
         let mut item = Item {
             resource: r,
             path: r
-                .item
+                .bind(&r.item)
                 .replace(&format!("{{{}}}", r.param), &encode_component(&text)),
             id,
             shown: Map::new(),
@@ -704,7 +726,12 @@ impl Run<'_> {
         ) else {
             return Ok(());
         };
-        let Some(req) = self.draw(drawn, list, &item.resource.collection, salt + 3) else {
+        let Some(req) = self.draw(
+            drawn,
+            list,
+            &item.resource.bind(&item.resource.collection),
+            salt + 3,
+        ) else {
             return Ok(());
         };
         let field = format!(

@@ -26,6 +26,8 @@ pub struct Subject {
     /// The smallest valid update ([`crate::breadth::minimal`]): what each body the suite builds
     /// starts from (`{}` where no property is required).
     pub base: serde_json::Value,
+    /// Path parameters above the item, bound to its parents' ids (a nested collection's item).
+    pub bound: Vec<(String, String)>,
 }
 
 impl Subject {
@@ -40,6 +42,7 @@ impl Subject {
             readback: crate::spec::readback_object().cloned(),
             two_phase: crate::spec::two_phase(),
             base: serde_json::json!({}),
+            bound: Vec::new(),
         }
         .with_base()
     }
@@ -81,6 +84,7 @@ impl Subject {
             two_phase: None,
             schema,
             base: serde_json::Value::Null,
+            bound: Vec::new(),
         }
         .with_base();
         subject.base.is_object().then_some(subject)
@@ -96,7 +100,8 @@ impl Subject {
         self
     }
 
-    /// The item's path: the update's path template with its last path parameter set to `id`.
+    /// The item's path: the update's path template with its last path parameter set to `id`,
+    /// and those above it as [`Subject::bound`] says.
     pub fn path(&self, id: &str) -> String {
         let name = self
             .update
@@ -105,9 +110,12 @@ impl Subject {
             .rfind(|p| p.location == "path")
             .map(|p| p.name.as_str())
             .unwrap_or("id");
-        self.update.path.replace(
-            &format!("{{{name}}}"),
-            &openapi_runtime::encode_component(id),
-        )
+        self.bound
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .chain([(name, id)])
+            .fold(self.update.path.clone(), |path, (n, v)| {
+                path.replace(&format!("{{{n}}}"), &openapi_runtime::encode_component(v))
+            })
     }
 }

@@ -20,7 +20,9 @@ import socket
 import subprocess
 import tempfile
 import time
-import xml.etree.ElementTree as ET
+
+# The same reading of schemathesis's JUnit as the mutation harness beside this file.
+from schemathesis_mutants import findings, free_port
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 KEYS = "reference-key,reference-key-2"
@@ -31,12 +33,6 @@ FAULTS = [
     "method-served", "location-dropped", "idempotency-ignored", "text-plain",
     "read-auth-ignored", "near-miss-key", "slow-read", "repeat-500",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait(port: int) -> None:
@@ -81,18 +77,7 @@ def schemathesis(doc: str, url: str, key, args) -> set:
         if key:
             cmd += ["-H", f"X-API-Key: {key}"]
         subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=900)
-        out = set()
-        if not os.path.exists(junit):
-            return out
-        for case in ET.parse(junit).iter("testcase"):
-            for f in case:
-                if f.tag not in ("failure", "error"):
-                    continue
-                text = f.text or ""
-                status = re.search(r"^\[(\d{3})\]", text, re.M)
-                for title in re.findall(r"^- (.+)$", text, re.M):
-                    out.add((case.get("name"), title.strip(), status.group(1) if status else ""))
-        return out
+        return findings(junit)
 
 
 def ours(doc: str, url: str, key, other, args) -> set:

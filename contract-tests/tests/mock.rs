@@ -270,20 +270,16 @@ fn a_crud_document_has_the_faults_of_a_lifecycle() {
 #[test]
 fn the_score_of_a_document_counts_only_what_the_fault_adds() {
     let schema = Arc::new(Schema::from_document(DOC).unwrap());
-    let opts = contract_tests::mutants::Options {
-        subject: contract_tests::mutants::Subject::Document {
-            label: "notes".into(),
-            schema,
-        },
-        seeds: 1,
-        cases: 10,
-        jobs: 2,
-        only: vec![
-            "wrong-content-type:create_note".into(),
-            "bound-above:create_note:priority".into(),
+    let score = score_of(
+        "notes",
+        schema,
+        1,
+        10,
+        &[
+            "wrong-content-type:create_note",
+            "bound-above:create_note:priority",
         ],
-    };
-    let score = contract_tests::mutants::run(&opts);
+    );
     assert_eq!(score.outcomes.len(), 2, "{}", score.text());
     assert_eq!(score.killed(), 2, "{}", score.text());
     let clean = &score.baseline[0].1;
@@ -323,20 +319,13 @@ fn links_make_a_lifecycle_that_paths_alone_do_not() {
     for want in ["create-not-stored:sign_up", "delete-kept:close_account"] {
         assert!(names.iter().any(|n| n == want), "{want} not in {names:#?}");
     }
-    let opts = contract_tests::mutants::Options {
-        subject: contract_tests::mutants::Subject::Document {
-            label: "accounts".into(),
-            schema,
-        },
-        seeds: 2,
-        cases: 5,
-        jobs: 2,
-        only: vec![
-            "create-not-stored:sign_up".into(),
-            "delete-kept:close_account".into(),
-        ],
-    };
-    let score = contract_tests::mutants::run(&opts);
+    let score = score_of(
+        "accounts",
+        schema,
+        2,
+        5,
+        &["create-not-stored:sign_up", "delete-kept:close_account"],
+    );
     assert_eq!(score.outcomes.len(), 2, "{}", score.text());
     assert_eq!(score.killed(), 2, "{}", score.text());
     // The clean mock, the same document's service, gives no finding of the lifecycle.
@@ -347,4 +336,97 @@ fn links_make_a_lifecycle_that_paths_alone_do_not() {
             "{clean:?}"
         );
     }
+}
+
+/// Comments live under a note: `/notes/{note_id}/comments/{comment_id}`.
+const NESTED: &str = r##"{"openapi":"3.0.3","info":{"title":"notes","version":"1"},"paths":{
+  "/notes":{"post":{"operationId":"create_note","requestBody":{"required":true,"content":{"application/json":{"schema":{"$ref":"#/components/schemas/NoteIn"}}}},
+    "responses":{"201":{"description":"made","content":{"application/json":{"schema":{"$ref":"#/components/schemas/Note"}}}},"422":{"description":"invalid"}}}},
+  "/notes/{note_id}":{"parameters":[{"name":"note_id","in":"path","required":true,"schema":{"type":"integer"}}],
+    "get":{"operationId":"read_note","responses":{"200":{"description":"ok","content":{"application/json":{"schema":{"$ref":"#/components/schemas/Note"}}}},"404":{"description":"none"}}},
+    "delete":{"operationId":"delete_note","responses":{"204":{"description":"gone"},"404":{"description":"none"}}}},
+  "/notes/{note_id}/comments":{"parameters":[{"name":"note_id","in":"path","required":true,"schema":{"type":"integer"}}],
+    "post":{"operationId":"create_comment","requestBody":{"required":true,"content":{"application/json":{"schema":{"$ref":"#/components/schemas/CommentIn"}}}},
+      "responses":{"201":{"description":"made","content":{"application/json":{"schema":{"$ref":"#/components/schemas/Comment"}}}},"404":{"description":"none"},"422":{"description":"invalid"}}},
+    "get":{"operationId":"list_comments","responses":{"200":{"description":"ok","content":{"application/json":{"schema":{"type":"array","items":{"$ref":"#/components/schemas/Comment"}}}}},"404":{"description":"none"}}}},
+  "/notes/{note_id}/comments/{comment_id}":{"parameters":[{"name":"note_id","in":"path","required":true,"schema":{"type":"integer"}},{"name":"comment_id","in":"path","required":true,"schema":{"type":"integer"}}],
+    "get":{"operationId":"read_comment","responses":{"200":{"description":"ok","content":{"application/json":{"schema":{"$ref":"#/components/schemas/Comment"}}}},"404":{"description":"none"}}},
+    "patch":{"operationId":"update_comment","requestBody":{"required":true,"content":{"application/json":{"schema":{"$ref":"#/components/schemas/CommentPatch"}}}},
+      "responses":{"200":{"description":"ok","content":{"application/json":{"schema":{"$ref":"#/components/schemas/Comment"}}}},"404":{"description":"none"},"422":{"description":"invalid"}}},
+    "delete":{"operationId":"delete_comment","responses":{"204":{"description":"gone"},"404":{"description":"none"}}}}},
+  "components":{"schemas":{
+    "NoteIn":{"type":"object","required":["title"],"properties":{"title":{"type":"string","minLength":1,"maxLength":40}}},
+    "Note":{"type":"object","required":["id","title"],"properties":{"id":{"type":"integer"},"title":{"type":"string"}}},
+    "CommentIn":{"type":"object","required":["text"],"properties":{"text":{"type":"string","minLength":1,"maxLength":40},"stars":{"type":"integer","minimum":0,"maximum":5}}},
+    "CommentPatch":{"type":"object","properties":{"text":{"type":"string","minLength":1,"maxLength":40},"stars":{"type":"integer","minimum":0,"maximum":5}}},
+    "Comment":{"type":"object","required":["id","text"],"properties":{"id":{"type":"integer"},"text":{"type":"string"},"stars":{"type":"integer"}}}}}}"##;
+
+/// A nested collection's items are made under an item made of its parent, taken through their
+/// lifecycle and updated as spec/'s CVM is: its faults are killed, and nothing is skipped for
+/// want of the parent's id.
+#[test]
+fn a_nested_collection_gets_its_lifecycle_under_an_item_of_its_parent() {
+    let schema = Arc::new(Schema::from_document(NESTED).unwrap());
+    let srv = mock::spawn(schema.clone(), 0, mock::Options::default()).unwrap();
+    let mut s = contract_tests::Settings::new(&srv.url, None, "");
+    s.cases = 5;
+    s.seed = 3;
+    s.readback_timeout = std::time::Duration::from_millis(300);
+    let report = contract_tests::probe::run(&s, schema.clone(), &[]);
+    assert!(
+        !report.skipped.iter().any(|x| x.contains("nested")),
+        "{:?}",
+        report.skipped
+    );
+    assert!(report.violations.is_empty(), "{:#?}", report.violations);
+    // The comment's lifecycle ran, and so did the item phases of spec/'s suite on it.
+    let judged = |check: &str, on: &str| {
+        report
+            .judged
+            .get(check)
+            .is_some_and(|fields| fields.keys().any(|f| f.starts_with(on)))
+    };
+    assert!(
+        judged("use_after_free", "/notes/{note_id}/comments"),
+        "{:?}",
+        report.judged.keys()
+    );
+    assert!(
+        judged("patch_semantics", "/notes/{note_id}/comments/{comment_id}"),
+        "{:?}",
+        report.judged.get("patch_semantics")
+    );
+    let score = score_of(
+        "nested",
+        schema,
+        2,
+        5,
+        &[
+            "create-not-stored:create_comment",
+            "delete-kept:delete_comment",
+            "value-ignored:update_comment:stars",
+        ],
+    );
+    assert_eq!(score.outcomes.len(), 3, "{}", score.text());
+    assert_eq!(score.killed(), 3, "{}", score.text());
+}
+
+/// The mutation score of `only` (fault names) on the mock of `schema`.
+fn score_of(
+    label: &str,
+    schema: Arc<Schema>,
+    seeds: u64,
+    cases: u32,
+    only: &[&str],
+) -> contract_tests::mutants::Score {
+    contract_tests::mutants::run(&contract_tests::mutants::Options {
+        subject: contract_tests::mutants::Subject::Document {
+            label: label.into(),
+            schema,
+        },
+        seeds,
+        cases,
+        jobs: 2,
+        only: only.iter().map(|s| s.to_string()).collect(),
+    })
 }

@@ -233,6 +233,29 @@ impl Mock {
         on
     }
 
+    /// The item a nested collection's address (`/notes/7/comments`) lives under, as its
+    /// collection's address and id (`/notes`, `7`), when the parent resource is one whose items
+    /// the store holds (made by a create, or seeded).
+    fn parent_of(&self, r: &Resource, collection: &str) -> Option<(String, String)> {
+        if !r.collection.contains('{') {
+            return None;
+        }
+        let parent = self
+            .resources
+            .iter()
+            .filter(|p| r.collection.starts_with(&format!("{}/", p.item)))
+            .max_by_key(|p| p.item.len())?;
+        if parent.op(&self.schema, Role::Create).is_none() && parent.collection.contains('{') {
+            return None;
+        }
+        let depth = parent.item.split('/').count();
+        let segments: Vec<&str> = collection.split('/').take(depth).collect();
+        let (id, above) = segments.split_last()?;
+        let above = above.join("/");
+        let above = if above.is_empty() { "/".into() } else { above };
+        Some((above, decode(id)))
+    }
+
     fn resource_of(&self, op: &str) -> Option<(&Resource, Role)> {
         self.resources
             .iter()
@@ -357,6 +380,16 @@ async fn handle(
         drop(store);
         answer(&schema, op, 404, Some(json!({"detail": "Not Found"})))
     };
+    // A nested collection lives under an item of its parent: none there, nothing under it.
+    if let Some((parent_collection, parent_id)) = m.parent_of(res, &collection) {
+        let there = store
+            .items
+            .get(&parent_collection)
+            .is_some_and(|items| items.contains_key(&parent_id));
+        if !there {
+            return not_found(store);
+        }
+    }
     match role {
         Role::Create => {
             store.next_id += 1;

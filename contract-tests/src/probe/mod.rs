@@ -64,6 +64,9 @@ pub(crate) struct Fixture {
     pub for_delete: bool,
     /// The operation that deletes it, if the document has one.
     pub delete: Option<String>,
+    /// The parameters above it, bound to the items made of its parents (empty for a top-level
+    /// collection's item).
+    pub parents: Vec<(String, String)>,
 }
 
 pub(crate) struct Run<'a> {
@@ -244,7 +247,8 @@ impl Run<'_> {
     /// Deletes the lasting fixtures, once the findings that reached them are replayed: a run
     /// leaves behind no item it made for its probe. Not judged: the probe judged the delete.
     async fn remove_fixtures(&mut self) {
-        for f in std::mem::take(&mut self.fixtures) {
+        // Nested items first, then their parents.
+        for f in std::mem::take(&mut self.fixtures).into_iter().rev() {
             let Some(op) = f.delete.as_deref().and_then(|d| self.schema.operation(d)) else {
                 continue;
             };
@@ -252,8 +256,12 @@ impl Run<'_> {
                 continue;
             }
             let path = f
-                .item
-                .replace(&format!("{{{}}}", f.param), &encode_component(&f.id));
+                .parents
+                .iter()
+                .chain([(f.param.clone(), f.id.clone())].iter())
+                .fold(f.item.clone(), |p, (name, id)| {
+                    p.replace(&format!("{{{name}}}"), &encode_component(id))
+                });
             let r = Request {
                 path,
                 query: Vec::new(),
@@ -506,9 +514,10 @@ pub fn run(settings: &Settings, schema: Arc<Schema>, names: &[String]) -> Report
     let mut deep = Vec::new();
     if go_on && settings.mode == Mode::Full {
         for f in run.fixtures.iter().filter(|f| !f.for_delete) {
-            let Some(subj) = item_subject(&schema, &ops, &f.item) else {
+            let Some(mut subj) = item_subject(&schema, &ops, &f.item) else {
                 continue;
             };
+            subj.bound = f.parents.clone();
             let mut s = settings.clone();
             s.cvm_id = f.id.clone();
             s.persist = None;
