@@ -1,6 +1,8 @@
 //! `cargo xtask bench`: the figures of the project, on this machine, in one run.
 //!
 //! 1. `cargo bench -p openapi-rs-codegen`: generation time of each corpus document by stage (release).
+//!    Then the whole generation as a user runs it, ours (`openapi-rs generate`, release) against
+//!    oas3-gen's binary, on the same input, alternating runs, medians.
 //! 2. `cargo check` of the crate generated from Phala's and GitHub's documents, ours and
 //!    oas3-gen 0.29's, side by side: dependencies built first, then paired runs in alternating
 //!    order, each a `touch` and a non-incremental `cargo check` of the crate alone (what a clean
@@ -87,6 +89,88 @@ fn paired_with(
         }
     }
     Ok((t_a, t_b))
+}
+
+/// Generation as users run it, ours against oas3-gen's: each release binary, whole process (read,
+/// generate, format, write), on the same input (the peer's, its OAuth2 URLs made absolute), `runs`
+/// runs each in alternating order; medians.
+fn generation_side_by_side(dir: &Path, runs: usize) -> Result<(), String> {
+    let root = regenerate::repo_root();
+    let built = crate::cargo()
+        .current_dir(&root)
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "--locked",
+            "-p",
+            "openapi-rs-cli",
+        ])
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !built.success() {
+        return Err("cargo build --release -p openapi-rs-cli failed".into());
+    }
+    let ours = root.join("target/release/openapi-rs");
+    let peer = peers::oas3_gen()?;
+    println!(
+        "generation as a user runs it, `openapi-rs generate` (release) against oas3-gen {} on \
+         the same input, {runs} alternating runs each (medians)",
+        peers::OAS3_GEN.1
+    );
+    for file in ["phala-cloud.openapi.json", "github.openapi.json"] {
+        let at = root.join("target/bench/generation").join(file);
+        let (input, _) = peers::peer_input(&dir.join(file), &at)?;
+        let (out_ours, out_peer) = (at.with_extension("ours"), at.with_extension("peer"));
+        let time = |cmd: &mut std::process::Command, out: &Path| {
+            let _ = std::fs::remove_dir_all(out);
+            let _ = std::fs::create_dir_all(out);
+            let started = std::time::Instant::now();
+            let ok = cmd
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            ok.then(|| started.elapsed())
+                .ok_or_else(|| format!("{:?} failed on {file}", cmd.get_program()))
+        };
+        let (mut t_ours, mut t_peer) = (Vec::new(), Vec::new());
+        for i in 0..runs {
+            for first in [i % 2 == 0, i % 2 != 0] {
+                if first {
+                    let mut c = std::process::Command::new(&ours);
+                    c.arg("generate")
+                        .arg("--spec")
+                        .arg(&input)
+                        .arg("--out")
+                        .arg(&out_ours);
+                    t_ours.push(time(&mut c, &out_ours)?);
+                } else {
+                    let mut c = std::process::Command::new(&peer);
+                    c.args([
+                        "generate",
+                        "client-mod",
+                        "--workspace",
+                        "--color",
+                        "never",
+                        "-i",
+                    ])
+                    .arg(&input)
+                    .arg("-o")
+                    .arg(&out_peer);
+                    t_peer.push(time(&mut c, &out_peer)?);
+                }
+            }
+        }
+        let (m_ours, m_peer) = (median(t_ours), median(t_peer));
+        println!(
+            "  {file:<26} ours {:>7.0} ms   oas3-gen {:>7.0} ms   ratio ours/peer {:.2}x",
+            m_ours.as_secs_f64() * 1e3,
+            m_peer.as_secs_f64() * 1e3,
+            m_ours.as_secs_f64() / m_peer.as_secs_f64()
+        );
+    }
+    Ok(())
 }
 
 /// Ours against oas3-gen's on one document; returns the ratio of the medians.
@@ -201,6 +285,10 @@ fn features_by_tag(spec: &Path, pairs: usize) -> Result<(), String> {
 pub fn run() -> Result<(), String> {
     // One part alone: `BENCH_ONLY=selection cargo xtask bench` (or `features`).
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    if only == "generation" {
+        let dir = corpus::specs_dir().ok_or("../shared/specs not found")?;
+        return generation_side_by_side(&dir, env_usize("BENCH_RUNS", 5).max(1));
+    }
     if only == "selection" || only == "features" {
         let dir = corpus::specs_dir().ok_or("../shared/specs not found")?;
         let pairs = env_usize("BENCH_PAIRS", 5).max(1);
@@ -217,6 +305,10 @@ pub fn run() -> Result<(), String> {
         println!("note: {e} (generation over its guard); the other figures follow");
     }
     println!();
+    if let Some(dir) = corpus::specs_dir() {
+        generation_side_by_side(&dir, env_usize("BENCH_RUNS", 5).max(1))?;
+        println!();
+    }
     let Some(dir) = corpus::specs_dir() else {
         println!("notice: ../shared/specs not found; cargo check timings skipped");
         println!();

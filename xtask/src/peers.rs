@@ -113,10 +113,9 @@ pub fn patch_known_failures(src: &Path) -> Result<usize, String> {
     Ok(removed)
 }
 
-/// Generates the peer's client crate for `spec` into `out` (a standalone crate); returns notes on
-/// what had to be changed for it to generate and compile.
-pub fn generate_oas3(spec: &Path, out: &Path) -> Result<Vec<String>, String> {
-    let bin = oas3_gen()?;
+/// The document as the peer can read it, written beside `out` (`OUT.input.json`): OAuth2 URLs made
+/// absolute. Returns its path and what was changed.
+pub fn peer_input(spec: &Path, out: &Path) -> Result<(std::path::PathBuf, Vec<String>), String> {
     let mut notes = Vec::new();
     let text = std::fs::read_to_string(spec).map_err(|e| format!("{}: {e}", spec.display()))?;
     let mut doc: Value =
@@ -125,11 +124,22 @@ pub fn generate_oas3(spec: &Path, out: &Path) -> Result<Vec<String>, String> {
     if urls > 0 {
         notes.push(format!("{urls} OAuth2 URL(s) made absolute"));
     }
-    let _ = std::fs::remove_dir_all(out);
-    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    if let Some(dir) = out.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
     let input = out.with_extension("input.json");
     std::fs::write(&input, serde_json::to_vec(&doc).unwrap_or_default())
         .map_err(|e| format!("{}: {e}", input.display()))?;
+    Ok((input, notes))
+}
+
+/// Generates the peer's client crate for `spec` into `out` (a standalone crate); returns notes on
+/// what had to be changed for it to generate and compile.
+pub fn generate_oas3(spec: &Path, out: &Path) -> Result<Vec<String>, String> {
+    let bin = oas3_gen()?;
+    let (input, mut notes) = peer_input(spec, out)?;
+    let _ = std::fs::remove_dir_all(out);
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
     let output = Command::new(&bin)
         .args([
             "generate",
