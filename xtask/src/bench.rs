@@ -146,18 +146,7 @@ fn generation_side_by_side(dir: &Path, runs: usize) -> Result<(), String> {
                         .arg(&out_ours);
                     t_ours.push(time(&mut c, &out_ours)?);
                 } else {
-                    let mut c = std::process::Command::new(&peer);
-                    c.args([
-                        "generate",
-                        "client-mod",
-                        "--workspace",
-                        "--color",
-                        "never",
-                        "-i",
-                    ])
-                    .arg(&input)
-                    .arg("-o")
-                    .arg(&out_peer);
+                    let mut c = peers::oas3_command(&peer, &input, &out_peer);
                     t_peer.push(time(&mut c, &out_peer)?);
                 }
             }

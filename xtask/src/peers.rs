@@ -113,6 +113,23 @@ pub fn patch_known_failures(src: &Path) -> Result<usize, String> {
     Ok(removed)
 }
 
+/// The peer's command that generates a client crate from `input` into `out`.
+pub fn oas3_command(bin: &Path, input: &Path, out: &Path) -> Command {
+    let mut c = Command::new(bin);
+    c.args([
+        "generate",
+        "client-mod",
+        "--workspace",
+        "--color",
+        "never",
+        "-i",
+    ])
+    .arg(input)
+    .arg("-o")
+    .arg(out);
+    c
+}
+
 /// The document as the peer can read it, written beside `out` (`OUT.input.json`): OAuth2 URLs made
 /// absolute. Returns its path and what was changed.
 pub fn peer_input(spec: &Path, out: &Path) -> Result<(std::path::PathBuf, Vec<String>), String> {
@@ -140,18 +157,7 @@ pub fn generate_oas3(spec: &Path, out: &Path) -> Result<Vec<String>, String> {
     let (input, mut notes) = peer_input(spec, out)?;
     let _ = std::fs::remove_dir_all(out);
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
-    let output = Command::new(&bin)
-        .args([
-            "generate",
-            "client-mod",
-            "--workspace",
-            "--color",
-            "never",
-            "-i",
-        ])
-        .arg(&input)
-        .arg("-o")
-        .arg(out)
+    let output = oas3_command(&bin, &input, out)
         .output()
         .map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
     if !output.status.success() {
