@@ -5,7 +5,7 @@
 
 use crate::checks::{self, Check};
 use crate::draw::{self, Place};
-use crate::http::{Auth, Credential, Exchange, Exhausted, Shown, Target, TargetOptions};
+use crate::http::{Auth, Credential, Exchange, Exhausted, Shown, Target};
 use crate::meta::{Operation, Param, Schema, Shape};
 use crate::mutate;
 use crate::runner::{Mode, Report, Settings, Violation};
@@ -405,22 +405,12 @@ pub fn run(settings: &Settings, schema: Arc<Schema>, names: &[String]) -> Report
         .find_map(|o| o.auth.first())
         .map(|a| Credential::parse(a))
         .unwrap_or_default();
-    let target = match Target::new(TargetOptions {
-        base_url: settings.target.clone(),
-        api_key: settings.api_key.clone(),
-        shown: Arc::new(Shown {
-            credential,
-            secret_fields: secret_fields(&schema),
-        }),
-        timeout: settings.timeout,
-        rate: settings.rate,
-        max_requests: settings.max_requests,
-        deadline: started + settings.deadline,
-        read_limit: settings.read_limit,
-        insecure: settings.insecure,
-        other_api_key: settings.other_api_key.clone(),
-        max_retry_after: Duration::from_secs(30),
-    }) {
+    let shown = Shown {
+        credential,
+        secret_fields: secret_fields(&schema),
+    };
+    let options = settings.target_options(started, shown, Duration::from_secs(30));
+    let target = match Target::new(options) {
         Ok(t) => t,
         Err(e) => {
             report.could_not_run = Some(e);

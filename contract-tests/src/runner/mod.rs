@@ -124,6 +124,29 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The connection to the target these settings describe, for a run started at `started`,
+    /// with what its reproducers hide (`shown`) and the longest `Retry-After` it waits.
+    pub fn target_options(
+        &self,
+        started: Instant,
+        shown: http::Shown,
+        max_retry_after: Duration,
+    ) -> TargetOptions {
+        TargetOptions {
+            base_url: self.target.clone(),
+            api_key: self.api_key.clone(),
+            shown: std::sync::Arc::new(shown),
+            timeout: self.timeout,
+            rate: self.rate,
+            max_requests: self.max_requests,
+            deadline: started + self.deadline,
+            read_limit: self.read_limit,
+            insecure: self.insecure,
+            other_api_key: self.other_api_key.clone(),
+            max_retry_after,
+        }
+    }
+
     /// Defaults for a target: 256 cases, seed 0, 10 s per request, 10 min per run.
     pub fn new(target: &str, api_key: Option<String>, cvm_id: &str) -> Self {
         Settings {
@@ -207,27 +230,17 @@ pub fn run_on(settings: &Settings, subj: &Subject, scope: Scope) -> Report {
         }
     };
     let started = Instant::now();
-    let target = match Target::new(TargetOptions {
-        base_url: settings.target.clone(),
-        api_key: settings.api_key.clone(),
-        timeout: settings.timeout,
-        rate: settings.rate,
-        max_requests: settings.max_requests,
-        deadline: started + settings.deadline,
-        read_limit: settings.read_limit,
-        insecure: settings.insecure,
-        other_api_key: settings.other_api_key.clone(),
-        max_retry_after: Duration::from_secs(30).min(settings.deadline / 4),
-        shown: std::sync::Arc::new(http::Shown {
-            credential: subj
-                .update
-                .auth
-                .first()
-                .map(|a| http::Credential::parse(a))
-                .unwrap_or_default(),
-            secret_fields: crate::probe::secret_fields(&subj.schema),
-        }),
-    }) {
+    let shown = http::Shown {
+        credential: subj
+            .update
+            .auth
+            .first()
+            .map(|a| http::Credential::parse(a))
+            .unwrap_or_default(),
+        secret_fields: crate::probe::secret_fields(&subj.schema),
+    };
+    let max_retry_after = Duration::from_secs(30).min(settings.deadline / 4);
+    let target = match Target::new(settings.target_options(started, shown, max_retry_after)) {
         Ok(t) => t,
         Err(e) => {
             return Report {
@@ -379,26 +392,24 @@ impl Recorder {
                 .entry((e.field.clone(), e.kind.clone()))
                 .or_insert_with(|| v.clone());
         }
-        let mut r = self.report.borrow_mut();
-        let n = r
-            .verified
-            .entry(e.field.clone())
-            .or_default()
-            .entry(e.kind.clone())
-            .or_default();
-        n.0 += 1;
+        self.count_kind(e, |n| n.0 += 1);
     }
 
     /// Counts a kind of value a read-back showed applied.
     fn verified_kind(&self, e: &Expect) {
+        self.count_kind(e, |n| n.1 += 1);
+    }
+
+    /// Changes the (sent, shown) counts of `e`'s field and kind in the report.
+    fn count_kind(&self, e: &Expect, change: impl FnOnce(&mut (u64, u64))) {
         let mut r = self.report.borrow_mut();
-        let n = r
-            .verified
-            .entry(e.field.clone())
-            .or_default()
-            .entry(e.kind.clone())
-            .or_default();
-        n.1 += 1;
+        change(
+            r.verified
+                .entry(e.field.clone())
+                .or_default()
+                .entry(e.kind.clone())
+                .or_default(),
+        );
     }
 
     /// Whether a read-back has shown this kind of value applied to this field.
