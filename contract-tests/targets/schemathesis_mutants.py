@@ -28,6 +28,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait(port: int) -> None:
+    """Until something listens on the port, for at most 30 s."""
+    until = time.time() + 30
+    while time.time() < until:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+
+
 def findings(junit: str) -> set:
     """Each failure as (operation, check title, answer status)."""
     out = set()
@@ -53,13 +64,7 @@ def run(args, fault):
         cmd += ["--fault", fault]
     server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        until = time.time() + 30
-        while time.time() < until:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait(port)
         with tempfile.TemporaryDirectory() as d:
             junit = os.path.join(d, "junit.xml")
             subprocess.run(

@@ -16,13 +16,12 @@ import argparse
 import json
 import os
 import re
-import socket
 import subprocess
 import tempfile
 import time
 
 # The same reading of schemathesis's JUnit as the mutation harness beside this file.
-from schemathesis_mutants import findings, free_port
+from schemathesis_mutants import findings, free_port, wait
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 KEYS = "reference-key,reference-key-2"
@@ -33,16 +32,6 @@ FAULTS = [
     "method-served", "location-dropped", "idempotency-ignored", "text-plain",
     "read-auth-ignored", "near-miss-key", "slow-read", "repeat-500",
 ]
-
-
-def wait(port: int) -> None:
-    until = time.time() + 30
-    while time.time() < until:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
 
 
 def start_tasks(fault: str):
