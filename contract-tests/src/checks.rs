@@ -19,15 +19,15 @@ pub const NOT_A_SERVER_ERROR: Check = Check {
     name: "not_a_server_error",
     doc: "no request, valid or not, gets a 5xx",
 };
-/// A valid body is never refused as invalid.
+/// A valid request is never refused as invalid.
 pub const POSITIVE_DATA_ACCEPTANCE: Check = Check {
     name: "positive_data_acceptance",
-    doc: "a valid body never gets 422; it gets a documented status",
+    doc: "a valid request is not refused: never a 422, nor another 4xx the operation does not document (401/403, 409, 429, and a 404 for an id the run did not make aside)",
 };
-/// An invalid body is refused with 422.
+/// An invalid request is refused.
 pub const NEGATIVE_DATA_REJECTION: Check = Check {
     name: "negative_data_rejection",
-    doc: "a body that breaks the schema gets 422",
+    doc: "a request that breaks the schema is refused with a 4xx (whether that status is documented is status_code_conformance's verdict)",
 };
 /// A 422 says which field is wrong.
 pub const VALIDATION_ERROR_NAMES_FIELD: Check = Check {
@@ -89,6 +89,11 @@ pub const USE_AFTER_FREE: Check = Check {
     name: "use_after_free",
     doc: "after a delete, the resource reads and deletes as 404 or 410, and is not listed",
 };
+/// A list read page by page holds each item once, and the same items whatever the page size.
+pub const PAGINATION_CONSISTENCY: Check = Check {
+    name: "pagination_consistency",
+    doc: "a list read page by page (as its parameters and answers say it pages) holds each item once, and the same items with a small page size as with a large one",
+};
 /// One user cannot reach another's resources.
 pub const OBJECT_LEVEL_AUTHORIZATION: Check = Check {
     name: "object_level_authorization",
@@ -131,7 +136,7 @@ pub const TARGET_ANSWERS: Check = Check {
 };
 
 /// Every check, in report order.
-pub const ALL: [Check; 23] = [
+pub const ALL: [Check; 24] = [
     NOT_A_SERVER_ERROR,
     POSITIVE_DATA_ACCEPTANCE,
     NEGATIVE_DATA_REJECTION,
@@ -147,6 +152,7 @@ pub const ALL: [Check; 23] = [
     UNKNOWN_ID_NOT_FOUND,
     ENSURE_RESOURCE_AVAILABILITY,
     USE_AFTER_FREE,
+    PAGINATION_CONSISTENCY,
     OBJECT_LEVEL_AUTHORIZATION,
     RESPONSE_HEADERS_CONFORMANCE,
     MISSING_REQUIRED_HEADER,
@@ -170,6 +176,122 @@ pub struct Seen<'a> {
     pub mutation: Option<&'a Mutation>,
     /// The API key and the secret fields' values the request carried.
     pub secrets: &'a [&'a str],
+    /// The statuses the user added to what each check accepts.
+    pub expected: &'a Expected,
+    /// Whether every id in the request's path names an item the run made or was given (a 404
+    /// to a drawn id is no refusal of valid data).
+    pub known_ids: bool,
+}
+
+/// Statuses a user adds to those a check accepts, for every operation or for one:
+/// `--expected-statuses CHECK[:OPERATION]=CODES` (CODES such as `404,409,4XX`) or the config
+/// file's `[checks.CHECK] expected-statuses` and `[[operations]]` tables.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Expected {
+    rules: Vec<ExpectedRule>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ExpectedRule {
+    check: String,
+    /// An operationId, a client method name, or `METHOD /template`; `None` for every operation.
+    operation: Option<String>,
+    /// Exact codes, and classes (`4XX` as 4).
+    codes: Vec<u16>,
+    classes: Vec<u16>,
+}
+
+/// The checks whose accepted statuses a user can widen.
+pub const WIDENED: [Check; 4] = [
+    POSITIVE_DATA_ACCEPTANCE,
+    NEGATIVE_DATA_REJECTION,
+    STATUS_CODE_CONFORMANCE,
+    MISSING_REQUIRED_HEADER,
+];
+
+impl Expected {
+    /// Adds `CHECK[:OPERATION]=CODES`.
+    pub fn add_arg(&mut self, arg: &str) -> Result<(), String> {
+        let (lhs, codes) = arg.split_once('=').ok_or_else(|| {
+            format!("--expected-statuses takes CHECK[:OPERATION]=CODES, not `{arg}`")
+        })?;
+        let (check, op) = match lhs.split_once(':') {
+            Some((c, o)) => (c.trim(), Some(o.trim().to_string())),
+            None => (lhs.trim(), None),
+        };
+        let codes: Vec<String> = codes.split(',').map(|c| c.trim().to_string()).collect();
+        self.add(check, op, &codes)
+    }
+
+    /// Adds `codes` (`404`, `4XX`) to what `check` accepts, on `operation` or on every one.
+    pub fn add(
+        &mut self,
+        check: &str,
+        operation: Option<String>,
+        codes: &[String],
+    ) -> Result<(), String> {
+        if !WIDENED.iter().any(|c| c.name == check) {
+            let names: Vec<&str> = WIDENED.iter().map(|c| c.name).collect();
+            return Err(format!(
+                "`{check}` takes no expected statuses; these do: {}",
+                names.join(", ")
+            ));
+        }
+        let mut rule = ExpectedRule {
+            check: check.to_string(),
+            operation,
+            codes: Vec::new(),
+            classes: Vec::new(),
+        };
+        for c in codes.iter().filter(|c| !c.is_empty()) {
+            let upper = c.to_ascii_uppercase();
+            match upper.strip_suffix("XX").map(str::parse::<u16>) {
+                Some(Ok(k)) if (1..=5).contains(&k) => rule.classes.push(k),
+                Some(_) => return Err(format!("`{c}` is not a status class (1XX to 5XX)")),
+                None => match upper.parse::<u16>() {
+                    Ok(n) if (100..=599).contains(&n) => rule.codes.push(n),
+                    _ => return Err(format!("`{c}` is not an HTTP status")),
+                },
+            }
+        }
+        if rule.codes.is_empty() && rule.classes.is_empty() {
+            return Err(format!("no status given for `{check}`"));
+        }
+        self.rules.push(rule);
+        Ok(())
+    }
+
+    /// Whether the user added `status` to what `check` accepts on `op`.
+    pub fn allows(&self, check: Check, op: &Operation, status: u16) -> bool {
+        self.rules.iter().any(|r| {
+            r.check == check.name
+                && r.operation.as_deref().is_none_or(|o| names(op, o))
+                && (r.codes.contains(&status) || r.classes.contains(&(status / 100)))
+        })
+    }
+
+    /// The operations the rules name that the document lacks.
+    pub fn unknown_operations(&self, schema: &Schema) -> Vec<String> {
+        self.rules
+            .iter()
+            .filter_map(|r| r.operation.as_ref())
+            .filter(|o| !schema.operations.values().any(|op| names(op, o)))
+            .cloned()
+            .collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+}
+
+/// Whether `name` names `op`: its operationId, its client method name, or `METHOD /template`.
+fn names(op: &Operation, name: &str) -> bool {
+    op.operation_id.as_deref() == Some(name)
+        || op.name == name
+        || name
+            .split_once(' ')
+            .is_some_and(|(m, p)| m.eq_ignore_ascii_case(&op.method) && p == op.path)
 }
 
 /// A check's predicate: one signature for all.
@@ -288,11 +410,11 @@ pub fn not_a_server_error(s: &Seen<'_>) -> Verdict {
     }
 }
 
-/// Every status is documented. A 4xx to a request that breaks a rule is judged by
-/// `negative_data_rejection` instead: the document cannot list every way of refusing.
+/// Every status is documented (a `default` answer or a range counts), for valid and invalid
+/// requests alike: this check alone says whether a refusal's status is one the document gives.
 pub fn status_code_conformance(s: &Seen<'_>) -> Verdict {
     let (op, a) = (s.op, s.answer);
-    if s.mutation.is_some() && (400..500).contains(&a.status) {
+    if s.expected.allows(STATUS_CODE_CONFORMANCE, op, a.status) {
         return Ok(());
     }
     match op.response(a.status) {
@@ -363,37 +485,49 @@ pub fn content_type_conformance(s: &Seen<'_>) -> Verdict {
     }
 }
 
-/// A valid request is not refused as invalid (422, or a 400 the operation does not document for
-/// a reason of its own) and gets a documented status. An operation that documents no success
-/// cannot be held to one.
+/// A valid request is not refused: not with a 422, not with a 400 the operation does not
+/// document for a reason of its own, and not with any other 4xx it does not document (a range or
+/// `default` documents it). Beside the
+/// statuses a user adds, these are no refusal of the data: 401 and 403 (the credential's
+/// business: `ignored_auth`, `missing_auth`), 409 (a conflict with the state), 429 (a rate
+/// limit), and a 404 or 410 to a request whose path names an id the run did not make. Whether a
+/// status is documented at all is `status_code_conformance`'s verdict; a 5xx is
+/// `not_a_server_error`'s. An operation that documents no success cannot be held to one.
 pub fn positive_data_acceptance(s: &Seen<'_>) -> Verdict {
     let (op, a) = (s.op, s.answer);
     let succeeds = op
         .responses
         .iter()
         .any(|r| r.status / 100 == 2 || r.status == 0);
-    if !succeeds {
+    if !succeeds
+        || !(400..500).contains(&a.status)
+        || s.expected.allows(POSITIVE_DATA_ACCEPTANCE, op, a.status)
+    {
         return Ok(());
     }
-    let documented_400 = op.responses.iter().any(|r| r.status == 400 && !r.range);
-    if a.status == 422 || (a.status == 400 && !documented_400) {
-        return Err(format!(
+    // A 400 must be documented as itself; another status may be by a range or `default`.
+    let exactly = |code: u16| op.responses.iter().any(|r| r.status == code && !r.range);
+    let excused = match a.status {
+        401 | 403 | 409 | 429 => true,
+        422 => false,
+        400 => exactly(400),
+        404 | 410 if !s.known_ids => true,
+        other => op.response(other).is_some(),
+    };
+    if excused {
+        Ok(())
+    } else {
+        Err(format!(
             "a valid request got {}: {}",
             a.status,
             a.excerpt(300)
-        ));
+        ))
     }
-    if op.response(a.status).is_none() {
-        return Err(format!(
-            "a valid request got undocumented status {}",
-            a.status
-        ));
-    }
-    Ok(())
 }
 
-/// A request that breaks a rule is refused: with the documented 422 where the operation
-/// documents one, else with any 4xx.
+/// A request that breaks a rule is refused with a 4xx, any of them (and any status the user
+/// adds): the document cannot list every way of refusing, and whether the status is documented is
+/// `status_code_conformance`'s verdict.
 pub fn negative_data_rejection(s: &Seen<'_>) -> Verdict {
     let Some(m) = s.mutation else { return Ok(()) };
     // A required header left out is `missing_required_header`'s to judge.
@@ -401,17 +535,11 @@ pub fn negative_data_rejection(s: &Seen<'_>) -> Verdict {
         return Ok(());
     }
     let status = s.answer.status;
-    let documents_422 = s.op.responses.iter().any(|r| r.status == 422 && !r.range);
-    let (ok, want) = if documents_422 {
-        (status == 422, "422")
-    } else {
-        ((400..500).contains(&status), "a 4xx")
-    };
-    if ok {
+    if (400..500).contains(&status) || s.expected.allows(NEGATIVE_DATA_REJECTION, s.op, status) {
         Ok(())
     } else {
         Err(format!(
-            "a request breaking `{}` at {} got {status}, not {want}",
+            "a request breaking `{}` at {} got {status}, not a 4xx",
             m.rule, m.field
         ))
     }
@@ -432,7 +560,7 @@ pub fn missing_required_header(s: &Seen<'_>) -> Verdict {
         return Ok(());
     };
     let status = s.answer.status;
-    if (400..500).contains(&status) {
+    if (400..500).contains(&status) || s.expected.allows(MISSING_REQUIRED_HEADER, s.op, status) {
         Ok(())
     } else {
         Err(format!(
@@ -739,6 +867,8 @@ mod tests {
         }
     }
 
+    static NONE: std::sync::LazyLock<Expected> = std::sync::LazyLock::new(Expected::default);
+
     fn seen<'a>(a: &'a Answer, m: Option<&'a Mutation>, secrets: &'a [&'a str]) -> Seen<'a> {
         Seen {
             schema: crate::meta::schema(),
@@ -746,6 +876,8 @@ mod tests {
             answer: a,
             mutation: m,
             secrets,
+            expected: &NONE,
+            known_ids: true,
         }
     }
 
@@ -773,8 +905,23 @@ mod tests {
         assert!(positive_data_acceptance(&seen(&busy, None, &[])).is_ok());
         let m = mutation(vec![json!("shutdown_timeout")]);
         assert!(negative_data_rejection(&seen(&v(202, json!({})), Some(&m), &[])).is_err());
-        // spec/ documents 422: another 4xx is not the documented refusal.
-        assert!(negative_data_rejection(&seen(&v(400, json!({})), Some(&m), &[])).is_err());
+        // Any 4xx refuses: whether it is documented is status_code_conformance's verdict, for
+        // an invalid request as for a valid one.
+        let teapot = v(418, json!({}));
+        assert!(negative_data_rejection(&seen(&teapot, Some(&m), &[])).is_ok());
+        assert!(status_code_conformance(&seen(&teapot, Some(&m), &[])).is_err());
+        // A 404 to an id the run made is a refusal (spec/ documents it, so not here); an
+        // undocumented 4xx is one; to a drawn id a 404 is not.
+        assert!(positive_data_acceptance(&seen(&v(404, json!({})), None, &[])).is_ok());
+        assert!(positive_data_acceptance(&seen(&teapot, None, &[])).is_err());
+        let mut drawn = seen(&teapot, None, &[]);
+        drawn.known_ids = false;
+        assert!(
+            positive_data_acceptance(&drawn).is_err(),
+            "only a 404 or 410 is excused"
+        );
+        // Whether a status is documented is not this check's to say.
+        assert!(positive_data_acceptance(&seen(&v(200, json!({})), None, &[])).is_ok());
         let good =
             json!({"detail": [{"loc": ["body", "shutdown_timeout"], "msg": "m", "type": "t"}]});
         assert!(validation_error_names_field(&seen(&v(422, good), Some(&m), &[])).is_ok());
@@ -784,6 +931,53 @@ mod tests {
         assert!(validation_error_names_field(&seen(&plain, Some(&m), &[])).is_err());
         let echo = v(202, json!({"e": "s3cr3t-value"}));
         assert!(no_secret_echo(&seen(&echo, None, &["s3cr3t-value"])).is_err());
+    }
+
+    #[test]
+    fn a_user_widens_what_a_check_accepts_per_operation() {
+        let mut e = Expected::default();
+        e.add_arg("positive_data_acceptance:update_cvm=418,5XX")
+            .unwrap();
+        e.add_arg("status_code_conformance=418").unwrap();
+        let op = crate::spec::update_op();
+        assert!(e.allows(POSITIVE_DATA_ACCEPTANCE, op, 418));
+        assert!(e.allows(POSITIVE_DATA_ACCEPTANCE, op, 503));
+        assert!(!e.allows(POSITIVE_DATA_ACCEPTANCE, op, 400));
+        assert!(!e.allows(NEGATIVE_DATA_REJECTION, op, 418));
+        let mut other = op.clone();
+        other.name = "something_else".into();
+        other.operation_id = None;
+        assert!(
+            !e.allows(POSITIVE_DATA_ACCEPTANCE, &other, 418),
+            "for update_cvm only"
+        );
+        assert!(
+            e.allows(STATUS_CODE_CONFORMANCE, &other, 418),
+            "for every operation"
+        );
+        let teapot = answer(418, json!({}));
+        let mut s = seen(&teapot, None, &[]);
+        s.expected = &e;
+        assert!(positive_data_acceptance(&s).is_ok());
+        assert!(status_code_conformance(&s).is_ok());
+        // By `METHOD /template` too.
+        let mut by_route = Expected::default();
+        by_route
+            .add_arg(&format!(
+                "positive_data_acceptance:{} {}=418",
+                op.method, op.path
+            ))
+            .unwrap();
+        assert!(by_route.allows(POSITIVE_DATA_ACCEPTANCE, op, 418));
+        for bad in [
+            "positive_data_acceptance",
+            "no_secret_echo=400",
+            "status_code_conformance=9XX",
+            "status_code_conformance=abc",
+            "status_code_conformance=",
+        ] {
+            assert!(Expected::default().add_arg(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -876,6 +1070,8 @@ mod tests {
                 answer: &a,
                 mutation: None,
                 secrets: &[],
+                expected: &NONE,
+                known_ids: true,
             })
         };
         assert!(judge(&[("location", "/things/1")]).is_ok());

@@ -121,6 +121,29 @@ pub struct ContractArgs {
     /// cargo-nextest's `--partition`; N jobs with K = 1..N cover each operation exactly once.
     #[arg(long, env = "CONTRACT_PARTITION", value_name = "K/N")]
     partition: Option<String>,
+    /// Add statuses a check accepts, for every operation or one (an operationId, a method name,
+    /// or "METHOD /template"): `positive_data_acceptance=404,409`,
+    /// `status_code_conformance:create_flow=4XX` (repeatable). Checks that take them:
+    /// positive_data_acceptance, negative_data_rejection, status_code_conformance,
+    /// missing_required_header.
+    #[arg(long = "expected-statuses", value_name = "CHECK[:OPERATION]=CODES")]
+    expected_statuses: Vec<String>,
+    /// A config file (TOML) with settings beside the command line's: `[checks.CHECK]
+    /// expected-statuses`, and `[[operations]]` tables for one operation's.
+    #[arg(long, env = "CONTRACT_CONFIG", value_name = "PATH")]
+    config: Option<PathBuf>,
+}
+
+/// The statuses the config file and `--expected-statuses` add to the checks'.
+fn expected(args: &ContractArgs) -> Result<crate::checks::Expected, String> {
+    let mut e = crate::checks::Expected::default();
+    if let Some(path) = &args.config {
+        crate::config::Config::load(path)?.expected_into(&mut e)?;
+    }
+    for a in &args.expected_statuses {
+        e.add_arg(a)?;
+    }
+    Ok(e)
 }
 
 /// `--partition K/N`, checked.
@@ -184,6 +207,9 @@ pub fn run(args: ContractArgs) -> ExitCode {
     }
 
     if let Err(e) = partition(&args) {
+        return fail(&e);
+    }
+    if let Err(e) = expected(&args) {
         return fail(&e);
     }
     if let Some(path) = &args.spec {
@@ -297,6 +323,8 @@ fn settings(args: &ContractArgs, target: &str, key: Option<String>, id: &str) ->
     s.insecure = args.insecure;
     s.max_response_time = args.max_response_time.map(Duration::from_secs_f64);
     s.verify_every_kind = args.verify_every_kind;
+    // Checked before the run starts (`run`).
+    s.expected = expected(args).unwrap_or_default();
     s
 }
 
@@ -334,6 +362,16 @@ fn probe(args: &ContractArgs, path: &std::path::Path, reports: &[(String, PathBu
         Ok(s) => std::sync::Arc::new(s),
         Err(e) => return fail(&format!("{}: {e}", path.display())),
     };
+    let unknown = expected(args)
+        .map(|e| e.unknown_operations(&schema))
+        .unwrap_or_default();
+    if !unknown.is_empty() {
+        return fail(&format!(
+            "expected statuses name operations {} does not have: {}",
+            path.display(),
+            unknown.join(", ")
+        ));
+    }
     // Without --target, the stateful mock of the document itself, with any --fault switched on.
     let mock;
     let (target, key, other) = match &args.target {

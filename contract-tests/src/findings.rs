@@ -28,6 +28,11 @@ pub struct Violation {
     /// found; after the replay, the fewest of them that make it happen again, when it does not
     /// happen on its own (its reproducer sends them first).
     pub preceding: Vec<crate::http::Sent>,
+    /// The operation the request reached: its client method name, or `METHOD /template` for a
+    /// method the document does not give ([`crate::meta::Schema::operation_label`]).
+    pub operation: String,
+    /// What triage made of its request: the least one that fails the same way.
+    pub shrunk: crate::triage::Shrunk,
 }
 
 impl Violation {
@@ -163,7 +168,14 @@ pub struct Report {
     pub operation_names: Vec<String>,
     /// Operations or parts left out, with why (no valid value can be drawn, say).
     pub skipped: Vec<String>,
+    /// Parts of requests held back after they made an operation's requests fail (triage).
+    pub held: Vec<crate::triage::Hold>,
+    /// Operation -> status -> answers judged (every check's requests).
+    pub answers: BTreeMap<String, BTreeMap<u16, u64>>,
 }
+
+/// Server errors kept per operation: enough to tell its distinct causes apart.
+pub const SERVER_ERRORS_PER_OPERATION: usize = 8;
 
 impl Report {
     /// Takes in what another run found (the stateful suite on one item, inside the engine's
@@ -204,6 +216,13 @@ impl Report {
         for (f, kinds) in other.verified {
             self.verified.insert(name(&f), kinds);
         }
+        for (op, by) in other.answers {
+            let into = self.answers.entry(op).or_default();
+            for (status, n) in by {
+                *into.entry(status).or_default() += n;
+            }
+        }
+        self.held.extend(other.held);
         self.requests += other.requests;
         self.skipped
             .extend(other.skipped.into_iter().map(|s| format!("{label}: {s}")));
@@ -216,21 +235,56 @@ impl Report {
         }
     }
 
-    /// 0 no violation, 1 violations, 2 could not run.
-    /// Records a violation: the first one per key wins, and a server error already reported for
-    /// another request is the same bug, not a new failure (one request's other checks are kept,
-    /// and grouped with it into one failure).
-    pub fn record(&mut self, v: Violation) {
-        let same_bug = |x: &Violation| {
-            x.exchange.sent != v.exchange.sent && v.bug().is_some() && x.bug() == v.bug()
-        };
-        if !self
+    /// Records a violation; whether it was kept. The first one per key wins. A server error is
+    /// kept wherever it happened: never merged with another operation's, however alike their
+    /// bodies, and up to [`SERVER_ERRORS_PER_OPERATION`] per operation, which triage tells apart
+    /// by their least requests. One request's other checks are grouped with it into one failure.
+    pub fn record(&mut self, v: Violation) -> bool {
+        if v.fails_when_flaky() {
+            let again = self.violations.iter().any(|x| {
+                x.check == v.check && x.field == v.field && x.exchange.sent == v.exchange.sent
+            });
+            let of_operation = self
+                .violations
+                .iter()
+                .filter(|x| x.check == v.check && x.operation == v.operation)
+                .count();
+            if again || of_operation >= SERVER_ERRORS_PER_OPERATION {
+                return false;
+            }
+        } else if self
             .violations
             .iter()
-            .any(|x| x.key() == v.key() || same_bug(x))
+            .any(|x| x.check == v.check && x.field == v.field)
         {
-            self.violations.push(v);
+            return false;
         }
+        self.violations.push(v);
+        true
+    }
+
+    /// Counts an answer of `operation` by its status (the statuses each operation was seen to
+    /// give: the server errors a run met, the documented statuses it provoked).
+    pub fn answered(&mut self, operation: &str, status: Option<u16>) {
+        let Some(status) = status else { return };
+        match self.answers.get_mut(operation) {
+            Some(m) => *m.entry(status).or_default() += 1,
+            None => {
+                self.answers
+                    .insert(operation.to_string(), [(status, 1)].into_iter().collect());
+            }
+        }
+    }
+
+    /// The operations that answered a 5xx, and how often.
+    pub fn server_errors_seen(&self) -> BTreeMap<&str, u64> {
+        self.answers
+            .iter()
+            .filter_map(|(op, by)| {
+                let n: u64 = by.iter().filter(|(s, _)| **s >= 500).map(|(_, n)| n).sum();
+                (n > 0).then_some((op.as_str(), n))
+            })
+            .collect()
     }
 
     /// Records a finding that does not fail the run, once per key.

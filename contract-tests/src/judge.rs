@@ -1,7 +1,7 @@
 //! Judging JSON against the schema metadata the generator emits: the same rules for request bodies
 //! (is a mutation really invalid?) and for answers (does a body match its documented schema?).
 
-use crate::meta::{Object, Schema, Shape};
+use crate::meta::{Object, Operation, Schema, Shape};
 use serde_json::Value;
 
 /// One way a value breaks its schema.
@@ -384,5 +384,122 @@ mod tests {
         );
         assert!(rules(json!({"gpus": {"gpus": [], "attach_mode": "anything"}})).is_empty());
         assert_eq!(rules(json!([])), [("(body)".into(), "type")]);
+    }
+}
+
+/// Where a request breaks its operation, and the rule: FastAPI's `loc` (`["query", "limit"]`,
+/// `["body", "flows", "id"]`) and the schema keyword (`missing` for a required part left out,
+/// `json_invalid` for a body that is not JSON).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestProblem {
+    pub loc: Vec<Value>,
+    pub rule: &'static str,
+}
+
+/// Every problem of a request to `op`: its path, query and header parameters (each text read as
+/// its shape reads it, [`param_value`]) and its body (`Err` when it is not JSON). The stateful
+/// mock refuses a request with these, and triage holds a shrunk request to them.
+pub fn request(
+    schema: &Schema,
+    op: &Operation,
+    path: &[(String, String)],
+    query: &[(String, String)],
+    header: &dyn Fn(&str) -> Option<String>,
+    body: Result<Option<&Value>, &str>,
+) -> Vec<RequestProblem> {
+    let mut out = Vec::new();
+    for p in &op.params {
+        let text = match p.location.as_str() {
+            "path" => path
+                .iter()
+                .find(|(k, _)| *k == p.name)
+                .map(|(_, v)| v.clone()),
+            "query" => {
+                let all: Vec<&str> = query
+                    .iter()
+                    .filter(|(k, _)| *k == p.name)
+                    .map(|(_, v)| v.as_str())
+                    .collect();
+                (!all.is_empty()).then(|| all.join(","))
+            }
+            "header" => header(&p.name),
+            _ => continue,
+        };
+        let loc = vec![
+            Value::from(p.location.as_str()),
+            Value::from(p.name.as_str()),
+        ];
+        match text {
+            None if p.required => out.push(RequestProblem {
+                loc,
+                rule: "missing",
+            }),
+            None => {}
+            Some(t) => {
+                let v = param_value(&p.shape, &t);
+                if let Some(pr) = check(schema, &v, &p.shape).first() {
+                    out.push(RequestProblem { loc, rule: pr.rule });
+                }
+            }
+        }
+    }
+    let Some(shape) = &op.body else {
+        return out;
+    };
+    match body {
+        Err(_) => out.push(RequestProblem {
+            loc: vec![Value::from("body")],
+            rule: "json_invalid",
+        }),
+        Ok(None) if op.body_required => out.push(RequestProblem {
+            loc: vec![Value::from("body")],
+            rule: "missing",
+        }),
+        Ok(None) => {}
+        Ok(Some(v)) => {
+            for pr in check(schema, v, shape) {
+                let mut loc = vec![Value::from("body")];
+                loc.extend(pr.path.iter().cloned());
+                out.push(RequestProblem { loc, rule: pr.rule });
+            }
+        }
+    }
+    out
+}
+
+/// A parameter's text as the JSON value its shape reads it as (`"4"` as 4 for an integer,
+/// `a,b` as a list).
+pub fn param_value(shape: &Shape, text: &str) -> Value {
+    let shape = match shape {
+        Shape::Nullable { inner } => inner.as_ref(),
+        s => s,
+    };
+    match shape {
+        Shape::Integer { .. } => text
+            .parse::<i64>()
+            .map(Value::from)
+            .unwrap_or_else(|_| Value::from(text)),
+        Shape::Number { .. } => text
+            .parse::<f64>()
+            .ok()
+            .and_then(|f| serde_json::Number::from_f64(f).map(Value::Number))
+            .unwrap_or_else(|| Value::from(text)),
+        Shape::Boolean => match text {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            _ => Value::from(text),
+        },
+        Shape::Array { items, .. } => Value::Array(
+            text.split(',')
+                .filter(|s| !s.is_empty())
+                .map(|s| param_value(items, s))
+                .collect(),
+        ),
+        Shape::Values { values } => values
+            .iter()
+            .find(|v| v.as_str() == Some(text) || v.to_string() == *text)
+            .cloned()
+            .unwrap_or_else(|| Value::from(text)),
+        _ => Value::from(text),
     }
 }

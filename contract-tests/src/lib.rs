@@ -18,6 +18,7 @@
 pub mod breadth;
 pub mod checks;
 pub mod cli;
+pub mod config;
 pub mod draw;
 pub mod faults;
 pub mod findings;
@@ -28,6 +29,7 @@ pub mod mock;
 pub mod model;
 pub mod mutants;
 pub mod mutate;
+pub mod pages;
 pub mod partition;
 pub mod probe;
 pub mod report;
@@ -37,5 +39,6 @@ pub mod scenarios;
 pub mod server;
 pub mod spec;
 pub mod subject;
+pub mod triage;
 
 pub use runner::{run, Mode, Progress, Report, Settings, Violation};

@@ -302,6 +302,74 @@ impl Schema {
     pub fn operation(&self, name: &str) -> Option<&Operation> {
         self.operations.get(name)
     }
+
+    /// The operation a request of `method` to the concrete `path` (a query string aside) reaches:
+    /// the template it matches with the most literal segments, as a router picks.
+    pub fn operation_at(&self, method: &str, path: &str) -> Option<&Operation> {
+        let path = path.split(['?', '#']).next().unwrap_or(path);
+        self.operations
+            .values()
+            .filter(|o| o.method.eq_ignore_ascii_case(method))
+            .filter_map(|o| template_matches(&o.path, path).map(|literals| (literals, o)))
+            .max_by_key(|(literals, o)| (*literals, std::cmp::Reverse(o.name.clone())))
+            .map(|(_, o)| o)
+    }
+
+    /// How reports name the operation a request reached: its client method name, or, for a
+    /// method the document does not give, `METHOD /template` of the path's own template.
+    pub fn operation_label(&self, method: &str, path: &str) -> String {
+        if let Some(o) = self.operation_at(method, path) {
+            return o.name.clone();
+        }
+        let bare = path.split(['?', '#']).next().unwrap_or(path);
+        let template = self
+            .operations
+            .values()
+            .filter_map(|o| template_matches(&o.path, bare).map(|l| (l, o.path.as_str())))
+            .max_by_key(|(l, p)| (*l, std::cmp::Reverse(*p)))
+            .map_or(bare, |(_, p)| p);
+        format!("{method} {template}")
+    }
+}
+
+/// Whether the concrete `path` fits `template` (`/notes/{id}`), segment by segment; the number
+/// of literal segments when it does.
+pub fn template_matches(template: &str, path: &str) -> Option<usize> {
+    let split = |p: &str| -> Vec<String> {
+        p.trim_matches('/')
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let (t, p) = (split(template), split(path));
+    if t.len() != p.len() {
+        return None;
+    }
+    let mut literals = 0;
+    for (a, b) in t.iter().zip(&p) {
+        if a.starts_with('{') && a.ends_with('}') {
+            continue;
+        }
+        if a != b {
+            return None;
+        }
+        literals += 1;
+    }
+    Some(literals)
+}
+
+/// The path parameters of the concrete `path` under `template`, decoded.
+pub fn path_params(template: &str, path: &str) -> Vec<(String, String)> {
+    let path = path.split(['?', '#']).next().unwrap_or(path);
+    let t = template.trim_matches('/').split('/');
+    let p = path.trim_matches('/').split('/');
+    t.zip(p)
+        .filter_map(|(a, b)| {
+            let name = a.strip_prefix('{')?.strip_suffix('}')?;
+            Some((name.to_string(), crate::mock::decode_segment(b)))
+        })
+        .collect()
 }
 
 /// The document the suite runs on when no other is given: `spec/`, built into the binary.

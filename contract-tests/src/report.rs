@@ -3,10 +3,125 @@
 use crate::checks;
 use crate::http::{self, redact_text};
 use crate::runner::{self, Failure, Report, Violation};
+use crate::triage::{self, Cause};
 use std::fmt::Write as _;
 
 /// Bytes of an answer shown in a report.
 pub const EXCERPT: usize = 500;
+
+/// Failures (and warnings) the text summary lists one by one; past it, the causes stand for
+/// them and the JSON and HTML reports hold each.
+pub const FAILURES_SHOWN: usize = 20;
+
+/// Least requests the text summary shows per cause (the JSON and HTML show one per operation).
+const REPRODUCERS_SHOWN: usize = 3;
+
+/// How a cause's status class reads.
+fn class_text(c: &Cause<'_>) -> String {
+    c.class
+        .map_or_else(|| "no answer".into(), |k| format!("{k}xx"))
+}
+
+/// The least request a violation's request was shrunk to, or the request as found.
+fn least(v: &Violation) -> (&crate::http::Exchange, String) {
+    match &v.shrunk {
+        triage::Shrunk::Done(m) => (
+            &m.exchange,
+            format!(
+                "shrunk in {} request(s){}",
+                m.tries,
+                if m.complete { "" } else { ", not to the end" }
+            ),
+        ),
+        triage::Shrunk::Like(m) => (
+            &m.exchange,
+            format!(
+                "that of a failure like it on this operation, shrunk in {} request(s)",
+                m.tries
+            ),
+        ),
+        triage::Shrunk::Kept(why) => (&v.exchange, format!("as found: {why}")),
+        triage::Shrunk::Pending => (&v.exchange, "as found".into()),
+    }
+}
+
+/// The causes, first in the text summary.
+fn causes_text(s: &mut String, r: &Report, causes: &[Cause<'_>], secrets: &[&str]) {
+    if causes.is_empty() {
+        return;
+    }
+    let failures: usize = causes.iter().map(|c| c.failures.len()).sum();
+    let _ = writeln!(
+        s,
+        "\n{} CAUSE(S) of {failures} failure(s), most serious first:",
+        causes.len()
+    );
+    for (i, c) in causes.iter().enumerate() {
+        let flaky = if c.flaky() { ", flaky" } else { "" };
+        let _ = writeln!(
+            s,
+            "\nCAUSE {} [{}{flaky}] {} ({}): {}",
+            i + 1,
+            if c.input { "input" } else { c.category.label() },
+            c.check,
+            class_text(c),
+            redact_text(&c.summary, secrets)
+        );
+        let _ = writeln!(
+            s,
+            "  {} failure(s) on {} operation(s): {}",
+            c.failures.len(),
+            c.operations.len(),
+            c.operations.join(", ")
+        );
+        if c.checks.len() > 1 {
+            let _ = writeln!(s, "  checks broken: {}", c.checks.join(", "));
+        }
+        if !c.parts.is_empty() {
+            let _ = writeln!(s, "  isolated: {}", c.parts.join(", "));
+        }
+        let reproducers = c.reproducers();
+        for (op, v) in reproducers.iter().take(REPRODUCERS_SHOWN) {
+            let (ex, how) = least(v);
+            let _ = writeln!(
+                s,
+                "  least request on {op} ({how}): {} {} {}",
+                ex.sent.method,
+                ex.sent.path,
+                ex.sent.body.as_deref().unwrap_or("(no body)")
+            );
+            let answer = match &ex.outcome {
+                Ok(a) => format!("{} {}", a.status, a.excerpt(200)),
+                Err(f) => format!("no answer ({}): {}", f.kind, f.message),
+            };
+            let _ = writeln!(s, "    answer:    {}", redact_text(&answer, secrets));
+            let _ = writeln!(s, "    reproduce: {}", http::curl(&r.target, &ex.sent));
+        }
+        if reproducers.len() > REPRODUCERS_SHOWN {
+            let _ = writeln!(
+                s,
+                "  ... and {} more operation(s), each with its least request in the JSON and HTML reports",
+                reproducers.len() - REPRODUCERS_SHOWN
+            );
+        }
+        let held: Vec<&triage::Hold> = r
+            .held
+            .iter()
+            .filter(|h| c.parts.contains(&h.part.name()) && c.operations.contains(&h.operation))
+            .collect();
+        if !held.is_empty() {
+            let mut ops: Vec<&str> = held.iter().map(|h| h.operation.as_str()).collect();
+            ops.sort_unstable();
+            ops.dedup();
+            let _ = writeln!(
+                s,
+                "  held back after it, on {} operation(s): {}",
+                ops.len(),
+                held[0].describe()
+            );
+        }
+    }
+}
 
 /// Hides the run's credentials (`base`: the API key) in what is shown of `v`. The values the
 /// suite drew are test data, secret-marked fields included, and show in full: a reproducer that
@@ -75,7 +190,22 @@ pub fn summary(r: &Report, secrets: &[&str]) -> String {
         let _ = writeln!(s, "could not run: {why}");
         return s;
     }
-    for (i, f) in r.failures().iter().enumerate() {
+    let causes = triage::causes(r);
+    causes_text(&mut s, r, &causes, secrets);
+    let failures = r.failures();
+    if failures.len() > FAILURES_SHOWN {
+        let _ = writeln!(
+            s,
+            "\n{} failures in {} causes: each is in the JSON and HTML reports (--report)",
+            failures.len(),
+            causes.len()
+        );
+    }
+    for (i, f) in failures
+        .iter()
+        .enumerate()
+        .take_while(|_| failures.len() <= FAILURES_SHOWN)
+    {
         let v = f.first();
         let _ = writeln!(
             s,
@@ -127,7 +257,18 @@ pub fn summary(r: &Report, secrets: &[&str]) -> String {
             http::curl(&r.target, &f.exchange.sent)
         );
     }
-    for w in &r.warnings {
+    if r.warnings.len() > FAILURES_SHOWN {
+        let _ = writeln!(
+            s,
+            "\n{} warnings: each is in the JSON and HTML reports (--report)",
+            r.warnings.len()
+        );
+    }
+    for w in r
+        .warnings
+        .iter()
+        .take_while(|_| r.warnings.len() <= FAILURES_SHOWN)
+    {
         let _ = writeln!(
             s,
             "\nwarning {} on {} ({}): {}",
@@ -191,18 +332,22 @@ pub fn summary(r: &Report, secrets: &[&str]) -> String {
     for why in &r.skipped {
         let _ = writeln!(s, "skipped: {why}");
     }
+    for h in &r.held {
+        let _ = writeln!(s, "held back on {}: {}", h.operation, h.describe());
+    }
     if let Some(why) = &r.stopped_early {
         let _ = writeln!(s, "stopped early: {why}");
     }
     let _ = writeln!(
         s,
-        "{} case(s) of {}, {} request(s) in {:.2} s ({:.0} req/s); {} failure(s) ({} violation(s)), {} warning(s){}",
+        "{} case(s) of {}, {} request(s) in {:.2} s ({:.0} req/s); {} cause(s), {} failure(s) ({} violation(s)), {} warning(s){}",
         r.cases,
         r.cases_planned,
         r.requests,
         r.elapsed.as_secs_f64(),
         r.requests_per_second(),
-        r.failures().len(),
+        causes.len(),
+        failures.len(),
         r.violations.len(),
         r.warnings.len(),
         if r.flaky.is_empty() {
@@ -226,11 +371,7 @@ fn violation_json(r: &Report, v: &Violation, secrets: &[&str]) -> serde_json::Va
         "field": v.field,
         "rule": v.rule,
         "message": hide(&v.message, v, secrets),
-        "request": {
-            "method": v.exchange.sent.method,
-            "path": v.exchange.sent.path,
-            "body": body_text(v),
-        },
+        "request": request_json(&v.exchange.sent),
         "answer": answer,
         "curl": v.reproducer(&r.target),
         "seed": v.seed,
@@ -253,13 +394,97 @@ fn failure_json(r: &Report, f: &Failure<'_>, secrets: &[&str]) -> serde_json::Va
             })
         })
         .collect();
+    let shrunk = match &v.shrunk {
+        triage::Shrunk::Done(m) | triage::Shrunk::Like(m) => serde_json::json!({
+            "like_another": matches!(v.shrunk, triage::Shrunk::Like(_)),
+            "tries": m.tries, "complete": m.complete,
+            "request": request_json(&m.exchange.sent),
+            "needed": m.needed_names(), "broken": m.broken,
+        }),
+        triage::Shrunk::Kept(why) => serde_json::json!({"kept_as_found": why}),
+        triage::Shrunk::Pending => serde_json::Value::Null,
+    };
     serde_json::json!({
+        "operation": v.operation,
         "checks": f.checks(),
         "violations": broke,
+        "shrunk": shrunk,
         "request": first["request"].take(),
         "answer": first["answer"].take(),
         "curl": first["curl"].take(),
         "seed": v.seed,
+    })
+}
+
+/// A request as the JSON report shows it.
+fn request_json(sent: &crate::http::Sent) -> serde_json::Value {
+    serde_json::json!({
+        "method": sent.method,
+        "path": sent.path,
+        "headers": sent.headers.iter().map(|(k, v)| serde_json::json!([k, v])).collect::<Vec<_>>(),
+        "body": sent.body.clone().unwrap_or_else(|| "(none)".into()),
+    })
+}
+
+/// A cause: what it is, where, and its failures, with one least request per operation.
+fn cause_json(r: &Report, c: &Cause<'_>, secrets: &[&str]) -> serde_json::Value {
+    let reproducers: Vec<serde_json::Value> = c
+        .reproducers()
+        .into_iter()
+        .map(|(op, v)| {
+            let (ex, how) = least(v);
+            let answer = match &ex.outcome {
+                Ok(a) => serde_json::json!({"status": a.status, "excerpt": redact_text(&a.excerpt(EXCERPT), secrets)}),
+                Err(f) => serde_json::json!({"error": f.kind, "message": f.message}),
+            };
+            let shrunk = match &v.shrunk {
+                triage::Shrunk::Done(m) => serde_json::json!({
+                    "tries": m.tries, "complete": m.complete,
+                    "needed": m.needed_names(), "broken": m.broken,
+                }),
+                triage::Shrunk::Like(m) => serde_json::json!({
+                    "like_another": true, "tries": m.tries, "complete": m.complete,
+                    "needed": m.needed_names(), "broken": m.broken,
+                }),
+                triage::Shrunk::Kept(why) => serde_json::json!({"kept_as_found": why}),
+                triage::Shrunk::Pending => serde_json::Value::Null,
+            };
+            serde_json::json!({
+                "operation": op,
+                "request": request_json(&ex.sent),
+                "answer": answer,
+                "curl": http::curl(&r.target, &ex.sent),
+                "shrunk": shrunk,
+                "how": how,
+                "found_as": request_json(&v.exchange.sent),
+            })
+        })
+        .collect();
+    let held: Vec<String> = r
+        .held
+        .iter()
+        .filter(|h| c.parts.contains(&h.part.name()) && c.operations.contains(&h.operation))
+        .map(|h| format!("{}: {}", h.operation, h.describe()))
+        .collect();
+    serde_json::json!({
+        "check": c.check,
+        "checks": c.checks,
+        "category": if c.input { "input" } else { c.category.label() },
+        "summary": redact_text(&c.summary, secrets),
+        "status_class": c.class.map(|k| format!("{k}xx")),
+        "parts": c.parts,
+        "operations": c.operations,
+        "count": c.failures.len(),
+        "flaky": c.flaky(),
+        "fails_run": c.fails_run(),
+        "held_back": held,
+        "reproducers": reproducers,
+        "failures": c.failures.iter().map(|(f, flaky)| {
+            let mut j = failure_json(r, f, secrets);
+            j["flaky"] = serde_json::Value::Bool(*flaky);
+            j
+        }).collect::<Vec<_>>(),
+        "key": c.key,
     })
 }
 
@@ -294,6 +519,11 @@ pub fn json(r: &Report, secrets: &[&str]) -> serde_json::Value {
         "operations": r.operation_names,
         "elapsed_secs": (r.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
         "requests_per_second": r.requests_per_second().round(),
+        "cause_count": triage::causes(r).len(),
+        "causes": triage::causes(r).iter().map(|c| cause_json(r, c, secrets)).collect::<Vec<_>>(),
+        "held_back": r.held.iter().map(|h| serde_json::json!({"operation": h.operation, "part": h.part.name(), "kept_to": h.value, "why": h.why})).collect::<Vec<_>>(),
+        "statuses": r.answers,
+        "server_errors_seen": r.server_errors_seen(),
         "failure_count": r.failures().len(),
         "failures": r.failures().iter().map(|f| failure_json(r, f, secrets)).collect::<Vec<_>>(),
         "violations": r.violations.iter().map(|v| violation_json(r, v, secrets)).collect::<Vec<_>>(),
@@ -326,12 +556,12 @@ fn xml(s: &str) -> String {
     out
 }
 
-/// JUnit XML: one passing test case per check and field judged without a violation, one failing
-/// case per failure (every check its request broke, and the reproducer), and one skipped case per
-/// flaky finding.
+/// JUnit XML: one passing test case per check and field judged without a violation, and one
+/// test case per cause: failing, with its summary, every operation it touched and each one's
+/// least request; skipped when only flaky findings make it (failing all the same for a server
+/// error).
 pub fn junit(r: &Report, secrets: &[&str]) -> String {
-    let failures = r.failures();
-    let flaky = r.flaky_failures();
+    let causes = triage::causes(r);
     let broken: std::collections::BTreeSet<(&str, &str)> = r
         .violations
         .iter()
@@ -343,26 +573,22 @@ pub fn junit(r: &Report, secrets: &[&str]) -> String {
         .flat_map(|(c, fields)| fields.keys().map(move |f| (*c, f.as_str())))
         .filter(|k| !broken.contains(k))
         .collect();
-    let flaky_failing = flaky
-        .iter()
-        .filter(|f| f.first().fails_when_flaky())
-        .count();
-    let failed = failures.len() + usize::from(r.could_not_run.is_some()) + flaky_failing;
-    let tests = (passing.len() + failed + flaky.len() - flaky_failing).max(1);
+    let failing = causes.iter().filter(|c| c.fails_run()).count();
+    let skipped = causes.len() - failing;
+    let failed = failing + usize::from(r.could_not_run.is_some());
+    let tests = (passing.len() + failed + skipped).max(1);
     let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         s,
-        "<testsuites name=\"contract\" tests=\"{tests}\" failures=\"{failed}\" skipped=\"{}\" time=\"{:.3}\">",
-        flaky.len() - flaky_failing,
+        "<testsuites name=\"contract\" tests=\"{tests}\" failures=\"{failed}\" skipped=\"{skipped}\" time=\"{:.3}\">",
         r.elapsed.as_secs_f64()
     );
     let _ = writeln!(
         s,
-        "  <testsuite name=\"{} ({} mode, seed {})\" tests=\"{tests}\" failures=\"{failed}\" skipped=\"{}\" time=\"{:.3}\">",
+        "  <testsuite name=\"{} ({} mode, seed {})\" tests=\"{tests}\" failures=\"{failed}\" skipped=\"{skipped}\" time=\"{:.3}\">",
         xml(&r.title),
         r.mode,
         r.seed,
-        flaky.len() - flaky_failing,
         r.elapsed.as_secs_f64()
     );
     if let Some(why) = &r.could_not_run {
@@ -376,50 +602,56 @@ pub fn junit(r: &Report, secrets: &[&str]) -> String {
             xml(check)
         );
     }
-    for (i, f) in failures.iter().enumerate() {
-        junit_case(&mut s, r, i + 1, f, "failure", secrets);
-    }
-    for (i, f) in flaky.iter().enumerate() {
-        let kind = if f.first().fails_when_flaky() {
-            "flaky failure"
-        } else {
-            "flaky"
-        };
-        junit_case(&mut s, r, i + 1, f, kind, secrets);
+    for (i, c) in causes.iter().enumerate() {
+        junit_cause(&mut s, r, i + 1, c, secrets);
     }
     let _ = writeln!(s, "  </testsuite>\n</testsuites>");
     s
 }
 
-/// A failing (or, for `flaky`, skipped) JUnit case for one failure.
-fn junit_case(s: &mut String, r: &Report, n: usize, f: &Failure<'_>, kind: &str, secrets: &[&str]) {
-    let v = f.first();
+/// The JUnit case of one cause.
+fn junit_cause(s: &mut String, r: &Report, n: usize, c: &Cause<'_>, secrets: &[&str]) {
+    let kind = if !c.flaky() {
+        "cause"
+    } else if c.fails_run() {
+        "flaky failure"
+    } else {
+        "flaky"
+    };
     let name = xml(&format!(
-        "{kind} {n}: {} {} ({})",
-        v.exchange.sent.method,
-        v.exchange.sent.path,
-        f.checks().join(", ")
+        "{kind} {n}: {} ({}, {} operation(s))",
+        c.check,
+        class_text(c),
+        c.operations.len()
     ));
     let _ = writeln!(
         s,
         "    <testcase classname=\"{}\" name=\"{name}\">",
-        xml(v.check.name)
+        xml(c.check)
     );
     let mut body = String::new();
-    for v in &f.violations {
-        let _ = writeln!(body, "{}", broke(v, secrets));
-    }
-    let _ = write!(
+    let _ = writeln!(body, "{}", redact_text(&c.summary, secrets));
+    let _ = writeln!(
         body,
-        "sent: {} {} {}\nanswer: {}\nreproduce: {}\nseed: {}",
-        v.exchange.sent.method,
-        v.exchange.sent.path,
-        body_text(v),
-        answer_text(v, secrets),
-        v.reproducer(&r.target),
-        v.seed
+        "{} failure(s); checks: {}; operations: {}",
+        c.failures.len(),
+        c.checks.join(", "),
+        c.operations.join(", ")
     );
-    let mut message = xml(&hide(&v.message, v, secrets));
+    for (op, v) in c.reproducers() {
+        let (ex, how) = least(v);
+        let answer = match &ex.outcome {
+            Ok(a) => format!("{} {}", a.status, a.excerpt(200)),
+            Err(f) => format!("no answer ({}): {}", f.kind, f.message),
+        };
+        let _ = writeln!(
+            body,
+            "{op} ({how}): {}\n  answer: {}",
+            http::curl(&r.target, &ex.sent),
+            redact_text(&answer, secrets)
+        );
+    }
+    let mut message = xml(&redact_text(&c.summary, secrets));
     if kind == "flaky failure" {
         message = format!("flaky (sent again, it did not happen again): {message}");
     }
@@ -433,7 +665,7 @@ fn junit_case(s: &mut String, r: &Report, n: usize, f: &Failure<'_>, kind: &str,
         let _ = writeln!(
             s,
             "      <failure message=\"{message}\" type=\"{}\">{}</failure>",
-            xml(v.check.name),
+            xml(c.check),
             xml(&body)
         );
     }
@@ -502,6 +734,60 @@ pre{{background:#f6f6f6;padding:8px;white-space:pre-wrap;word-break:break-all}}.
     );
     if let Some(why) = &r.could_not_run {
         let _ = writeln!(s, "<p><b>Could not run:</b> {}</p>", e(why));
+    }
+    let causes = triage::causes(r);
+    if !causes.is_empty() {
+        let _ = writeln!(s, "<h2>Causes</h2>\n<p>{} cause(s), most serious first: server errors, then authentication, then the resource's state, then conformance to the document. Each shows every operation it touched and, for each, the least request that fails the same way.</p>", causes.len());
+        for (i, c) in causes.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "<div class=\"cause\" id=\"cause-{}\"><h3>Cause {}: <code>{}</code> [{}{}] ({})</h3><p>{}</p><p>{} failure(s) on {} operation(s): {}. Checks broken: {}.{}</p>",
+                i + 1,
+                i + 1,
+                c.check,
+                if c.input { "input" } else { c.category.label() },
+                if c.flaky() { ", flaky" } else { "" },
+                e(&class_text(c)),
+                e(&redact_text(&c.summary, secrets)),
+                c.failures.len(),
+                c.operations.len(),
+                e(&c.operations.join(", ")),
+                c.checks.join(", "),
+                if c.parts.is_empty() {
+                    String::new()
+                } else {
+                    format!(" Isolated: <code>{}</code>.", e(&c.parts.join(", ")))
+                }
+            );
+            for (op, v) in c.reproducers() {
+                let (ex, how) = least(v);
+                let answer = match &ex.outcome {
+                    Ok(a) => format!("{} {}", a.status, a.excerpt(EXCERPT)),
+                    Err(f) => format!("no answer ({}): {}", f.kind, f.message),
+                };
+                let _ = writeln!(
+                    s,
+                    "<p><code>{}</code> ({}):</p><pre>{}\nanswer: {}</pre>",
+                    e(op),
+                    e(&how),
+                    e(&http::curl(&r.target, &ex.sent)),
+                    e(&redact_text(&answer, secrets))
+                );
+            }
+            s.push_str("</div>\n");
+        }
+    }
+    if !r.held.is_empty() {
+        s.push_str("<h2>Held back</h2>\n<ul>");
+        for h in &r.held {
+            let _ = write!(
+                s,
+                "<li><code>{}</code>: {}</li>",
+                e(&h.operation),
+                e(&h.describe())
+            );
+        }
+        s.push_str("</ul>\n");
     }
     let _ = writeln!(s, "<h2>Coverage</h2>\n<p>Rows are fields, columns what was sent (a value, null, or a mutation breaking one rule); each cell lists the answers seen and how often. Red: a violation on that field and rule; yellow: a warning; green: exercised, no violation; grey: not exercised.</p>");
     let _ = writeln!(

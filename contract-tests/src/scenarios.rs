@@ -176,6 +176,8 @@ impl Run<'_> {
                     )
                     .await?;
                 if let Some(id) = created_id(r, &ex) {
+                    self.made
+                        .insert(id.as_str().map_or_else(|| id.to_string(), str::to_string));
                     self.fixtures.push(crate::probe::Fixture {
                         item: r.item.clone(),
                         param: r.param.clone(),
@@ -229,6 +231,7 @@ impl Run<'_> {
         );
         let mut r = strategy.new_tree(&mut rng).ok()?.current();
         r.path = path.to_string();
+        crate::triage::apply_holds(&self.report.held, &op.name, &mut r);
         // Optional query parameters (a page size, a filter) could hide the item: left out.
         r.query
             .retain(|(k, _)| op.params.iter().any(|p| p.name == *k && p.required));
@@ -294,6 +297,7 @@ impl Run<'_> {
             return Ok(());
         };
         let text = id.as_str().map_or_else(|| id.to_string(), str::to_string);
+        self.made.insert(text.clone());
         let mut item = Item {
             resource: r,
             path: r
@@ -712,7 +716,10 @@ impl Run<'_> {
         }
     }
 
-    /// Whether the list holds the item (`present`) or not.
+    /// Whether the list holds the item (`present`) or not, read whole (every page, as the list
+    /// pages: [`crate::pages`]). A list that cannot be read whole is not judged: the report says
+    /// so. Before the delete, the list is also read with a small page size and with a large one,
+    /// which must give the same items, each once (`pagination_consistency`).
     async fn listed(
         &mut self,
         drawn: &Arc<Schema>,
@@ -739,30 +746,22 @@ impl Run<'_> {
             item.resource.collection,
             if present { "before" } else { "after" }
         );
-        let ex = self.step(list, &req, self.auth(list), &field, true).await?;
-        let Some(v) = ex
-            .outcome
-            .as_ref()
-            .ok()
-            .filter(|_| is_success(&ex))
-            .and_then(|a| a.json())
-        else {
-            return Ok(());
+        let paging = crate::pages::of(list);
+        let largest = paging.size(paging.largest()).map(|(_, n)| n);
+        let whole = match self.read_list(list, &req, largest, &field).await? {
+            Ok(l) => l,
+            Err(why) => {
+                self.report.skipped.push(format!(
+                    "{field}: whether the item is listed was not judged: {why}"
+                ));
+                return Ok(());
+            }
         };
-        let items: Vec<Value> = match v {
-            Value::Array(a) => a,
-            Value::Object(o) => o
-                .into_iter()
-                .find_map(|(_, x)| match x {
-                    Value::Array(a) => Some(a),
-                    _ => None,
-                })
-                .unwrap_or_default(),
-            _ => return Ok(()),
-        };
-        let found = items
+        let id_of = |x: &Value| x.get(&id_field).cloned();
+        let found = whole
+            .items
             .iter()
-            .any(|x| x.get(&id_field).is_some_and(|i| same(i, &item.id)));
+            .any(|x| id_of(x).is_some_and(|i| same(&i, &item.id)));
         let (check, ok) = if present {
             (checks::ENSURE_RESOURCE_AVAILABILITY, found)
         } else {
@@ -771,13 +770,270 @@ impl Run<'_> {
         if ok {
             self.pass(check, &field);
         } else {
-            let m = if present {
-                format!("the item created as {} is not in the list", item.path)
+            let pages = if whole.pages > 1 {
+                format!(" (read whole: {} pages)", whole.pages)
             } else {
-                format!("the item deleted as {} is still in the list", item.path)
+                String::new()
             };
-            self.fail(check, &field, m, &ex);
+            let m = if present {
+                format!(
+                    "the item created as {} is not in the list{pages}",
+                    item.path
+                )
+            } else {
+                format!(
+                    "the item deleted as {} is still in the list{pages}",
+                    item.path
+                )
+            };
+            self.fail(check, &field, m, &whole.last);
+        }
+        if present {
+            self.pages_agree(list, &req, &whole, &id_field, &item.resource.collection)
+                .await?;
         }
         Ok(())
     }
+
+    /// A list read with a small page size holds the items a read with a large one does, each
+    /// once; so does each read on its own.
+    async fn pages_agree(
+        &mut self,
+        list: &Operation,
+        req: &Request,
+        whole: &Listing,
+        id_field: &str,
+        collection: &str,
+    ) -> Result<(), Exhausted> {
+        let field = format!("{collection} (list read by pages)");
+        let ids = |l: &Listing| -> Vec<Value> {
+            l.items
+                .iter()
+                .filter_map(|x| x.get(id_field).cloned())
+                .collect()
+        };
+        let twice = |ids: &[Value]| -> Option<Value> {
+            ids.iter()
+                .enumerate()
+                .find(|(i, a)| ids[..*i].iter().any(|b| same(a, b)))
+                .map(|(_, a)| a.clone())
+        };
+        let large = ids(whole);
+        if let Some(dup) = twice(&large) {
+            let m = format!(
+                "read {} page(s) at a time, the list holds {dup} twice",
+                whole.pages
+            );
+            self.fail(checks::PAGINATION_CONSISTENCY, &field, m, &whole.last);
+            return Ok(());
+        }
+        let paging = crate::pages::of(list);
+        // A second read, about three pages of the first one's items each.
+        let small = ((large.len() as i64 + 2) / 3).max(1);
+        let largest = paging.size(paging.largest()).map(|(_, n)| n);
+        if !paging.sized() || large.len() < 2 || Some(small) >= largest {
+            self.pass(checks::PAGINATION_CONSISTENCY, &field);
+            return Ok(());
+        }
+        let by_small = match self.read_list(list, req, Some(small), &field).await? {
+            Ok(l) => l,
+            Err(why) => {
+                self.report.skipped.push(format!(
+                    "{field}: whether its pages agree was not judged: {why}"
+                ));
+                return Ok(());
+            }
+        };
+        let small_ids = ids(&by_small);
+        let missing: Vec<&Value> = large
+            .iter()
+            .filter(|a| !small_ids.iter().any(|b| same(a, b)))
+            .collect();
+        let extra: Vec<&Value> = small_ids
+            .iter()
+            .filter(|a| !large.iter().any(|b| same(a, b)))
+            .collect();
+        let m = if let Some(dup) = twice(&small_ids) {
+            Some(format!(
+                "read {small} item(s) a page, the list holds {dup} on two pages"
+            ))
+        } else if let Some(x) = missing.first() {
+            Some(format!(
+                "read {small} item(s) a page ({} pages), the list leaves out {x}, which a read of {} a page holds",
+                by_small.pages,
+                largest.unwrap_or(0)
+            ))
+        } else {
+            extra.first().map(|x| {
+                format!(
+                    "read {small} item(s) a page, the list holds {x}, which a read of {} a page does not",
+                    largest.unwrap_or(0)
+                )
+            })
+        };
+        match m {
+            Some(m) => self.fail(checks::PAGINATION_CONSISTENCY, &field, m, &by_small.last),
+            None => self.pass(checks::PAGINATION_CONSISTENCY, &field),
+        }
+        Ok(())
+    }
+
+    /// Every page of a list (`size` items a page where the list takes a size), each judged as a
+    /// valid request's answer; `Err` with why when it cannot be read whole.
+    async fn read_list(
+        &mut self,
+        list: &Operation,
+        base: &Request,
+        size: Option<i64>,
+        field: &str,
+    ) -> Result<Result<Listing, String>, Exhausted> {
+        use crate::pages::{self, Paging};
+        let paging = pages::of(list);
+        let names: Vec<&str> = match &paging {
+            Paging::Offset { offset, limit } => std::iter::once(offset.as_str())
+                .chain(limit.as_ref().map(|l| l.name.as_str()))
+                .collect(),
+            Paging::Page { page, size, .. } => std::iter::once(page.as_str())
+                .chain(size.as_ref().map(|l| l.name.as_str()))
+                .collect(),
+            Paging::Cursor { param, limit } => std::iter::once(param.as_str())
+                .chain(limit.as_ref().map(|l| l.name.as_str()))
+                .collect(),
+            Paging::Whole => Vec::new(),
+        };
+        let mut clean = base.clone();
+        clean.query.retain(|(k, _)| !names.contains(&k.as_str()));
+        let size = size.and_then(|n| paging.size(n));
+        let mut items: Vec<Value> = Vec::new();
+        let mut offset: i64 = 0;
+        let mut cursor: Option<String> = None;
+        let mut follow: Option<String> = None;
+        let mut previous: Option<Vec<Value>> = None;
+        let mut last = None;
+        let mut read = 0;
+        for page in 0..pages::MAX_PAGES {
+            let r = match follow.take() {
+                Some(path) => {
+                    let (p, q) = path.split_once('?').unwrap_or((&path, ""));
+                    Request {
+                        path: p.to_string(),
+                        query: crate::triage::parts::query_pairs(q),
+                        ..clean.clone()
+                    }
+                }
+                None => {
+                    let mut r = clean.clone();
+                    match &paging {
+                        Paging::Offset { offset: o, .. } => {
+                            r.query.push((o.clone(), offset.to_string()))
+                        }
+                        Paging::Page { page: p, first, .. } => {
+                            r.query.push((p.clone(), (first + page as i64).to_string()))
+                        }
+                        Paging::Cursor { param, .. } => {
+                            if let Some(c) = &cursor {
+                                r.query.push((param.clone(), c.clone()));
+                            }
+                        }
+                        Paging::Whole => {}
+                    }
+                    if let Some((name, n)) = &size {
+                        r.query.push((name.clone(), n.to_string()));
+                    }
+                    r
+                }
+            };
+            let ex = self.step(list, &r, self.auth(list), field, true).await?;
+            let Some(body) = ex
+                .outcome
+                .as_ref()
+                .ok()
+                .filter(|_| is_success(&ex))
+                .and_then(|a| a.json())
+            else {
+                return Ok(Err(format!(
+                    "page {} answered {}",
+                    page + 1,
+                    ex.status().map_or("nothing".into(), |s| s.to_string())
+                )));
+            };
+            let Some(got) = pages::items(&body) else {
+                return Ok(Err(format!("page {} holds no list", page + 1)));
+            };
+            let link = ex
+                .outcome
+                .as_ref()
+                .ok()
+                .and_then(|a| a.header("link"))
+                .and_then(pages::link_next)
+                .and_then(|u| pages::under_base(&self.s.target, &u));
+            let next = pages::body_next(&body);
+            let full = size.as_ref().is_none_or(|(_, n)| got.len() as i64 >= *n);
+            // A page like the one before it: the server pages no further (what it repeats is
+            // the consistency check's to say).
+            let stuck = previous.as_ref() == Some(&got) && !got.is_empty();
+            let n = got.len() as i64;
+            read += 1;
+            items.extend(got.iter().cloned());
+            previous = Some(got);
+            last = Some(ex);
+            if stuck || n == 0 {
+                break;
+            }
+            match &paging {
+                // A short page is the last; without a size to tell, an empty one is.
+                Paging::Offset { .. } | Paging::Page { .. } => {
+                    if !full {
+                        break;
+                    }
+                    offset += n;
+                }
+                Paging::Cursor { .. } => match next {
+                    Some(Value::String(t)) if t.contains('/') || t.contains('?') => {
+                        match pages::under_base(&self.s.target, &t) {
+                            Some(p) => follow = Some(p),
+                            None => break,
+                        }
+                    }
+                    Some(Value::String(t)) => cursor = Some(t),
+                    Some(other) => cursor = Some(other.to_string()),
+                    None => match link {
+                        Some(p) => follow = Some(p),
+                        None => break,
+                    },
+                },
+                Paging::Whole => {
+                    let address = next
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .and_then(|t| pages::under_base(&self.s.target, &t));
+                    match link.or(address) {
+                        Some(p) => follow = Some(p),
+                        None => break,
+                    }
+                }
+            }
+            if page + 1 == pages::MAX_PAGES {
+                return Ok(Err(format!(
+                    "it holds more than {} pages",
+                    pages::MAX_PAGES
+                )));
+            }
+        }
+        let Some(last) = last else {
+            return Ok(Err("no page was read".into()));
+        };
+        Ok(Ok(Listing {
+            pages: read,
+            items,
+            last,
+        }))
+    }
+}
+
+/// A list read whole.
+struct Listing {
+    items: Vec<Value>,
+    pages: usize,
+    /// The last page's exchange (what a failure shows).
+    last: Exchange,
 }

@@ -5,7 +5,10 @@ way, and its OpenAPI document is the one FastAPI makes of it (`tasks.openapi.jso
 `--openapi`), so the suite knows nothing of it but that document.
 
 - POST /tasks creates a task: 201, with its address in `Location`; it needs an
-  `Idempotency-Key` header. GET /tasks lists the caller's tasks, their count in `X-Total-Count`.
+  `Idempotency-Key` header. GET /tasks lists the caller's tasks, their count in `X-Total-Count`,
+  a page at a time by `limit` (20 by default) and `offset`.
+- /projects and /labels are lists of their own, paged otherwise: projects by `page` and
+  `per_page` (20 by default), labels by a `cursor` the answer gives as `next_cursor`.
 - GET/PATCH/PUT/DELETE /tasks/{task_id} read, update (what is sent is applied, what is left out
   kept, null clears `notes`), replace and delete one (204; then 404). A read carries an `ETag`.
 - Each key in API_KEYS (comma-separated) is a user; a task is only ever seen by its owner.
@@ -16,7 +19,9 @@ FAULTS (comma-separated) plants bugs, each one a thing the contract suite must c
 
   create-not-stored     a create answers 201 but keeps nothing
   delete-keeps          a delete answers 204 but the task stays readable
-  list-shows-deleted    the list still holds deleted tasks
+  list-shows-deleted    the lists still hold deleted items
+  page-skips            every page after the first starts one item too late (one is never listed)
+  page-repeats          every page after the first starts one item too early (one is listed twice)
   update-not-kept       an update answers with the change but does not keep it
   update-resets-absent  an update resets the fields it leaves out to their defaults
   stale-answer          an update answers with the values from before it
@@ -45,7 +50,7 @@ import os
 import sys
 import time
 
-from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, Field
@@ -182,17 +187,176 @@ def create_task(task: TaskIn, request: Request, response: Response, who: str = D
     return Task(**stored)
 
 
+def page(items: list, start: int, size: int) -> list:
+    """The items from `start`, `size` of them: what a page holds (a planted fault shifts every page
+    after the first)."""
+    if start > 0 and on("page-skips"):
+        start += 1
+    if start > 0 and on("page-repeats"):
+        start -= 1
+    return items[start : start + size]
+
+
 @app.get(
     "/tasks",
     response_model=list[Task],
     responses={200: {"description": "The caller's tasks", "headers": TOTAL}},
 )
-def list_tasks(response: Response, who: str = Depends(user)) -> list[Task]:
+def list_tasks(
+    response: Response,
+    who: str = Depends(user),
+    limit: int = Query(default=20, ge=1, le=100),
+    offset: int = Query(default=0, ge=0),
+) -> list[Task]:
     mine = [Task(**t) for owner, t in TASKS.values() if owner == who]
     if on("list-shows-deleted"):
         mine += [Task(**t) for owner, t in DELETED.values() if owner == who]
     response.headers["X-Total-Count"] = str(len(mine))
-    return mine
+    return page(mine, offset, limit)
+
+
+class ProjectIn(BaseModel):
+    name: str = Field(min_length=1, max_length=80)
+    description: str | None = None
+
+
+class ProjectPatch(BaseModel):
+    name: str = Field(default=None, min_length=1, max_length=80)
+    description: str | None = None
+
+
+class Project(BaseModel):
+    id: int
+    name: str
+    description: str | None = None
+
+
+class LabelIn(BaseModel):
+    name: str = Field(min_length=1, max_length=40)
+    color: str = Field(default="grey", max_length=20)
+
+
+class LabelPatch(BaseModel):
+    name: str = Field(default=None, min_length=1, max_length=40)
+    color: str = Field(default=None, max_length=20)
+
+
+class Label(BaseModel):
+    id: int
+    name: str
+    color: str
+
+
+class LabelPage(BaseModel):
+    items: list[Label]
+    next_cursor: str | None = None
+
+
+class Store:
+    """Items of one kind, each with its owner; deleted ones kept apart."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self.items: dict[int, tuple[str, dict]] = {}
+        self.deleted: dict[int, tuple[str, dict]] = {}
+
+    def listed(self, who: str) -> list[dict]:
+        out = [v for owner, v in self.items.values() if owner == who]
+        if on("list-shows-deleted"):
+            out += [v for owner, v in self.deleted.values() if owner == who]
+        return out
+
+    def owned(self, item_id: int, who: str) -> dict:
+        found = self.items.get(item_id)
+        if found is None or found[0] != who:
+            raise HTTPException(status_code=404, detail=f"{self.kind} not found")
+        return found[1]
+
+    def create(self, who: str, value: dict, response: Response, path: str) -> dict:
+        n = next(IDS)
+        stored = {"id": n, **value}
+        self.items[n] = (who, stored)
+        response.headers["Location"] = f"{path}/{n}"
+        return stored
+
+    def delete(self, item_id: int, who: str) -> None:
+        self.owned(item_id, who)
+        self.deleted[item_id] = self.items.pop(item_id)
+
+
+PROJECTS = Store("Project")
+LABELS = Store("Label")
+NOT_FOUND_ITEM = {404: {"description": "No such item (or not the caller's)."}}
+
+
+@app.post("/projects", status_code=201, response_model=Project,
+          responses={201: {"description": "Created", "headers": LOCATION}})
+def create_project(project: ProjectIn, response: Response, who: str = Depends(user)) -> Project:
+    return Project(**PROJECTS.create(who, project.model_dump(), response, "/projects"))
+
+
+@app.get("/projects", response_model=list[Project])
+def list_projects(
+    who: str = Depends(user),
+    page_number: int = Query(default=1, ge=1, alias="page"),
+    per_page: int = Query(default=20, ge=1, le=100),
+) -> list[Project]:
+    return [Project(**p) for p in page(PROJECTS.listed(who), (page_number - 1) * per_page, per_page)]
+
+
+@app.get("/projects/{project_id}", response_model=Project, responses=NOT_FOUND_ITEM)
+def read_project(project_id: int, who: str = Depends(user)) -> Project:
+    return Project(**PROJECTS.owned(project_id, who))
+
+
+@app.patch("/projects/{project_id}", response_model=Project, responses=NOT_FOUND_ITEM)
+def update_project(project_id: int, patch: ProjectPatch, who: str = Depends(user)) -> Project:
+    stored = PROJECTS.owned(project_id, who)
+    stored.update(patch.model_dump(exclude_unset=True))
+    return Project(**stored)
+
+
+@app.delete("/projects/{project_id}", status_code=204, responses=NOT_FOUND_ITEM)
+def delete_project(project_id: int, who: str = Depends(user)) -> Response:
+    PROJECTS.delete(project_id, who)
+    return Response(status_code=204)
+
+
+@app.post("/labels", status_code=201, response_model=Label,
+          responses={201: {"description": "Created", "headers": LOCATION}})
+def create_label(label: LabelIn, response: Response, who: str = Depends(user)) -> Label:
+    return Label(**LABELS.create(who, label.model_dump(), response, "/labels"))
+
+
+@app.get("/labels", response_model=LabelPage)
+def list_labels(
+    who: str = Depends(user),
+    cursor: str | None = Query(default=None, pattern="^[0-9]+$"),
+    limit: int = Query(default=20, ge=1, le=100),
+) -> LabelPage:
+    mine = LABELS.listed(who)
+    start = int(cursor or 0)
+    items = page(mine, start, limit)
+    end = start + limit
+    return LabelPage(items=[Label(**x) for x in items], next_cursor=str(end) if end < len(mine) else None)
+
+
+@app.get("/labels/{label_id}", response_model=Label, responses=NOT_FOUND_ITEM)
+def read_label(label_id: int, who: str = Depends(user)) -> Label:
+    return Label(**LABELS.owned(label_id, who))
+
+
+@app.patch("/labels/{label_id}", response_model=Label, responses=NOT_FOUND_ITEM)
+def update_label(label_id: int, patch: LabelPatch, who: str = Depends(user)) -> Label:
+    stored = LABELS.owned(label_id, who)
+    stored.update(patch.model_dump(exclude_unset=True))
+    return Label(**stored)
+
+
+@app.delete("/labels/{label_id}", status_code=204, responses=NOT_FOUND_ITEM)
+def delete_label(label_id: int, who: str = Depends(user)) -> Response:
+    LABELS.delete(label_id, who)
+    return Response(status_code=204)
 
 
 @app.get(

@@ -16,10 +16,12 @@ const OTHER: &str = "reference-key-2";
 const SEEDS: [u64; 3] = [0, 1, 2];
 
 /// Each planted fault and the check that must name it.
-const FAULTS: [(&str, &str); 20] = [
+const FAULTS: [(&str, &str); 22] = [
     ("create-not-stored", "ensure_resource_availability"),
     ("delete-keeps", "use_after_free"),
     ("list-shows-deleted", "use_after_free"),
+    ("page-skips", "pagination_consistency"),
+    ("page-repeats", "pagination_consistency"),
     ("update-not-kept", "patch_semantics"),
     ("update-resets-absent", "patch_semantics"),
     ("stale-answer", "patch_semantics"),
@@ -38,6 +40,9 @@ const FAULTS: [(&str, &str); 20] = [
     ("slow-read", "max_response_time"),
     ("repeat-500", "not_a_server_error"),
 ];
+
+/// The service's lists, each paged its own way.
+const PAGED: [&str; 3] = ["/tasks ", "/projects ", "/labels "];
 
 fn suite(url: &str, seed: u64, fail_fast: bool) -> Report {
     let schema = Arc::new(Schema::from_document(DOC).unwrap());
@@ -84,6 +89,7 @@ fn the_clean_service_gives_no_failure_whatever_the_seed() {
             "response_headers_conformance",
             "missing_required_header",
             "ignored_auth",
+            "pagination_consistency",
         ] {
             assert!(
                 r.per_check.get(check).copied().unwrap_or(0) > 0,
@@ -122,6 +128,21 @@ fn every_planted_fault_is_caught_by_its_check_whatever_the_seed() {
                                     "{fault}, seed {seed}: no {check}\n{}",
                                     report::summary(&r, &[KEY, OTHER])
                                 ));
+                            }
+                            // A page fault is caught on each way of paging: limit and offset
+                            // (tasks), page and size (projects), a cursor (labels).
+                            if fault.starts_with("page-") {
+                                for list in PAGED {
+                                    let on_it = r.violations.iter().any(|v| {
+                                        v.check.name == *check && v.field.starts_with(list)
+                                    });
+                                    if !on_it {
+                                        missed.push(format!(
+                                            "{fault}, seed {seed}: no {check} on {list}\n{}",
+                                            report::summary(&r, &[KEY, OTHER])
+                                        ));
+                                    }
+                                }
                             }
                         }
                     }

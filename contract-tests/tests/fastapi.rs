@@ -85,7 +85,8 @@ fn a_crashing_fastapi_server_gets_one_failure_per_bug_that_reproduces() {
     let text = report::summary(&r, &["fastapi-key"]);
     assert_eq!(r.exit_code(), 1, "{text}");
     let failures = r.failures();
-    assert_eq!(failures.len(), 2, "one failure per bug:\n{text}");
+    let causes = contract_tests::triage::causes(&r);
+    assert_eq!(causes.len(), 2, "one cause per bug:\n{text}");
     assert!(r.flaky.is_empty(), "{text}");
     assert!(
         r.violations
@@ -93,48 +94,61 @@ fn a_crashing_fastapi_server_gets_one_failure_per_bug_that_reproduces() {
             .all(|v| v.check.name != "target_answers"),
         "{text}"
     );
-    let crash = failures
+    // The crash: every failure of its cause sets `image`, and its least request is `image`
+    // alone.
+    let crash = causes
         .iter()
-        .find(|f| f.checks().contains(&"not_a_server_error"))
+        .find(|c| c.check == "not_a_server_error")
         .expect("the crash");
-    assert!(
-        crash
-            .first()
-            .exchange
-            .sent
-            .body
-            .as_deref()
-            .unwrap_or("")
-            .contains("\"image\""),
-        "{text}"
-    );
-    let bound = failures
+    for (f, _) in &crash.failures {
+        let body = f.first().exchange.sent.body.as_deref().unwrap_or("");
+        assert!(body.contains("\"image\""), "{text}");
+    }
+    let least = crash.reproducers()[0].1.shrunk.minimal().expect("shrunk");
+    assert_eq!(least.needed_names(), ["body image"], "{text}");
+    let bound = causes
         .iter()
-        .find(|f| f.checks() == ["negative_data_rejection"])
+        .find(|c| c.check == "negative_data_rejection")
         .expect("the off-by-one bound");
+    assert_eq!(bound.failures.len(), 1, "{text}");
     assert_eq!(
-        bound.first().exchange.sent.body.as_deref(),
+        bound.failures[0].0.first().exchange.sent.body.as_deref(),
         Some(r#"{"shutdown_timeout":9}"#)
     );
-    // Each reproducer, sent on its own fresh connection as curl would, gets the same status.
+    // Each cause's least request, sent on its own fresh connection as curl would, gets the same
+    // status; so does each failure's request as found.
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let client = reqwest::Client::new();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let mut sent: Vec<(&contract_tests::http::Sent, u16)> = Vec::new();
+    for c in &causes {
+        for (_, v) in c.reproducers() {
+            let least = v.shrunk.minimal().map_or(&v.exchange, |m| &m.exchange);
+            sent.push((&least.sent, least.status().expect("an answer was reported")));
+        }
+    }
     for f in &failures {
         let v = f.first();
-        let sent = &v.exchange.sent;
-        let want = v.exchange.status().expect("an answer was reported");
+        sent.push((
+            &v.exchange.sent,
+            v.exchange.status().expect("an answer was reported"),
+        ));
+    }
+    for (s, want) in sent {
         let got = rt.block_on(async {
             client
-                .patch(format!("{}{}", server.url, sent.path))
+                .patch(format!("{}{}", server.url, s.path))
                 .header("X-API-Key", "fastapi-key")
                 .header("Content-Type", "application/json")
-                .body(sent.body.clone().unwrap_or_default())
+                .body(s.body.clone().unwrap_or_default())
                 .send()
                 .await
                 .unwrap()
                 .status()
                 .as_u16()
         });
-        assert_eq!(got, want, "{}: {text}", f.checks().join(", "));
+        assert_eq!(got, want, "{}: {text}", s.body.as_deref().unwrap_or(""));
     }
 }

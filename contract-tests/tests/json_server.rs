@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 const DOC: &str = include_str!("../targets/json-server.openapi.yaml");
 
 /// What json-server breaks of the document, whatever the seed, and why.
-const BREAKS: [(&str, &str); 4] = [
+const BREAKS: [(&str, &str); 5] = [
     (
         "patch_semantics",
         "it keeps numbers as JavaScript doubles: an integer beyond 2^53, which the document allows, reads back rounded",
@@ -32,14 +32,19 @@ const BREAKS: [(&str, &str); 4] = [
         "unsupported_method",
         "a method a path does not have is a 404, not a 405",
     ),
+    (
+        "status_code_conformance",
+        "a body that is not JSON's object (a string) is refused with a 400 HTML page, a status the document does not give",
+    ),
 ];
 
 /// The checks of a resource's lifecycle: none of them may fail, but `patch_semantics` where a
 /// number too large for a double was sent.
-const SCENARIOS: [&str; 3] = [
+const SCENARIOS: [&str; 4] = [
     "ensure_resource_availability",
     "patch_semantics",
     "use_after_free",
+    "pagination_consistency",
 ];
 
 /// Whether a violation is about an integer beyond what a double holds exactly (2^53).
@@ -75,6 +80,11 @@ fn command() -> Option<PathBuf> {
 }
 
 fn start(cmd: &PathBuf, name: &str) -> JsonServer {
+    start_with(cmd, name, "")
+}
+
+/// json-server with `faults` planted by a middleware (`targets/json_server_faults.js`).
+fn start_with(cmd: &PathBuf, name: &str, faults: &str) -> JsonServer {
     let dir = std::env::temp_dir().join(format!("json-server-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("db.json"), r#"{"posts": []}"#).unwrap();
@@ -83,7 +93,10 @@ fn start(cmd: &PathBuf, name: &str) -> JsonServer {
         .local_addr()
         .unwrap()
         .port();
+    let middleware =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("targets/json_server_faults.js");
     let child = Command::new(cmd)
+        .env("FAULTS", faults)
         .args([
             "db.json",
             "--host",
@@ -92,6 +105,9 @@ fn start(cmd: &PathBuf, name: &str) -> JsonServer {
             &port.to_string(),
             "--quiet",
         ])
+        // Last: the option takes every word after it.
+        .arg("--middlewares")
+        .arg(&middleware)
         .current_dir(&dir)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -154,4 +170,40 @@ fn the_scenarios_run_on_json_server_with_no_false_positive() {
             );
         }
     }
+}
+
+#[test]
+fn a_list_that_skips_repeats_or_keeps_a_deleted_post_is_caught() {
+    let Some(cmd) = command() else {
+        eprintln!("notice: json-server is not installed (npm json-server@0.17.4); skipped");
+        return;
+    };
+    let schema = Arc::new(Schema::from_document(DOC).unwrap());
+    let cases = [
+        ("page-skips", "pagination_consistency"),
+        ("page-repeats", "pagination_consistency"),
+        ("list-shows-deleted", "use_after_free"),
+    ];
+    let mut missed = Vec::new();
+    for (fault, check) in cases {
+        for seed in [0, 1, 2] {
+            let srv = start_with(&cmd, &format!("{fault}-{seed}"), fault);
+            let mut s = Settings::new(&srv.url, None, "");
+            s.cases = 10;
+            s.seed = seed;
+            s.mode = Mode::Full;
+            let r = probe::run(&s, schema.clone(), &[]);
+            let caught = r
+                .violations
+                .iter()
+                .any(|v| v.check.name == check && v.field.starts_with("/posts"));
+            if !caught {
+                missed.push(format!(
+                    "{fault}, seed {seed}: no {check}\n{}",
+                    report::summary(&r, &[])
+                ));
+            }
+        }
+    }
+    assert!(missed.is_empty(), "{}", missed.join("\n"));
 }

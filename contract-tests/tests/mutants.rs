@@ -24,6 +24,8 @@ fn spec_has_faults_of_every_family_and_their_names_round_trip() {
         Kind::CreateNotStored,
         Kind::DeleteKept,
         Kind::ListShowsDeleted,
+        Kind::PageSkips,
+        Kind::PageRepeats,
         Kind::StaleAnswer,
         Kind::OtherUserServed,
         Kind::ResponseHeaderDropped,

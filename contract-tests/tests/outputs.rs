@@ -109,19 +109,32 @@ fn reports_have_their_format() {
 
     let x = report::junit(&r, &[]);
     assert!(x.starts_with("<?xml"));
-    // One failing case per failure, named by its request and every check it broke.
+    // One failing case per cause, named by its check, with its least request.
     assert!(
         x.contains(
-            "<testcase classname=\"not_a_server_error\" name=\"failure 1: PATCH /api/v1/cvms/"
+            "<testcase classname=\"not_a_server_error\" name=\"cause 1: not_a_server_error (5xx, 1 operation(s))\">"
         ),
         "{x}"
     );
     assert_eq!(
         x.matches("<failure ").count(),
-        j["failure_count"].as_u64().unwrap() as usize
+        j["cause_count"].as_u64().unwrap() as usize
     );
     assert_eq!(j["failure_count"], 1, "one bug, one failure: {j}");
-    assert!(x.contains("<failure message=\"answered 500\""), "{x}");
+    assert_eq!(j["cause_count"], 1, "one bug, one cause: {j}");
+    // Shrunk to the edge alone: the least request the server error needs.
+    let least = &j["causes"][0]["reproducers"][0];
+    assert_eq!(
+        least["request"]["body"], r#"{"shutdown_timeout":1200}"#,
+        "{least}"
+    );
+    assert_eq!(least["answer"]["status"], 500);
+    assert!(
+        x.contains(
+            "<failure message=\"update_cvm answered 500 to requests with body shutdown_timeout\""
+        ),
+        "{x}"
+    );
     assert!(x.contains("classname=\"negative_data_rejection\" name=\"negative_data_rejection[shutdown_timeout]\"/>"));
 
     let h = report::html(&r, &[]);

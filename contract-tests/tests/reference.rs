@@ -29,6 +29,7 @@ fn the_reference_server_honours_the_contract() {
         "rejection_changes_nothing",
         "ensure_resource_availability",
         "use_after_free",
+        "pagination_consistency",
         "object_level_authorization",
         "missing_auth",
     ];

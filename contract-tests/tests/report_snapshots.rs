@@ -5,6 +5,7 @@ use contract_tests::checks;
 use contract_tests::http::{Answer, Auth, Credential, Exchange, Failure, Sent, Shown};
 use contract_tests::report;
 use contract_tests::runner::{Report, Violation};
+use contract_tests::triage::{Minimal, Part, Shrunk};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -47,6 +48,8 @@ fn fixed_report() -> Report {
         path: vec![],
         seed: 7,
         preceding: Vec::new(),
+        operation: "update_cvm".into(),
+        shrunk: Shrunk::Kept("a test's own finding".into()),
     };
     let lost = Violation {
         check: checks::TARGET_ANSWERS,
@@ -64,6 +67,8 @@ fn fixed_report() -> Report {
         path: vec![],
         seed: 7,
         preceding: Vec::new(),
+        operation: "update_cvm".into(),
+        shrunk: Shrunk::Kept("a test's own finding".into()),
     };
     let warning = Violation {
         check: checks::NEGATIVE_DATA_REJECTION,
@@ -78,21 +83,35 @@ fn fixed_report() -> Report {
         path: vec![],
         seed: 7,
         preceding: Vec::new(),
+        operation: "update_cvm".into(),
+        shrunk: Shrunk::Kept("a test's own finding".into()),
     };
-    // One bug, two checks: a 500 to a valid body is one failure.
+    // One bug, two checks: a 500 to a valid body is one failure; shrunk, it needs `vcpu` alone.
     let crash = Violation {
         check: checks::NOT_A_SERVER_ERROR,
         field: "(body)".into(),
         rule: None,
         message: "a valid body got 500".into(),
         exchange: Exchange {
-            sent: sent(r#"{"vcpu":4}"#),
+            sent: sent(r#"{"vcpu":4,"name":"box"}"#),
             outcome: Ok(answer(500, "Internal Server Error")),
         },
         valid_body: true,
         path: vec![],
         seed: 7,
         preceding: Vec::new(),
+        operation: "update_cvm".into(),
+        shrunk: Shrunk::Done(Box::new(Minimal {
+            exchange: Exchange {
+                sent: sent(r#"{"vcpu":4}"#),
+                outcome: Ok(answer(500, "Internal Server Error")),
+            },
+            needed: vec![Part::Key(vec!["vcpu".into()])],
+            broken: Vec::new(),
+            tries: 3,
+            complete: true,
+            passing: Vec::new(),
+        })),
     };
     let undocumented = Violation {
         check: checks::STATUS_CODE_CONFORMANCE,
@@ -169,6 +188,13 @@ fn fixed_report() -> Report {
         .collect(),
         stopped_early: None,
         could_not_run: None,
+        held: Vec::new(),
+        answers: [(
+            "update_cvm".to_string(),
+            [(202, 20), (500, 2)].into_iter().collect(),
+        )]
+        .into_iter()
+        .collect(),
     }
 }
 
@@ -182,12 +208,15 @@ fn every_report_counts_failures_not_violations() {
         failures[1].checks(),
         vec!["not_a_server_error", "status_code_conformance"]
     );
-    assert!(report::summary(&r, &[]).contains("3 failure(s) (4 violation(s))"));
+    // The timeout and the flaky one (no answer, once) are one server error of update_cvm.
+    assert!(report::summary(&r, &[]).contains("3 cause(s), 3 failure(s) (4 violation(s))"));
     assert_eq!(report::json(&r, &[])["failure_count"], 3);
+    assert_eq!(report::json(&r, &[])["cause_count"], 3);
+    // One JUnit case per cause.
     let junit = report::junit(&r, &[]);
     assert!(junit.contains("failures=\"3\""), "{junit}");
     assert_eq!(junit.matches("<failure ").count(), 3);
-    assert_eq!(junit.matches("<skipped ").count(), 1);
+    assert_eq!(junit.matches("<skipped ").count(), 0);
     assert!(report::html(&r, &[]).contains("3 failure(s) (4 violation(s))"));
 }
 

@@ -249,6 +249,14 @@ pub fn of_document(schema: &Schema) -> Vec<Generated> {
         if let (Some(l), Some(_)) = (name(Role::List), name(Role::Delete)) {
             out.push(mk(Kind::ListShowsDeleted, l));
         }
+        // A list its parameters say is read page by page, by a size the suite can choose.
+        if let Some(l) = r
+            .op(schema, Role::List)
+            .filter(|l| crate::pages::of(l).sized())
+        {
+            out.push(mk(Kind::PageSkips, l.name.clone()));
+            out.push(mk(Kind::PageRepeats, l.name.clone()));
+        }
         for role in [Role::Update, Role::Replace] {
             if let (Some(op), Some(_)) = (r.op(schema, role), name(Role::Read)) {
                 let answers = op

@@ -83,6 +83,12 @@ pub enum Kind {
     DeleteKept,
     /// The list still holds deleted items.
     ListShowsDeleted,
+    /// A page after the first starts one item too late: the item at each page boundary is
+    /// never listed.
+    PageSkips,
+    /// A page after the first starts one item too early: the item at each page boundary is
+    /// listed twice.
+    PageRepeats,
     /// An update's answer shows the values before it.
     StaleAnswer,
     /// Another user's item is served (read, changed or deleted).
@@ -108,7 +114,7 @@ pub const SLOW_LIMIT: std::time::Duration = std::time::Duration::from_millis(100
 
 impl Kind {
     /// Every kind, with its name in fault names.
-    pub const ALL: [(Kind, &'static str); 35] = [
+    pub const ALL: [(Kind, &'static str); 37] = [
         (Kind::BoundBelow, "bound-below"),
         (Kind::BoundAbove, "bound-above"),
         (Kind::NullRejected, "null-rejected"),
@@ -143,6 +149,8 @@ impl Kind {
         (Kind::CreateNotStored, "create-not-stored"),
         (Kind::DeleteKept, "delete-kept"),
         (Kind::ListShowsDeleted, "list-shows-deleted"),
+        (Kind::PageSkips, "page-skips"),
+        (Kind::PageRepeats, "page-repeats"),
         (Kind::StaleAnswer, "stale-answer"),
         (Kind::OtherUserServed, "other-user-served"),
         (Kind::MethodServed, "method-served"),
@@ -247,6 +255,8 @@ impl Generated {
             Kind::CreateNotStored => "a create answers but does not store the item".into(),
             Kind::DeleteKept => "a delete answers but keeps the item".into(),
             Kind::ListShowsDeleted => "the list still holds deleted items".into(),
+            Kind::PageSkips => "each page after the first starts one item too late".into(),
+            Kind::PageRepeats => "each page after the first starts one item too early".into(),
             Kind::StaleAnswer => "the update's answer shows the values before it".into(),
             Kind::OtherUserServed => "another user's item is served".into(),
             Kind::MethodServed => {

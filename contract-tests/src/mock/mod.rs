@@ -95,6 +95,54 @@ struct Mock {
     fired: std::sync::atomic::AtomicU64,
 }
 
+/// The page of `list` a list request asks for, as its operation pages ([`crate::pages`]): by
+/// offset and limit, page and size, or a cursor (the offset as text); with the next page's
+/// cursor when more follow. `skew` shifts every page after the first (a planted fault).
+fn page_of(
+    op: &Operation,
+    query: &[(String, String)],
+    list: Vec<Value>,
+    skew: i64,
+) -> (Vec<Value>, Option<String>) {
+    use crate::pages::Paging;
+    let number = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .and_then(|(_, v)| v.parse::<i64>().ok())
+    };
+    let size_of = |s: &Option<crate::pages::Size>| s.as_ref().and_then(|s| number(&s.name));
+    let (start, size) = match crate::pages::of(op) {
+        Paging::Whole => return (list, None),
+        Paging::Offset { offset, limit } => (number(&offset).unwrap_or(0), size_of(&limit)),
+        Paging::Page { page, first, size } => {
+            let n = size_of(&size);
+            let p = number(&page).unwrap_or(first);
+            match n {
+                Some(n) => ((p - first).saturating_mul(n), Some(n)),
+                None if p == first => (0, None),
+                None => (i64::MAX, None),
+            }
+        }
+        Paging::Cursor { param, limit } => (number(&param).unwrap_or(0), size_of(&limit)),
+    };
+    let start = if start > 0 {
+        start.saturating_add(skew)
+    } else {
+        start
+    };
+    let start = usize::try_from(start.max(0))
+        .unwrap_or(usize::MAX)
+        .min(list.len());
+    let end = size
+        .map_or(list.len(), |n| {
+            start.saturating_add(usize::try_from(n.max(0)).unwrap_or(0))
+        })
+        .min(list.len());
+    let next = (end < list.len()).then(|| end.to_string());
+    (list[start..end].to_vec(), next)
+}
+
 /// A path template and the operations on it.
 struct Route {
     segments: Vec<Segment>,
@@ -442,18 +490,36 @@ async fn handle(
                 }
             }
             drop(store);
+            let skew = if m.fire(Kind::PageSkips, name) {
+                1
+            } else if m.fire(Kind::PageRepeats, name) {
+                -1
+            } else {
+                0
+            };
+            let (list, next) = page_of(op, &query, list, skew);
             let body = match success_shape(op).map(strip) {
                 Some(Shape::Object { name: o }) => {
                     // A page: the one array property holds the items.
                     let mut page = success_shape(op)
                         .and_then(|s| breadth::full(&schema, s))
                         .unwrap_or_else(|| json!({}));
-                    if let Some(f) = schema.object(o).and_then(|o| {
-                        o.fields
+                    if let Some(o) = schema.object(o) {
+                        if let Some(f) = o
+                            .fields
                             .iter()
                             .find(|f| matches!(strip(&f.shape), Shape::Array { .. }))
-                    }) {
-                        page[f.name.as_str()] = Value::Array(list);
+                        {
+                            page[f.name.as_str()] = Value::Array(list);
+                        }
+                        // The next page's cursor, where the page has a field for it.
+                        if let Some(f) = o
+                            .fields
+                            .iter()
+                            .find(|f| crate::pages::NEXT.contains(&f.name.as_str()))
+                        {
+                            page[f.name.as_str()] = next.map_or(Value::Null, Value::from);
+                        }
                     }
                     page
                 }

@@ -66,38 +66,6 @@ pub(crate) fn credential(
     })
 }
 
-/// A parameter's text as the JSON value its shape reads it as.
-pub(crate) fn param_value(shape: &Shape, text: &str) -> Value {
-    match strip(shape) {
-        Shape::Integer { .. } => text
-            .parse::<i64>()
-            .map(Value::from)
-            .unwrap_or_else(|_| json!(text)),
-        Shape::Number { .. } => text
-            .parse::<f64>()
-            .ok()
-            .and_then(|f| serde_json::Number::from_f64(f).map(Value::Number))
-            .unwrap_or_else(|| json!(text)),
-        Shape::Boolean => match text {
-            "true" => json!(true),
-            "false" => json!(false),
-            _ => json!(text),
-        },
-        Shape::Array { items, .. } => Value::Array(
-            text.split(',')
-                .filter(|s| !s.is_empty())
-                .map(|s| param_value(items, s))
-                .collect(),
-        ),
-        Shape::Values { values } => values
-            .iter()
-            .find(|v| v.as_str() == Some(text) || v.to_string() == *text)
-            .cloned()
-            .unwrap_or_else(|| json!(text)),
-        _ => json!(text),
-    }
-}
-
 pub(crate) fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
     uri.query()
         .unwrap_or("")
@@ -110,7 +78,7 @@ pub(crate) fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The request's problems, as FastAPI lists them.
+/// The request's problems, as FastAPI lists them ([`judge::request`] says where and which rule).
 pub(crate) fn problems(
     schema: &Schema,
     op: &Operation,
@@ -120,59 +88,27 @@ pub(crate) fn problems(
     body: &Option<Value>,
     body_error: Option<String>,
 ) -> Vec<Value> {
-    let mut out = Vec::new();
-    for p in &op.params {
-        let text = match p.location.as_str() {
-            "path" => path_params
-                .iter()
-                .find(|(k, _)| *k == p.name)
-                .map(|(_, v)| v.clone()),
-            "query" => {
-                let all: Vec<&str> = query
-                    .iter()
-                    .filter(|(k, _)| *k == p.name)
-                    .map(|(_, v)| v.as_str())
-                    .collect();
-                (!all.is_empty()).then(|| all.join(","))
-            }
-            "header" => headers
-                .get(p.name.as_str())
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string),
-            _ => continue,
-        };
-        let loc = vec![json!(p.location), json!(p.name)];
-        match text {
-            None if p.required => out.push(detail_item("missing", loc, "Field required")),
-            None => {}
-            Some(t) => {
-                let v = param_value(&p.shape, &t);
-                if let Some(pr) = judge::check(schema, &v, &p.shape).first() {
-                    out.push(detail_item(pr.rule, loc, "Input should match its schema"));
-                }
-            }
-        }
-    }
-    if let Some(e) = body_error {
-        out.push(detail_item("json_invalid", vec![json!("body")], &e));
-    } else if let Some(shape) = &op.body {
-        match body {
-            None if op.body_required => out.push(detail_item(
-                "missing",
-                vec![json!("body")],
-                "Field required",
-            )),
-            None => {}
-            Some(v) => {
-                for pr in judge::check(schema, v, shape) {
-                    let mut loc = vec![json!("body")];
-                    loc.extend(pr.path.iter().cloned());
-                    out.push(detail_item(pr.rule, loc, "Input should match its schema"));
-                }
-            }
-        }
-    }
-    out
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let body = match &body_error {
+        Some(e) => Err(e.as_str()),
+        None => Ok(body.as_ref()),
+    };
+    judge::request(schema, op, path_params, query, &header, body)
+        .into_iter()
+        .map(|p| {
+            let msg = match (p.rule, &body_error) {
+                ("json_invalid", Some(e)) => e.as_str(),
+                ("missing", _) => "Field required",
+                _ => "Input should match its schema",
+            };
+            detail_item(p.rule, p.loc, msg)
+        })
+        .collect()
 }
 
 pub(crate) fn detail_item(kind: &str, loc: Vec<Value>, msg: &str) -> Value {

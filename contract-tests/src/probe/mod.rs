@@ -10,8 +10,12 @@ use crate::meta::{Operation, Param, Schema, Shape};
 use crate::mutate;
 use crate::runner::{Mode, Report, Settings, Violation};
 use crate::subject::Subject;
+use crate::triage::Shrunk;
 use openapi_runtime::encode_component;
 use proptest::strategy::{Strategy, ValueTree};
+
+/// The value tree of a drawn request.
+pub(crate) type Drawn = Box<dyn ValueTree<Value = Request>>;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -21,7 +25,7 @@ mod phases;
 mod requests;
 
 pub use requests::Request;
-pub(crate) use requests::{invalid, requests, requests_with, unknown_id};
+pub(crate) use requests::{invalid, requests, requests_with, text, unknown_id};
 
 /// Methods the probe sends.
 pub const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
@@ -82,8 +86,14 @@ pub(crate) struct Run<'a> {
     denied: std::collections::BTreeMap<String, (u32, u32)>,
     /// Items the run created for the operations on items to reach.
     pub(crate) fixtures: Vec<Fixture>,
+    /// The id of every item the run created (fixtures and the scenarios' own): a 404 to a path
+    /// naming another id is no refusal of valid data.
+    pub(crate) made: std::collections::BTreeSet<String>,
     /// With [`Settings::fail_fast`], the target's halt switch, set at the first violation.
     halt: Option<Arc<std::sync::atomic::AtomicBool>>,
+    /// Requests triage's shrinking has sent, in all and per operation.
+    shrink_spent: u32,
+    shrink_spent_on: std::collections::BTreeMap<String, u32>,
 }
 
 impl Run<'_> {
@@ -161,6 +171,8 @@ impl Run<'_> {
             path: Vec::new(),
             seed: self.seed,
             preceding: Vec::new(),
+            operation: self.schema.operation_label(ex.sent.method, &ex.sent.path),
+            shrunk: Default::default(),
         };
         self.report.record(v);
         if let Some(h) = &self.halt {
@@ -186,6 +198,10 @@ impl Run<'_> {
             path: Vec::new(),
             seed: self.seed,
             preceding: Vec::new(),
+            operation: self
+                .schema
+                .operation_label(ex.sent.method, &ex.sent.path),
+            shrunk: Default::default(),
         };
         self.report.warn(v);
     }
@@ -201,6 +217,7 @@ impl Run<'_> {
     ) {
         let valid = mutation.is_none();
         self.report.tick(checks::TARGET_ANSWERS, field);
+        self.report.answered(&op.name, ex.status());
         let a = match &ex.outcome {
             Ok(a) => a.clone(),
             Err(_) => {
@@ -221,6 +238,8 @@ impl Run<'_> {
             answer: &a,
             mutation,
             secrets: &secrets,
+            expected: &self.s.expected,
+            known_ids: self.known_ids(op, &ex.sent.path),
         };
         let more = checks::judge_more(self.schema, op, &a, self.s.max_response_time);
         for (check, verdict) in checks::judge(&seen, checks::Applies::Every).chain(more) {
@@ -229,6 +248,24 @@ impl Run<'_> {
                 self.record(check, field, None, m, ex, mutation.is_none());
             }
         }
+    }
+
+    /// After a delete that succeeded, its item is no longer one the run has: a 404 for it is no
+    /// refusal of valid data.
+    pub(crate) fn forget_deleted(&mut self, op: &Operation, ex: &Exchange) {
+        if op.method != "DELETE" || !ex.status().is_some_and(|s| (200..300).contains(&s)) {
+            return;
+        }
+        if let Some((_, id)) = crate::meta::path_params(&op.path, &ex.sent.path).last() {
+            self.made.remove(id);
+        }
+    }
+
+    /// Whether every path parameter of `op` in `path` is the id of an item the run made.
+    pub(crate) fn known_ids(&self, op: &Operation, path: &str) -> bool {
+        crate::meta::path_params(&op.path, path)
+            .iter()
+            .all(|(_, v)| self.made.contains(v))
     }
 
     /// The path parameters of `op` that a fixture fixes: the id of an item the run created, for
@@ -275,7 +312,7 @@ impl Run<'_> {
         }
     }
 
-    /// Sends a valid request and judges the answer.
+    /// Sends a valid request and judges the answer; a failure it shows is triaged at once.
     pub(crate) async fn send_valid(
         &mut self,
         op: &Operation,
@@ -284,10 +321,27 @@ impl Run<'_> {
         auth: Auth,
         secrets: &[String],
     ) -> Result<Exchange, Exhausted> {
+        self.send_valid_drawn(op, r, field, auth, secrets, None::<&mut Drawn>)
+            .await
+    }
+
+    /// [`Run::send_valid`] of a request drawn from the value tree `drawn`, whose shrinking then
+    /// goes first when the request fails.
+    pub(crate) async fn send_valid_drawn<T: ValueTree<Value = Request>>(
+        &mut self,
+        op: &Operation,
+        r: &Request,
+        field: &str,
+        auth: Auth,
+        secrets: &[String],
+        drawn: Option<&mut T>,
+    ) -> Result<Exchange, Exhausted> {
+        let before = self.report.violations.len();
         let ex = self.send(op, r, auth).await?;
         self.tally(op, auth, &ex);
         self.common(op, &ex, field, None, secrets);
         self.report.cover(field, "valid", &ex);
+        self.forget_deleted(op, &ex);
         if let Ok(a) = &ex.outcome {
             let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
             let seen = checks::Seen {
@@ -296,6 +350,8 @@ impl Run<'_> {
                 answer: a,
                 mutation: None,
                 secrets: &secrets,
+                expected: &self.s.expected,
+                known_ids: self.known_ids(op, &ex.sent.path),
             };
             for (check, verdict) in checks::judge(&seen, checks::Applies::Valid) {
                 self.report.tick(check, field);
@@ -303,6 +359,9 @@ impl Run<'_> {
                     self.record(check, field, None, m, &ex, true);
                 }
             }
+        }
+        if self.report.violations.len() > before {
+            self.triage(op, &ex, None, drawn).await;
         }
         Ok(ex)
     }
@@ -336,6 +395,203 @@ impl Run<'_> {
         self.report.violations.extend(stateful);
     }
 }
+
+impl Run<'_> {
+    /// The part names of every hold so far, each tried first when a failure is shrunk: a part
+    /// that broke other operations is confirmed in a request or two.
+    fn hints(&self) -> Vec<Vec<String>> {
+        let mut out: Vec<Vec<String>> = Vec::new();
+        for h in &self.report.held {
+            let name = vec![h.part.name()];
+            if !out.contains(&name) {
+                out.push(name);
+            }
+        }
+        out
+    }
+
+    /// Triage of a failure just found: the request `ex` (to `op`, breaking `mutation` if any) is
+    /// shrunk, with proptest's shrinking of `drawn` first where it was drawn; each violation of
+    /// that request keeps the least request found; what a valid request's failure needed is held
+    /// back from the operation's later requests; server errors met on the way are judged.
+    pub(crate) async fn triage<T: ValueTree<Value = Request>>(
+        &mut self,
+        op: &Operation,
+        ex: &Exchange,
+        mutation: Option<&mutate::Mutation>,
+        drawn: Option<&mut T>,
+    ) {
+        if self.s.fail_fast || self.gone {
+            return;
+        }
+        let pending: Vec<usize> = self
+            .report
+            .violations
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.exchange.sent == ex.sent && v.shrunk == Shrunk::Pending)
+            .map(|(i, _)| i)
+            .collect();
+        let Some(check) = pending
+            .iter()
+            .map(|i| &self.report.violations[*i])
+            .min_by_key(|v| {
+                (
+                    crate::triage::Category::of(v.check),
+                    checks::ALL.iter().position(|c| *c == v.check),
+                )
+            })
+            .map(|v| v.check)
+        else {
+            return;
+        };
+        // A failure like one already shrunk on this operation takes its result.
+        let primary = pending
+            .iter()
+            .map(|i| &self.report.violations[*i])
+            .find(|v| v.check == check)
+            .map(crate::triage::like_key);
+        let like = primary.as_ref().and_then(|key| {
+            self.report
+                .violations
+                .iter()
+                .find(|v| matches!(v.shrunk, Shrunk::Done(_)) && crate::triage::like_key(v) == *key)
+                .and_then(|v| v.shrunk.minimal().cloned())
+        });
+        if let Some(m) = like {
+            for i in pending {
+                self.report.violations[i].shrunk = Shrunk::Like(Box::new(m.clone()));
+            }
+            return;
+        }
+        let spent_here = self.shrink_spent_on.get(&op.name).copied().unwrap_or(0);
+        let left = SHRINK_TOTAL
+            .saturating_sub(self.shrink_spent)
+            .min(SHRINK_PER_OPERATION.saturating_sub(spent_here));
+        let shrinking = if left == 0 {
+            crate::triage::Shrinking {
+                shrunk: Shrunk::Kept(format!(
+                    "the shrinking budget ({SHRINK_PER_OPERATION} requests an operation, \
+                     {SHRINK_TOTAL} a run) was spent"
+                )),
+                server_errors: Vec::new(),
+            }
+        } else {
+            let hints = self.hints();
+            let job = crate::triage::Job {
+                schema: self.schema,
+                target: &self.target,
+                expected: &self.s.expected,
+                key: self.s.api_key.as_deref(),
+                max_response_time: self.s.max_response_time,
+                known_ids: self.known_ids(op, &ex.sent.path),
+                hints: &hints,
+                budget: crate::triage::SHRINK_BUDGET.min(left),
+            };
+            crate::triage::shrink_failure(&job, op, check, ex, mutation.cloned(), drawn).await
+        };
+        if let Shrunk::Done(m) = &shrinking.shrunk {
+            self.shrink_spent += m.tries;
+            *self.shrink_spent_on.entry(op.name.clone()).or_default() += m.tries;
+            // A least request that is valid and still fails: what it needs is a broken input,
+            // whatever request it was found on.
+            {
+                let status = ex
+                    .status()
+                    .map_or_else(|| "no answer".to_string(), |s| s.to_string());
+                let why = format!("it made requests fail {} ({status})", check.name);
+                for h in crate::triage::holds_from(m, &op.name, &why) {
+                    if !self
+                        .report
+                        .held
+                        .iter()
+                        .any(|x| x.operation == h.operation && x.part == h.part)
+                    {
+                        self.report.held.push(h);
+                    }
+                }
+            }
+        }
+        for i in pending {
+            self.report.violations[i].shrunk = shrinking.shrunk.clone();
+        }
+        let label = op.operation_id.clone().unwrap_or_else(|| op.name.clone());
+        for e in shrinking.server_errors {
+            self.common(op, &e, &format!("{label} (shrinking)"), None, &[]);
+        }
+    }
+
+    /// Triage of every failure not triaged yet (those the scenarios and the item runs found,
+    /// and server errors met while shrinking), until none is left or the budget is spent.
+    pub(crate) async fn triage_rest(&mut self) {
+        if self.s.fail_fast {
+            return;
+        }
+        for flaky in [false, true] {
+            loop {
+                let list = if flaky {
+                    &self.report.flaky
+                } else {
+                    &self.report.violations
+                };
+                let Some(v) = list.iter().find(|v| v.shrunk == Shrunk::Pending) else {
+                    break;
+                };
+                let (sent, exchange) = (v.exchange.sent.clone(), v.exchange.clone());
+                let mutation = crate::triage::mutation_of(v.rule, &v.field, &v.path);
+                let op = self
+                    .schema
+                    .operation_at(sent.method, &sent.path)
+                    .or_else(|| {
+                        let template = v.operation.split_once(' ').map(|(_, t)| t)?;
+                        self.schema.operations.values().find(|o| o.path == template)
+                    })
+                    .cloned();
+                let Some(op) = op else {
+                    self.mark(
+                        flaky,
+                        &sent,
+                        Shrunk::Kept("its operation is not in the document".into()),
+                    );
+                    continue;
+                };
+                if flaky {
+                    // A flaky failure did not happen again: shrinking has nothing to hold to.
+                    self.mark(flaky, &sent, Shrunk::Kept("it did not happen again".into()));
+                    continue;
+                }
+                self.triage(&op, &exchange, mutation.as_ref(), None::<&mut Drawn>)
+                    .await;
+                // Whatever stays pending (the run is over budget) is kept as found.
+                self.mark(
+                    flaky,
+                    &sent,
+                    Shrunk::Kept("the run's budget was spent".into()),
+                );
+            }
+        }
+    }
+
+    /// Sets what triage made of every pending violation of the request `sent`.
+    fn mark(&mut self, flaky: bool, sent: &crate::http::Sent, to: Shrunk) {
+        let list = if flaky {
+            &mut self.report.flaky
+        } else {
+            &mut self.report.violations
+        };
+        for v in list
+            .iter_mut()
+            .filter(|v| v.exchange.sent == *sent && v.shrunk == Shrunk::Pending)
+        {
+            v.shrunk = to.clone();
+        }
+    }
+}
+
+/// Requests a run's shrinking may send in all, and on one operation: each operation's failures
+/// get their share, whatever the order they are found in.
+const SHRINK_TOTAL: u32 = 16_384;
+const SHRINK_PER_OPERATION: u32 = 128;
 
 /// Values of the body's secret fields (`format: password`, `writeOnly`), at the top level.
 pub(crate) fn secret_values(schema: &Schema, op: &Operation, body: Option<&Value>) -> Vec<String> {
@@ -436,7 +692,10 @@ pub fn run(settings: &Settings, schema: Arc<Schema>, names: &[String]) -> Report
         gone: false,
         denied: Default::default(),
         fixtures: Vec::new(),
+        made: Default::default(),
         halt: None,
+        shrink_spent: 0,
+        shrink_spent_on: Default::default(),
     };
     run.halt = settings.fail_fast.then(|| run.target.halt_switch());
     // Drawn within I-JSON's exact integers; judged by the document's own ranges.
@@ -501,9 +760,14 @@ pub fn run(settings: &Settings, schema: Arc<Schema>, names: &[String]) -> Report
     });
     // Then the stateful suite's updates on each item the run made, with the same depth as on
     // spec/: every mutation, the edges, the breadth variants, random cases read back composed.
-    let mut deep = Vec::new();
     if go_on && settings.mode == Mode::Full {
-        for f in run.fixtures.iter().filter(|f| !f.for_delete) {
+        let lasting: Vec<Fixture> = run
+            .fixtures
+            .iter()
+            .filter(|f| !f.for_delete)
+            .cloned()
+            .collect();
+        for f in lasting {
             let Some(mut subj) = item_subject(&schema, &ops, &f.item) else {
                 continue;
             };
@@ -527,15 +791,15 @@ pub fn run(settings: &Settings, schema: Arc<Schema>, names: &[String]) -> Report
                 break;
             }
             let r = crate::runner::run_on(&s, &subj, crate::runner::Scope::Item);
-            deep.push((f.item.clone(), r));
+            run.report.absorb(r, &f.item);
         }
     }
+    // Triage of what is left (the scenarios', the item runs'), while the items still exist.
+    rt.block_on(run.triage_rest());
     rt.block_on(run.remove_fixtures());
     let mut report = run.report;
-    report.requests = run.target.requests();
-    for (label, r) in deep {
-        report.absorb(r, &label);
-    }
+    // The item runs' own requests are in already (`Report::absorb`).
+    report.requests += run.target.requests();
     report.elapsed = started.elapsed();
     report.operations = ops.len();
     report.operation_names = ops.iter().map(|o| o.name.clone()).collect();

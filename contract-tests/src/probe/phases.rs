@@ -37,30 +37,57 @@ impl Run<'_> {
         );
         let auth = self.auth(op);
         for case in 0..self.s.cases {
-            let Ok(tree) = strategy.new_tree(&mut rng) else {
+            let Ok(mut tree) = strategy.new_tree(&mut rng) else {
                 self.report.skipped.push(format!(
                     "{label}: the model's strategy rejected too many draws"
                 ));
                 return Ok(());
             };
-            let valid = tree.current();
+            // What made earlier requests of the operation fail is held back (triage).
+            let mut valid = tree.current();
+            crate::triage::apply_holds(&self.report.held, &op.name, &mut valid);
             self.report.cases += 1;
             let secrets = secret_values(self.schema, op, valid.body.as_ref());
-            if case == 0 && !op.auth.is_empty() {
-                self.ignored_auth(op, &valid, &label).await?;
-            }
-            if case == 0 {
-                self.unknown_id(schema, drawn_op, op, &fixed, &label)
+            // A delete's probes of credentials and ids go while its item is still there; every
+            // other operation's after its valid request, which may teach what to hold back.
+            let deletes = op.method == "DELETE";
+            if case == 0 && deletes {
+                self.identity_probes(schema, drawn_op, op, &fixed, &valid, &label)
                     .await?;
             }
             if self.s.mode == Mode::Full {
-                self.send_valid(op, &valid, &format!("{label} (valid)"), auth, &secrets)
-                    .await?;
+                // The drawn request first: a failure it shows is shrunk with its value tree, and
+                // what it needed is held back from every request after it.
+                self.send_valid_drawn(
+                    op,
+                    &valid,
+                    &format!("{label} (valid)"),
+                    auth,
+                    &secrets,
+                    Some(&mut tree),
+                )
+                .await?;
+                let mut held = valid.clone();
+                crate::triage::apply_holds(&self.report.held, &op.name, &mut held);
                 if case == 0 {
-                    // The same valid request twice in a row, and every nested position reached
-                    // with what random draws seldom give (`breadth::variants`).
-                    self.send_valid(op, &valid, &format!("{label} (repeated)"), auth, &secrets)
+                    // The same valid request twice in a row (held back as the next ones are).
+                    if held != valid {
+                        self.send_valid(op, &held, &format!("{label} (valid)"), auth, &secrets)
+                            .await?;
+                    }
+                    self.send_valid(op, &held, &format!("{label} (repeated)"), auth, &secrets)
                         .await?;
+                }
+                valid = held;
+            }
+            if case == 0 && !deletes {
+                self.identity_probes(schema, drawn_op, op, &fixed, &valid, &label)
+                    .await?;
+            }
+            if self.s.mode == Mode::Full {
+                if case == 0 {
+                    // Every nested position reached with what random draws seldom give
+                    // (`breadth::variants`).
                     let variants = drawn_op
                         .body
                         .as_ref()
@@ -82,42 +109,76 @@ impl Run<'_> {
             if case >= 2 {
                 continue;
             }
-            for (m, r) in invalid(self.schema, op, &valid) {
+            for (m, mut r) in invalid(self.schema, op, &valid) {
+                // Holds learnt since the case was drawn apply too, but not on what the mutation
+                // breaks.
+                crate::triage::apply_holds_but(&self.report.held, &op.name, &mut r, Some(&m.path));
+                let before = self.report.violations.len();
                 let ex = self.send(op, &r, auth).await?;
                 self.tally(op, auth, &ex);
                 let field = format!("{label} {}", m.field);
                 self.common(op, &ex, &field, Some(&m), &secrets);
                 self.report.cover(&field, m.rule, &ex);
-                let Ok(a) = &ex.outcome else { continue };
-                let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
-                let seen = checks::Seen {
-                    schema: self.schema,
-                    op,
-                    answer: a,
-                    mutation: Some(&m),
-                    secrets: &secrets,
-                };
-                for (check, verdict) in checks::judge(&seen, checks::Applies::Invalid) {
-                    // A framework's convention the document does not state is not held here.
-                    if checks::CONVENTIONS.contains(&check) {
-                        continue;
+                if let Ok(a) = &ex.outcome {
+                    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+                    let seen = checks::Seen {
+                        schema: self.schema,
+                        op,
+                        answer: a,
+                        mutation: Some(&m),
+                        secrets: &secrets,
+                        expected: &self.s.expected,
+                        known_ids: self.known_ids(op, &ex.sent.path),
+                    };
+                    for (check, verdict) in checks::judge(&seen, checks::Applies::Invalid) {
+                        // A framework's convention the document does not state is not held here.
+                        if checks::CONVENTIONS.contains(&check) {
+                            continue;
+                        }
+                        self.report.tick(check, &field);
+                        let Err(msg) = verdict else { continue };
+                        let lenient = check == checks::NEGATIVE_DATA_REJECTION
+                            && m.coercible
+                            && a.status < 300
+                            && !self.s.strict_types;
+                        if lenient {
+                            // A lax validator coerced it: a warning unless strict types are
+                            // asked for.
+                            self.warn(check, &field, Some(m.rule), msg, &ex);
+                        } else {
+                            self.record(check, &field, Some(m.rule), msg, &ex, false);
+                        }
                     }
-                    self.report.tick(check, &field);
-                    let Err(msg) = verdict else { continue };
-                    let lenient = check == checks::NEGATIVE_DATA_REJECTION
-                        && m.coercible
-                        && a.status < 300
-                        && !self.s.strict_types;
-                    if lenient {
-                        // A lax validator coerced it: a warning unless strict types are asked for.
-                        self.warn(check, &field, Some(m.rule), msg, &ex);
-                    } else {
-                        self.record(check, &field, Some(m.rule), msg, &ex, false);
+                }
+                if self.report.violations.len() > before {
+                    for v in &mut self.report.violations[before..] {
+                        v.path.clone_from(&m.path);
                     }
+                    self.triage(op, &ex, Some(&m), None::<&mut Drawn>).await;
                 }
             }
         }
         Ok(())
+    }
+
+    /// The probes of who may ask and for what: no credential, a wrong one and near misses
+    /// (`ignored_auth`), and an id no item has (`unknown_id_not_found`). Parameters held back on
+    /// any operation are left out of them: a broken input would hide what they probe.
+    async fn identity_probes(
+        &mut self,
+        schema: &Arc<Schema>,
+        drawn_op: &Operation,
+        op: &Operation,
+        fixed: &[(String, String)],
+        valid: &Request,
+        label: &str,
+    ) -> Result<(), Exhausted> {
+        let mut r = valid.clone();
+        crate::triage::apply_shared_holds(&self.report.held, op, &mut r);
+        if !op.auth.is_empty() {
+            self.ignored_auth(op, &r, label).await?;
+        }
+        self.unknown_id(schema, drawn_op, op, fixed, label).await
     }
 
     /// Counts an answer of a secured operation to the run's own credential (`missing_auth`).
@@ -203,7 +264,8 @@ impl Run<'_> {
             let Ok(tree) = strategy.new_tree(&mut rng) else {
                 continue;
             };
-            let valid = tree.current();
+            let mut valid = tree.current();
+            crate::triage::apply_holds(&self.report.held, &op.name, &mut valid);
             let auth = self.auth(op);
             for method in METHODS {
                 if documented.iter().any(|m| m == method)
@@ -291,8 +353,11 @@ impl Run<'_> {
         let Ok(tree) = strategy.new_tree(&mut rng) else {
             return Ok(());
         };
-        let r = tree.current();
+        let mut r = tree.current();
+        crate::triage::apply_holds(&self.report.held, &op.name, &mut r);
+        crate::triage::apply_shared_holds(&self.report.held, op, &mut r);
         let auth = self.auth(op);
+        let before = self.report.violations.len();
         let ex = self.send(op, &r, auth).await?;
         let field = format!("{label} (unknown id)");
         self.common(op, &ex, &field, None, &[]);
@@ -304,6 +369,9 @@ impl Run<'_> {
                 op.method
             );
             self.record(checks::UNKNOWN_ID_NOT_FOUND, &field, None, m, &ex, true);
+        }
+        if self.report.violations.len() > before {
+            self.triage(op, &ex, None, None::<&mut Drawn>).await;
         }
         Ok(())
     }
@@ -350,11 +418,18 @@ impl Run<'_> {
         field: &str,
         auth: Auth,
     ) -> Result<(), Exhausted> {
+        let mut sent: std::collections::HashSet<String> = Default::default();
         for body in bodies {
-            let r = Request {
+            let mut r = Request {
                 body: Some(body),
                 ..valid.clone()
             };
+            // A held-back part may make two bodies one: each goes once.
+            crate::triage::apply_holds(&self.report.held, &op.name, &mut r);
+            let text = r.body.as_ref().map(Value::to_string).unwrap_or_default();
+            if !sent.insert(text) {
+                continue;
+            }
             let secrets = secret_values(self.schema, op, r.body.as_ref());
             self.send_valid(op, &r, field, auth, &secrets).await?;
         }

@@ -45,6 +45,8 @@ impl Suite<'_> {
                 answer: a,
                 mutation: Some(m),
                 secrets: &secrets,
+                expected: &self.s.expected,
+                known_ids: true,
             };
             for (check, verdict) in checks::judge(&seen, checks::Applies::Invalid) {
                 self.rec.tick(check, &m.field);
@@ -300,6 +302,8 @@ impl Suite<'_> {
             answer: a,
             mutation: None,
             secrets: &secrets,
+            expected: &self.s.expected,
+            known_ids: true,
         };
         for (check, verdict) in checks::judge(&seen, checks::Applies::Valid) {
             self.rec.tick(check, "(valid body)");

@@ -23,6 +23,7 @@ mod flows;
 mod probes;
 mod random;
 mod replay;
+mod triage;
 
 use crate::findings::same_request;
 pub use crate::findings::{group, Failure, Report, Violation};
@@ -121,6 +122,8 @@ pub struct Settings {
     /// has shown applied is sent again and waited for, in rounds (one apply delay each, against
     /// a target that applies late; nothing against a prompt one, which verifies as it goes).
     pub verify_every_kind: bool,
+    /// Statuses the user adds to what checks accept (`--expected-statuses`, the config file).
+    pub expected: checks::Expected,
 }
 
 impl Settings {
@@ -173,6 +176,7 @@ impl Settings {
             partition: None,
             max_response_time: None,
             verify_every_kind: false,
+            expected: checks::Expected::default(),
             concurrency: if Mode::default_for(target) == Mode::Full {
                 4
             } else {
@@ -210,6 +214,8 @@ impl Phase {
                     | Phase::UnsupportedMethod
                     | Phase::ReplayPersisted
                     | Phase::HeaderFlows
+                    // The engine that runs an item's phases triages their findings itself.
+                    | Phase::Triage
             )
     }
 }
@@ -266,6 +272,7 @@ pub fn run_on(settings: &Settings, subj: &Subject, scope: Scope) -> Report {
                 operation_names: vec![subj.update.name.clone()],
                 ..Report::default()
             }),
+            schema: Some(subj.schema.clone()),
             answered: RefCell::new(0),
             recent: RefCell::new(std::collections::VecDeque::new()),
             examples: RefCell::new(BTreeMap::new()),
@@ -337,9 +344,11 @@ enum Phase {
     HeaderFlows,
     /// Every violation's request sent once more: what does not repeat is flaky.
     ReplayViolations,
+    /// Every failure's request shrunk to the least one that fails the same way (triage).
+    Triage,
 }
 
-const PHASES: [Phase; 14] = [
+const PHASES: [Phase; 15] = [
     Phase::Preflight,
     Phase::Authentication,
     Phase::UnknownId,
@@ -357,6 +366,7 @@ const PHASES: [Phase; 14] = [
     Phase::ExtraKey,
     Phase::HeaderFlows,
     Phase::ReplayViolations,
+    Phase::Triage,
 ];
 
 /// What a run found and judged: counting (per check, per field, coverage), violations kept once
@@ -365,6 +375,8 @@ const PHASES: [Phase; 14] = [
 #[derive(Default)]
 struct Recorder {
     report: RefCell<Report>,
+    /// The document, for the operation each violation's request reached.
+    schema: Option<std::sync::Arc<Schema>>,
     /// Requests that got any answer at all.
     answered: RefCell<u64>,
     /// The seed of the proptest round a violation is found in.
@@ -437,6 +449,14 @@ impl Recorder {
         self.report.borrow_mut().tick(check, field);
     }
 
+    /// The operation `ex`'s request reached, as reports name it.
+    fn operation_of(&self, ex: &Exchange) -> String {
+        match &self.schema {
+            Some(s) => s.operation_label(ex.sent.method, &ex.sent.path),
+            None => format!("{} {}", ex.sent.method, ex.sent.path),
+        }
+    }
+
     fn violation(
         &self,
         check: Check,
@@ -477,6 +497,8 @@ impl Recorder {
             } else {
                 Vec::new()
             },
+            operation: self.operation_of(ex),
+            shrunk: Default::default(),
         }
     }
 
@@ -598,6 +620,7 @@ impl Suite<'_> {
     ) -> Vec<Violation> {
         let mut out = Vec::new();
         self.rec.tick(checks::TARGET_ANSWERS, field);
+        self.rec.report.borrow_mut().answered(&op.name, ex.status());
         let a = match &ex.outcome {
             Ok(a) => {
                 *self.rec.answered.borrow_mut() += 1;
@@ -624,6 +647,8 @@ impl Suite<'_> {
             answer: a,
             mutation,
             secrets: &secrets,
+            expected: &self.s.expected,
+            known_ids: true,
         };
         let more = checks::judge_more(self.schema(), op, a, self.s.max_response_time);
         for (check, verdict) in checks::judge(&seen, checks::Applies::Every).chain(more) {
@@ -688,6 +713,10 @@ impl Suite<'_> {
             Phase::HeaderFlows => self.header_flows().await,
             Phase::ReplayViolations => {
                 self.replay_violations().await;
+                Ok(())
+            }
+            Phase::Triage => {
+                self.triage().await;
                 Ok(())
             }
         };

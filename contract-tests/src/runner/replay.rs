@@ -104,6 +104,8 @@ impl Suite<'_> {
                     answer: a,
                     mutation: None,
                     secrets: &secrets,
+                    expected: &self.s.expected,
+                    known_ids: true,
                 };
                 // A check of every answer is judged again; the others reproduce when the
                 // status does.
