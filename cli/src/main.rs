@@ -14,7 +14,7 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[command(
     name = "openapi-rs",
     version,
-    about = "Generate a typed async Rust client from an OpenAPI 3.0/3.1 document, and test a server against the document",
+    about = "Generate a typed async Rust client from an OpenAPI 3.0/3.1 or Swagger 2.0 document, and test a server against the document",
     after_help = "Examples:\n  openapi-rs generate --spec openapi.yaml --out my-api-client\n  openapi-rs generate --spec openapi.yaml --out my-api-client --check\n  openapi-rs generate --spec openapi.yaml --out cvm-client --operation update_cvm\n  openapi-rs contract --spec openapi.yaml --target http://127.0.0.1:8000 --cases 50"
 )]
 struct Cli {
@@ -37,11 +37,12 @@ enum Command {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Generate(args) => {
-            let job = match args.job() {
+            let mut job = match args.job() {
                 Ok(Some(job)) => job,
                 Ok(None) => return usage_error("generate needs --spec PATH and --out DIR"),
                 Err(e) => return usage_error(&e),
             };
+            openapi_rs_cli::settle_runtime(&mut job, openapi_rs_cli::runtime_beside_source());
             let here = std::env::current_dir().unwrap_or_default();
             let result = codegen::write::run(
                 &[job],

@@ -28,7 +28,7 @@ fn status(cmd: &mut Command) -> (i32, String) {
 }
 
 #[test]
-fn a_crate_outside_the_repository_names_the_runtime_by_version_and_checks_fresh() {
+fn a_crate_outside_the_repository_takes_the_runtime_beside_the_source_and_checks_fresh() {
     let dir = scratch("outside");
     let spec = dir.join("api.yaml");
     std::fs::copy(repo().join("spec/phala-cloud.yaml"), &spec).unwrap();
@@ -44,9 +44,16 @@ fn a_crate_outside_the_repository_names_the_runtime_by_version_and_checks_fresh(
     assert_eq!(code, 0, "{text}");
     let manifest = std::fs::read_to_string(out.join("Cargo.toml")).unwrap();
     assert!(manifest.contains("name = \"cvm-client\""), "{manifest}");
+    // Built from this clone, the command finds the runtime beside its source, names it by
+    // path (so the crate compiles with no registry copy), and says so.
     assert!(
-        manifest.contains("openapi-runtime = { version = \"=0.1.0\" }"),
-        "by version alone: {manifest}"
+        manifest.contains("openapi-runtime = { version = \"=0.1.0\", path = \"")
+            && manifest.contains("/runtime\" }"),
+        "by path: {manifest}"
+    );
+    assert!(
+        text.contains("depends on openapi-runtime by path"),
+        "{text}"
     );
     assert!(std::fs::read_to_string(out.join("src/lib.rs"))
         .unwrap()

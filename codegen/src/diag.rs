@@ -99,6 +99,8 @@ pub(crate) struct Ptr<'a> {
 #[derive(Clone, Copy, Debug)]
 enum Seg<'a> {
     Root,
+    /// A whole pointer, as text (already escaped).
+    Text(&'a str),
     Key(&'a str),
     Index(usize),
 }
@@ -109,6 +111,14 @@ impl<'a> Ptr<'a> {
         parent: None,
         seg: Seg::Root,
     };
+
+    /// A pointer from its text (RFC 6901, already escaped), to build on.
+    pub(crate) fn from_text(text: &'a str) -> Ptr<'a> {
+        Ptr {
+            parent: None,
+            seg: Seg::Text(text),
+        }
+    }
 
     /// This pointer with a key appended.
     pub(crate) fn key(&'a self, key: &'a str) -> Ptr<'a> {
@@ -138,6 +148,7 @@ impl<'a> Ptr<'a> {
         for s in segs.iter().rev() {
             match s {
                 Seg::Root => {}
+                Seg::Text(t) => out.push_str(t),
                 Seg::Key(k) => {
                     out.push('/');
                     out.push_str(&escape_segment(k));

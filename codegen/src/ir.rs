@@ -391,6 +391,8 @@ pub enum Auth {
     ApiKeyQuery(String),
     /// `Authorization: Bearer` (HTTP bearer and OAuth2 schemes).
     Bearer,
+    /// `Authorization: Basic` (HTTP basic, Swagger 2.0's `basic`).
+    Basic,
 }
 
 impl Api {

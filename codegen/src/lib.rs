@@ -1,4 +1,4 @@
-//! OpenAPI 3.0/3.1 to Rust: typed request/response types and an async reqwest client.
+//! OpenAPI 3.0/3.1 and Swagger 2.0 to Rust: typed request/response types and an async reqwest client.
 //!
 //! The pipeline runs one way, one stage a module:
 //! text -> [`load`](crate::load_api) (JSON or YAML, 3.1 lowered onto openapiv3's 3.0 model) ->
@@ -23,6 +23,7 @@ mod load;
 mod lower;
 mod merge;
 mod script;
+mod swagger2;
 pub mod write;
 pub use script::BuildScript;
 pub mod names;
@@ -46,18 +47,92 @@ pub struct Output {
     pub examples: Vec<ExampleOutcome>,
 }
 
-/// Loads a document (JSON or YAML, OpenAPI 3.0.x or 3.1.x) into the IR.
-pub fn load_api(text: &str) -> Result<(ir::Api, Vec<Diagnostic>), Error> {
-    let mut diags = diag::Diagnostics::default();
-    let spec = load::load(text, &mut diags)?;
-    let api = build::build(&spec, &mut diags, false)?;
-    Ok((api, diags.into_vec()))
+/// Where the nodes of a document read (a Swagger 2.0 one converted) are in the document as
+/// written: every error, warning and example the later stages name is named there. The map is
+/// written down only when something is to be named (a second conversion of the text).
+struct Origin<'t> {
+    text: &'t str,
+    converted: bool,
+    map: std::cell::OnceCell<swagger2::PointerMap>,
+    /// The conversion's own warnings, already named there.
+    early: diag::Diagnostics,
 }
 
-/// Parses a document (JSON or YAML) as written, without lowering: what tools that read the
-/// document's own keywords (extensions, examples) work on.
+impl<'t> Origin<'t> {
+    fn new(text: &'t str, read: &load::Read, early: diag::Diagnostics) -> Self {
+        Origin {
+            text,
+            converted: read.converted,
+            map: std::cell::OnceCell::new(),
+            early,
+        }
+    }
+
+    /// The pointer of the document as written that `p` stands for.
+    fn original(&self, p: &str) -> String {
+        if !self.converted {
+            return p.to_string();
+        }
+        self.map
+            .get_or_init(|| {
+                let mut ignored = diag::Diagnostics::default();
+                load::read(self.text, &mut ignored, true)
+                    .map(|r| r.map)
+                    .unwrap_or_default()
+            })
+            .original(p)
+    }
+
+    fn error(&self, mut e: Error) -> Error {
+        e.pointer = self.original(&e.pointer);
+        e
+    }
+
+    fn diagnostics(self, later: diag::Diagnostics) -> Vec<Diagnostic> {
+        let mut all = diag::Diagnostics::default();
+        for d in later.into_vec() {
+            all.warn(self.original(&d.pointer), d.message);
+        }
+        for d in self.early.into_vec() {
+            all.warn(d.pointer, d.message);
+        }
+        all.into_vec()
+    }
+}
+
+/// Reads `text` (JSON or YAML; OpenAPI 3.0, 3.1 or Swagger 2.0) into openapiv3's model.
+fn read<'t>(
+    text: &'t str,
+    diags: &mut diag::Diagnostics,
+) -> Result<(openapiv3::OpenAPI, Origin<'t>), Error> {
+    let mut early = diag::Diagnostics::default();
+    let read = load::read(text, &mut early, false)?;
+    let origin = Origin::new(text, &read, early);
+    let spec = load::load(read, diags).map_err(|e| origin.error(e))?;
+    Ok((spec, origin))
+}
+
+/// Loads a document (JSON or YAML, OpenAPI 3.0.x or 3.1.x, or Swagger 2.0) into the IR.
+pub fn load_api(text: &str) -> Result<(ir::Api, Vec<Diagnostic>), Error> {
+    let mut diags = diag::Diagnostics::default();
+    let (spec, origin) = read(text, &mut diags)?;
+    let api = build::build(&spec, &mut diags, false).map_err(|e| origin.error(e))?;
+    Ok((api, origin.diagnostics(diags)))
+}
+
+/// Parses a document (JSON or YAML) without lowering: what tools that read the document's own
+/// keywords (extensions, examples, links) work on. A Swagger 2.0 document comes converted to the
+/// 3.0 shape, its extensions and examples kept.
 pub fn parse_document(text: &str) -> Result<serde_json::Value, Error> {
-    load::parse_text(text)
+    let mut early = diag::Diagnostics::default();
+    load::read(text, &mut early, false).map(|r| r.value)
+}
+
+/// The pointer of the document as written that a pointer of the document [`parse_document`]
+/// gives stands for (itself, but for a Swagger 2.0 document).
+pub fn original_pointer(text: &str, pointer: &str) -> Result<String, Error> {
+    let mut early = diag::Diagnostics::default();
+    load::read(text, &mut early, true).map(|r| r.map.original(pointer))
 }
 
 /// Generates a crate from a document.
@@ -89,16 +164,17 @@ impl Module {
 /// apply. It needs `openapi-runtime`, `serde` (with `derive`) and `serde_json` beside it.
 pub fn generate_module(text: &str, opts: &Options) -> Result<Module, Error> {
     let mut diags = diag::Diagnostics::default();
-    let spec = load::load(text, &mut diags)?;
-    let mut api = build::build(&spec, &mut diags, false)?;
-    api.narrow(&opts.selection, opts.all_schemas)?;
+    let (spec, origin) = read(text, &mut diags)?;
+    let mut api = build::build(&spec, &mut diags, false).map_err(|e| origin.error(e))?;
+    api.narrow(&opts.selection, opts.all_schemas)
+        .map_err(|e| origin.error(e))?;
     for t in api.types.values_mut() {
         t.serialize = true;
     }
     Ok(Module {
         tokens: emit::emit_module(&api),
-        diagnostics: diags.into_vec(),
         operations: api.operations.len(),
+        diagnostics: origin.diagnostics(diags),
     })
 }
 
@@ -130,36 +206,46 @@ pub fn generate_timed(text: &str, opts: &Options) -> Result<(Output, Timings), E
     let mut t = Timings::default();
     let mut diags = diag::Diagnostics::default();
     let at = Instant::now();
-    let mut value = load::parse_text(text)?;
+    let mut early = diag::Diagnostics::default();
+    let read = load::read(text, &mut early, false)?;
+    let origin = Origin::new(text, &read, early);
+    let mut value = read.value;
     let raw = opts.examples.then(|| value.clone());
     t.parse = at.elapsed();
     let at = Instant::now();
     lower::lower_document(&mut value, &mut diags);
     t.lower = at.elapsed();
     let at = Instant::now();
-    let spec = load::from_value(value)?;
+    let spec = load::from_value(value).map_err(|e| origin.error(e))?;
     t.model = at.elapsed();
     let at = Instant::now();
-    let mut api = build::build(&spec, &mut diags, opts.examples)?;
+    let mut api = build::build(&spec, &mut diags, opts.examples).map_err(|e| origin.error(e))?;
     let mut examples = Vec::new();
     if let Some(raw) = &raw {
-        let (outcomes, cases) = examples::collect(raw, &api);
+        let (mut outcomes, mut cases) = examples::collect(raw, &api);
+        for o in &mut outcomes {
+            o.pointer = origin.original(&o.pointer);
+        }
+        for c in &mut cases {
+            c.pointer = origin.original(&c.pointer);
+        }
         examples = outcomes;
         api.examples = cases;
     }
-    api.narrow(&opts.selection, opts.all_schemas)?;
+    api.narrow(&opts.selection, opts.all_schemas)
+        .map_err(|e| origin.error(e))?;
     api.mark_serialize();
     if opts.features_by_tag {
         api.features = Some(tags::TagFeatures::of(&api));
     }
     t.ir = at.elapsed();
     let at = Instant::now();
-    let files = emit::emit_crate(&api, opts)?;
+    let files = emit::emit_crate(&api, opts).map_err(|e| origin.error(e))?;
     t.emit = at.elapsed();
     Ok((
         Output {
             files,
-            diagnostics: diags.into_vec(),
+            diagnostics: origin.diagnostics(diags),
             operations: api.operations.len(),
             examples,
         },

@@ -3,7 +3,8 @@
 use crate::diag::{escape_segment, Diagnostics, Error};
 use serde_json::Value;
 
-/// Parses `text` as JSON, or as YAML when it is not JSON, and checks it is an OpenAPI 3.0/3.1 document.
+/// Parses `text` as JSON, or as YAML when it is not JSON, and checks it is an OpenAPI document
+/// (Swagger 2.0 is lowered onto 3.0 first, by `swagger2`).
 pub(crate) fn parse_text(text: &str) -> Result<Value, Error> {
     let trimmed = text.trim_start();
     let value: Value = if trimmed.starts_with('{') {
@@ -33,6 +34,7 @@ pub(crate) fn parse_text(text: &str) -> Result<Value, Error> {
     };
     match obj.get("openapi") {
         Some(Value::String(v)) if v.starts_with("3.0") || v.starts_with("3.1") => Ok(value),
+        None if crate::swagger2::is_swagger2(&value) => Ok(value),
         Some(Value::String(v)) => Err(Error::new(
             "/openapi",
             format!("OpenAPI version {v} is not supported (3.0.x and 3.1.x are)"),
@@ -40,7 +42,7 @@ pub(crate) fn parse_text(text: &str) -> Result<Value, Error> {
         Some(_) => Err(Error::new("/openapi", "`openapi` must be a version string")),
         None if obj.contains_key("swagger") => Err(Error::new(
             "/swagger",
-            "Swagger 2.0 is not supported; convert the document to OpenAPI 3 first",
+            "only Swagger 2.0 is read of the Swagger versions (`swagger: \"2.0\"`)",
         )),
         None => Err(Error::new("", "missing `openapi` version field")),
     }
@@ -124,9 +126,37 @@ fn float(v: f64) -> Value {
     serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)
 }
 
+/// A document read, in the 3.x shape (a Swagger 2.0 one converted), with the map from its
+/// pointers back to the document as written when asked for.
+pub(crate) struct Read {
+    pub value: Value,
+    pub map: crate::swagger2::PointerMap,
+    /// Whether it was a Swagger 2.0 document.
+    pub converted: bool,
+}
+
+/// Parses `text` and, when it is Swagger 2.0, converts it (its own warnings go to `diags`, naming
+/// 2.0 nodes), writing down the pointer map when `record`.
+pub(crate) fn read(text: &str, diags: &mut Diagnostics, record: bool) -> Result<Read, Error> {
+    let value = parse_text(text)?;
+    if crate::swagger2::is_swagger2(&value) {
+        let (value, map) = crate::swagger2::convert(value, diags, record)?;
+        return Ok(Read {
+            value,
+            map,
+            converted: true,
+        });
+    }
+    Ok(Read {
+        value,
+        map: Default::default(),
+        converted: false,
+    })
+}
+
 /// Lowers a parsed document and reads it into openapiv3's model.
-pub(crate) fn load(text: &str, diags: &mut Diagnostics) -> Result<openapiv3::OpenAPI, Error> {
-    let mut value = parse_text(text)?;
+pub(crate) fn load(read: Read, diags: &mut Diagnostics) -> Result<openapiv3::OpenAPI, Error> {
+    let mut value = read.value;
     crate::lower::lower_document(&mut value, diags);
     from_value(value)
 }
@@ -325,13 +355,15 @@ mod tests {
     fn bad_node_is_located() {
         let text = r#"{"openapi":"3.0.3","info":{"title":"t","version":"1"},
             "paths":{"/a":{"get":{"responses":{"200":{"description":5}}}}}}"#;
-        let err = load(text, &mut Diagnostics::default()).unwrap_err();
+        let mut d = Diagnostics::default();
+        let err = load(read(text, &mut d, false).unwrap(), &mut d).unwrap_err();
         assert_eq!(err.pointer, "/paths/~1a/get/responses/200/description");
     }
 
     #[test]
-    fn swagger_two_is_refused() {
-        let err = parse_text("swagger: '2.0'\n").unwrap_err();
+    fn swagger_two_is_read_and_one_point_two_is_refused() {
+        assert!(parse_text("swagger: '2.0'\n").is_ok());
+        let err = parse_text("swagger: '1.2'\n").unwrap_err();
         assert_eq!(err.pointer, "/swagger");
     }
 
@@ -341,6 +373,7 @@ mod tests {
             "components":{"schemas":{"A":{"type":"number","exclusiveMinimum":0.0}}}}"#;
         let raw: Value = serde_json::from_str(text).unwrap();
         assert!(from_value(raw).is_err(), "openapiv3 alone rejects it");
-        assert!(load(text, &mut Diagnostics::default()).is_ok());
+        let mut d = Diagnostics::default();
+        assert!(load(read(text, &mut d, false).unwrap(), &mut d).is_ok());
     }
 }

@@ -129,7 +129,8 @@ mod tests {
 
     fn api(doc: &str) -> Api {
         let mut diags = crate::diag::Diagnostics::default();
-        let spec = crate::load::load(doc, &mut diags).unwrap();
+        let read = crate::load::read(doc, &mut diags, false).unwrap();
+        let spec = crate::load::load(read, &mut diags).unwrap();
         let mut api = crate::build::build(&spec, &mut diags, false).unwrap();
         api.narrow(&Default::default(), false).unwrap();
         api

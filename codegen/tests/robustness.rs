@@ -152,7 +152,28 @@ proptest! {
 fn errors_name_the_node() {
     let cases = [
         (json!({"openapi": "2.0"}), "/openapi"),
-        (json!({"swagger": "2.0"}), "/swagger"),
+        (json!({"swagger": "3.0"}), "/swagger"),
+        // Swagger 2.0: the node of the document as written, not of its 3.0 form.
+        (
+            json!({"swagger": "2.0", "info": {"title": 7, "version": "1"}, "paths": {}}),
+            "/info/title",
+        ),
+        (
+            json!({"swagger": "2.0", "info": {"title": "t", "version": "1"}, "consumes": ["application/json"],
+                   "paths": {"/a": {"post": {"parameters": [{"name": "b", "in": "body", "schema": {"$ref": "#/definitions/Nope"}}],
+                                             "responses": {"200": {"description": "ok"}}}}}}),
+            "/paths/~1a/post/parameters/0/schema",
+        ),
+        (
+            json!({"swagger": "2.0", "info": {"title": "t", "version": "1"},
+                   "paths": {"/a": {"get": {"responses": {"200": {"description": "ok", "schema": {"$ref": "#/definitions/Nope"}}}}}}}),
+            "/paths/~1a/get/responses/200/schema",
+        ),
+        (
+            json!({"swagger": "2.0", "info": {"title": "t", "version": "1"}, "paths": {},
+                   "definitions": {"A": {"type": "object", "properties": {"b": {"$ref": "#/definitions/Nope"}}}}}),
+            "/definitions/A/properties/b",
+        ),
         (
             json!({"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {},
                    "components": {"schemas": {"A": {"type": "object", "properties": {"b": {"$ref": "#/components/schemas/B"}}}}}}),
@@ -172,6 +193,36 @@ fn errors_name_the_node() {
         let err = load_api(&doc.to_string()).unwrap_err();
         assert_eq!(err.pointer, pointer, "{err}");
     }
+}
+
+#[test]
+fn warnings_on_a_swagger_2_document_name_its_own_nodes() {
+    let doc = json!({"swagger": "2.0", "info": {"title": "t", "version": "1"},
+        "paths": {"/a": {"get": {
+            "parameters": [{"name": "ids", "in": "query", "type": "array", "items": {"type": "string"}, "collectionFormat": "tsv"}],
+            "responses": {"200": {"description": "ok", "schema": {"$ref": "#/definitions/A"}}}}}},
+        "definitions": {"A": {"type": "object", "properties": {
+            "b": {"type": "array", "items": {"type": "string"}, "prefixItems": [{"type": "string"}]},
+            "c": {"not": {"type": "string"}}}}}});
+    let out = generate(&doc.to_string(), &Options::default()).unwrap();
+    let pointers: Vec<&str> = out.diagnostics.iter().map(|d| d.pointer.as_str()).collect();
+    assert!(
+        pointers.contains(&"/paths/~1a/get/parameters/0/collectionFormat"),
+        "{pointers:?}"
+    );
+    assert!(!pointers.is_empty());
+    for p in &pointers {
+        assert!(
+            !p.starts_with("/components") && !p.contains("requestBody") && !p.contains("/content/"),
+            "a pointer into the converted document: {p} in {pointers:?}"
+        );
+    }
+    assert!(
+        pointers
+            .iter()
+            .any(|p| p.starts_with("/definitions/A/properties/")),
+        "{pointers:?}"
+    );
 }
 
 #[test]

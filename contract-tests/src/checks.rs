@@ -135,8 +135,14 @@ pub const TARGET_ANSWERS: Check = Check {
     doc: "every request gets a complete answer within the timeout",
 };
 
+/// Conditional requests do what RFC 9110 says, where the document declares them.
+pub const CONDITIONAL_REQUESTS: Check = Check {
+    name: "conditional_requests",
+    doc: "where the document declares them: a stale `If-Match` gets 412 and changes nothing, a current one is obeyed, a current `If-None-Match` on a read gets 304, and the `ETag` changes when the item does",
+};
+
 /// Every check, in report order.
-pub const ALL: [Check; 24] = [
+pub const ALL: [Check; 25] = [
     NOT_A_SERVER_ERROR,
     POSITIVE_DATA_ACCEPTANCE,
     NEGATIVE_DATA_REJECTION,
@@ -154,6 +160,7 @@ pub const ALL: [Check; 24] = [
     USE_AFTER_FREE,
     PAGINATION_CONSISTENCY,
     OBJECT_LEVEL_AUTHORIZATION,
+    CONDITIONAL_REQUESTS,
     RESPONSE_HEADERS_CONFORMANCE,
     MISSING_REQUIRED_HEADER,
     UNSUPPORTED_METHOD,

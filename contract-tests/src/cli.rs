@@ -34,7 +34,7 @@ enum ModeArg {
         Exit status: 0 no violation; 1 violations found; 2 could not run (bad arguments, target unreachable)."
 )]
 pub struct ContractArgs {
-    /// An OpenAPI 3.0/3.1 document (JSON or YAML) to probe instead of spec/; needs --target.
+    /// An OpenAPI 3.0/3.1 or Swagger 2.0 document (JSON or YAML) to probe instead of spec/; needs --target.
     #[arg(long, env = "CONTRACT_SPEC", value_name = "PATH")]
     spec: Option<PathBuf>,
     /// With --spec: an operation to probe, by operationId or client method name (repeatable;
@@ -51,6 +51,46 @@ pub struct ContractArgs {
     /// (`object_level_authorization`); never printed.
     #[arg(long, env = "CONTRACT_OTHER_API_KEY", hide_env_values = true)]
     other_api_key: Option<String>,
+    /// HTTP basic credentials, `USER:PASSWORD`: sent where the document's basic scheme says (its
+    /// near misses probed as a key's), else with every request; never printed (reproducers say
+    /// `-u "$CONTRACT_AUTH"`).
+    #[arg(
+        long,
+        env = "CONTRACT_AUTH",
+        hide_env_values = true,
+        value_name = "USER:PASSWORD"
+    )]
+    auth: Option<String>,
+    /// A header every request of the run's user carries, `NAME: VALUE` (repeatable; the
+    /// variable holds one a line): a credential the document's security schemes do not describe,
+    /// a session header; never printed (reproducers say `$CONTRACT_HEADER_NAME`).
+    #[arg(
+        short = 'H',
+        long = "header",
+        env = "CONTRACT_HEADERS",
+        value_delimiter = '\n',
+        hide_env_values = true,
+        value_name = "NAME: VALUE"
+    )]
+    headers: Vec<String>,
+    /// The second user's HTTP basic credentials, `USER:PASSWORD`; never printed.
+    #[arg(
+        long,
+        env = "CONTRACT_OTHER_AUTH",
+        hide_env_values = true,
+        value_name = "USER:PASSWORD"
+    )]
+    other_auth: Option<String>,
+    /// A header every request of the second user carries, `NAME: VALUE` (repeatable); never
+    /// printed.
+    #[arg(
+        long = "other-header",
+        env = "CONTRACT_OTHER_HEADERS",
+        value_delimiter = '\n',
+        hide_env_values = true,
+        value_name = "NAME: VALUE"
+    )]
+    other_headers: Vec<String>,
     /// The resource id the stateful suite updates (required with --target and no --spec).
     #[arg(long, env = "CONTRACT_CVM_ID")]
     cvm_id: Option<String>,
@@ -134,6 +174,67 @@ pub struct ContractArgs {
     config: Option<PathBuf>,
 }
 
+/// The credentials the command line and the config file give (the command line's first).
+#[derive(Default)]
+struct Credentials {
+    api_key: Option<String>,
+    other_api_key: Option<String>,
+    basic: Option<String>,
+    other_basic: Option<String>,
+    headers: Vec<(String, String)>,
+    other_headers: Vec<(String, String)>,
+}
+
+/// `NAME: VALUE` read as a header.
+fn header_arg(h: &str) -> Result<(String, String), String> {
+    match h.split_once(':') {
+        Some((n, v)) if !n.trim().is_empty() && !n.contains(char::is_whitespace) => {
+            Ok((n.trim().to_string(), v.trim().to_string()))
+        }
+        _ => Err(
+            "a header is `NAME: VALUE` (-H, --other-header, or the config file's `headers`)".into(),
+        ),
+    }
+}
+
+fn credentials(args: &ContractArgs) -> Result<Credentials, String> {
+    let config = match &args.config {
+        Some(path) => crate::config::Config::load(path)?,
+        None => crate::config::Config::default(),
+    };
+    let own = config.auth.resolved()?;
+    let other = config.other_auth.resolved()?;
+    let pair = |p: Option<String>| -> Result<Option<String>, String> {
+        match p {
+            Some(p) if !p.contains(':') => {
+                Err("HTTP basic credentials are `USER:PASSWORD` (--auth, --other-auth, or the config file's `basic`)".into())
+            }
+            p => Ok(p),
+        }
+    };
+    let headers =
+        |given: &[String], file: Vec<(String, String)>| -> Result<Vec<(String, String)>, String> {
+            let mut out: Vec<(String, String)> = given
+                .iter()
+                .map(|h| header_arg(h))
+                .collect::<Result<_, _>>()?;
+            for (n, v) in file {
+                if !out.iter().any(|(k, _)| k.eq_ignore_ascii_case(&n)) {
+                    out.push((n, v));
+                }
+            }
+            Ok(out)
+        };
+    Ok(Credentials {
+        api_key: args.api_key.clone().or(own.api_key),
+        other_api_key: args.other_api_key.clone().or(other.api_key),
+        basic: pair(args.auth.clone().or(own.basic))?,
+        other_basic: pair(args.other_auth.clone().or(other.basic))?,
+        headers: headers(&args.headers, own.headers)?,
+        other_headers: headers(&args.other_headers, other.headers)?,
+    })
+}
+
 /// The statuses the config file and `--expected-statuses` add to the checks'.
 fn expected(args: &ContractArgs) -> Result<crate::checks::Expected, String> {
     let mut e = crate::checks::Expected::default();
@@ -212,6 +313,10 @@ pub fn run(args: ContractArgs) -> ExitCode {
     if let Err(e) = expected(&args) {
         return fail(&e);
     }
+    let creds = match credentials(&args) {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
     if let Some(path) = &args.spec {
         return probe(&args, path, &reports);
     }
@@ -234,7 +339,7 @@ pub fn run(args: ContractArgs) -> ExitCode {
             };
             (
                 t.clone(),
-                args.api_key.clone(),
+                creds.api_key.clone(),
                 cvm,
                 args.onchain_cvm_id.clone(),
             )
@@ -300,13 +405,26 @@ pub fn run(args: ContractArgs) -> ExitCode {
     s.progress = runner::progress_for_stderr();
 
     let result = runner::run(&s);
-    let hidden: Vec<&str> = key.iter().map(String::as_str).collect();
+    let secrets = s.secrets();
+    let hidden: Vec<&str> = secrets.iter().map(String::as_str).collect();
     finish(&result, &hidden, &reports)
 }
 
 /// The settings both forms of the suite take from the command line.
 fn settings(args: &ContractArgs, target: &str, key: Option<String>, id: &str) -> Settings {
     let mut s = Settings::new(target, key, id);
+    // Checked before the run starts (`run`).
+    let creds = credentials(args).unwrap_or_default();
+    let secret = |v: Option<String>| v.map(crate::http::Secret::from);
+    s.basic = secret(creds.basic);
+    s.other_basic = secret(creds.other_basic);
+    let headers = |hs: Vec<(String, String)>| {
+        hs.into_iter()
+            .map(|(n, v)| (n, crate::http::Secret::from(v)))
+            .collect()
+    };
+    s.headers = headers(creds.headers);
+    s.other_headers = headers(creds.other_headers);
     s.cases = args.cases;
     s.seed = args.seed;
     s.timeout = Duration::from_secs_f64(args.timeout);
@@ -374,8 +492,13 @@ fn probe(args: &ContractArgs, path: &std::path::Path, reports: &[(String, PathBu
     }
     // Without --target, the stateful mock of the document itself, with any --fault switched on.
     let mock;
+    let creds = credentials(args).unwrap_or_default();
     let (target, key, other) = match &args.target {
-        Some(t) => (t.clone(), args.api_key.clone(), args.other_api_key.clone()),
+        Some(t) => (
+            t.clone(),
+            creds.api_key.clone(),
+            creds.other_api_key.clone(),
+        ),
         None => {
             let all = crate::faults::of_document(&schema);
             let mut faults = Vec::new();
@@ -402,10 +525,10 @@ fn probe(args: &ContractArgs, path: &std::path::Path, reports: &[(String, PathBu
         }
     };
     let mut s = settings(args, &target, key.clone(), "");
-    s.other_api_key = other.clone();
+    s.other_api_key = other.map(crate::http::Secret::from);
     s.partition = partition(args).ok().flatten();
     let result = crate::probe::run(&s, schema, &args.operations);
-    let mut hidden: Vec<&str> = key.iter().map(String::as_str).collect();
-    hidden.extend(other.as_deref());
+    let secrets = s.secrets();
+    let hidden: Vec<&str> = secrets.iter().map(String::as_str).collect();
     finish(&result, &hidden, reports)
 }

@@ -10,6 +10,13 @@
 //! [[operations]]
 //! operation = "create_flow"
 //! checks.status_code_conformance.expected-statuses = ["4XX"]
+//!
+//! # Credentials, `${NAME}` read from the environment: the run's user and the second one.
+//! [auth]
+//! basic = "alice:${ALICE_PASSWORD}"
+//! headers = { "X-Session" = "${SESSION}" }
+//! [other-auth]
+//! api-key = "${OTHER_KEY}"
 //! ```
 
 use crate::checks::Expected;
@@ -25,6 +32,67 @@ pub struct Config {
     pub checks: BTreeMap<String, CheckConfig>,
     #[serde(default)]
     pub operations: Vec<OperationConfig>,
+    #[serde(default)]
+    pub auth: AuthConfig,
+    #[serde(default)]
+    pub other_auth: AuthConfig,
+}
+
+/// A user's credentials, each value with `${NAME}` read from the environment.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AuthConfig {
+    pub api_key: Option<String>,
+    /// `user:password`, for HTTP basic.
+    pub basic: Option<String>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+}
+
+/// Credentials with their variables read.
+#[derive(Debug, Default)]
+pub struct Resolved {
+    pub api_key: Option<String>,
+    pub basic: Option<String>,
+    pub headers: Vec<(String, String)>,
+}
+
+impl AuthConfig {
+    pub fn resolved(&self) -> Result<Resolved, String> {
+        let text = |v: &Option<String>| v.as_deref().map(expand).transpose();
+        Ok(Resolved {
+            api_key: text(&self.api_key)?,
+            basic: text(&self.basic)?,
+            headers: self
+                .headers
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), expand(v)?)))
+                .collect::<Result<_, String>>()?,
+        })
+    }
+}
+
+/// `text` with each `${NAME}` replaced by that environment variable; an unset one is an error
+/// that names it (never its value).
+pub fn expand(text: &str) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("${") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        let Some(end) = after.find('}') else {
+            return Err(format!(
+                "`${{` without a closing `}}` in the config file: {text:?}"
+            ));
+        };
+        let name = &after[..end];
+        let value = std::env::var(name)
+            .map_err(|_| format!("the config file names ${{{name}}}, which is not set"))?;
+        out.push_str(&value);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 /// What the file says of one check.
@@ -121,6 +189,32 @@ mod tests {
         assert!(e.allows(crate::checks::POSITIVE_DATA_ACCEPTANCE, op, 409));
         assert!(e.allows(crate::checks::STATUS_CODE_CONFORMANCE, op, 418));
         assert!(!e.allows(crate::checks::NEGATIVE_DATA_REJECTION, op, 418));
+    }
+
+    #[test]
+    fn credentials_come_from_the_environment_and_unset_ones_are_named() {
+        std::env::set_var("CONTRACT_TEST_PW", "s3cret");
+        let c = Config::parse(
+            r#"
+            [auth]
+            basic = "alice:${CONTRACT_TEST_PW}"
+            headers = { "X-Session" = "tok-${CONTRACT_TEST_PW}" }
+            [other-auth]
+            api-key = "${CONTRACT_TEST_UNSET_VAR}"
+            "#,
+        )
+        .unwrap();
+        let own = c.auth.resolved().unwrap();
+        assert_eq!(own.basic.as_deref(), Some("alice:s3cret"));
+        assert_eq!(
+            own.headers,
+            [("X-Session".to_string(), "tok-s3cret".to_string())]
+        );
+        let e = c.other_auth.resolved().unwrap_err();
+        assert!(
+            e.contains("CONTRACT_TEST_UNSET_VAR") && !e.contains("s3cret"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -89,6 +89,63 @@ pub fn body_edges(schema: &Schema, shape: &Shape, base: &Value) -> Vec<Value> {
     out
 }
 
+/// `base` (a valid body of `shape`) with one top-level integer spelled another way JSON allows:
+/// `600` as `600.0`, which JSON Schema counts as the same integer. A server must treat the two
+/// alike (issue: a value refused for its spelling). Each body is judged valid as a whole; only
+/// integers a double holds exactly are respelled.
+pub fn spellings(schema: &Schema, shape: &Shape, base: &Value) -> Vec<Value> {
+    let object = match shape {
+        Shape::Object { name } => schema.object(name),
+        _ => None,
+    };
+    let (Some(object), Some(fields)) = (object, base.as_object()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for f in &object.fields {
+        let integer = |s: &Shape| matches!(s, Shape::Integer { .. });
+        let is_integer = match &f.shape {
+            Shape::Nullable { inner } => integer(inner),
+            s => integer(s),
+        };
+        let Some(n) = fields.get(&f.name).and_then(Value::as_i64) else {
+            continue;
+        };
+        if !is_integer || n.unsigned_abs() > 1 << 53 {
+            continue;
+        }
+        let mut body = fields.clone();
+        body.insert(f.name.clone(), Value::from(n as f64));
+        let body = Value::Object(body);
+        if judge::check(schema, &body, shape).is_empty() {
+            out.push(body);
+        }
+    }
+    out
+}
+
+/// The integer edges of [`body_edges`], and `base`'s own integers, each respelled as
+/// [`spellings`] does: only the field the edge sets (or, for `base`, each in turn).
+pub fn spelled_edges(schema: &Schema, shape: &Shape, base: &Value) -> Vec<Value> {
+    let mut out = spellings(schema, shape, base);
+    for edge in body_edges(schema, shape, base) {
+        let set: Vec<&String> = edge
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(k, v)| base.get(k.as_str()) != Some(*v))
+            .map(|(k, _)| k)
+            .collect();
+        out.extend(spellings(schema, shape, &edge).into_iter().filter(|s| {
+            s.as_object()
+                .into_iter()
+                .flatten()
+                .all(|(k, v)| edge.get(k.as_str()) == Some(v) || set.contains(&k))
+        }));
+    }
+    out
+}
+
 /// An integer shape's bounds: the document's, within the type's range (all of `i64` when none).
 fn integer_bounds(min: Option<i64>, max: Option<i64>, range: Option<(i64, i64)>) -> (i128, i128) {
     let (rlo, rhi) = range.unwrap_or((i64::MIN, i64::MAX));
@@ -515,7 +572,11 @@ fn string(
                 .prop_map(|n| format!("2001:db8::{n:x}"))
                 .boxed(),
         ),
-        Some("byte") => Some("[a-z]{0,6}".prop_map(|s| base64ish(s.as_bytes())).boxed()),
+        Some("byte") => Some(
+            "[a-z]{0,6}"
+                .prop_map(|s| openapi_runtime::base64(s.as_bytes()))
+                .boxed(),
+        ),
         _ => None,
     };
     if let Some(f) = formatted {
@@ -624,38 +685,55 @@ fn without_lookaround(p: &str) -> String {
     out
 }
 
-/// A regex of the document (ECMA-262) in the terms proptest's generator reads: anchors dropped,
+/// A regex of the document (ECMA-262) in the terms proptest's generator reads: anchors dropped
+/// (at either end of any branch), lazy quantifiers read as greedy (they match the same strings),
 /// `\d`, `\w` and `\s` as their ASCII classes (ECMA's are ASCII; Rust's are Unicode).
 fn ascii_classes(p: &str) -> String {
-    let p = p.trim_start_matches('^');
-    let p = if p.ends_with('$') && !p.ends_with("\\$") {
-        &p[..p.len() - 1]
-    } else {
-        p
-    };
-    p.replace("\\d", "[0-9]")
-        .replace("\\w", "[A-Za-z0-9_]")
-        .replace("\\s", "[ ]")
-}
-
-/// Standard base64 with padding.
-fn base64ish(bytes: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
+    let mut out = String::with_capacity(p.len());
+    let chars: Vec<char> = p.chars().collect();
+    let mut in_class = false;
+    // Whether the last thing written is a quantifier (`+`, `*`, `?`, `{m,n}`) outside a class.
+    let mut quantified = false;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\\' && i + 1 < chars.len() {
+            match chars[i + 1] {
+                'd' => out.push_str(if in_class { "0-9" } else { "[0-9]" }),
+                'w' => out.push_str(if in_class {
+                    "A-Za-z0-9_"
+                } else {
+                    "[A-Za-z0-9_]"
+                }),
+                's' => out.push_str(if in_class { " " } else { "[ ]" }),
+                other => {
+                    out.push('\\');
+                    out.push(other);
+                }
             }
+            quantified = false;
+            i += 2;
+            continue;
         }
+        match c {
+            '[' if !in_class => in_class = true,
+            ']' if in_class => in_class = false,
+            // Anchors, at either end of any branch: the generator draws whole strings anyway.
+            '^' | '$' if !in_class => {
+                i += 1;
+                continue;
+            }
+            // `a+?` is `a+` to a generator: the same strings match.
+            '?' if !in_class && quantified => {
+                quantified = false;
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        quantified = !in_class && matches!(c, '+' | '*' | '?' | '}');
+        out.push(c);
+        i += 1;
     }
     out
 }
@@ -678,6 +756,33 @@ mod tests {
             max,
             multiple_of,
             range: None,
+        }
+    }
+
+    #[test]
+    fn ecma_patterns_read_as_the_generator_reads_them() {
+        assert_eq!(ascii_classes(r#"^"([0-9]+?)"$|\*"#), r#""([0-9]+)"|\*"#);
+        assert_eq!(
+            ascii_classes(r"^\d{2,}?-[\w.]+$"),
+            r"[0-9]{2,}-[A-Za-z0-9_.]+"
+        );
+        assert_eq!(ascii_classes(r"a\+?b"), r"a\+?b");
+        assert_eq!(ascii_classes(r"x??(?:y)"), r"x?(?:y)");
+        assert_eq!(ascii_classes(r"[$^]+"), r"[$^]+");
+        // Drawn, each value matches the whole pattern as written.
+        let shape = Shape::String {
+            min_len: None,
+            max_len: None,
+            pattern: Some(r#"^"([0-9]+?)"$|\*"#.into()),
+            format: None,
+        };
+        let s = Arc::new(empty());
+        let strategy = value(&s, &shape, Place::Header).expect("drawable");
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        let re = fancy_regex::Regex::new(r#"^"([0-9]+?)"$|\*"#).unwrap();
+        for _ in 0..20 {
+            let v = strategy.new_tree(&mut runner).unwrap().current();
+            assert!(re.is_match(v.as_str().unwrap()).unwrap(), "{v}");
         }
     }
 
@@ -823,8 +928,8 @@ mod tests {
         );
         assert_eq!(without_lookaround(r"a\(?=b)c(?<!d)"), r"a\(?=b)c");
         assert_eq!(ascii_classes(r"^\d+\.\w$"), r"[0-9]+\.[A-Za-z0-9_]");
-        assert_eq!(base64ish(b"ab"), "YWI=");
-        assert_eq!(base64ish(b"abc"), "YWJj");
+        assert_eq!(openapi_runtime::base64(b"ab"), "YWI=");
+        assert_eq!(openapi_runtime::base64(b"abc"), "YWJj");
     }
 
     #[test]

@@ -170,6 +170,11 @@ pub struct Report {
     pub skipped: Vec<String>,
     /// Parts of requests held back after they made an operation's requests fail (triage).
     pub held: Vec<crate::triage::Hold>,
+    /// What the document says of each operation run that a status recipe needs
+    /// ([`crate::statuses`]).
+    pub documented: BTreeMap<String, crate::statuses::Documented>,
+    /// Whether the run had a credential to give (its status recipes can vary one).
+    pub credential: bool,
     /// Operation -> status -> answers judged (every check's requests).
     pub answers: BTreeMap<String, BTreeMap<u16, u64>>,
 }
@@ -178,6 +183,13 @@ pub struct Report {
 pub const SERVER_ERRORS_PER_OPERATION: usize = 8;
 
 impl Report {
+    /// Notes what the run left out, and why, once however often it comes up.
+    pub fn skip(&mut self, why: String) {
+        if !self.skipped.contains(&why) {
+            self.skipped.push(why);
+        }
+    }
+
     /// Takes in what another run found (the stateful suite on one item, inside the engine's
     /// run), its fields named after `label` (the item's path), so that they do not mix with
     /// the operations' own.
@@ -224,11 +236,11 @@ impl Report {
         }
         self.held.extend(other.held);
         self.requests += other.requests;
-        self.skipped
-            .extend(other.skipped.into_iter().map(|s| format!("{label}: {s}")));
+        for s in other.skipped {
+            self.skip(format!("{label}: {s}"));
+        }
         if let Some(why) = other.could_not_run {
-            self.skipped
-                .push(format!("{label}: the item's updates could not run: {why}"));
+            self.skip(format!("{label}: the item's updates could not run: {why}"));
         }
         if self.stopped_early.is_none() {
             self.stopped_early = other.stopped_early;
@@ -274,6 +286,12 @@ impl Report {
                     .insert(operation.to_string(), [(status, 1)].into_iter().collect());
             }
         }
+    }
+
+    /// Of the statuses the document gives the operations run, those the run got, and why each
+    /// other one was not.
+    pub fn status_coverage(&self) -> crate::statuses::Coverage {
+        crate::statuses::coverage(&self.documented, &self.answers, self.credential)
     }
 
     /// The operations that answered a 5xx, and how often.

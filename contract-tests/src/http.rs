@@ -8,6 +8,67 @@ use std::time::{Duration, Instant};
 
 /// The placeholder that stands for the API key in everything the harness prints or writes.
 pub const KEY_PLACEHOLDER: &str = "$PHALA_API_KEY";
+
+/// A credential the suite was given: it is sent, and never shown (`Debug` included).
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+
+    /// The credential itself, to send.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl From<String> for Secret {
+    fn from(s: String) -> Self {
+        Secret(s)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Self {
+        Secret(s.to_string())
+    }
+}
+
+impl std::ops::Deref for Secret {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The variable a reproducer names for each credential, by how it was given.
+pub const AUTH_VAR: &str = "CONTRACT_AUTH";
+pub const OTHER_AUTH_VAR: &str = "CONTRACT_OTHER_AUTH";
+pub const KEY_VAR: &str = "PHALA_API_KEY";
+pub const OTHER_KEY_VAR: &str = "CONTRACT_OTHER_API_KEY";
+
+/// The variable a reproducer names for the value of header `name` given with `-H`.
+pub fn header_var(name: &str, other: bool) -> String {
+    let up: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("CONTRACT_{}HEADER_{up}", if other { "OTHER_" } else { "" })
+}
 /// How reports write the second user's key.
 pub const OTHER_KEY_PLACEHOLDER: &str = "$CONTRACT_OTHER_API_KEY";
 
@@ -23,6 +84,8 @@ pub enum Credential {
     Query(String),
     /// `Authorization: Bearer KEY`.
     Bearer,
+    /// `Authorization: Basic base64(KEY)`, KEY being `user:password` (`--auth`).
+    Basic,
 }
 
 impl Credential {
@@ -32,6 +95,7 @@ impl Credential {
             Some(("header", h)) => Credential::Header(h.to_string()),
             Some(("query", q)) => Credential::Query(q.to_string()),
             _ if s == "bearer" => Credential::Bearer,
+            _ if s == "basic" => Credential::Basic,
             _ => Credential::None,
         }
     }
@@ -41,6 +105,10 @@ impl Credential {
         match self {
             Credential::Header(h) => Some((h.clone(), key.to_string())),
             Credential::Bearer => Some(("Authorization".into(), format!("Bearer {key}"))),
+            Credential::Basic => Some((
+                "Authorization".into(),
+                format!("Basic {}", openapi_runtime::base64(key.as_bytes())),
+            )),
             _ => None,
         }
     }
@@ -120,18 +188,19 @@ impl Auth {
         }
     }
 
-    /// How a reproducer writes it: near misses as shell expansions of `$PHALA_API_KEY`, so that
-    /// no part of the key is printed.
-    fn shown(self) -> Option<&'static str> {
+    /// How a reproducer writes it: the variable `var` (the run's credential) or `other_var`
+    /// (the second user's), near misses as shell expansions of it, so that no part of the
+    /// credential is printed.
+    fn shown(self, var: &str, other_var: &str) -> Option<String> {
         match self {
-            Auth::Key => Some(KEY_PLACEHOLDER),
-            Auth::Wrong => Some(WRONG_KEY),
+            Auth::Key => Some(format!("${var}")),
+            Auth::Wrong => Some(WRONG_KEY.into()),
             Auth::Missing => None,
-            Auth::Empty => Some(""),
-            Auth::Truncated => Some("${PHALA_API_KEY%?}"),
-            Auth::Extended => Some("${PHALA_API_KEY}x"),
-            Auth::CaseChanged => Some("${PHALA_API_KEY~~}"),
-            Auth::Other => Some(OTHER_KEY_PLACEHOLDER),
+            Auth::Empty => Some(String::new()),
+            Auth::Truncated => Some(format!("${{{var}%?}}")),
+            Auth::Extended => Some(format!("${{{var}}}x")),
+            Auth::CaseChanged => Some(format!("${{{var}~~}}")),
+            Auth::Other => Some(format!("${other_var}")),
         }
     }
 }
@@ -233,9 +302,16 @@ pub struct Exhausted;
 #[derive(Debug, Clone)]
 pub struct TargetOptions {
     pub base_url: String,
-    pub api_key: Option<String>,
+    pub api_key: Option<Secret>,
     /// A second user's key, for requests that must not reach the first user's resources.
-    pub other_api_key: Option<String>,
+    pub other_api_key: Option<Secret>,
+    /// `user:password` for HTTP basic (`--auth`), and the second user's.
+    pub basic: Option<Secret>,
+    pub other_basic: Option<Secret>,
+    /// Headers that go with every request of the run's user (`-H`), and of the second user's:
+    /// credentials the document's security schemes do not describe (a session header).
+    pub headers: Vec<(String, Secret)>,
+    pub other_headers: Vec<(String, Secret)>,
     /// Where the key goes, and which body fields are secret.
     pub shown: std::sync::Arc<Shown>,
     /// Bound of one request, answer included.
@@ -438,9 +514,22 @@ impl Target {
     ) -> Result<Answer, (Failure, bool)> {
         let mut url = format!("{}{}", self.opts.base_url.trim_end_matches('/'), sent.path);
         let method = reqwest::Method::from_bytes(sent.method.as_bytes()).expect("known method");
+        let placement = &self.opts.shown.credential;
+        // The credential the placement takes: `--auth`'s pair for HTTP basic (else the key),
+        // the key for the others.
+        let (own, other) = match placement {
+            Credential::Basic => (
+                self.opts.basic.as_ref().or(self.opts.api_key.as_ref()),
+                self.opts
+                    .other_basic
+                    .as_ref()
+                    .or(self.opts.other_api_key.as_ref()),
+            ),
+            _ => (self.opts.api_key.as_ref(), self.opts.other_api_key.as_ref()),
+        };
         let key = match sent.auth {
-            Auth::Other => self.opts.other_api_key.clone(),
-            auth => auth.credential(self.opts.api_key.as_deref()),
+            Auth::Other => other.map(|s| s.expose().to_string()),
+            auth => auth.credential(own.map(Secret::expose)),
         };
         let key = key.as_deref();
         if let (Some(k), Credential::Query(q)) = (key, &self.opts.shown.credential) {
@@ -461,6 +550,28 @@ impl Target {
         };
         if let Some((h, v)) = key.and_then(|k| self.opts.shown.credential.header(k)) {
             rb = rb.header(h, v);
+        }
+        // What the run's user (or the second one) always carries: `-H` headers, and `--auth`
+        // where the document names no basic scheme. A probe of credentials carries none of it.
+        let (extra, basic) = match sent.auth {
+            Auth::Key => (&self.opts.headers, self.opts.basic.as_ref()),
+            Auth::Other => (&self.opts.other_headers, self.opts.other_basic.as_ref()),
+            _ => (&Vec::new() as &Vec<(String, Secret)>, None),
+        };
+        for (h, v) in extra {
+            rb = rb.header(h.as_str(), v.expose());
+        }
+        if let (Some(pair), false) = (basic, matches!(placement, Credential::Basic)) {
+            if !extra
+                .iter()
+                .any(|(h, _)| h.eq_ignore_ascii_case("authorization"))
+            {
+                let v = format!(
+                    "Basic {}",
+                    openapi_runtime::base64(pair.expose().as_bytes())
+                );
+                rb = rb.header("Authorization", v);
+            }
         }
         for (k, v) in &sent.headers {
             rb = rb.header(k, v);
@@ -554,11 +665,40 @@ fn failure(e: reqwest::Error) -> Failure {
 /// The key sent where a wrong one is wanted.
 pub const WRONG_KEY: &str = "contract-tests-wrong-key";
 
-/// How a report shows requests: where the key went, and which fields are secret.
+/// How a report shows requests: where the key went, the variables reproducers name for each
+/// credential, and which fields are secret.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Shown {
     pub credential: Credential,
     pub secret_fields: Vec<String>,
+    /// The variable that stands for the run's credential (`PHALA_API_KEY`, or `CONTRACT_AUTH`
+    /// for HTTP basic given with `--auth`), and for the second user's; the defaults when empty.
+    pub var: String,
+    pub other_var: String,
+    /// The `-H` headers of the run's user and of the second one, by name (their values are
+    /// written as variables, `header_var`).
+    pub headers: Vec<String>,
+    pub other_headers: Vec<String>,
+    /// Whether `--auth` goes as `Authorization: Basic` where the document names no such scheme.
+    pub basic_extra: bool,
+    pub other_basic_extra: bool,
+}
+
+impl Shown {
+    fn vars(&self) -> (&str, &str) {
+        (
+            if self.var.is_empty() {
+                KEY_VAR
+            } else {
+                &self.var
+            },
+            if self.other_var.is_empty() {
+                OTHER_KEY_VAR
+            } else {
+                &self.other_var
+            },
+        )
+    }
 }
 
 /// Replaces `secret` wherever it occurs in `text`.
@@ -577,18 +717,43 @@ pub fn curl(base_url: &str, sent: &Sent) -> String {
     let shown = &sent.shown;
     let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
     let mut parts = vec![format!("curl -sS -X {}", sent.method)];
-    let key = sent.auth.shown();
+    let (var, other_var) = shown.vars();
+    let key = sent.auth.shown(var, other_var);
     let mut url = format!("{}{}", base_url.trim_end_matches('/'), sent.path);
-    if let (Some(k), Credential::Query(q)) = (key, &shown.credential) {
+    if let (Some(k), Credential::Query(q)) = (&key, &shown.credential) {
         let sep = if url.contains('?') { '&' } else { '?' };
         url = format!("{url}{sep}{q}={k}");
     }
     parts.push(quote(&url));
-    if let Some((h, v)) = key.and_then(|k| shown.credential.header(k)) {
-        if sent.auth != Auth::Wrong {
-            parts.push(format!("-H \"{h}: {v}\""));
-        } else {
-            parts.push(format!("-H {}", quote(&format!("{h}: {v}"))));
+    match (&key, &shown.credential) {
+        // curl writes the basic header itself from the pair.
+        (Some(k), Credential::Basic) if sent.auth != Auth::Wrong => {
+            parts.push(format!("-u \"{k}\""))
+        }
+        (Some(k), Credential::Basic) => parts.push(format!("-u {}", quote(k))),
+        (Some(k), c) => {
+            if let Some((h, v)) = c.header(k) {
+                if sent.auth != Auth::Wrong {
+                    parts.push(format!("-H \"{h}: {v}\""));
+                } else {
+                    parts.push(format!("-H {}", quote(&format!("{h}: {v}"))));
+                }
+            }
+        }
+        _ => {}
+    }
+    let extra = match sent.auth {
+        Auth::Key => Some((&shown.headers, shown.basic_extra, false)),
+        Auth::Other => Some((&shown.other_headers, shown.other_basic_extra, true)),
+        _ => None,
+    };
+    if let Some((headers, basic, other)) = extra {
+        for h in headers {
+            parts.push(format!("-H \"{h}: ${}\"", header_var(h, other)));
+        }
+        if basic && !matches!(shown.credential, Credential::Basic) {
+            let v = if other { OTHER_AUTH_VAR } else { AUTH_VAR };
+            parts.push(format!("-u \"${v}\""));
         }
     }
     for (k, v) in &sent.headers {
@@ -616,6 +781,7 @@ mod tests {
             shown: std::sync::Arc::new(Shown {
                 credential: Credential::Header("X-API-Key".into()),
                 secret_fields: vec!["password".into()],
+                ..Shown::default()
             }),
         };
         let c = curl("http://127.0.0.1:1/", &sent);

@@ -38,6 +38,7 @@ pub mod runner;
 pub mod scenarios;
 pub mod server;
 pub mod spec;
+pub mod statuses;
 pub mod subject;
 pub mod triage;
 

@@ -277,7 +277,7 @@ pub struct Schema {
 }
 
 impl Schema {
-    /// The schema of a document (JSON or YAML, 3.0 or 3.1), built at run time from the
+    /// The schema of a document (JSON or YAML, 2.0, 3.0 or 3.1), built at run time from the
     /// generator's IR: the same model `validate()` and the generated strategies come from.
     pub fn from_document(text: &str) -> Result<Schema, String> {
         let (api, _) = codegen::load_api(text).map_err(|e| e.to_string())?;
@@ -372,6 +372,52 @@ pub fn path_params(template: &str, path: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Whether a request header is a precondition (RFC 9110, section 13.1): one that makes the
+/// server answer 412 or 304 instead of doing what was asked.
+pub fn is_precondition(name: &str) -> bool {
+    [
+        "if-match",
+        "if-none-match",
+        "if-modified-since",
+        "if-unmodified-since",
+        "if-range",
+    ]
+    .iter()
+    .any(|p| name.eq_ignore_ascii_case(p))
+}
+
+/// Whether the path template `path` is the template `item` or lies under it, segment by
+/// segment, a parameter matching a parameter whatever its name: Kinto's
+/// `/buckets/{bucket_id}/collections` lies under `/buckets/{id}`. `Some` holds the names of
+/// `item`'s parameters paired with the names `path` gives them, in order.
+pub fn under_template(path: &str, item: &str) -> Option<Vec<(String, String)>> {
+    let param = |s: &str| {
+        s.strip_prefix('{')
+            .and_then(|s| s.strip_suffix('}'))
+            .map(str::to_string)
+    };
+    let p: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let i: Vec<&str> = item.trim_matches('/').split('/').collect();
+    if i.len() > p.len() {
+        return None;
+    }
+    let mut names = Vec::new();
+    for (a, b) in i.iter().zip(&p) {
+        match (param(a), param(b)) {
+            (Some(x), Some(y)) => names.push((x, y)),
+            (None, None) if a == b => {}
+            _ => return None,
+        }
+    }
+    Some(names)
+}
+
+/// Whether two path templates name the same path, whatever their parameters are called.
+pub fn same_template(a: &str, b: &str) -> bool {
+    a.trim_matches('/').split('/').count() == b.trim_matches('/').split('/').count()
+        && under_template(a, b).is_some()
+}
+
 /// The document the suite runs on when no other is given: `spec/`, built into the binary.
 pub const DEFAULT_SPEC: &str = include_str!("../../spec/phala-cloud.yaml");
 
@@ -399,11 +445,64 @@ impl Object {
 
 impl Operation {
     /// The documented answer for `status`: an exact code first, then a range, then `default`.
+    /// Whether the document gives `status` itself (not a range, not `default`).
+    pub fn documents(&self, status: u16) -> bool {
+        self.responses
+            .iter()
+            .any(|r| !r.range && r.status == status)
+    }
+
+    /// The header parameter named `name` (in any case), when the operation declares one.
+    pub fn header_param(&self, name: &str) -> Option<&Param> {
+        self.params
+            .iter()
+            .find(|p| p.location == "header" && p.name.eq_ignore_ascii_case(name))
+    }
+
     pub fn response(&self, status: u16) -> Option<&Response> {
         let r = &self.responses;
         r.iter()
             .find(|x| !x.range && x.status == status && x.status != 0)
             .or_else(|| r.iter().find(|x| x.range && x.status / 100 == status / 100))
             .or_else(|| r.iter().find(|x| x.status == 0))
+    }
+}
+
+/// Whether two JSON numbers are the same value in any spelling (`600`, `600.0`, `6e2`); two
+/// integers are compared exactly, so an integer past 2^53 read back rounded is another value.
+pub(crate) fn same_number(x: &serde_json::Number, y: &serde_json::Number) -> bool {
+    fn integral(n: &serde_json::Number) -> Option<i128> {
+        if let Some(i) = n.as_i128() {
+            return Some(i);
+        }
+        let f = n.as_f64()?;
+        (f.fract() == 0.0 && f.abs() < 1e38).then_some(f as i128)
+    }
+    match (integral(x), integral(y)) {
+        (Some(a), Some(b)) => a == b,
+        _ => x.as_f64() == y.as_f64(),
+    }
+}
+
+#[cfg(test)]
+mod template_tests {
+    use super::{same_template, under_template};
+
+    #[test]
+    fn templates_line_up_by_position_whatever_their_parameters_are_called() {
+        let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+        assert_eq!(
+            under_template("/buckets/{bucket_id}/collections", "/buckets/{id}"),
+            Some(vec![pair("id", "bucket_id")])
+        );
+        assert_eq!(
+            under_template("/a/{x}/b/{y}/c", "/a/{p}/b/{q}"),
+            Some(vec![pair("p", "x"), pair("q", "y")])
+        );
+        assert_eq!(under_template("/buckets", "/buckets/{id}"), None);
+        assert_eq!(under_template("/groups/{id}/x", "/buckets/{id}"), None);
+        assert_eq!(under_template("/buckets/all", "/buckets/{id}"), None);
+        assert!(same_template("/buckets/{bucket_id}", "/buckets/{id}/"));
+        assert!(!same_template("/buckets/{id}/collections", "/buckets/{id}"));
     }
 }

@@ -128,6 +128,7 @@ pub fn from_api(api: &Api, raw: &Value) -> Schema {
                     Auth::ApiKeyHeader(h) => format!("header:{h}"),
                     Auth::ApiKeyQuery(q) => format!("query:{q}"),
                     Auth::Bearer => "bearer".into(),
+                    Auth::Basic => "basic".into(),
                 })
                 .collect();
             let extensions = pointer(raw, &op.pointer)

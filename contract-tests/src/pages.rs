@@ -60,8 +60,9 @@ const LIMIT: [&str; 13] = [
     "_per_page",
 ];
 const PAGE: [&str; 5] = ["page", "_page", "page_number", "pageNumber", "pageIndex"];
-const CURSOR: [&str; 12] = [
+const CURSOR: [&str; 13] = [
     "cursor",
+    "_token",
     "after",
     "starting_after",
     "page_token",

@@ -12,6 +12,8 @@ pub const EXCERPT: usize = 500;
 /// Failures (and warnings) the text summary lists one by one; past it, the causes stand for
 /// them and the JSON and HTML reports hold each.
 pub const FAILURES_SHOWN: usize = 20;
+/// Statuses not provoked listed in the text report (all of them are in the JSON).
+pub const STATUSES_SHOWN: usize = 20;
 
 /// Least requests the text summary shows per cause (the JSON and HTML show one per operation).
 const REPRODUCERS_SHOWN: usize = 3;
@@ -329,6 +331,7 @@ pub fn summary(r: &Report, secrets: &[&str]) -> String {
             let _ = writeln!(s, "  {f:<30} {}", text.join(", "));
         }
     }
+    s.push_str(&r.status_coverage().text(STATUSES_SHOWN));
     for why in &r.skipped {
         let _ = writeln!(s, "skipped: {why}");
     }
@@ -505,6 +508,12 @@ pub fn json(r: &Report, secrets: &[&str]) -> serde_json::Value {
         .iter()
         .map(|((field, rule), answers)| serde_json::json!({"field": field, "rule": rule, "answers": answers}))
         .collect();
+    let c = r.status_coverage();
+    let statuses = serde_json::json!({
+        "documented": c.documented,
+        "provoked": c.provoked,
+        "not_provoked": c.missed.iter().map(|m| serde_json::json!({"operation": m.operation, "status": m.status, "why": m.why})).collect::<Vec<_>>(),
+    });
     serde_json::json!({
         "target": r.target,
         "mode": r.mode,
@@ -523,6 +532,7 @@ pub fn json(r: &Report, secrets: &[&str]) -> serde_json::Value {
         "causes": triage::causes(r).iter().map(|c| cause_json(r, c, secrets)).collect::<Vec<_>>(),
         "held_back": r.held.iter().map(|h| serde_json::json!({"operation": h.operation, "part": h.part.name(), "kept_to": h.value, "why": h.why})).collect::<Vec<_>>(),
         "statuses": r.answers,
+        "status_coverage": statuses,
         "server_errors_seen": r.server_errors_seen(),
         "failure_count": r.failures().len(),
         "failures": r.failures().iter().map(|f| failure_json(r, f, secrets)).collect::<Vec<_>>(),
@@ -788,6 +798,27 @@ pre{{background:#f6f6f6;padding:8px;white-space:pre-wrap;word-break:break-all}}.
             );
         }
         s.push_str("</ul>\n");
+    }
+    let statuses = r.status_coverage();
+    if statuses.documented > 0 {
+        let _ = writeln!(
+            s,
+            "<h2>Documented statuses</h2>\n<p id=\"status-coverage\">provoked: {} of {}</p>",
+            statuses.provoked, statuses.documented
+        );
+        if !statuses.missed.is_empty() {
+            s.push_str("<table id=\"not-provoked\"><tr><th>operation</th><th>status</th><th>why not</th></tr>\n");
+            for m in &statuses.missed {
+                let _ = writeln!(
+                    s,
+                    "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+                    e(&m.operation),
+                    m.status,
+                    e(&m.why)
+                );
+            }
+            s.push_str("</table>\n");
+        }
     }
     let _ = writeln!(s, "<h2>Coverage</h2>\n<p>Rows are fields, columns what was sent (a value, null, or a mutation breaking one rule); each cell lists the answers seen and how often. Red: a violation on that field and rule; yellow: a warning; green: exercised, no violation; grey: not exercised.</p>");
     let _ = writeln!(

@@ -4,6 +4,7 @@
 //! ([`crate::mock`]) implements them; nothing here is specific to one document.
 
 use crate::meta::{Operation, Schema, Shape};
+use serde_json::{Map, Value};
 
 /// What an operation does to a resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -32,7 +33,7 @@ pub struct Resource {
     /// The item path's own parameter (`note_id`).
     pub param: String,
     /// The field of an item that carries its id (`id`, `note_id`), when one is found in the
-    /// answers.
+    /// answers; a dotted path where the answers wrap the item (`data.id`).
     pub id_field: Option<String>,
     /// The operations on it, by role (client method names).
     pub ops: Vec<(Role, String)>,
@@ -70,6 +71,54 @@ impl Resource {
     /// The role of the operation named `name`.
     pub fn role_of(&self, name: &str) -> Option<Role> {
         self.ops.iter().find(|(_, n)| n == name).map(|(r, _)| *r)
+    }
+
+    /// The id an answer (or a stored item) carries, along [`Resource::id_field`].
+    pub fn id_in<'v>(&self, v: &'v Value) -> Option<&'v Value> {
+        let path = self.id_field.as_deref()?;
+        path.split('.').try_fold(v, |v, k| v.get(k))
+    }
+
+    /// The id a list's item carries: along [`Resource::id_field`], or, where the answers wrap one
+    /// item (`data.id`) and a list holds them bare, by the field's own name.
+    pub fn id_in_listed<'v>(&self, v: &'v Value) -> Option<&'v Value> {
+        self.id_in(v).or_else(|| {
+            let last = self.id_field.as_deref()?.rsplit('.').next()?;
+            v.get(last)
+        })
+    }
+
+    /// `item` with its id set along [`Resource::id_field`] (the objects on the way made).
+    pub fn set_id(&self, item: &mut Map<String, Value>, id: Value) {
+        let Some(path) = self.id_field.as_deref() else {
+            return;
+        };
+        let keys: Vec<&str> = path.split('.').collect();
+        let Some((last, above)) = keys.split_last() else {
+            return;
+        };
+        let mut at = item;
+        for k in above {
+            let next = at
+                .entry(k.to_string())
+                .or_insert_with(|| Value::Object(Map::new()));
+            if !next.is_object() {
+                *next = Value::Object(Map::new());
+            }
+            let Value::Object(m) = next else { return };
+            at = m;
+        }
+        at.insert(last.to_string(), id);
+    }
+
+    /// The shape the id field has in `op`'s success answer.
+    pub fn id_shape<'s>(&self, schema: &'s Schema, shape: &'s Shape) -> Option<&'s Shape> {
+        let path = self.id_field.as_deref()?;
+        let mut at = shape;
+        for k in path.split('.') {
+            at = &object_of(schema, at)?.field(k)?.shape;
+        }
+        Some(at)
     }
 }
 
@@ -128,7 +177,9 @@ pub fn infer(schema: &Schema) -> Vec<Resource> {
         r.id_field = id_field(schema, r);
     }
     follow_links(schema, &mut out);
-    out.sort_by(|a, b| a.item.cmp(&b.item));
+    // Parents before what is nested under them, whatever the parameters are called
+    // (`/b/{bucket_id}/c/{collection_id}/r/{id}` sorts after `/b/{bucket_id}/c/{id}`).
+    out.sort_by_key(|r| (r.item.matches('/').count(), r.item.clone()));
     out
 }
 
@@ -169,44 +220,76 @@ fn follow_links(schema: &Schema, resources: &mut [Resource]) {
 
 /// The field of an item's answers that carries its id: the path parameter's own name, else `name`
 /// for a parameter that takes a name, else `id`, else the one field whose name ends in `id`
-/// (`noteId`, `note_id`), looked for in the create's answer first, then the read's.
+/// (`noteId`, `note_id`), looked for in the create's answer first, then the read's; where the
+/// answers wrap the item in an object field (`{"data": {"id": ...}}`, Kinto's and JSON:API's
+/// envelope), that field's own, as a dotted path (`data.id`).
 fn id_field(schema: &Schema, r: &Resource) -> Option<String> {
-    let fields = |role| {
+    let answer = |role| {
         let op = r.op(schema, role)?;
         let ok = op
             .responses
             .iter()
             .find(|x| !x.range && (200..300).contains(&x.status))?;
-        let o = object_of(schema, ok.body.as_ref()?)?;
-        Some(o.fields.iter().map(|f| f.name.clone()).collect::<Vec<_>>())
+        object_of(schema, ok.body.as_ref()?)
     };
-    for names in [fields(Role::Create), fields(Role::Read)]
+    let answers: Vec<&crate::meta::Object> = [answer(Role::Create), answer(Role::Read)]
         .into_iter()
         .flatten()
-    {
-        if let Some(n) = names.iter().find(|n| **n == r.param) {
-            return Some(n.clone());
-        }
-        // A parameter that takes a name (`organization_name`, `projectName`) is the item's name.
-        let by_name = r.param.to_ascii_lowercase().ends_with("name");
-        if let Some(n) = names.iter().find(|n| by_name && *n == "name") {
-            return Some(n.clone());
-        }
-        if let Some(n) = names.iter().find(|n| *n == "id") {
-            return Some(n.clone());
-        }
-        let ids: Vec<&String> = names
-            .iter()
-            .filter(|n| {
-                let l = n.to_ascii_lowercase();
-                l.ends_with("id") && l.len() > 2
-            })
-            .collect();
-        if let [one] = ids.as_slice() {
-            return Some((*one).clone());
+        .collect();
+    for o in &answers {
+        if let Some(n) = id_among(r, o) {
+            return Some(n);
         }
     }
-    None
+    // One level down: the envelope `data` first, then any object field that carries an id.
+    for o in &answers {
+        let mut fields: Vec<&crate::meta::Field> = o.fields.iter().collect();
+        fields.sort_by_key(|f| f.name != "data");
+        for f in fields {
+            if let Some(inner) = object_of(schema, &f.shape) {
+                if let Some(n) = id_among(r, inner) {
+                    return Some(format!("{}.{n}", f.name));
+                }
+            }
+        }
+    }
+    // An open `data` envelope that declares no id may still carry one by the parameter's name
+    // (Kinto's answers do): the create's answer says, and one that does not is skipped.
+    answers.iter().find_map(|o| {
+        let data = o.field("data")?;
+        let open = match &data.shape {
+            Shape::Map { .. } => true,
+            shape => object_of(schema, shape).is_some_and(|inner| !inner.closed),
+        };
+        open.then(|| format!("data.{}", r.param))
+    })
+}
+
+/// The field of `o` that carries the id of `r`'s items, by name.
+fn id_among(r: &Resource, o: &crate::meta::Object) -> Option<String> {
+    let names: Vec<&String> = o.fields.iter().map(|f| &f.name).collect();
+    if let Some(n) = names.iter().find(|n| ***n == r.param) {
+        return Some((*n).clone());
+    }
+    // A parameter that takes a name (`organization_name`, `projectName`) is the item's name.
+    let by_name = r.param.to_ascii_lowercase().ends_with("name");
+    if let Some(n) = names.iter().find(|n| by_name && **n == "name") {
+        return Some((*n).clone());
+    }
+    if let Some(n) = names.iter().find(|n| **n == "id") {
+        return Some((*n).clone());
+    }
+    let ids: Vec<&&String> = names
+        .iter()
+        .filter(|n| {
+            let l = n.to_ascii_lowercase();
+            l.ends_with("id") && l.len() > 2
+        })
+        .collect();
+    match ids.as_slice() {
+        [one] => Some((**one).clone()),
+        _ => None,
+    }
 }
 
 /// The object a shape is, through nullability and a union with one object option.

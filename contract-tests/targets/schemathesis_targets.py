@@ -30,7 +30,7 @@ FAULTS = [
     "update-resets-absent", "stale-answer", "null-ignored", "other-user-reads",
     "other-user-deletes", "second-delete-500", "read-after-delete-500", "allow-missing",
     "method-served", "location-dropped", "idempotency-ignored", "text-plain",
-    "read-auth-ignored", "near-miss-key", "slow-read", "repeat-500",
+    "read-auth-ignored", "near-miss-key", "slow-read", "repeat-500", "put-merges",
 ]
 
 

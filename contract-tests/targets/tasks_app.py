@@ -39,6 +39,7 @@ FAULTS (comma-separated) plants bugs, each one a thing the contract suite must c
   near-miss-key         a key that is a prefix of a real one is accepted
   slow-read             a read takes 1.5 s
   repeat-500            the same update twice in a row crashes
+  put-merges            a replace keeps the fields its body leaves out (it merges)
 
 Run:  API_KEYS=k1,k2 FAULTS=delete-keeps uvicorn tasks_app:app --host 127.0.0.1 --port 8767
       python3 tasks_app.py --openapi > tasks.openapi.json
@@ -411,7 +412,10 @@ def update_task(task_id: int, patch: TaskPatch, who: str = Depends(user)) -> Tas
 @app.put("/tasks/{task_id}", response_model=Task, responses=NOT_FOUND)
 def replace_task(task_id: int, task: TaskIn, who: str = Depends(user)) -> Task:
     owned(task_id, who)
-    stored = {"id": task_id, **task.model_dump()}
+    if on("put-merges"):
+        stored = {**TASKS[task_id][1], "id": task_id, **task.model_dump(exclude_unset=True)}
+    else:
+        stored = {"id": task_id, **task.model_dump()}
     TASKS[task_id] = (who, stored)
     return Task(**stored)
 

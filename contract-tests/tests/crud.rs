@@ -16,7 +16,7 @@ const OTHER: &str = "reference-key-2";
 const SEEDS: [u64; 3] = [0, 1, 2];
 
 /// Each planted fault and the check that must name it.
-const FAULTS: [(&str, &str); 22] = [
+const FAULTS: [(&str, &str); 23] = [
     ("create-not-stored", "ensure_resource_availability"),
     ("delete-keeps", "use_after_free"),
     ("list-shows-deleted", "use_after_free"),
@@ -39,6 +39,7 @@ const FAULTS: [(&str, &str); 22] = [
     ("near-miss-key", "ignored_auth"),
     ("slow-read", "max_response_time"),
     ("repeat-500", "not_a_server_error"),
+    ("put-merges", "patch_semantics"),
 ];
 
 /// The service's lists, each paged its own way.

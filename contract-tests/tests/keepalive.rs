@@ -67,6 +67,10 @@ async fn a_connection_closed_under_a_request_is_retried_once_on_a_fresh_one() {
         read_limit: 1 << 20,
         insecure: false,
         other_api_key: None,
+        basic: None,
+        other_basic: None,
+        headers: Vec::new(),
+        other_headers: Vec::new(),
         max_retry_after: Duration::from_secs(1),
     })
     .unwrap();

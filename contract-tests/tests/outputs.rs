@@ -233,6 +233,10 @@ fn requests_sent_at_once_stay_within_the_budget() {
         read_limit: 1 << 20,
         insecure: false,
         other_api_key: None,
+        basic: None,
+        other_basic: None,
+        headers: Vec::new(),
+        other_headers: Vec::new(),
         max_retry_after: Duration::from_secs(1),
     })
     .unwrap();

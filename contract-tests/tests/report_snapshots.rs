@@ -21,6 +21,7 @@ fn fixed_report() -> Report {
         shown: Arc::new(Shown {
             credential: Credential::Header("X-API-Key".into()),
             secret_fields: vec!["encrypted_env".into()],
+            ..Shown::default()
         }),
     };
     let answer = |status: u16, body: &str| Answer {
@@ -189,6 +190,19 @@ fn fixed_report() -> Report {
         stopped_early: None,
         could_not_run: None,
         held: Vec::new(),
+        documented: [(
+            "update_cvm".to_string(),
+            contract_tests::statuses::Documented {
+                statuses: vec![202, 404, 422],
+                secured: true,
+                names_an_item: true,
+                takes_a_body: true,
+                ..Default::default()
+            },
+        )]
+        .into_iter()
+        .collect(),
+        credential: true,
         answers: [(
             "update_cvm".to_string(),
             [(202, 20), (500, 2)].into_iter().collect(),

@@ -260,3 +260,75 @@ fn a_user_widens_what_a_check_accepts() {
         "the header did not fail, and is not held back:\n{text}"
     );
 }
+
+/// A service that takes any body at all: every invalid request it accepts is a finding, and
+/// the causes are told apart by the field shrinking isolates, not merged by their wording.
+const LAX: &str = r##"{
+  "openapi": "3.0.3",
+  "info": {"title": "lax", "version": "1"},
+  "paths": {
+    "/a": {"post": {"operationId": "makeA",
+      "requestBody": {"required": true, "content": {"application/json": {"schema": {
+        "type": "object", "properties": {"alpha": {"type": "string"}, "beta": {"type": "string"}}}}}},
+      "responses": {"200": {"description": "ok"}, "422": {"description": "invalid"}}}},
+    "/b": {"post": {"operationId": "makeB",
+      "requestBody": {"required": true, "content": {"application/json": {"schema": {
+        "type": "object", "properties": {"alpha": {"type": "string"}}}}}},
+      "responses": {"200": {"description": "ok"}, "422": {"description": "invalid"}}}}
+  }
+}"##;
+
+#[test]
+fn a_cause_is_one_field_however_many_operations_break_it_alike() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let ok = || async { Json(json!({"ok": true})) };
+    let app = Router::new().route("/a", post(ok)).route("/b", post(ok));
+    rt.spawn(async move { axum::serve(listener, app).await });
+    let schema = Arc::new(Schema::from_document(LAX).unwrap());
+    let mut s = Settings::new(&url, None, "");
+    s.cases = 20;
+    s.mode = Mode::Full;
+    let r = probe::run(&s, schema, &[]);
+    let text = report::summary(&r, &[]);
+    let causes = triage::causes(&r);
+    let negative: Vec<_> = causes
+        .iter()
+        .filter(|c| c.check == "negative_data_rejection")
+        .collect();
+    assert!(!negative.is_empty(), "{text}");
+    for c in &negative {
+        // Every failure of a cause broke the document at the same field.
+        let fields: std::collections::BTreeSet<Vec<String>> = c
+            .failures
+            .iter()
+            .filter_map(|(f, _)| triage::causes::primary(f).shrunk.minimal())
+            .map(|m| {
+                m.broken
+                    .iter()
+                    .map(|b| b.replace(|ch: char| ch.is_ascii_digit(), ""))
+                    .collect()
+            })
+            .collect();
+        assert!(fields.len() <= 1, "{fields:?}\n{text}");
+    }
+    // A null for `alpha` is one cause on both operations; one for `beta` is another.
+    let null_at = |field: &str| {
+        negative
+            .iter()
+            .filter(|c| {
+                c.parts
+                    .iter()
+                    .any(|p| p == &format!("body {field} (nullable)"))
+            })
+            .collect::<Vec<_>>()
+    };
+    let alpha = null_at("alpha");
+    assert_eq!(alpha.len(), 1, "{text}");
+    assert_eq!(alpha[0].operations.len(), 2, "{text}");
+    assert_eq!(null_at("beta").len(), 1, "{text}");
+    assert_eq!(null_at("beta")[0].operations, ["make_a"], "{text}");
+}

@@ -1,4 +1,4 @@
-//! `generate_api!`: the client of an OpenAPI 3.0/3.1 document, expanded where the macro is called.
+//! `generate_api!`: the client of an OpenAPI 3.0/3.1 or Swagger 2.0 document, expanded where the macro is called.
 //!
 //! ```ignore
 //! // Cargo.toml: openapi-rs-macros, openapi-runtime, serde (feature "derive"), serde_json

@@ -500,6 +500,28 @@ impl fmt::Debug for Credential {
     }
 }
 
+/// Standard base64 (RFC 4648, with padding): how HTTP basic authentication writes its pair.
+pub fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ABC[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 /// Checks that a credential can travel in a header (no CR, LF or other control character) and
 /// builds that header's value, `prefix` first.
 fn checked_secret(
@@ -535,6 +557,8 @@ pub enum Auth {
     ApiKeyQuery(&'static str),
     /// `Authorization: Bearer <token>`.
     Bearer,
+    /// `Authorization: Basic <user:password, base64>` (HTTP basic authentication).
+    Basic,
 }
 
 /// The HTTP side of an API client: base URL, connection pool, credentials and answer limit. A
@@ -548,6 +572,7 @@ pub struct Client {
     http: HttpClient,
     api_key: Option<Credential>,
     bearer_token: Option<Credential>,
+    basic: Option<Credential>,
     max_response_bytes: usize,
 }
 
@@ -573,6 +598,7 @@ pub struct ClientBuilder<C = Client> {
     connect_timeout: Duration,
     api_key: Option<Secret>,
     bearer_token: Option<Secret>,
+    basic: Option<Secret>,
     user_agent: String,
     max_response_bytes: usize,
 }
@@ -586,6 +612,7 @@ impl<C> fmt::Debug for ClientBuilder<C> {
             .field("connect_timeout", &self.connect_timeout)
             .field("api_key", &self.api_key)
             .field("bearer_token", &self.bearer_token)
+            .field("basic", &self.basic)
             .field("user_agent", &self.user_agent)
             .field("max_response_bytes", &self.max_response_bytes)
             .finish()
@@ -604,6 +631,7 @@ impl<C: From<Client>> ClientBuilder<C> {
             connect_timeout: Duration::from_secs(10),
             api_key: None,
             bearer_token: None,
+            basic: None,
             user_agent: concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")).to_string(),
             max_response_bytes: 16 * 1024 * 1024,
         }
@@ -631,6 +659,13 @@ impl<C: From<Client>> ClientBuilder<C> {
     /// A bearer token, sent as `Authorization: Bearer ...` to operations that accept one.
     pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
         self.bearer_token = Some(Secret(token.into()));
+        self
+    }
+
+    /// A user name and password, sent as `Authorization: Basic ...` (RFC 7617) to operations
+    /// whose security scheme is HTTP basic.
+    pub fn basic_auth(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
+        self.basic = Some(Secret(format!("{}:{}", user.into(), password.into())));
         self
     }
 
@@ -663,6 +698,12 @@ impl<C: From<Client>> ClientBuilder<C> {
     pub fn build(self) -> Result<C, Error> {
         let api_key = checked_secret("api_key", self.api_key, "")?;
         let bearer_token = checked_secret("bearer_token", self.bearer_token, "Bearer ")?;
+        let basic = checked_secret(
+            "basic_auth",
+            self.basic
+                .map(|Secret(pair)| Secret(base64(pair.as_bytes()))),
+            "Basic ",
+        )?;
         let http = match self.http {
             Some(h) => h,
             None => HttpClient(
@@ -680,6 +721,7 @@ impl<C: From<Client>> ClientBuilder<C> {
             http,
             api_key,
             bearer_token,
+            basic,
             max_response_bytes: self.max_response_bytes,
         }))
     }
@@ -743,6 +785,11 @@ impl Client {
                 }
                 (Auth::Bearer, _, Some(token)) => {
                     rb = rb.header(reqwest::header::AUTHORIZATION, token.header.clone())
+                }
+                (Auth::Basic, _, _) => {
+                    if let Some(pair) = &self.basic {
+                        rb = rb.header(reqwest::header::AUTHORIZATION, pair.header.clone())
+                    }
                 }
                 _ => {}
             }

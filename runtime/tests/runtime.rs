@@ -267,6 +267,47 @@ async fn credentials_go_where_the_operation_says() {
 }
 
 #[tokio::test]
+async fn basic_credentials_go_to_basic_operations_alone() {
+    const BASIC: &[Auth] = &[Auth::Basic];
+    const KEY: &[Auth] = &[Auth::ApiKeyHeader("X-API-Key")];
+    let (base, mut seen) = server(|_| ok("{}")).await;
+    let c = Client::builder(&base)
+        .basic_auth("Aladdin", "open sesame")
+        .build()
+        .unwrap();
+    c.send(Request::new(reqwest::Method::GET, "/a".into(), BASIC))
+        .await
+        .unwrap();
+    let head = seen.recv().await.unwrap().to_ascii_lowercase();
+    // RFC 7617's own example.
+    assert!(
+        head.contains("authorization: basic qwxhzgrpbjpvcgvuihnlc2ftzq=="),
+        "{head}"
+    );
+    c.send(Request::new(reqwest::Method::GET, "/b".into(), KEY))
+        .await
+        .unwrap();
+    let head = seen.recv().await.unwrap().to_ascii_lowercase();
+    assert!(!head.contains("authorization"), "{head}");
+    assert!(!format!("{c:?}").contains("open sesame"));
+}
+
+#[test]
+fn base64_writes_rfc_4648_vectors() {
+    for (plain, coded) in [
+        ("", ""),
+        ("f", "Zg=="),
+        ("fo", "Zm8="),
+        ("foo", "Zm9v"),
+        ("foob", "Zm9vYg=="),
+        ("fooba", "Zm9vYmE="),
+        ("foobar", "Zm9vYmFy"),
+    ] {
+        assert_eq!(openapi_runtime::base64(plain.as_bytes()), coded);
+    }
+}
+
+#[tokio::test]
 async fn a_transport_error_never_carries_a_query_api_key() {
     const QUERY: &[Auth] = &[Auth::ApiKeyQuery("api_key")];
     // A port nothing listens on: bind, read the port, close.

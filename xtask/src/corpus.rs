@@ -4,8 +4,8 @@
 //! generated `tests/examples.rs` (`cargo test --features serialize --test examples`); and bodies
 //! the contract suite's model draws and breaks (`contract_tests::probe::body_cases`) are read by
 //! the crate's generated body types (`tests/agreement.rs`): drawn ones must deserialise and pass
-//! `validate()`, broken ones must not. With no `--spec`, every document of ../shared/specs and
-//! ../shared/specs-wide.
+//! `validate()`, broken ones must not. With no `--spec`, every document of ../shared/specs,
+//! ../shared/specs-wide and ../shared/specs-v2.
 
 use crate::regenerate::{self, Job};
 use codegen::ExampleStatus;
@@ -31,10 +31,14 @@ fn shared_dir(name: &str) -> Option<PathBuf> {
     dir.is_dir().then_some(dir)
 }
 
-/// Every document (`.json`, `.yaml`, `.yml`) of ../shared/specs and ../shared/specs-wide, sorted.
+/// Every document (`.json`, `.yaml`, `.yml`) of ../shared/specs, ../shared/specs-wide and
+/// ../shared/specs-v2 (Swagger 2.0), sorted.
 pub fn default_documents() -> Vec<PathBuf> {
     let mut out = Vec::new();
-    for dir in ["specs", "specs-wide"].into_iter().filter_map(shared_dir) {
+    for dir in ["specs", "specs-wide", "specs-v2"]
+        .into_iter()
+        .filter_map(shared_dir)
+    {
         out.extend(regenerate::spec_files(&dir).unwrap_or_default());
     }
     out

@@ -31,7 +31,7 @@ enum Command {
     /// Generate the Rust client crate from an OpenAPI document.
     ///
     /// With no --spec: spec/phala-cloud.yaml into generated/, and each codegen test fixture into
-    /// its snapshot crate. With --spec and --out: any OpenAPI 3.0/3.1 document (JSON or YAML)
+    /// its snapshot crate. With --spec and --out: any OpenAPI 3.0/3.1 or Swagger 2.0 document (JSON or YAML)
     /// into a standalone crate.
     #[command(
         after_help = "Examples:\n  cargo xtask regenerate\n  cargo xtask regenerate --check\n  cargo xtask regenerate --spec my-api.json --out ../my-api-client --crate-name my-api-client\n  cargo xtask regenerate --spec my-api.json --out ../my-api-client --include-runtime\n  cargo xtask regenerate --spec phala.json --out target/cvm-client --operation update_cvm\n\nExit status: 0 done (or fresh with --check); 1 stale with --check; 2 the spec cannot be generated."
@@ -112,18 +112,32 @@ pub(crate) fn cargo() -> std::process::Command {
     cmd
 }
 
-/// Runs a binary of the workspace through cargo, passing its exit status through.
+/// Runs a binary of the workspace through cargo, passing its exit status through. On Unix this
+/// process becomes the command (`exec`, as `cargo run` itself does), so that a signal sent to
+/// `cargo xtask serve` (SIGTERM, or Ctrl-C) reaches the server itself and frees its port, instead
+/// of leaving it running without its parent.
 fn cargo_run(package: &str, bin: &str, args: &[String]) -> ExitCode {
-    let status = cargo()
-        .current_dir(regenerate::repo_root())
+    let mut cmd = cargo();
+    cmd.current_dir(regenerate::repo_root())
         .args(["run", "--quiet", "--package", package, "--bin", bin, "--"])
-        .args(args)
-        .status();
-    match status {
-        Ok(s) => ExitCode::from(s.code().and_then(|c| u8::try_from(c).ok()).unwrap_or(2)),
-        Err(e) => {
-            eprintln!("error: cannot run cargo: {e}");
-            ExitCode::from(2)
+        .args(args);
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // `exec` returns only when it could not run the command.
+        let e = cmd.exec();
+        eprintln!("error: cannot run cargo: {e}");
+        ExitCode::from(2)
+    }
+    #[cfg(not(unix))]
+    {
+        let status = cmd.status();
+        match status {
+            Ok(s) => ExitCode::from(s.code().and_then(|c| u8::try_from(c).ok()).unwrap_or(2)),
+            Err(e) => {
+                eprintln!("error: cannot run cargo: {e}");
+                ExitCode::from(2)
+            }
         }
     }
 }

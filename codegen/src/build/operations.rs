@@ -515,6 +515,9 @@ impl<'a> Builder<'a> {
                     {
                         out.insert(Auth::Bearer);
                     }
+                    SecurityScheme::HTTP { scheme, .. } if scheme.eq_ignore_ascii_case("basic") => {
+                        out.insert(Auth::Basic);
+                    }
                     SecurityScheme::OAuth2 { .. } | SecurityScheme::OpenIDConnect { .. } => {
                         out.insert(Auth::Bearer);
                     }

@@ -129,6 +129,7 @@ fn method(api: &Api, op: &Operation) -> TokenStream {
         Auth::ApiKeyHeader(h) => quote!(super::runtime::Auth::ApiKeyHeader(#h)),
         Auth::ApiKeyQuery(q) => quote!(super::runtime::Auth::ApiKeyQuery(#q)),
         Auth::Bearer => quote!(super::runtime::Auth::Bearer),
+        Auth::Basic => quote!(super::runtime::Auth::Basic),
     });
 
     let params = op

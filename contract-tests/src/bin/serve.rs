@@ -48,7 +48,7 @@ struct Args {
     /// document, one a line with what it does, and exit.
     #[arg(long)]
     list_faults: bool,
-    /// Serve a stateful mock of this OpenAPI document (JSON or YAML, 3.0 or 3.1) instead of
+    /// Serve a stateful mock of this OpenAPI document (JSON or YAML, 2.0, 3.0 or 3.1) instead of
     /// spec/'s reference server.
     #[arg(long, value_name = "PATH")]
     spec: Option<std::path::PathBuf>,

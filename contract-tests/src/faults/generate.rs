@@ -43,6 +43,15 @@ pub fn of_operation(
     let has_path_param = op.params.iter().any(|p| p.location == "path");
     if has_path_param && op.responses.iter().any(|r| r.status == 404 && !r.range) {
         out.push(mk(Kind::UnknownIdServed, &root, None));
+        // Case and whitespace change only what an id of text is (not a number, not a UUID,
+        // whose case RFC 9562 leaves free).
+        let text_id = op.params.iter().any(|p| {
+            p.location == "path"
+                && matches!(strip(&p.shape), Shape::String { format, .. } if format.as_deref() != Some("uuid"))
+        });
+        if text_id {
+            out.push(mk(Kind::NearMissIdServed, &root, None));
+        }
     }
     if let Some(success) = op
         .responses
@@ -86,6 +95,21 @@ pub fn of_operation(
         return out;
     };
     out.push(mk(Kind::ServerErrorOnRepeat, &root, None));
+    // A key another case of a declared one, applied as it: where an update's fields read back
+    // (the suite sends such keys on an item's PATCH) and undeclared keys are allowed.
+    if let (Some(rb), Shape::Object { name }) = (readback, body) {
+        let folds = schema.object(name).is_some_and(|o| {
+            !o.closed
+                && o.fields.iter().any(|f| {
+                    let twin = f.name.to_ascii_uppercase() != f.name
+                        || f.name.to_ascii_lowercase() != f.name;
+                    twin && (f.readback.is_some() || rb.field(&f.name).is_some())
+                })
+        });
+        if folds && op.method == "PATCH" {
+            out.push(mk(Kind::UndeclaredKeyFolded, &root, None));
+        }
+    }
     let mut seen = BTreeSet::new();
     positions(
         schema,
@@ -102,6 +126,9 @@ pub fn of_operation(
             }
             if !required && !at.0.is_empty() {
                 out.push(mk(Kind::OptionalRequired, at, None));
+            }
+            if top && matches!(shape, Shape::Integer { .. }) {
+                out.push(mk(Kind::IntegerSpellingRefused, at, None));
             }
             bounds(shape, &mut |kind, arg| out.push(mk(kind, at, Some(arg))));
             match shape {
@@ -257,6 +284,16 @@ pub fn of_document(schema: &Schema) -> Vec<Generated> {
             out.push(mk(Kind::PageSkips, l.name.clone()));
             out.push(mk(Kind::PageRepeats, l.name.clone()));
         }
+        if let (Some(op), Some(_)) = (r.op(schema, Role::Replace), name(Role::Read)) {
+            let optional = op
+                .body
+                .as_ref()
+                .and_then(|b| crate::resources::object_of(schema, b))
+                .is_some_and(|o| o.fields.iter().any(|f| !f.required));
+            if optional {
+                out.push(mk(Kind::ReplaceMerges, op.name.clone()));
+            }
+        }
         for role in [Role::Update, Role::Replace] {
             if let (Some(op), Some(_)) = (r.op(schema, role), name(Role::Read)) {
                 let answers = op
@@ -271,6 +308,24 @@ pub fn of_document(schema: &Schema) -> Vec<Generated> {
         for role in [Role::Read, Role::Update, Role::Replace, Role::Delete] {
             if let Some(op) = r.op(schema, role).filter(|o| !o.auth.is_empty()) {
                 out.push(mk(Kind::OtherUserServed, op.name.clone()));
+            }
+        }
+        // Conditional requests, where the document declares them (the mock keeps an ETag for
+        // every item of a resource whose operations take `If-Match` or `If-None-Match`).
+        if let Some(read) = r.op(schema, Role::Read) {
+            if read.header_param("if-none-match").is_some() && read.documents(304) {
+                out.push(mk(Kind::IfNoneMatchIgnored, read.name.clone()));
+            }
+            for role in [Role::Update, Role::Replace] {
+                if let Some(op) = r
+                    .op(schema, role)
+                    .filter(|o| o.header_param("if-match").is_some())
+                {
+                    out.push(mk(Kind::EtagUnchanged, op.name.clone()));
+                    if op.documents(412) {
+                        out.push(mk(Kind::StaleIfMatchAccepted, op.name.clone()));
+                    }
+                }
             }
         }
     }

@@ -104,6 +104,21 @@ pub enum Kind {
     RequiredHeaderIgnored,
     /// The operation's first answer is held back [`SLOW_ANSWER`] (a cold start, a lock).
     SlowAnswer,
+    /// An update with a stale `If-Match` is done, not refused with 412 (a lost update).
+    StaleIfMatchAccepted,
+    /// An update leaves the item's `ETag` as it was.
+    EtagUnchanged,
+    /// A read with a current `If-None-Match` is answered in full, not with 304.
+    IfNoneMatchIgnored,
+    /// An id that differs from a real one by case or by surrounding whitespace finds that item.
+    NearMissIdServed,
+    /// An integer spelled with a fraction part of zero (`600.0`), the same integer to JSON
+    /// Schema, is refused with a 422.
+    IntegerSpellingRefused,
+    /// An undeclared key spelled like a declared one in another case (`VCPU`) is applied as it.
+    UndeclaredKeyFolded,
+    /// A replace (PUT) keeps the values of the fields its body leaves out: it merges.
+    ReplaceMerges,
 }
 
 /// How long [`Kind::SlowAnswer`] holds an answer back: past the limit `cargo xtask mutants`
@@ -114,7 +129,7 @@ pub const SLOW_LIMIT: std::time::Duration = std::time::Duration::from_millis(100
 
 impl Kind {
     /// Every kind, with its name in fault names.
-    pub const ALL: [(Kind, &'static str); 37] = [
+    pub const ALL: [(Kind, &'static str); 44] = [
         (Kind::BoundBelow, "bound-below"),
         (Kind::BoundAbove, "bound-above"),
         (Kind::NullRejected, "null-rejected"),
@@ -158,6 +173,13 @@ impl Kind {
         (Kind::ResponseHeaderDropped, "response-header-dropped"),
         (Kind::RequiredHeaderIgnored, "required-header-ignored"),
         (Kind::SlowAnswer, "slow-answer"),
+        (Kind::StaleIfMatchAccepted, "stale-if-match-accepted"),
+        (Kind::EtagUnchanged, "etag-unchanged"),
+        (Kind::IfNoneMatchIgnored, "if-none-match-ignored"),
+        (Kind::NearMissIdServed, "near-miss-id-served"),
+        (Kind::IntegerSpellingRefused, "integer-spelling-refused"),
+        (Kind::UndeclaredKeyFolded, "undeclared-key-folded"),
+        (Kind::ReplaceMerges, "replace-merges"),
     ];
 
     /// The kind's name.
@@ -185,6 +207,38 @@ pub struct Generated {
     /// What fires it, where that is a value: the off-by-one value of a bound, the bound itself
     /// of an edge, the property dropped from an answer.
     pub arg: Option<Value>,
+}
+
+/// `body` with each undeclared top-level key that is a declared one of `object` in another case
+/// renamed to it (unless that one is there too), as a server that folds case does; whether any
+/// was ([`Kind::UndeclaredKeyFolded`]).
+pub fn fold_keys(object: &Object, body: &mut Value) -> bool {
+    let Some(o) = body.as_object_mut() else {
+        return false;
+    };
+    let renames: Vec<(String, String)> = o
+        .keys()
+        .filter(|k| object.field(k).is_none())
+        .filter_map(|k| {
+            let twin = object
+                .fields
+                .iter()
+                .find(|f| f.name.eq_ignore_ascii_case(k) && !o.contains_key(&f.name))?;
+            Some((k.clone(), twin.name.clone()))
+        })
+        .collect();
+    for (from, to) in &renames {
+        if let Some(v) = o.remove(from) {
+            o.insert(to.clone(), v);
+        }
+    }
+    !renames.is_empty()
+}
+
+/// Whether `near` is a near miss of `id` that a [`Kind::NearMissIdServed`] fault resolves to it:
+/// the same but for case and surrounding whitespace.
+pub fn near_miss_of(near: &str, id: &str) -> bool {
+    near != id && near.trim().to_lowercase() == id.to_lowercase()
 }
 
 impl Generated {
@@ -271,6 +325,24 @@ impl Generated {
                 "the first answer is held back {} ms",
                 SLOW_ANSWER.as_millis()
             ),
+            Kind::StaleIfMatchAccepted => {
+                "an update with a stale If-Match is done, not refused with 412".into()
+            }
+            Kind::EtagUnchanged => "an update leaves the item's ETag as it was".into(),
+            Kind::IfNoneMatchIgnored => {
+                "a read with a current If-None-Match gets the item, not 304".into()
+            }
+            Kind::NearMissIdServed => {
+                "an id differing from a real one by case or whitespace finds that item".into()
+            }
+            Kind::IntegerSpellingRefused => {
+                format!("{at}: an integer spelled with `.0` is refused with 422")
+            }
+            Kind::ReplaceMerges => "a replace keeps what its body leaves out".into(),
+            Kind::UndeclaredKeyFolded => {
+                "an undeclared key spelled like a declared one in another case is applied as it"
+                    .into()
+            }
         }
     }
 
@@ -301,6 +373,10 @@ impl Generated {
                 values().any(|v| measure_matches(v, arg))
             }
             Kind::NullRejected => values().any(Value::is_null),
+            Kind::IntegerSpellingRefused => values().any(|v| {
+                v.as_number()
+                    .is_some_and(|n| n.is_f64() && n.as_f64().is_some_and(|f| f.fract() == 0.0))
+            }),
             Kind::OptionalRequired => slots.iter().any(|s| s.value.is_none()),
             Kind::ServerErrorOnEqualItems => values().any(|v| {
                 v.as_array().is_some_and(|a| {
@@ -352,16 +428,16 @@ impl Generated {
                 });
                 errs.len() < before
             }
-            Kind::NullRejected | Kind::OptionalRequired => {
+            Kind::NullRejected | Kind::OptionalRequired | Kind::IntegerSpellingRefused => {
                 let mut loc = vec![Value::from("body")];
                 loc.extend(self.at.0.iter().map(|s| match s {
                     Step::Key(k) => Value::from(k.as_str()),
                     Step::Items => Value::from(0),
                 }));
-                let (kind, msg) = if self.kind == Kind::NullRejected {
-                    ("value_error", "Input should not be null")
-                } else {
-                    ("missing", "Field required")
+                let (kind, msg) = match self.kind {
+                    Kind::NullRejected => ("value_error", "Input should not be null"),
+                    Kind::IntegerSpellingRefused => ("int_type", "Input should be a valid integer"),
+                    _ => ("missing", "Field required"),
                 };
                 errs.push(serde_json::json!({ "type": kind, "loc": loc, "msg": msg }));
                 true
@@ -440,6 +516,11 @@ fn object_at<'s>(schema: &'s Schema, g: &Generated, at: &Position) -> Option<&'s
         Shape::Object { name } => schema.object(name),
         _ => None,
     }
+}
+
+/// The shape under nullability and a union whose one option is an object or an array.
+pub(crate) fn strip_shape(shape: &Shape) -> &Shape {
+    strip(shape)
 }
 
 /// The shape under nullability and a union whose one option is an object or an array.

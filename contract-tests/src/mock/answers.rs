@@ -256,10 +256,9 @@ pub(crate) fn with_defaults(schema: &Schema, op: &Operation, value: &mut Map<Str
 /// A new item's id, as its key in the store and as its answers carry it: a number, a UUID or a
 /// string, as the id field's schema wants.
 pub(crate) fn create_id(schema: &Schema, op: &Operation, r: &Resource, n: u64) -> (String, Value) {
-    let shape = r.id_field.as_ref().and_then(|f| {
-        let o = resources::object_of(schema, success_shape(op)?)?;
-        o.field(f).map(|f| strip(&f.shape).clone())
-    });
+    let shape = success_shape(op)
+        .and_then(|s| r.id_shape(schema, s))
+        .map(|s| strip(s).clone());
     match shape {
         Some(Shape::String {
             format: Some(f), ..

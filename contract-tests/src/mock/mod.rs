@@ -69,6 +69,8 @@ struct Item {
     value: Map<String, Value>,
     /// The index of the key that created it.
     owner: usize,
+    /// Its version, as its `ETag` gives it (`"N"`): a new one on every change.
+    tag: u64,
 }
 
 #[derive(Default)]
@@ -78,6 +80,8 @@ struct Store {
     /// Ids deleted, per collection (for a fault that lists them still).
     deleted: BTreeMap<String, BTreeMap<String, Item>>,
     next_id: u64,
+    /// The last version given an item ([`Item::tag`]).
+    next_tag: u64,
     /// The last body each operation accepted (for a repeat).
     last_body: BTreeMap<String, Value>,
     /// Per operation, the top-level keys its last accepted body set to null.
@@ -238,14 +242,15 @@ impl Mock {
                 .and_then(|s| breadth::full(&self.schema, s))
                 .and_then(|v| v.as_object().cloned())
                 .unwrap_or_default();
-            if let Some(f) = &r.id_field {
-                value.insert(f.clone(), id_value(&id, read, &r.param));
-            }
-            store
-                .items
-                .entry(r.collection.clone())
-                .or_default()
-                .insert(id, Item { value, owner: 0 });
+            r.set_id(&mut value, id_value(&id, read, &r.param));
+            store.items.entry(r.collection.clone()).or_default().insert(
+                id,
+                Item {
+                    value,
+                    owner: 0,
+                    tag: 0,
+                },
+            );
         }
     }
 
@@ -291,7 +296,10 @@ impl Mock {
         let parent = self
             .resources
             .iter()
-            .filter(|p| r.collection.starts_with(&format!("{}/", p.item)))
+            .filter(|p| {
+                !crate::meta::same_template(&r.collection, &p.item)
+                    && crate::meta::under_template(&r.collection, &p.item).is_some()
+            })
             .max_by_key(|p| p.item.len())?;
         if parent.op(&self.schema, Role::Create).is_none() && parent.collection.contains('{') {
             return None;
@@ -304,11 +312,87 @@ impl Mock {
         Some((above, decode(id)))
     }
 
+    /// Whether the items of `r` carry an `ETag`: some operation on an item declares `If-Match`
+    /// or `If-None-Match`.
+    fn conditional(&self, r: &Resource) -> bool {
+        [Role::Read, Role::Update, Role::Replace, Role::Delete]
+            .into_iter()
+            .filter_map(|role| r.op(&self.schema, role))
+            .any(|o| {
+                o.header_param("if-match").is_some() || o.header_param("if-none-match").is_some()
+            })
+    }
+
     fn resource_of(&self, op: &str) -> Option<(&Resource, Role)> {
         self.resources
             .iter()
             .find_map(|r| r.role_of(op).map(|role| (r, role)))
     }
+}
+
+/// The `ETag` of version `tag`.
+fn etag_text(tag: u64) -> String {
+    format!("\"{tag}\"")
+}
+
+/// `resp` with the `ETag` of version `tag`, when the item has one (it replaces a made-up one a
+/// documented header would get).
+fn with_etag(mut resp: Response, tag: Option<u64>) -> Response {
+    if let Some(t) = tag {
+        if let Ok(v) = HeaderValue::from_str(&etag_text(t)) {
+            resp.headers_mut().insert(axum::http::header::ETAG, v);
+        }
+    }
+    resp
+}
+
+/// The answer a request's preconditions (RFC 9110, section 13) get on an item at version `tag`,
+/// when they do not hold: 412 for an `If-Match` that names another version, or an
+/// `If-None-Match` that names this one on a change; 304 for the latter on a read. Only where the
+/// operation declares the header and documents the status.
+fn preconditions(
+    m: &Mock,
+    op: &Operation,
+    role: Role,
+    headers: &HeaderMap,
+    tag: u64,
+) -> Option<Response> {
+    let current = etag_text(tag);
+    let names = |v: &str| {
+        v.trim() == "*"
+            || v.split(',')
+                .any(|t| t.trim().trim_start_matches("W/") == current)
+    };
+    let given = |h: &str| {
+        op.header_param(h)?;
+        headers.get(h).and_then(|v| v.to_str().ok())
+    };
+    let failed = || {
+        answer(
+            &m.schema,
+            op,
+            412,
+            Some(json!({"detail": "Precondition Failed"})),
+        )
+    };
+    if let Some(v) = given("if-match") {
+        if op.documents(412) && !names(v) && !m.fire(Kind::StaleIfMatchAccepted, &op.name) {
+            return Some(failed());
+        }
+    }
+    if given("if-none-match").is_some_and(names) {
+        if role == Role::Read {
+            if op.documents(304) && !m.fire(Kind::IfNoneMatchIgnored, &op.name) {
+                return Some(with_etag(
+                    StatusCode::NOT_MODIFIED.into_response(),
+                    Some(tag),
+                ));
+            }
+        } else if op.documents(412) {
+            return Some(failed());
+        }
+    }
+    None
 }
 
 async fn handle(
@@ -449,9 +533,7 @@ async fn handle(
                 .cloned()
                 .unwrap_or_default();
             with_defaults(&schema, op, &mut value);
-            if let Some(f) = &res.id_field {
-                value.insert(f.clone(), id.1.clone());
-            }
+            res.set_id(&mut value, id.1.clone());
             // What the read shows of it is fixed now: defaults drawn once, stored.
             if let Some(s) = res
                 .op(&schema, Role::Read)
@@ -465,15 +547,21 @@ async fn handle(
                 }
             }
             let shown = Value::Object(value.clone());
+            store.next_tag += 1;
+            let tag = store.next_tag;
             if !m.fire(Kind::CreateNotStored, name) {
-                store
-                    .items
-                    .entry(collection)
-                    .or_default()
-                    .insert(id.0, Item { value, owner: user });
+                store.items.entry(collection).or_default().insert(
+                    id.0,
+                    Item {
+                        value,
+                        owner: user,
+                        tag,
+                    },
+                );
             }
             drop(store);
-            success_answer(&m, op, status, Some(shown))
+            let resp = success_answer(&m, op, status, Some(shown));
+            with_etag(resp, m.conditional(res).then_some(tag))
         }
         Role::List => {
             let mut list: Vec<Value> = store
@@ -528,7 +616,21 @@ async fn handle(
             success_answer(&m, op, status, Some(body))
         }
         Role::Read | Role::Update | Role::Replace | Role::Delete => {
-            let id = id.unwrap_or_default();
+            let mut id = id.unwrap_or_default();
+            let near = store.items.get(&collection).and_then(|c| {
+                (!c.contains_key(&id))
+                    .then(|| {
+                        c.keys()
+                            .find(|k| crate::faults::near_miss_of(&id, k))
+                            .cloned()
+                    })
+                    .flatten()
+            });
+            if let Some(real) = near {
+                if m.fire(Kind::NearMissIdServed, name) {
+                    id = real;
+                }
+            }
             let mut item = store
                 .items
                 .get(&collection)
@@ -549,10 +651,19 @@ async fn handle(
                 }
                 return not_found(store);
             };
+            let conditional = m.conditional(res);
+            if conditional {
+                if let Some(refused) = preconditions(&m, op, role, &headers, item.tag) {
+                    drop(store);
+                    return refused;
+                }
+            }
+            let tag_of = |t: u64| conditional.then_some(t);
             match role {
                 Role::Read => {
                     drop(store);
-                    success_answer(&m, op, status, Some(Value::Object(item.value)))
+                    let resp = success_answer(&m, op, status, Some(Value::Object(item.value)));
+                    with_etag(resp, tag_of(item.tag))
                 }
                 Role::Delete => {
                     if !m.fire(Kind::DeleteKept, name) {
@@ -570,21 +681,37 @@ async fn handle(
                 }
                 _ => {
                     let old = item.value.clone();
+                    let mut body = body.clone();
+                    let folds = !m.on(Kind::UndeclaredKeyFolded, name).is_empty();
+                    let object = op
+                        .body
+                        .as_ref()
+                        .and_then(|b| resources::object_of(&schema, b));
+                    if let (true, Some(o), Some(b)) = (folds, object, body.as_mut()) {
+                        if crate::faults::fold_keys(o, b) {
+                            m.fired.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
+                    }
                     let patch = body
                         .as_ref()
                         .and_then(Value::as_object)
                         .cloned()
                         .unwrap_or_default();
-                    let mut next = if role == Role::Replace {
+                    let merges = role == Role::Replace && {
+                        let left_out = old.keys().any(|k| {
+                            !patch.contains_key(k)
+                                && object.is_some_and(|o| o.field(k).is_some_and(|f| !f.required))
+                        });
+                        left_out && m.fire(Kind::ReplaceMerges, name)
+                    };
+                    let mut next = if role == Role::Replace && !merges {
                         // What the body leaves out takes its default; what it sends is
                         // applied below, faults and all.
                         let mut keep = Map::new();
                         with_defaults(&schema, op, &mut keep);
                         keep.retain(|k, _| !patch.contains_key(k));
-                        if let Some(f) = &res.id_field {
-                            if let Some(v) = old.get(f) {
-                                keep.insert(f.clone(), v.clone());
-                            }
+                        if let Some(v) = res.id_in(&Value::Object(old.clone())) {
+                            res.set_id(&mut keep, v.clone());
                         }
                         keep
                     } else {
@@ -626,6 +753,11 @@ async fn handle(
                         }
                     }
                     item.value = next.clone();
+                    if conditional && !m.fire(Kind::EtagUnchanged, name) {
+                        store.next_tag += 1;
+                        item.tag = store.next_tag;
+                    }
+                    let tag = item.tag;
                     if let Some(c) = store.items.get_mut(&collection) {
                         c.insert(id, item);
                     }
@@ -635,7 +767,8 @@ async fn handle(
                     } else {
                         next
                     };
-                    success_answer(&m, op, status, Some(Value::Object(shown)))
+                    let resp = success_answer(&m, op, status, Some(Value::Object(shown)));
+                    with_etag(resp, tag_of(tag))
                 }
             }
         }

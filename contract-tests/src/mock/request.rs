@@ -55,15 +55,61 @@ pub(crate) fn credential(
         if let Some(q) = a.strip_prefix("query:") {
             return query.iter().find(|(k, _)| k == q).map(|(_, v)| v.clone());
         }
-        headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
+        let authorization = headers.get("authorization").and_then(|v| v.to_str().ok());
+        if a == "basic" {
+            // The pair, `user:password`, stands for the key.
+            return authorization
+                .and_then(|v| {
+                    v.strip_prefix("Basic ")
+                        .or_else(|| v.strip_prefix("basic "))
+                })
+                .and_then(|b| unbase64(b.trim()))
+                .and_then(|bytes| String::from_utf8(bytes).ok());
+        }
+        authorization
             .and_then(|v| {
                 v.strip_prefix("Bearer ")
                     .or_else(|| v.strip_prefix("bearer "))
             })
             .map(str::to_string)
     })
+}
+
+/// Standard base64 read back (RFC 4648, padding optional); `None` for text that is not.
+pub(crate) fn unbase64(text: &str) -> Option<Vec<u8>> {
+    let value = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let digits: Vec<u32> = text
+        .trim_end_matches('=')
+        .bytes()
+        .map(value)
+        .collect::<Option<_>>()?;
+    let mut out = Vec::with_capacity(digits.len() * 3 / 4);
+    for chunk in digits.chunks(4) {
+        if chunk.len() == 1 {
+            return None;
+        }
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, d)| n | d << (18 - 6 * i));
+        out.push((n >> 16) as u8);
+        if chunk.len() > 2 {
+            out.push((n >> 8) as u8);
+        }
+        if chunk.len() > 3 {
+            out.push(n as u8);
+        }
+    }
+    Some(out)
 }
 
 pub(crate) fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
@@ -130,4 +176,16 @@ pub(crate) fn refusal(op: &Operation) -> u16 {
                 .min()
         })
         .unwrap_or(422)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base64_reads_back_what_the_runtime_writes() {
+        for text in ["", "a", "ab", "abc", "alice:s3cret", "user:pässwörd"] {
+            let coded = openapi_runtime::base64(text.as_bytes());
+            assert_eq!(super::unbase64(&coded).as_deref(), Some(text.as_bytes()));
+        }
+        assert_eq!(super::unbase64("not base64!"), None);
+    }
 }

@@ -5,7 +5,7 @@
 
 use crate::checks::{self, Check};
 use crate::draw::{self, Place};
-use crate::http::{Auth, Credential, Exchange, Exhausted, Shown, Target};
+use crate::http::{Auth, Credential, Exchange, Exhausted, Target};
 use crate::meta::{Operation, Param, Schema, Shape};
 use crate::mutate;
 use crate::runner::{Mode, Report, Settings, Violation};
@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod phases;
-mod requests;
+pub(crate) mod requests;
 
 pub use requests::Request;
 pub(crate) use requests::{invalid, requests, requests_with, text, unknown_id};
@@ -135,7 +135,7 @@ impl Run<'_> {
     }
 
     pub(crate) fn auth(&self, op: &Operation) -> Auth {
-        if op.auth.is_empty() || self.s.api_key.is_none() {
+        if op.auth.is_empty() || !self.s.has_credential() {
             Auth::Missing
         } else {
             Auth::Key
@@ -227,10 +227,11 @@ impl Run<'_> {
                 return;
             }
         };
+        let own = self.s.secrets();
         let secrets: Vec<&str> = secrets
             .iter()
+            .chain(own.iter())
             .map(String::as_str)
-            .chain(self.s.api_key.as_deref())
             .collect();
         let seen = checks::Seen {
             schema: self.schema,
@@ -274,10 +275,16 @@ impl Run<'_> {
         let deletes = |f: &Fixture| f.delete.as_deref() == Some(op.name.as_str());
         self.fixtures
             .iter()
-            .filter(|f| op.path == f.item || op.path.starts_with(&format!("{}/", f.item)))
+            .filter_map(|f| Some((f, crate::meta::under_template(&op.path, &f.item)?)))
             // The delete of the item path gets its own item; everything else the lasting one.
-            .filter(|f| f.for_delete == (op.path == f.item && deletes(f)))
-            .map(|f| (f.param.clone(), f.id.clone()))
+            .filter(|(f, _)| {
+                f.for_delete == (crate::meta::same_template(&op.path, &f.item) && deletes(f))
+            })
+            // Under the name the operation's path gives the fixture's parameter.
+            .filter_map(|(f, names)| {
+                let (_, ours) = names.iter().find(|(theirs, _)| *theirs == f.param)?;
+                Some((ours.clone(), f.id.clone()))
+            })
             .collect()
     }
 
@@ -482,7 +489,7 @@ impl Run<'_> {
                 schema: self.schema,
                 target: &self.target,
                 expected: &self.s.expected,
-                key: self.s.api_key.as_deref(),
+                key: self.s.key_for(&self.target.options().shown.credential),
                 max_response_time: self.s.max_response_time,
                 known_ids: self.known_ids(op, &ex.sent.path),
                 hints: &hints,
@@ -661,10 +668,7 @@ pub fn run(settings: &Settings, schema: Arc<Schema>, names: &[String]) -> Report
         .find_map(|o| o.auth.first())
         .map(|a| Credential::parse(a))
         .unwrap_or_default();
-    let shown = Shown {
-        credential,
-        secret_fields: secret_fields(&schema),
-    };
+    let shown = settings.shown(credential, secret_fields(&schema));
     let options = settings.target_options(started, shown, Duration::from_secs(30));
     let target = match Target::new(options) {
         Ok(t) => t,
@@ -742,7 +746,7 @@ pub fn run(settings: &Settings, schema: Arc<Schema>, names: &[String]) -> Report
         // One finding for a credential no secured operation accepts; the lifecycle needs one.
         let locked_out = run.missing_auth();
         if locked_out {
-            run.report.skipped.push(
+            run.report.skip(
                 "the lifecycle scenarios: no secured operation accepted the credential".into(),
             );
         }
@@ -803,6 +807,11 @@ pub fn run(settings: &Settings, schema: Arc<Schema>, names: &[String]) -> Report
     report.elapsed = started.elapsed();
     report.operations = ops.len();
     report.operation_names = ops.iter().map(|o| o.name.clone()).collect();
+    report.documented = ops
+        .iter()
+        .map(|o| (o.name.clone(), crate::statuses::Documented::of(o)))
+        .collect();
+    report.credential = settings.has_credential();
     report
 }
 

@@ -13,7 +13,7 @@ impl Run<'_> {
     ) -> Result<(), Exhausted> {
         let label = op.operation_id.clone().unwrap_or_else(|| op.name.clone());
         if op.body_required && op.body.is_none() {
-            self.report.skipped.push(format!(
+            self.report.skip(format!(
                 "{label}: its required body is not JSON, and only JSON bodies are drawn"
             ));
             return Ok(());
@@ -24,7 +24,7 @@ impl Run<'_> {
         let strategy = match requests_with(schema, drawn_op, &fixed) {
             Ok(s) => s,
             Err(why) => {
-                self.report.skipped.push(format!("{label}: {why}"));
+                self.report.skip(format!("{label}: {why}"));
                 return Ok(());
             }
         };
@@ -38,7 +38,7 @@ impl Run<'_> {
         let auth = self.auth(op);
         for case in 0..self.s.cases {
             let Ok(mut tree) = strategy.new_tree(&mut rng) else {
-                self.report.skipped.push(format!(
+                self.report.skip(format!(
                     "{label}: the model's strategy rejected too many draws"
                 ));
                 return Ok(());
@@ -103,6 +103,13 @@ impl Run<'_> {
                     _ => Vec::new(),
                 };
                 self.send_bodies(op, &valid, edges, &format!("{label} (edge)"), auth)
+                    .await?;
+                // And each integer in another JSON spelling of it (`600.0`): the same value.
+                let spelled = match (&drawn_op.body, &valid.body, case) {
+                    (Some(shape), Some(body), 0) => draw::spelled_edges(schema, shape, body),
+                    _ => Vec::new(),
+                };
+                self.send_bodies(op, &valid, spelled, &format!("{label} (spelling)"), auth)
                     .await?;
             }
             // Every mutation of the first cases; later cases repeat the rules already probed.
@@ -218,7 +225,7 @@ impl Run<'_> {
         let Some(first) = folded.first() else {
             return true;
         };
-        let given = if self.s.api_key.is_some() {
+        let given = if self.s.has_credential() {
             "the credential given"
         } else {
             "no credential (none was given)"
@@ -308,8 +315,8 @@ impl Run<'_> {
     }
 
     /// On an operation that reaches an item the run created and documents a 404: the same
-    /// request with an id no item has must get the 404 (or a 410), not be served
-    /// (`unknown_id_not_found`).
+    /// request with an id no item has must get the 404 (or a 410, or a 401/403 the operation
+    /// documents), not be served (`unknown_id_not_found`).
     pub(crate) async fn unknown_id(
         &mut self,
         drawn: &Arc<Schema>,
@@ -356,6 +363,8 @@ impl Run<'_> {
         let mut r = tree.current();
         crate::triage::apply_holds(&self.report.held, &op.name, &mut r);
         crate::triage::apply_shared_holds(&self.report.held, op, &mut r);
+        // A precondition has nothing to match on a missing item: its 412 would come first.
+        crate::probe::requests::drop_preconditions(op, &mut r);
         let auth = self.auth(op);
         let before = self.report.violations.len();
         let ex = self.send(op, &r, auth).await?;
@@ -363,7 +372,17 @@ impl Run<'_> {
         self.common(op, &ex, &field, None, &[]);
         self.report.cover(&field, "unknown id", &ex);
         self.report.tick(checks::UNKNOWN_ID_NOT_FOUND, &field);
-        if let Some(status) = ex.status().filter(|s| !matches!(s, 404 | 410)) {
+        // A documented 401 or 403 serves nothing either: a server may refuse to say whether an
+        // item it will not show exists (Kinto answers 403 to a bucket its user cannot read).
+        let hides = |s: u16| matches!(s, 401 | 403) && op.responses.iter().any(|r| r.status == s);
+        // Only a target that refuses an unknown id can show a near miss found the real item.
+        let refuses_unknown = ex
+            .status()
+            .is_some_and(|s| matches!(s, 404 | 410) || hides(s));
+        if let Some(status) = ex
+            .status()
+            .filter(|&s| !matches!(s, 404 | 410) && !hides(s))
+        {
             let m = format!(
                 "{} with an id no item has (`{unknown}`) got {status}, not 404",
                 op.method
@@ -372,6 +391,86 @@ impl Run<'_> {
         }
         if self.report.violations.len() > before {
             self.triage(op, &ex, None, None::<&mut Drawn>).await;
+        }
+        if !refuses_unknown {
+            return Ok(());
+        }
+        self.near_miss_ids(drawn, drawn_op, op, fixed, p, label)
+            .await
+    }
+
+    /// Near misses of the real id the request names ([`requests::near_misses`]): none may be
+    /// served as the item itself (a success that shows the real id, or, with no body, any
+    /// success but an upsert's).
+    async fn near_miss_ids(
+        &mut self,
+        drawn: &Arc<Schema>,
+        drawn_op: &Operation,
+        op: &Operation,
+        fixed: &[(String, String)],
+        p: &crate::meta::Param,
+        label: &str,
+    ) -> Result<(), Exhausted> {
+        let Some((_, real)) = fixed.last() else {
+            return Ok(());
+        };
+        let (text, case_free) = match crate::faults::strip_shape(&p.shape) {
+            Shape::String { format, .. } => (true, format.as_deref() == Some("uuid")),
+            Shape::Enum { .. } => (true, false),
+            _ => (false, false),
+        };
+        if !text {
+            return Ok(());
+        }
+        for (near, how) in requests::near_misses(real, case_free) {
+            // A near miss the parameter's own schema refuses is an invalid request, not a test
+            // of the lookup.
+            if !crate::judge::check(self.schema, &Value::String(near.clone()), &p.shape).is_empty()
+            {
+                continue;
+            }
+            let mut ids = fixed.to_vec();
+            if let Some(last) = ids.last_mut() {
+                last.1 = near.clone();
+            }
+            let Ok(strategy) = requests_with(drawn, drawn_op, &ids) else {
+                continue;
+            };
+            let mut seed = [0u8; 32];
+            seed[..8].copy_from_slice(&self.s.seed.to_le_bytes());
+            seed[16] = 0x4e;
+            let mut rng = TestRunner::new_with_rng(
+                Config::default(),
+                TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
+            );
+            let Ok(tree) = strategy.new_tree(&mut rng) else {
+                continue;
+            };
+            let mut r = tree.current();
+            crate::triage::apply_holds(&self.report.held, &op.name, &mut r);
+            crate::triage::apply_shared_holds(&self.report.held, op, &mut r);
+            crate::probe::requests::drop_preconditions(op, &mut r);
+            let ex = self.send(op, &r, self.auth(op)).await?;
+            let field = format!("{label} (near miss of an id, {how})");
+            self.common(op, &ex, &field, None, &[]);
+            self.report.cover(&field, "near miss", &ex);
+            self.report.tick(checks::UNKNOWN_ID_NOT_FOUND, &field);
+            let Ok(a) = &ex.outcome else { continue };
+            if !(200..300).contains(&a.status) {
+                continue;
+            }
+            let served = match a.json() {
+                Some(body) => requests::shows_id(&body, real),
+                None => op.method != "PUT",
+            };
+            if served {
+                let shown: String = near.chars().take(60).collect();
+                let m = format!(
+                    "{} with `{shown}`, a near miss of the real id `{real}` ({how}), got {} and the item `{real}` is what it served",
+                    op.method, a.status
+                );
+                self.record(checks::UNKNOWN_ID_NOT_FOUND, &field, None, m, &ex, true);
+            }
         }
         Ok(())
     }
@@ -385,11 +484,10 @@ impl Run<'_> {
         label: &str,
     ) -> Result<(), Exhausted> {
         let mut auths = vec![Auth::Missing, Auth::Wrong];
-        auths.extend(
-            Auth::NEAR_MISSES
-                .into_iter()
-                .filter(|a| a.credential(self.s.api_key.as_deref()).is_some()),
-        );
+        auths.extend(Auth::NEAR_MISSES.into_iter().filter(|a| {
+            a.credential(self.s.key_for(&self.target.options().shown.credential))
+                .is_some()
+        }));
         for auth in auths {
             let ex = self.send(op, valid, auth).await?;
             let field = format!("{label} {}", auth.label());

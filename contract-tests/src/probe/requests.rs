@@ -96,6 +96,11 @@ pub(crate) fn requests_with(
         }
 
         let Some(s) = draw::value(schema, shape, place) else {
+            // An optional parameter nothing can be drawn for is left out; a required one leaves
+            // the operation undrawable.
+            if !p.required {
+                continue;
+            }
             return Err(format!(
                 "no valid value can be drawn for parameter `{}`",
                 p.name
@@ -254,4 +259,101 @@ pub(crate) fn unknown_id(schema: &Schema, shape: &Shape, taken: &[&str]) -> Opti
         .filter(|v| crate::judge::check(schema, v, shape).is_empty())
         .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
         .find(|t| !taken.contains(&t.as_str()))
+}
+
+/// Leaves out of `r` the preconditions the document does not require: a drawn one
+/// (`If-Match: "x"`) would fail a request meant to succeed with a 412.
+pub(crate) fn drop_preconditions(op: &Operation, r: &mut Request) {
+    r.headers.retain(|(k, _)| {
+        !crate::meta::is_precondition(k)
+            || op
+                .params
+                .iter()
+                .any(|p| p.name.eq_ignore_ascii_case(k) && p.required)
+    });
+}
+
+/// Near misses of a real id, each with what it is: another case, a space after it, a prefix,
+/// one character more, a Unicode look-alike of a letter. None may find the item the real one
+/// names. `case_free`: the id's case means nothing (a UUID), so no case is changed.
+pub(crate) fn near_misses(id: &str, case_free: bool) -> Vec<(String, &'static str)> {
+    let mut out: Vec<(String, &'static str)> = Vec::new();
+    let swapped: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() {
+                c.to_ascii_uppercase()
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+        .collect();
+    if !case_free && swapped != id {
+        out.push((swapped, "another case"));
+    }
+    out.push((format!("{id} "), "a space after it"));
+    if id.chars().count() > 1 {
+        let mut prefix = id.to_string();
+        prefix.pop();
+        out.push((prefix, "a prefix"));
+    }
+    out.push((format!("{id}~"), "one character more"));
+    // Cyrillic letters drawn like Latin ones.
+    const LOOK_ALIKES: [(char, char); 6] = [
+        ('a', 'а'),
+        ('c', 'с'),
+        ('e', 'е'),
+        ('o', 'о'),
+        ('p', 'р'),
+        ('x', 'х'),
+    ];
+    if let Some((i, c)) = id
+        .char_indices()
+        .find(|(_, c)| LOOK_ALIKES.iter().any(|(l, _)| l == c))
+    {
+        let twin = LOOK_ALIKES.iter().find(|(l, _)| *l == c).map(|(_, t)| *t);
+        if let Some(t) = twin {
+            let mut s = id.to_string();
+            s.replace_range(i..i + c.len_utf8(), &t.to_string());
+            out.push((s, "a look-alike letter"));
+        }
+    }
+    out.retain(|(n, _)| n != id && !n.is_empty());
+    out
+}
+
+/// Whether an answer's JSON shows `id` as one of its values (the item a near miss found).
+pub(crate) fn shows_id(answer: &serde_json::Value, id: &str) -> bool {
+    match answer {
+        serde_json::Value::String(s) => s == id,
+        serde_json::Value::Number(n) => n.to_string() == id,
+        serde_json::Value::Array(a) => a.iter().any(|v| shows_id(v, id)),
+        serde_json::Value::Object(o) => o.values().any(|v| shows_id(v, id)),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod near_miss_tests {
+    use super::*;
+
+    #[test]
+    fn near_misses_differ_from_the_id_and_a_uuid_keeps_its_case() {
+        let n = near_misses("cvm-1", false);
+        let ids: Vec<&str> = n.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(ids, ["CVM-1", "cvm-1 ", "cvm-", "cvm-1~", "сvm-1"]);
+        let u = near_misses("0f8fad5b-d9cb-469f-a165-70867728950e", true);
+        assert!(u.iter().all(|(_, how)| *how != "another case"));
+        assert!(near_misses("7", false).iter().all(|(s, _)| s != "7"));
+        assert!(crate::faults::near_miss_of("CVM-1", "cvm-1"));
+        assert!(crate::faults::near_miss_of("cvm-1 ", "cvm-1"));
+        assert!(!crate::faults::near_miss_of("cvm-", "cvm-1"));
+    }
+
+    #[test]
+    fn an_answer_shows_an_id_among_its_values() {
+        let a = serde_json::json!({"data": {"id": "abc", "n": 7}});
+        assert!(shows_id(&a, "abc") && shows_id(&a, "7"));
+        assert!(!shows_id(&a, "ABC"));
+    }
 }

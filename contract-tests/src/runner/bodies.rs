@@ -163,7 +163,11 @@ impl Suite<'_> {
         let Some(shape) = &self.update().body else {
             return Ok(());
         };
-        let mut bodies = crate::draw::body_edges(self.schema(), shape, &self.base());
+        let base = self.base();
+        let mut bodies = crate::draw::body_edges(self.schema(), shape, &base);
+        // Each integer edge once more in another JSON spelling (`600.0`), which must be taken
+        // alike.
+        bodies.extend(crate::draw::spelled_edges(self.schema(), shape, &base));
         // A stable sort: changing bodies first, each group in the document's order.
         bodies.sort_by_key(|b| !self.changes(b));
         for body in bodies {

@@ -83,9 +83,15 @@ pub enum Progress {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub target: String,
-    pub api_key: Option<String>,
+    pub api_key: Option<http::Secret>,
     /// A second user's key: what the first user created must stay out of its reach.
-    pub other_api_key: Option<String>,
+    pub other_api_key: Option<http::Secret>,
+    /// `user:password` for HTTP basic (`--auth`), and the second user's (`--other-auth`).
+    pub basic: Option<http::Secret>,
+    pub other_basic: Option<http::Secret>,
+    /// Headers every request of the run's user carries (`-H`), and of the second user's.
+    pub headers: Vec<(String, http::Secret)>,
+    pub other_headers: Vec<(String, http::Secret)>,
     pub cvm_id: String,
     /// A CVM whose KMS is on chain, for the two-phase flow (skipped when absent).
     pub onchain_cvm_id: Option<String>,
@@ -138,6 +144,10 @@ impl Settings {
         TargetOptions {
             base_url: self.target.clone(),
             api_key: self.api_key.clone(),
+            basic: self.basic.clone(),
+            other_basic: self.other_basic.clone(),
+            headers: self.headers.clone(),
+            other_headers: self.other_headers.clone(),
             shown: std::sync::Arc::new(shown),
             timeout: self.timeout,
             rate: self.rate,
@@ -150,12 +160,82 @@ impl Settings {
         }
     }
 
+    /// How reports show requests under these settings: where the credential goes (`credential`),
+    /// the variables that stand for each credential, and the secret fields.
+    pub fn shown(&self, credential: http::Credential, secret_fields: Vec<String>) -> http::Shown {
+        let basic = matches!(credential, http::Credential::Basic);
+        let var = |auth: &Option<http::Secret>, a: &str, k: &str| {
+            if basic && auth.is_some() { a } else { k }.to_string()
+        };
+        http::Shown {
+            var: var(&self.basic, http::AUTH_VAR, http::KEY_VAR),
+            other_var: var(&self.other_basic, http::OTHER_AUTH_VAR, http::OTHER_KEY_VAR),
+            headers: self.headers.iter().map(|(h, _)| h.clone()).collect(),
+            other_headers: self.other_headers.iter().map(|(h, _)| h.clone()).collect(),
+            basic_extra: self.basic.is_some() && !basic,
+            other_basic_extra: self.other_basic.is_some() && !basic,
+            credential,
+            secret_fields,
+        }
+    }
+
+    /// Every credential the run holds, and their encodings (the basic header's), for reports
+    /// to hide wherever an answer echoes one.
+    pub fn secrets(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for s in [
+            &self.api_key,
+            &self.other_api_key,
+            &self.basic,
+            &self.other_basic,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            out.push(s.expose().to_string());
+            out.push(openapi_runtime::base64(s.expose().as_bytes()));
+            if let Some((_, password)) = s.expose().split_once(':') {
+                out.push(password.to_string());
+            }
+        }
+        for (_, v) in self.headers.iter().chain(&self.other_headers) {
+            out.push(v.expose().to_string());
+        }
+        out.retain(|s| s.len() >= 4);
+        out
+    }
+
+    /// The credential text the placement `c` takes: `--auth`'s pair for HTTP basic (else the
+    /// key), the key for the others.
+    pub fn key_for(&self, c: &http::Credential) -> Option<&str> {
+        match c {
+            http::Credential::Basic => self.basic.as_ref().or(self.api_key.as_ref()),
+            _ => self.api_key.as_ref(),
+        }
+        .map(http::Secret::expose)
+    }
+
+    /// Whether the run's user has a credential of any kind.
+    pub fn has_credential(&self) -> bool {
+        self.api_key.is_some() || self.basic.is_some() || !self.headers.is_empty()
+    }
+
+    /// Whether the run has a second user's credential (`--other-api-key`, `--other-auth` or
+    /// `--other-header`): what `object_level_authorization` needs.
+    pub fn has_other_credential(&self) -> bool {
+        self.other_api_key.is_some() || self.other_basic.is_some() || !self.other_headers.is_empty()
+    }
+
     /// Defaults for a target: 256 cases, seed 0, 10 s per request, 10 min per run.
     pub fn new(target: &str, api_key: Option<String>, cvm_id: &str) -> Self {
         Settings {
             target: target.trim_end_matches('/').to_string(),
-            api_key,
+            api_key: api_key.map(http::Secret::from),
             other_api_key: None,
+            basic: None,
+            other_basic: None,
+            headers: Vec::new(),
+            other_headers: Vec::new(),
             cvm_id: cvm_id.to_string(),
             onchain_cvm_id: None,
             cases: 256,
@@ -236,15 +316,14 @@ pub fn run_on(settings: &Settings, subj: &Subject, scope: Scope) -> Report {
         }
     };
     let started = Instant::now();
-    let shown = http::Shown {
-        credential: subj
-            .update
+    let shown = settings.shown(
+        subj.update
             .auth
             .first()
             .map(|a| http::Credential::parse(a))
             .unwrap_or_default(),
-        secret_fields: crate::probe::secret_fields(&subj.schema),
-    };
+        crate::probe::secret_fields(&subj.schema),
+    );
     let max_retry_after = Duration::from_secs(30).min(settings.deadline / 4);
     let target = match Target::new(settings.target_options(started, shown, max_retry_after)) {
         Ok(t) => t,
@@ -270,6 +349,13 @@ pub fn run_on(settings: &Settings, subj: &Subject, scope: Scope) -> Report {
                 title: format!("{} contract", subj.update.name),
                 operations: 1,
                 operation_names: vec![subj.update.name.clone()],
+                documented: [(
+                    subj.update.name.clone(),
+                    crate::statuses::Documented::of(&subj.update),
+                )]
+                .into_iter()
+                .collect(),
+                credential: settings.has_credential(),
                 ..Report::default()
             }),
             schema: Some(subj.schema.clone()),
@@ -600,7 +686,7 @@ impl Suite<'_> {
     }
 
     fn secrets<'b>(&'b self, body: Option<&'b Value>) -> Vec<&'b str> {
-        let mut out: Vec<&str> = self.s.api_key.iter().map(String::as_str).collect();
+        let mut out: Vec<&str> = self.s.api_key.iter().map(|k| k.expose()).collect();
         let Some(b) = body else { return out };
         // The secret fields the target was set up with (`http::Shown`), not read again per call.
         let fields = &self.target.options().shown.secret_fields;

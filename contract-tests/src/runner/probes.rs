@@ -144,11 +144,10 @@ impl Suite<'_> {
         // No key, a wrong one, and near misses of the real one (empty, truncated, one character
         // more, case changed), on the update and on its read-back.
         let mut auths = vec![Auth::Missing, Auth::Wrong];
-        auths.extend(
-            Auth::NEAR_MISSES
-                .into_iter()
-                .filter(|a| a.credential(self.s.api_key.as_deref()).is_some()),
-        );
+        auths.extend(Auth::NEAR_MISSES.into_iter().filter(|a| {
+            a.credential(self.s.key_for(&self.target.options().shown.credential))
+                .is_some()
+        }));
         let path = self.path(&self.s.cvm_id);
         for (op, sent_body) in [(self.update(), Some(&body)), (self.read(), None)] {
             if op.auth.is_empty() {
@@ -215,19 +214,38 @@ impl Suite<'_> {
         // A plain id, then ids a path parameter must survive: percent-encoded characters, a
         // slash and dots (sent encoded), Unicode, and a very long one. The plain one must be 404;
         // the others may also be refused as invalid (422), never accepted nor crash.
-        let mut ids = vec![
-            (format!("contract-tests-no-such-id-{seed}"), "(unknown id)"),
-            (format!("..%2e/..%2F{seed} x?#"), "(unknown id, encoded)"),
-            (format!("ünïcødé-✓-{seed}"), "(unknown id, unicode)"),
-            (format!("{seed}-{}", "x".repeat(2048)), "(unknown id, long)"),
+        let mut ids: Vec<(String, String)> = vec![
+            (
+                format!("contract-tests-no-such-id-{seed}"),
+                "(unknown id)".into(),
+            ),
+            (
+                format!("..%2e/..%2F{seed} x?#"),
+                "(unknown id, encoded)".into(),
+            ),
+            (format!("ünïcødé-✓-{seed}"), "(unknown id, unicode)".into()),
+            (
+                format!("{seed}-{}", "x".repeat(2048)),
+                "(unknown id, long)".into(),
+            ),
         ];
+        // Near misses of the real id: another case, a space, a prefix, one character more, a
+        // look-alike letter. None may reach the CVM (an id that differs only by case must not
+        // resolve to it); any refusal will do.
+        let real = self.s.cvm_id.clone();
+        let near: Vec<(String, String)> = crate::probe::requests::near_misses(&real, false)
+            .into_iter()
+            .map(|(id, how)| (id, format!("(near miss of the id, {how})")))
+            .collect();
         // And ids drawn from the path parameter's own schema.
         let known = [Some(&self.s.cvm_id), self.s.onchain_cvm_id.as_ref()];
         for id in path_values(self.update(), seed, 4) {
             if !known.contains(&Some(&id)) {
-                ids.push((id, "(unknown id, from its schema)"));
+                ids.push((id, "(unknown id, from its schema)".into()));
             }
         }
+        let first_near = ids.len();
+        ids.extend(near);
         let body = self.base();
         // The update, and its read-back where that documents a 404 too.
         let mut ops = vec![(self.update(), Some(&body))];
@@ -238,6 +256,8 @@ impl Suite<'_> {
             let method = if sent_body.is_some() { "PATCH" } else { "GET" };
             // A wrong status an earlier id already got is the same bug, not another failure.
             let mut wrong = BTreeSet::new();
+            // Only a target that refuses an unknown id can show a near miss reached the CVM.
+            let mut refuses_unknown = false;
             for (i, (missing, field)) in ids.iter().enumerate() {
                 let field = if method == "PATCH" {
                     field.to_string()
@@ -254,6 +274,27 @@ impl Suite<'_> {
                 }
                 self.rec.tick(checks::UNKNOWN_ID_NOT_FOUND, &field);
                 if let Ok(a) = &ex.outcome {
+                    if i == 0 {
+                        refuses_unknown = a.status == 404;
+                    }
+                    if i >= first_near {
+                        // A near miss: any refusal will do; a success reached the real CVM.
+                        if refuses_unknown && (200..300).contains(&a.status) {
+                            let m = format!(
+                                "a {method} of `{missing}`, a near miss of the real id `{real}`, got {}: it reached the CVM",
+                                a.status
+                            );
+                            self.rec.record(self.rec.violation(
+                                checks::UNKNOWN_ID_NOT_FOUND,
+                                &field,
+                                None,
+                                m,
+                                &ex,
+                                true,
+                            ));
+                        }
+                        continue;
+                    }
                     let refused = a.status == 404 || (i > 0 && a.status == 422);
                     if !refused && wrong.insert(a.status) {
                         let shown: String = missing.chars().take(40).collect();
@@ -295,7 +336,56 @@ impl Suite<'_> {
         for v in self.common(self.update(), &ex, "(extra key)", true, Some(&body), None) {
             self.rec.record(v);
         }
-        Ok(())
+        self.look_alike_keys().await
+    }
+
+    /// Undeclared keys spelled like declared ones in another case (`VCPU` for `vcpu`), each
+    /// with a value that would change its twin: a correct server ignores the key (or refuses the
+    /// body), and the read-back shows the twin as it was (`patch_semantics`: a field left out
+    /// keeps its value). Only fields that read back, where the schema allows undeclared keys.
+    async fn look_alike_keys(&self) -> Result<(), Exhausted> {
+        let Some(shape) = self.update().body.clone() else {
+            return Ok(());
+        };
+        let declared: BTreeSet<&str> = self.body().fields.iter().map(|f| f.name.as_str()).collect();
+        let mut bodies = Vec::new();
+        for f in &self.body().fields {
+            if f.readback.is_none() {
+                continue;
+            }
+            let twin = swap_case(&f.name);
+            if twin == f.name || declared.contains(twin.as_str()) {
+                continue;
+            }
+            let base = self.base();
+            let Some(changed) = self.set_changing(&base, f) else {
+                continue;
+            };
+            let mut body = base;
+            let Some(o) = body.as_object_mut() else {
+                continue;
+            };
+            o.remove(&f.name);
+            o.insert(twin, changed[f.name.as_str()].clone());
+            if judge::check(self.schema(), &body, &shape).is_empty() {
+                bodies.push(body);
+            }
+        }
+        // Each read back on its own (not composed with others): a twin that changed is then
+        // blamed on the one body that carried its look-alike.
+        *self.direct.borrow_mut() = true;
+        let mut result = Ok(());
+        for body in bodies {
+            match self.send_valid(&body).await {
+                Ok(found) => found.into_iter().for_each(|v| self.rec.record(v)),
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        *self.direct.borrow_mut() = false;
+        result
     }
 }
 
@@ -334,6 +424,19 @@ pub(super) fn path_values(op: &crate::meta::Operation, seed: u64, n: usize) -> V
     };
     (0..n)
         .filter_map(|_| strategy.new_tree(&mut runner).ok().map(|t| t.current()))
+        .collect()
+}
+
+/// `name` with every ASCII letter in the other case.
+fn swap_case(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() {
+                c.to_ascii_uppercase()
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
         .collect()
 }
 

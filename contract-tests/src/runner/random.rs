@@ -8,7 +8,7 @@ impl Suite<'_> {
         // Valid bodies from the model at run time: the constraints the generated types'
         // `validate()` was emitted from (tests/agreement.rs holds the two together).
         let Some(bodies) = crate::draw::object(&self.subj.schema, self.body()) else {
-            self.rec.report.borrow_mut().skipped.push(format!(
+            self.rec.report.borrow_mut().skip(format!(
                 "{}: no valid body can be drawn from its schema",
                 self.update().name
             ));

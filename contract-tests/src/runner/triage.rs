@@ -83,7 +83,7 @@ impl Suite<'_> {
                     schema,
                     target: &self.target,
                     expected: &self.s.expected,
-                    key: self.s.api_key.as_deref(),
+                    key: self.s.key_for(&self.target.options().shown.credential),
                     max_response_time: self.s.max_response_time,
                     known_ids: true,
                     hints: &[],

@@ -22,6 +22,23 @@ pub(crate) fn basic_info(c: &Cvm, faults: &BTreeSet<Fault>) -> Value {
     out
 }
 
+/// The CVM `id` names: itself, or, with [`Kind::NearMissIdServed`] on for `op`, the CVM it is a
+/// near miss of (another case, surrounding whitespace).
+fn resolve(inner: &mut Inner, op: &str, id: String) -> String {
+    if inner.cvms.contains_key(&id) {
+        return id;
+    }
+    let real = inner
+        .cvms
+        .keys()
+        .find(|k| crate::faults::near_miss_of(&id, k))
+        .cloned();
+    match real {
+        Some(real) if inner.fire(Kind::NearMissIdServed, op) => real,
+        _ => id,
+    }
+}
+
 pub(crate) async fn get_cvm(
     State(s): State<Shared>,
     Path(id): Path<String>,
@@ -32,6 +49,7 @@ pub(crate) async fn get_cvm(
     if !authorized(&mut inner, &headers, op) {
         return detail(StatusCode::UNAUTHORIZED, "Authentication required");
     }
+    let id = resolve(&mut inner, op, id);
     let id = if !inner.cvms.contains_key(&id) && inner.fire(Kind::UnknownIdServed, op) {
         CVM_ID.to_string()
     } else {
@@ -90,7 +108,16 @@ pub(crate) async fn patch_cvm(
     if !errs.is_empty() {
         return validation_error(errs, &faults);
     }
+    let mut body = body;
+    let folds = inner
+        .generated
+        .iter()
+        .any(|g| g.kind == Kind::UndeclaredKeyFolded && g.on(op));
+    if folds && crate::faults::fold_keys(crate::spec::update_body(), &mut body) {
+        inner.fired += 1;
+    }
     let obj = body.as_object().cloned().unwrap_or_default();
+    let id = resolve(&mut inner, op, id);
     if inner.cvms.contains_key(&id) && crashes(&mut inner, op, &body) {
         return (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response();
     }

@@ -49,6 +49,7 @@ impl Category {
             checks::REJECTION_CHANGES_NOTHING,
             checks::HEADER_FLOWS,
             checks::UNKNOWN_ID_NOT_FOUND,
+            checks::CONDITIONAL_REQUESTS,
         ]
         .contains(&check)
         {
@@ -164,9 +165,30 @@ fn masked_message(v: &Violation) -> String {
     .trim();
     let mut text = v.message.clone();
     if !name.is_empty() && !name.starts_with('(') {
-        text = text.replace(name, "<name>");
+        text = replace_word(&text, name, "<name>");
     }
     mask(&text, &v.exchange.sent.path, &template(v))
+}
+
+/// `text` with each occurrence of `word` that stands alone (not inside a longer name: `y` is not
+/// replaced in `body`) replaced by `with`.
+fn replace_word(text: &str, word: &str, with: &str) -> String {
+    let name_char = |c: char| c.is_alphanumeric() || c == '_';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(word) {
+        let before = rest[..i].chars().next_back();
+        let after = rest[i + word.len()..].chars().next();
+        out.push_str(&rest[..i]);
+        if before.is_some_and(name_char) || after.is_some_and(name_char) {
+            out.push_str(word);
+        } else {
+            out.push_str(with);
+        }
+        rest = &rest[i + word.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The template of the path a violation's request went to.
@@ -185,6 +207,25 @@ fn telling_parts(m: &super::Minimal) -> Vec<String> {
         .into_iter()
         .filter(|n| !m.broken.iter().any(|b| b.starts_with(&format!("{n} ("))))
         .collect()
+}
+
+/// A part's name with its list indices dropped (`requests[3].method` is `requests[].method`): the
+/// same field of another item is the same part.
+fn unindexed(part: &str) -> String {
+    let mut out = String::with_capacity(part.len());
+    let mut rest = part;
+    while let Some(i) = rest.find('[') {
+        out.push_str(&rest[..=i]);
+        let after = &rest[i + 1..];
+        match after.find(']') {
+            Some(j) if j > 0 && after[..j].bytes().all(|b| b.is_ascii_digit()) => {
+                rest = &after[j..]
+            }
+            _ => rest = after,
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A failure's cause key, with what the cause shows of it.
@@ -214,21 +255,28 @@ fn decide(f: &Failure<'_>) -> (String, Category, bool, Vec<String>) {
         return (key, category, false, parts);
     }
     if let Some(m) = least {
+        // A refusal that needs a part the document does not require (beside where the request
+        // may be invalid, which a refusal of an invalid request is about already): the part is
+        // the cause, whatever else the request carries.
+        let telling = telling_parts(m);
         let input = class == Some(4)
-            && m.broken.is_empty()
-            && !m.needed.is_empty()
-            && matches!(category, Category::State | Category::Conformance);
+            && !telling.is_empty()
+            && matches!(category, Category::State | Category::Conformance)
+            && super::shrinkable(v.check) != Some(super::Gate::Invalid);
         if input {
-            let key = format!("input|{}|{class_text}", m.needed_names().join(", "));
-            return (key, Category::Conformance, true, m.needed_names());
+            let key = format!("input|{}|{class_text}", telling.join(", "));
+            return (key, Category::Conformance, true, telling);
         }
     }
     let message = masked_message(v);
     // A failure not shrunk is told apart by its check, status, rule and message alone.
     let (parts, place) = match least {
         Some(m) => {
-            let telling = telling_parts(m);
-            let place = telling.join(", ");
+            // The parts it needs, and the parts where it breaks the document: two fields that
+            // both take a null they should refuse are two causes, not one.
+            let mut place: Vec<String> = telling_parts(m);
+            place.extend(m.broken.iter().map(|b| unindexed(b)));
+            let place = place.join(", ");
             let mut shown = m.needed_names();
             shown.extend(m.broken.iter().cloned());
             (shown, place)
@@ -358,4 +406,28 @@ pub fn unnamed_server_errors(r: &Report) -> Vec<String> {
         .filter(|op| !named.iter().any(|n| n == *op))
         .map(|s| s.to_string())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_is_masked_where_it_stands_alone() {
+        assert_eq!(
+            replace_word("got y in body, y.z and (y)", "y", "<n>"),
+            "got <n> in body, <n>.z and (<n>)"
+        );
+        assert_eq!(replace_word("size sizes", "size", "<n>"), "<n> sizes");
+    }
+
+    #[test]
+    fn list_indices_do_not_make_another_part() {
+        assert_eq!(
+            unindexed("body requests[12].method (nullable)"),
+            "body requests[].method (nullable)"
+        );
+        assert_eq!(unindexed("body a[x][3]"), "body a[x][]");
+        assert_eq!(unindexed("query limit"), "query limit");
+    }
 }

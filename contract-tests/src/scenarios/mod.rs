@@ -6,12 +6,19 @@
 //! 2. Update, then read: what was sent shows, what was left out is kept, null clears where the
 //!    read-back allows null; the update's own answer shows what the read does; a replace shows
 //!    what it sent (`patch_semantics`).
+//!    A replace with the least body keeps none of the values a replace before set
+//!    (`patch_semantics`, [`replace`]).
+//!    Where the document declares them, conditional requests on the live item
+//!    (`conditional_requests`, [`conditional`]).
 //! 3. The other user's key (`--other-api-key`) can neither read, change nor delete it, and it is
 //!    still there after it tried (`object_level_authorization`).
 //! 4. Delete, then read and delete again: 404 or 410; it is no longer listed (`use_after_free`).
 //!
 //! Every answer is also judged by the checks of any answer (a 500 on a second delete is a
 //! `not_a_server_error`).
+
+mod conditional;
+mod replace;
 
 use crate::checks::{self, Check};
 use crate::http::{Auth, Exchange, Exhausted};
@@ -22,6 +29,7 @@ use openapi_runtime::encode_component;
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// What a scenario knows of its item as it goes.
@@ -32,6 +40,41 @@ struct Item<'r> {
     id: Value,
     /// How the item last read back.
     shown: Map<String, Value>,
+    /// Field -> the keys the run has sent inside it, where it was sent as an object: what of
+    /// it the run knows. A server writes keys of its own there too (Kinto's
+    /// `data.last_modified`), and they change with every write.
+    sent: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Item<'_> {
+    /// Notes the keys a create or update sent inside each object field.
+    fn note_sent(&mut self, body: &Value) {
+        for (k, v) in body.as_object().into_iter().flatten() {
+            if let Value::Object(o) = v {
+                self.sent
+                    .entry(k.clone())
+                    .or_default()
+                    .extend(o.keys().cloned());
+            }
+        }
+    }
+
+    /// `v`, the value of `field`, as far as the run knows it: an object cut to the keys the run
+    /// sent inside it.
+    fn known(&self, field: &str, v: &Value) -> Value {
+        match v {
+            Value::Object(o) => {
+                let keys = self.sent.get(field);
+                Value::Object(
+                    o.iter()
+                        .filter(|(k, _)| keys.is_some_and(|s| s.contains(*k)))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                )
+            }
+            other => other.clone(),
+        }
+    }
 }
 
 impl Item<'_> {
@@ -68,9 +111,42 @@ fn body_and_read<'s>(
 
 /// Whether two JSON values are the same value (numbers by value: `1` and `1.0` agree).
 fn same(a: &Value, b: &Value) -> bool {
-    match (a.as_f64(), b.as_f64()) {
-        (Some(x), Some(y)) if a.is_number() && b.is_number() => x == y,
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => crate::meta::same_number(x, y),
         _ => a == b,
+    }
+}
+
+/// Whether `shown` (what a read shows) shows `sent` (what was sent): the same value, but that an
+/// object shows each key sent (the server may add its own, a `last_modified`), at every depth; a
+/// list shows each item sent, in any order (a server may keep a list as a set, and add its own:
+/// Kinto adds the writer to a bucket's `write` principals); and a null sent shows as null or as
+/// left out, as does an empty list or object (Kinto keeps no empty principal list).
+fn shows(shown: &Value, sent: &Value) -> bool {
+    let empty = |v: &Value| match v {
+        Value::Null => true,
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    };
+    match (shown, sent) {
+        (Value::Object(a), Value::Object(b)) => b.iter().all(|(k, v)| match a.get(k) {
+            Some(x) => shows(x, v),
+            None => empty(v),
+        }),
+        (Value::Array(a), Value::Array(b)) => {
+            // Each item sent matched by its own item shown.
+            let mut free: Vec<&Value> = a.iter().collect();
+            b.iter()
+                .all(|y| match free.iter().position(|x| shows(x, y)) {
+                    Some(i) => {
+                        free.swap_remove(i);
+                        true
+                    }
+                    None => false,
+                })
+        }
+        _ => same(shown, sent),
     }
 }
 
@@ -103,7 +179,7 @@ pub(crate) fn created_id(r: &Resource, ex: &Exchange) -> Option<Value> {
     let a = ex.outcome.as_ref().ok()?;
     let from_body = a
         .json()
-        .and_then(|created| r.id_field.as_ref().and_then(|f| created.get(f)).cloned())
+        .and_then(|created| r.id_in(&created).cloned())
         .filter(|v| v.is_string() || v.is_number());
     from_body.or_else(|| {
         let location = a.header("location")?;
@@ -126,14 +202,26 @@ impl Run<'_> {
     /// one of them has none.
     pub(crate) fn bound(&self, r: &Resource) -> Option<Resource> {
         let mut r = r.clone();
-        if let Some(parent) = self
+        if let Some((parent, names)) = self
             .fixtures
             .iter()
-            .filter(|f| !f.for_delete && r.collection.starts_with(&format!("{}/", f.item)))
-            .max_by_key(|f| f.item.len())
+            .filter(|f| !f.for_delete && !crate::meta::same_template(&r.collection, &f.item))
+            .filter_map(|f| Some((f, crate::meta::under_template(&r.collection, &f.item)?)))
+            .max_by_key(|(f, _)| f.item.len())
         {
-            r.bound = parent.parents.clone();
-            r.bound.push((parent.param.clone(), parent.id.clone()));
+            // The parent's parameters, under the names the nested collection gives them.
+            let renamed = |name: &str| {
+                names
+                    .iter()
+                    .find(|(theirs, _)| theirs == name)
+                    .map_or_else(|| name.to_string(), |(_, ours)| ours.clone())
+            };
+            r.bound = parent
+                .parents
+                .iter()
+                .chain([(parent.param.clone(), parent.id.clone())].iter())
+                .map(|(name, id)| (renamed(name), id.clone()))
+                .collect();
         }
         r.collection_path().map(|_| r)
     }
@@ -159,22 +247,14 @@ impl Run<'_> {
                     continue;
                 }
                 let salt = 0xf1 + 2 * i as u64 + u64::from(for_delete);
-                let Some(req) = self.draw(drawn, create, &r.bind(&create.path), salt) else {
-                    continue;
-                };
                 let label = create
                     .operation_id
                     .clone()
                     .unwrap_or_else(|| create.name.clone());
-                let ex = self
-                    .step(
-                        create,
-                        &req,
-                        self.auth(create),
-                        &format!("{label} (valid)"),
-                        true,
-                    )
-                    .await?;
+                let field = format!("{label} (valid)");
+                let Some((_, ex)) = self.create(drawn, r, create, salt, &field).await? else {
+                    continue;
+                };
                 if let Some(id) = created_id(r, &ex) {
                     self.made
                         .insert(id.as_str().map_or_else(|| id.to_string(), str::to_string));
@@ -205,7 +285,7 @@ impl Run<'_> {
                 continue;
             };
             let Some(r) = self.bound(r) else {
-                self.report.skipped.push(format!(
+                self.report.skip(format!(
                     "{}: the scenarios of a nested collection need an item of its parent, and \
                      the run could make none",
                     r.collection
@@ -215,6 +295,58 @@ impl Run<'_> {
             self.lifecycle(drawn, &r, create, i as u64).await?;
         }
         Ok(())
+    }
+
+    /// Makes an item of `r`: a drawn valid create, and when the target refuses it, one with the
+    /// least body the schema admits (a server may refuse values its schema does not rule out,
+    /// as Kinto refuses a collection's `schema` that is no JSON Schema). `None`, noted in the
+    /// report, when neither is accepted.
+    async fn create(
+        &mut self,
+        drawn: &Arc<Schema>,
+        r: &Resource,
+        create: &Operation,
+        salt: u64,
+        field: &str,
+    ) -> Result<Option<(Request, Exchange)>, Exhausted> {
+        let Some(req) = self.draw(drawn, create, &r.bind(&create.path), salt) else {
+            self.report
+                .skip(format!("{}: no valid create can be drawn", r.collection));
+            return Ok(None);
+        };
+        let least = drawn
+            .operations
+            .get(&create.name)
+            .unwrap_or(create)
+            .body
+            .as_ref()
+            .and_then(|shape| crate::breadth::minimal(drawn, shape))
+            .filter(|b| Some(b) != req.body.as_ref())
+            .map(|b| Request {
+                body: Some(b),
+                ..req.clone()
+            });
+        let mut last = None;
+        for req in std::iter::once(req).chain(least) {
+            let ex = self
+                .step(create, &req, self.auth(create), field, true)
+                .await?;
+            if is_success(&ex) {
+                return Ok(Some((req, ex)));
+            }
+            // A server error is judged already; another body will not mend it.
+            let stop = ex.status().is_none_or(|s| s >= 500);
+            last = ex.status();
+            if stop {
+                break;
+            }
+        }
+        let said = last.map_or_else(|| "no answer".to_string(), |s| s.to_string());
+        self.report.skip(format!(
+            "{}: the target accepted no create (the last answered {said})",
+            r.collection
+        ));
+        Ok(None)
     }
 
     /// A valid request of `op` drawn with the run's seed, on `path` (its path parameters set).
@@ -235,6 +367,7 @@ impl Run<'_> {
         // Optional query parameters (a page size, a filter) could hide the item: left out.
         r.query
             .retain(|(k, _)| op.params.iter().any(|p| p.name == *k && p.required));
+        crate::probe::requests::drop_preconditions(op, &mut r);
         Some(r)
     }
 
@@ -276,21 +409,12 @@ impl Run<'_> {
     ) -> Result<(), Exhausted> {
         let schema = self.schema;
         let label = r.collection.clone();
-        let Some(req) = self.draw(drawn, create, &r.bind(&create.path), salt) else {
-            self.report
-                .skipped
-                .push(format!("{label}: no valid create can be drawn"));
+        let field = format!("{label} (create)");
+        let Some((req, ex)) = self.create(drawn, r, create, salt, &field).await? else {
             return Ok(());
         };
-        let auth = self.auth(create);
-        let ex = self
-            .step(create, &req, auth, &format!("{label} (create)"), true)
-            .await?;
-        if !is_success(&ex) {
-            return Ok(());
-        }
         let Some(id) = created_id(r, &ex) else {
-            self.report.skipped.push(format!(
+            self.report.skip(format!(
                 "{label}: the create's answer carries no id for {}",
                 r.item
             ));
@@ -305,7 +429,9 @@ impl Run<'_> {
                 .replace(&format!("{{{}}}", r.param), &encode_component(&text)),
             id,
             shown: Map::new(),
+            sent: BTreeMap::new(),
         };
+        item.note_sent(req.body.as_ref().unwrap_or(&Value::Null));
 
         // 1. It is there, as created, and listed.
         let field = format!("{label} (read after create)");
@@ -362,6 +488,7 @@ impl Run<'_> {
                 if !is_success(&ex) {
                     continue;
                 }
+                item.note_sent(&body);
                 let answered = ex.outcome.as_ref().ok().and_then(|a| a.json());
                 let read_field = format!("{label} (read after {what})");
                 let Some(read) = self.read(&mut item, &read_field).await? else {
@@ -389,8 +516,16 @@ impl Run<'_> {
             }
         }
 
+        // 2a. A replace replaces: what the least body leaves out is not kept.
+        if let Some(op) = r.op(schema, Role::Replace) {
+            self.replace_resets(drawn, &mut item, op).await?;
+        }
+
+        // 2b. Conditional requests, where the document declares them.
+        self.conditional(drawn, &mut item, salt).await?;
+
         // 3. The other user.
-        if self.s.other_api_key.is_some() {
+        if self.s.has_other_credential() {
             self.other_user(drawn, &mut item, salt).await?;
         }
 
@@ -569,7 +704,7 @@ impl Run<'_> {
                 continue;
             }
             let shown = item.shown.get(k).cloned().unwrap_or(Value::Null);
-            if same(&shown, v) {
+            if shows(&shown, v) {
                 self.pass(check, field);
             } else {
                 let m = format!("{how} `{k}` = {v}, the item reads back {shown}");
@@ -598,7 +733,17 @@ impl Run<'_> {
             let (Some(was), now) = (before.get(&f.name), item.shown.get(&f.name)) else {
                 continue;
             };
-            if now.is_some_and(|n| same(n, was)) {
+            if was.is_object() && !item.sent.contains_key(&f.name) {
+                continue;
+            }
+            // What the run knows of it: an object as far as the run wrote it.
+            let (was, now) = (
+                item.known(&f.name, was),
+                now.map(|n| item.known(&f.name, n)),
+            );
+            let (was, now) = (&was, now.as_ref());
+            // The same value, lists in any order (a server may keep one as a set).
+            if now.is_some_and(|n| shows(n, was) && shows(was, n)) {
                 self.pass(checks::PATCH_SEMANTICS, field);
             } else {
                 let m = format!(
@@ -634,7 +779,9 @@ impl Run<'_> {
             if !comparable(read, k) {
                 continue;
             }
-            if same(v, shown) {
+            // The answer may say less than the read (Kinto's `Response-Behavior: diff`), not
+            // otherwise.
+            if shows(shown, v) {
                 self.pass(checks::PATCH_SEMANTICS, field);
             } else {
                 let m = format!("the update answered `{k}` = {v}, the read after it shows {shown}");
@@ -706,12 +853,20 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// After a delete: a 404 or 410, never a success.
+    /// After a delete: never a success. A 404 or 410 says it is gone; a 403 that it is not the
+    /// caller's to know (Kinto's answer for what is not there); any refusal that it is not done
+    /// again.
     fn gone(&mut self, field: &str, what: &str, ex: &Exchange) {
-        if ex.outcome.is_err() || is_gone(ex) {
+        if ex.outcome.is_err()
+            || is_gone(ex)
+            || ex.status().is_some_and(|s| (400..500).contains(&s))
+        {
             self.pass(checks::USE_AFTER_FREE, field);
         } else {
-            let m = format!("{what} got {}, not 404 or 410", ex.status().unwrap_or(0));
+            let m = format!(
+                "{what} got {}: the item is still there",
+                ex.status().unwrap_or(0)
+            );
             self.fail(checks::USE_AFTER_FREE, field, m, ex);
         }
     }
@@ -727,9 +882,9 @@ impl Run<'_> {
         present: bool,
         salt: u64,
     ) -> Result<(), Exhausted> {
-        let (Some(list), Some(id_field)) = (
+        let (Some(list), Some(_)) = (
             item.resource.op(self.schema, Role::List),
-            item.resource.id_field.clone(),
+            item.resource.id_field.as_ref(),
         ) else {
             return Ok(());
         };
@@ -751,13 +906,13 @@ impl Run<'_> {
         let whole = match self.read_list(list, &req, largest, &field).await? {
             Ok(l) => l,
             Err(why) => {
-                self.report.skipped.push(format!(
+                self.report.skip(format!(
                     "{field}: whether the item is listed was not judged: {why}"
                 ));
                 return Ok(());
             }
         };
-        let id_of = |x: &Value| x.get(&id_field).cloned();
+        let id_of = |x: &Value| item.resource.id_in_listed(x).cloned();
         let found = whole
             .items
             .iter()
@@ -789,8 +944,7 @@ impl Run<'_> {
             self.fail(check, &field, m, &whole.last);
         }
         if present {
-            self.pages_agree(list, &req, &whole, &id_field, &item.resource.collection)
-                .await?;
+            self.pages_agree(list, &req, &whole, item.resource).await?;
         }
         Ok(())
     }
@@ -802,14 +956,13 @@ impl Run<'_> {
         list: &Operation,
         req: &Request,
         whole: &Listing,
-        id_field: &str,
-        collection: &str,
+        resource: &Resource,
     ) -> Result<(), Exhausted> {
-        let field = format!("{collection} (list read by pages)");
+        let field = format!("{} (list read by pages)", resource.collection);
         let ids = |l: &Listing| -> Vec<Value> {
             l.items
                 .iter()
-                .filter_map(|x| x.get(id_field).cloned())
+                .filter_map(|x| resource.id_in_listed(x).cloned())
                 .collect()
         };
         let twice = |ids: &[Value]| -> Option<Value> {
@@ -838,7 +991,7 @@ impl Run<'_> {
         let by_small = match self.read_list(list, req, Some(small), &field).await? {
             Ok(l) => l,
             Err(why) => {
-                self.report.skipped.push(format!(
+                self.report.skip(format!(
                     "{field}: whether its pages agree was not judged: {why}"
                 ));
                 return Ok(());
@@ -960,12 +1113,16 @@ impl Run<'_> {
             let Some(got) = pages::items(&body) else {
                 return Ok(Err(format!("page {} holds no list", page + 1)));
             };
+            // The next page's address: `Link: <...>; rel="next"`, or Kinto's `Next-Page`.
             let link = ex
                 .outcome
                 .as_ref()
                 .ok()
-                .and_then(|a| a.header("link"))
-                .and_then(pages::link_next)
+                .and_then(|a| {
+                    a.header("link")
+                        .and_then(pages::link_next)
+                        .or_else(|| a.header("next-page").map(str::to_string))
+                })
                 .and_then(|u| pages::under_base(&self.s.target, &u));
             let next = pages::body_next(&body);
             let full = size.as_ref().is_none_or(|(_, n)| got.len() as i64 >= *n);
@@ -988,6 +1145,7 @@ impl Run<'_> {
                     }
                     offset += n;
                 }
+                Paging::Cursor { .. } if link.is_some() => follow = link,
                 Paging::Cursor { .. } => match next {
                     Some(Value::String(t)) if t.contains('/') || t.contains('?') => {
                         match pages::under_base(&self.s.target, &t) {
@@ -1036,4 +1194,27 @@ struct Listing {
     pages: usize,
     /// The last page's exchange (what a failure shows).
     last: Exchange,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shows;
+    use serde_json::json;
+
+    #[test]
+    fn a_read_shows_what_was_sent_in_any_order_and_with_its_own_keys() {
+        let shown = json!({"id": "b1", "write": ["bob", "alice"], "last_modified": 7});
+        assert!(shows(&shown, &json!({"write": ["alice"]})));
+        assert!(shows(
+            &shown,
+            &json!({"write": ["alice", "bob"], "read": []})
+        ));
+        assert!(shows(&shown, &json!({"gone": null, "meta": {}})));
+        assert!(shows(&json!({"n": 600}), &json!({"n": 600.0})));
+        // What differs, or is missing and was not empty, is not shown.
+        assert!(!shows(&shown, &json!({"write": ["carol"]})));
+        assert!(!shows(&shown, &json!({"read": ["alice"]})));
+        assert!(!shows(&shown, &json!({"write": ["alice", "alice"]})));
+        assert!(!shows(&json!({"n": 1}), &json!({"n": "1"})));
+    }
 }
