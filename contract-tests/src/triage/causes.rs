@@ -272,11 +272,10 @@ fn decide(f: &Failure<'_>) -> (String, Category, bool, Vec<String>) {
     // A failure not shrunk is told apart by its check, status, rule and message alone.
     let (parts, place) = match least {
         Some(m) => {
-            // The parts it needs, and the parts where it breaks the document: two fields that
-            // both take a null they should refuse are two causes, not one.
-            let mut place: Vec<String> = telling_parts(m);
-            place.extend(m.broken.iter().map(|b| unindexed(b)));
-            let place = place.join(", ");
+            // The parts it needs beside where it is invalid: where it is invalid is the rule
+            // and the masked name of the message (a server that takes null where the document
+            // forbids it does so for every field alike: one cause, its places listed).
+            let place = telling_parts(m).join(", ");
             let mut shown = m.needed_names();
             shown.extend(m.broken.iter().cloned());
             (shown, place)
@@ -311,7 +310,7 @@ pub fn causes(r: &Report) -> Vec<Cause<'_>> {
                 checks: Vec::new(),
                 summary: summary(v, category, input, &parts),
                 class: v.exchange.status().map(|s| s / 100),
-                parts,
+                parts: Vec::new(),
                 operations: Vec::new(),
                 failures: Vec::new(),
                 key,
@@ -319,6 +318,11 @@ pub fn causes(r: &Report) -> Vec<Cause<'_>> {
             out.len() - 1
         });
         let c = &mut out[i];
+        for p in parts.iter().map(|p| unindexed(p)) {
+            if !c.parts.contains(&p) {
+                c.parts.push(p);
+            }
+        }
         for name in f.checks() {
             if !c.checks.contains(&name) {
                 c.checks.push(name);
@@ -332,6 +336,27 @@ pub fn causes(r: &Report) -> Vec<Cause<'_>> {
     for c in &mut out {
         if !c.input && c.category != Category::ServerError {
             c.summary = with_others(&c.summary, c.failures.len());
+            // Where the failures broke the document, when not all in one place.
+            let broken: Vec<&str> = c
+                .parts
+                .iter()
+                .filter_map(|p| p.rsplit_once(" (").map(|(at, _)| at))
+                .collect();
+            if broken.len() > 1 {
+                let shown: Vec<&str> = broken.iter().take(4).copied().collect();
+                let more = broken.len() - shown.len();
+                c.summary = format!(
+                    "{}; at {} places: {}{}",
+                    c.summary,
+                    broken.len(),
+                    shown.join(", "),
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    }
+                );
+            }
         }
     }
     out.sort_by(|a, b| {
