@@ -62,14 +62,22 @@ pub fn edges(schema: &Schema, shape: &Shape) -> Vec<Value> {
     kept
 }
 
+/// The object `shape` names and `base`'s fields, where `shape` is an object and `base` one.
+fn object_and_fields<'a>(
+    schema: &'a Schema,
+    shape: &Shape,
+    base: &'a Value,
+) -> Option<(&'a crate::meta::Object, &'a serde_json::Map<String, Value>)> {
+    match shape {
+        Shape::Object { name } => Some((schema.object(name)?, base.as_object()?)),
+        _ => None,
+    }
+}
+
 /// `base` (a valid body of `shape`) with one top-level field set to one of its edges, for every
 /// field and edge, each judged valid as a whole. Empty where `shape` is not an object.
 pub fn body_edges(schema: &Schema, shape: &Shape, base: &Value) -> Vec<Value> {
-    let object = match shape {
-        Shape::Object { name } => schema.object(name),
-        _ => None,
-    };
-    let (Some(object), Some(fields)) = (object, base.as_object()) else {
+    let Some((object, fields)) = object_and_fields(schema, shape, base) else {
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -94,11 +102,7 @@ pub fn body_edges(schema: &Schema, shape: &Shape, base: &Value) -> Vec<Value> {
 /// alike (issue: a value refused for its spelling). Each body is judged valid as a whole; only
 /// integers a double holds exactly are respelled.
 pub fn spellings(schema: &Schema, shape: &Shape, base: &Value) -> Vec<Value> {
-    let object = match shape {
-        Shape::Object { name } => schema.object(name),
-        _ => None,
-    };
-    let (Some(object), Some(fields)) = (object, base.as_object()) else {
+    let Some((object, fields)) = object_and_fields(schema, shape, base) else {
         return Vec::new();
     };
     let mut out = Vec::new();

@@ -172,16 +172,7 @@ impl Auth {
             }
             (Auth::Extended, Some(k)) => Some(format!("{k}x")),
             (Auth::CaseChanged, Some(k)) => {
-                let swapped: String = k
-                    .chars()
-                    .map(|c| {
-                        if c.is_ascii_lowercase() {
-                            c.to_ascii_uppercase()
-                        } else {
-                            c.to_ascii_lowercase()
-                        }
-                    })
-                    .collect();
+                let swapped = swap_case(k);
                 (swapped != k).then_some(swapped)
             }
             _ => None,
@@ -764,6 +755,38 @@ pub fn curl(base_url: &str, sent: &Sent) -> String {
         parts.push(format!("--data-raw {}", quote(b)));
     }
     parts.join(" ")
+}
+
+/// `text` with every ASCII letter in the other case: a key, an id or a property name as a server
+/// that folds case would take it for the real one.
+pub(crate) fn swap_case(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() {
+                c.to_ascii_uppercase()
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+        .collect()
+}
+
+/// `path` with `query` as its query string (each name and value percent-encoded).
+pub(crate) fn with_query(path: &str, query: &[(String, String)]) -> String {
+    if query.is_empty() {
+        return path.to_string();
+    }
+    let q: Vec<String> = query
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                openapi_runtime::encode_component(k),
+                openapi_runtime::encode_component(v)
+            )
+        })
+        .collect();
+    format!("{path}?{}", q.join("&"))
 }
 
 #[cfg(test)]

@@ -27,8 +27,8 @@ import sys
 import tempfile
 import time
 
-from schemathesis_mutants import findings, free_port
-from served import Served, fetch
+from schemathesis_mutants import free_port
+from served import Served, fetch, run_schemathesis
 
 ALICE = "alice:secret1"
 BOB = "bob:secret2"
@@ -169,16 +169,8 @@ def schemathesis(args, workdir: str) -> dict:
         doc = os.path.join(workdir, "kinto-st.swagger.json")
         srv.document(doc)
         junit = args.st_junit or os.path.join(workdir, "st.xml")
-        started = time.time()
-        subprocess.run([args.schemathesis, "run", doc, "--url", srv.url, "--checks", "all",
-                        "--max-examples", str(args.cases), "--seed", str(args.seed),
-                        "--auth", ALICE, "--report", "junit", "--report-junit-path", junit],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=1800)
-        secs = round(time.time() - started, 1)
-    found = findings(junit)
-    per_title = collections.defaultdict(set)
-    for op, title, _ in found:
-        per_title[title].add(op)
+        secs, found, per_title = run_schemathesis(args.schemathesis, doc, srv.url, args.cases,
+                                                  args.seed, junit, ("--auth", ALICE), 1800)
     return {
         "secs": secs, "failures": len(found),
         "operations_by_check": {t: sorted(ops) for t, ops in per_title.items()},

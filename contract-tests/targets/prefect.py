@@ -24,8 +24,8 @@ import sys
 import tempfile
 import time
 
-from schemathesis_mutants import findings, free_port
-from served import Served, fetch
+from schemathesis_mutants import free_port
+from served import Served, fetch, run_schemathesis
 
 HEADER = "header x-prefect-api-version"
 
@@ -85,17 +85,9 @@ def schemathesis(args, workdir: str) -> dict:
         doc = os.path.join(workdir, "prefect-st.openapi.json")
         srv.document(doc)
         junit = args.st_junit or os.path.join(workdir, "st.xml")
-        started = time.time()
-        subprocess.run([args.schemathesis, "run", doc, "--url", srv.url, "--checks", "all",
-                        "--max-examples", str(args.cases), "--seed", str(args.seed),
-                        "--report", "junit", "--report-junit-path", junit],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=3600)
-        secs = round(time.time() - started, 1)
-    found = findings(junit)
+        secs, found, per_op = run_schemathesis(args.schemathesis, doc, srv.url, args.cases,
+                                               args.seed, junit)
     by_check = collections.Counter(title for _, title, _ in found)
-    per_op = collections.defaultdict(set)
-    for op, title, _ in found:
-        per_op[title].add(op)
     return {
         "secs": secs, "failures": len(found), "by_check": dict(by_check),
         "operations_by_check": {t: len(ops) for t, ops in per_op.items()},

@@ -1,11 +1,14 @@
 """A real server for a side-by-side run: started fresh in its own session, waited for until it
 answers, and stopped with everything it started. Shared by prefect.py and kinto.py."""
 
+import collections
 import os
 import signal
 import subprocess
 import time
 import urllib.request
+
+from schemathesis_mutants import findings
 
 
 class Served:
@@ -52,3 +55,20 @@ def fetch(url: str, path: str) -> None:
     with urllib.request.urlopen(url, timeout=30) as r:
         with open(path, "wb") as f:
             f.write(r.read())
+
+
+def run_schemathesis(st: str, doc: str, url: str, cases: int, seed: int, junit: str,
+                     extra=(), timeout: float = 3600):
+    """`st run --checks all` (every phase) of `doc` against `url`, its JUnit kept at `junit`:
+    how long it took (s), its findings (operation, check title, message), and the operations
+    each check title failed on."""
+    started = time.time()
+    subprocess.run([st, "run", doc, "--url", url, "--checks", "all", "--max-examples", str(cases),
+                    "--seed", str(seed), *extra, "--report", "junit", "--report-junit-path", junit],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout)
+    secs = round(time.time() - started, 1)
+    found = findings(junit)
+    per_title = collections.defaultdict(set)
+    for op, title, _ in found:
+        per_title[title].add(op)
+    return secs, found, per_title

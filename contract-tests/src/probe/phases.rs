@@ -347,24 +347,9 @@ impl Run<'_> {
         if let Some(last) = ids.last_mut() {
             last.1 = unknown.clone();
         }
-        let Ok(strategy) = requests_with(drawn, drawn_op, &ids) else {
+        let Some(r) = self.request_with_ids(drawn, drawn_op, op, &ids, 0x1d) else {
             return Ok(());
         };
-        let mut seed = [0u8; 32];
-        seed[..8].copy_from_slice(&self.s.seed.to_le_bytes());
-        seed[16] = 0x1d;
-        let mut rng = TestRunner::new_with_rng(
-            Config::default(),
-            TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
-        );
-        let Ok(tree) = strategy.new_tree(&mut rng) else {
-            return Ok(());
-        };
-        let mut r = tree.current();
-        crate::triage::apply_holds(&self.report.held, &op.name, &mut r);
-        crate::triage::apply_shared_holds(&self.report.held, op, &mut r);
-        // A precondition has nothing to match on a missing item: its 412 would come first.
-        crate::probe::requests::drop_preconditions(op, &mut r);
         let auth = self.auth(op);
         let before = self.report.violations.len();
         let ex = self.send(op, &r, auth).await?;
@@ -397,6 +382,32 @@ impl Run<'_> {
         }
         self.near_miss_ids(drawn, drawn_op, op, fixed, p, label)
             .await
+    }
+
+    /// A valid request of `op` with its path parameters `ids`, drawn with the run's seed (`salt`
+    /// tells the probes' draws apart), holds applied. A precondition has nothing to match on an
+    /// item that is not there (its 412 would come first): it is left out.
+    fn request_with_ids(
+        &self,
+        drawn: &Arc<Schema>,
+        drawn_op: &Operation,
+        op: &Operation,
+        ids: &[(String, String)],
+        salt: u8,
+    ) -> Option<Request> {
+        let strategy = requests_with(drawn, drawn_op, ids).ok()?;
+        let mut seed = [0u8; 32];
+        seed[..8].copy_from_slice(&self.s.seed.to_le_bytes());
+        seed[16] = salt;
+        let mut rng = TestRunner::new_with_rng(
+            Config::default(),
+            TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
+        );
+        let mut r = strategy.new_tree(&mut rng).ok()?.current();
+        crate::triage::apply_holds(&self.report.held, &op.name, &mut r);
+        crate::triage::apply_shared_holds(&self.report.held, op, &mut r);
+        crate::probe::requests::drop_preconditions(op, &mut r);
+        Some(r)
     }
 
     /// Near misses of the real id the request names ([`requests::near_misses`]): none may be
@@ -433,23 +444,9 @@ impl Run<'_> {
             if let Some(last) = ids.last_mut() {
                 last.1 = near.clone();
             }
-            let Ok(strategy) = requests_with(drawn, drawn_op, &ids) else {
+            let Some(r) = self.request_with_ids(drawn, drawn_op, op, &ids, 0x4e) else {
                 continue;
             };
-            let mut seed = [0u8; 32];
-            seed[..8].copy_from_slice(&self.s.seed.to_le_bytes());
-            seed[16] = 0x4e;
-            let mut rng = TestRunner::new_with_rng(
-                Config::default(),
-                TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
-            );
-            let Ok(tree) = strategy.new_tree(&mut rng) else {
-                continue;
-            };
-            let mut r = tree.current();
-            crate::triage::apply_holds(&self.report.held, &op.name, &mut r);
-            crate::triage::apply_shared_holds(&self.report.held, op, &mut r);
-            crate::probe::requests::drop_preconditions(op, &mut r);
             let ex = self.send(op, &r, self.auth(op)).await?;
             let field = format!("{label} (near miss of an id, {how})");
             self.common(op, &ex, &field, None, &[]);

@@ -15,15 +15,7 @@ pub struct Request {
 impl Request {
     /// The path with its query string.
     pub fn target(&self) -> String {
-        if self.query.is_empty() {
-            return self.path.clone();
-        }
-        let q: Vec<String> = self
-            .query
-            .iter()
-            .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
-            .collect();
-        format!("{}?{}", self.path, q.join("&"))
+        crate::http::with_query(&self.path, &self.query)
     }
 }
 
@@ -278,16 +270,7 @@ pub(crate) fn drop_preconditions(op: &Operation, r: &mut Request) {
 /// names. `case_free`: the id's case means nothing (a UUID), so no case is changed.
 pub(crate) fn near_misses(id: &str, case_free: bool) -> Vec<(String, &'static str)> {
     let mut out: Vec<(String, &'static str)> = Vec::new();
-    let swapped: String = id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_lowercase() {
-                c.to_ascii_uppercase()
-            } else {
-                c.to_ascii_lowercase()
-            }
-        })
-        .collect();
+    let swapped = crate::http::swap_case(id);
     if !case_free && swapped != id {
         out.push((swapped, "another case"));
     }

@@ -353,7 +353,7 @@ impl Suite<'_> {
             if f.readback.is_none() {
                 continue;
             }
-            let twin = swap_case(&f.name);
+            let twin = crate::http::swap_case(&f.name);
             if twin == f.name || declared.contains(twin.as_str()) {
                 continue;
             }
@@ -424,19 +424,6 @@ pub(super) fn path_values(op: &crate::meta::Operation, seed: u64, n: usize) -> V
     };
     (0..n)
         .filter_map(|_| strategy.new_tree(&mut runner).ok().map(|t| t.current()))
-        .collect()
-}
-
-/// `name` with every ASCII letter in the other case.
-fn swap_case(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_lowercase() {
-                c.to_ascii_uppercase()
-            } else {
-                c.to_ascii_lowercase()
-            }
-        })
         .collect()
 }
 

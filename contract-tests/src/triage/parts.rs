@@ -5,7 +5,6 @@
 use crate::http::{Auth, Sent};
 use crate::judge;
 use crate::meta::{Operation, Schema, Shape};
-use openapi_runtime::encode_component;
 use serde_json::Value;
 
 /// One request, in parts.
@@ -43,15 +42,7 @@ impl Parts {
 
     /// The path with its query string, as sent.
     pub fn target(&self) -> String {
-        if self.query.is_empty() {
-            return self.path.clone();
-        }
-        let q: Vec<String> = self
-            .query
-            .iter()
-            .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
-            .collect();
-        format!("{}?{}", self.path, q.join("&"))
+        crate::http::with_query(&self.path, &self.query)
     }
 
     /// Where the request breaks `op` ([`judge::request`]), each as `PLACE PATH (rule)`; empty
