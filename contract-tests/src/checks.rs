@@ -141,8 +141,20 @@ pub const CONDITIONAL_REQUESTS: Check = Check {
     doc: "where the document declares them: a stale `If-Match` gets 412 and changes nothing, a current one is obeyed, a current `If-None-Match` on a read gets 304, and the `ETag` changes when the item does",
 };
 
+/// A value the document marks unique is not given twice.
+pub const UNIQUE_VALUES: Check = Check {
+    name: "unique_values",
+    doc: "a create that repeats the value of a field whose description says it is unique is refused (the document's 409), and makes no second item",
+};
+
+/// A nested item belongs to its parent.
+pub const NESTED_RESOURCES: Check = Check {
+    name: "nested_resources",
+    doc: "an item of a nested collection is reached only under its own parent, and is gone once its parent is deleted",
+};
+
 /// Every check, in report order.
-pub const ALL: [Check; 25] = [
+pub const ALL: [Check; 27] = [
     NOT_A_SERVER_ERROR,
     POSITIVE_DATA_ACCEPTANCE,
     NEGATIVE_DATA_REJECTION,
@@ -161,6 +173,8 @@ pub const ALL: [Check; 25] = [
     PAGINATION_CONSISTENCY,
     OBJECT_LEVEL_AUTHORIZATION,
     CONDITIONAL_REQUESTS,
+    UNIQUE_VALUES,
+    NESTED_RESOURCES,
     RESPONSE_HEADERS_CONFORMANCE,
     MISSING_REQUIRED_HEADER,
     UNSUPPORTED_METHOD,

@@ -128,6 +128,55 @@ pub fn spellings(schema: &Schema, shape: &Shape, base: &Value) -> Vec<Value> {
     out
 }
 
+/// For each top-level integer and string field of `shape`: `base` (a valid body of it) with the
+/// field set to a value that has another JSON spelling ([`crate::http::Spelling`]), and that
+/// spelling: an integer with an exponent (`6e2`), a non-empty string with every character
+/// escaped (`"\u00e9"`). The field keeps `base`'s value where it has one; else it takes an edge
+/// of its own, or `"é"` or `"a"`, whichever leaves the body valid. The value is the same either
+/// way, only the text on the wire differs: every one must be taken as the body written plainly.
+pub fn spelled_bodies(
+    schema: &Schema,
+    shape: &Shape,
+    base: &Value,
+) -> Vec<(Value, crate::http::Spelling)> {
+    use crate::http::{Form, Spelling};
+    let Some((object, fields)) = object_and_fields(schema, shape, base) else {
+        return Vec::new();
+    };
+    let form_of = |v: &Value| match v {
+        Value::Number(n) if n.as_i64().is_some() => Some(Form::Exponent),
+        Value::String(s) if !s.is_empty() => Some(Form::EscapedUnicode),
+        _ => None,
+    };
+    let mut out = Vec::new();
+    for f in &object.fields {
+        let own = fields
+            .get(&f.name)
+            .filter(|v| form_of(v).is_some())
+            .cloned();
+        let candidates = own.into_iter().chain(
+            edges(schema, &f.shape)
+                .into_iter()
+                .chain([Value::from("\u{e9}"), Value::from("a")])
+                .filter(|v| form_of(v).is_some()),
+        );
+        for v in candidates {
+            let mut body = fields.clone();
+            body.insert(f.name.clone(), v.clone());
+            let body = Value::Object(body);
+            if !judge::check(schema, &body, shape).is_empty() {
+                continue;
+            }
+            if let Some(form) = form_of(&v) {
+                let key = f.name.clone();
+                out.push((body, Spelling { key, form }));
+            }
+            break;
+        }
+    }
+    out
+}
+
 /// The integer edges of [`body_edges`], and `base`'s own integers, each respelled as
 /// [`spellings`] does: only the field the edge sets (or, for `base`, each in turn).
 pub fn spelled_edges(schema: &Schema, shape: &Shape, base: &Value) -> Vec<Value> {

@@ -196,6 +196,77 @@ impl Auth {
     }
 }
 
+/// Another JSON spelling of one top-level value of a body: the same value to any JSON reader,
+/// written otherwise on the wire (RFC 8259 allows both). A server must take the two alike.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Spelling {
+    /// The top-level key whose value is respelled.
+    pub key: String,
+    pub form: Form,
+}
+
+/// How a value is respelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Form {
+    /// An integer with an exponent: `600` as `6e2`, `7` as `7e0`.
+    Exponent,
+    /// A string with every character written as a `\uXXXX` escape: `"ab"` as `"\u0061\u0062"`.
+    EscapedUnicode,
+}
+
+impl Form {
+    /// `v` in this spelling, when it has one.
+    pub fn write(self, v: &Value) -> Option<String> {
+        match (self, v) {
+            (Form::Exponent, Value::Number(n)) => {
+                // An integer, or a double that holds one exactly (`6e2` read back is `600.0`).
+                let n = n.as_i64().or_else(|| {
+                    n.as_f64()
+                        .filter(|f| f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0)
+                        .map(|f| f as i64)
+                })?;
+                let (mut m, mut k) = (n.unsigned_abs(), 0u32);
+                while m != 0 && m % 10 == 0 {
+                    m /= 10;
+                    k += 1;
+                }
+                Some(format!("{}{m}e{k}", if n < 0 { "-" } else { "" }))
+            }
+            (Form::EscapedUnicode, Value::String(s)) => {
+                let mut out = String::with_capacity(s.len() * 6 + 2);
+                out.push('"');
+                for unit in s.encode_utf16() {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+                out.push('"');
+                Some(out)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// `body` as JSON text: serde_json's writing, or, with `spelling`, the same but for its key's
+/// value, written in that spelling (as written by serde_json when the key is absent or its value
+/// has no such spelling).
+pub fn write_body(body: &Value, spelling: Option<&Spelling>) -> String {
+    let plain = || serde_json::to_string(body).expect("JSON values serialise");
+    let Some(sp) = spelling else {
+        return plain();
+    };
+    let Some(raw) = body.get(&sp.key).and_then(|v| sp.form.write(v)) else {
+        return plain();
+    };
+    // The value's place is marked by a string no body carries, then the mark replaced.
+    const MARK: &str = "\u{1}contract-tests-spelling\u{1}";
+    let mut marked = body.clone();
+    marked[sp.key.as_str()] = Value::String(MARK.into());
+    let mark = serde_json::to_string(MARK).expect("a string serialises");
+    serde_json::to_string(&marked)
+        .expect("JSON values serialise")
+        .replacen(&mark, &raw, 1)
+}
+
 /// A request as sent.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sent {
@@ -434,7 +505,19 @@ impl Target {
         body: Option<&Value>,
         auth: Auth,
     ) -> Result<Exchange, Exhausted> {
-        let body_text = body.map(|b| serde_json::to_string(b).expect("JSON values serialise"));
+        let text = body.map(|b| write_body(b, None));
+        self.send_text(method, path, headers, text, auth).await
+    }
+
+    /// [`Client::send`] of a body already written out (in a [`Spelling`] of its own).
+    pub async fn send_text(
+        &self,
+        method: &'static str,
+        path: &str,
+        headers: &[(String, String)],
+        body_text: Option<String>,
+        auth: Auth,
+    ) -> Result<Exchange, Exhausted> {
         let sent = Sent {
             method,
             path: path.to_string(),
@@ -473,12 +556,12 @@ impl Target {
 
     /// Sends a request again as it was sent (to see whether what it showed repeats).
     pub async fn resend(&self, sent: &Sent) -> Result<Exchange, Exhausted> {
-        let body = sent.json_body();
-        self.send(
+        // The body's text as it was, in whatever spelling it was written.
+        self.send_text(
             sent.method,
             &sent.path,
             &sent.headers,
-            body.as_ref(),
+            sent.body.clone(),
             sent.auth,
         )
         .await
@@ -792,6 +875,40 @@ pub(crate) fn with_query(path: &str, query: &[(String, String)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_spelling_is_the_same_value_written_otherwise() {
+        let body = json!({"vcpu": 600, "name": "né", "n": -7, "z": 0, "other": 600});
+        let sp = |key: &str, form| Spelling {
+            key: key.into(),
+            form,
+        };
+        let cases = [
+            (sp("vcpu", Form::Exponent), r#""vcpu":6e2"#),
+            (sp("n", Form::Exponent), r#""n":-7e0"#),
+            (sp("z", Form::Exponent), r#""z":0e0"#),
+            (sp("name", Form::EscapedUnicode), r#""name":"\u006e\u00e9""#),
+        ];
+        for (spelling, expect) in cases {
+            let text = write_body(&body, Some(&spelling));
+            assert!(text.contains(expect), "{text}");
+            // The same value to a JSON reader, and only that key written otherwise.
+            let read: Value = serde_json::from_str(&text).unwrap();
+            for (k, v) in body.as_object().unwrap() {
+                match (v, &read[k.as_str()]) {
+                    (Value::Number(a), Value::Number(b)) => {
+                        assert!(crate::meta::same_number(a, b), "{k}: {text}")
+                    }
+                    (a, b) => assert_eq!(a, b, "{k}: {text}"),
+                }
+            }
+            assert!(text.contains(r#""other":600"#), "{text}");
+        }
+        // No such spelling of the value: written as serde_json writes it.
+        let text = write_body(&body, Some(&sp("name", Form::Exponent)));
+        assert_eq!(text, serde_json::to_string(&body).unwrap());
+    }
 
     #[test]
     fn curl_hides_the_key_and_shows_the_body_as_sent() {

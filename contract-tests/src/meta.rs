@@ -166,6 +166,31 @@ pub struct Field {
     /// The document's `default`, what a server takes when the key is left out.
     #[serde(default)]
     pub default: Option<Value>,
+    /// Whether its description says its value is unique among the items of its resource
+    /// ([`says_unique`]): a second create with the same value is a conflict.
+    #[serde(default)]
+    pub unique: bool,
+}
+
+/// Whether a field's description says that no two items share its value: the word `unique`,
+/// not negated (`not unique`, `non-unique`). OpenAPI has no keyword for it; FastAPI, Django and
+/// Rails documents say it in words.
+pub fn says_unique(doc: &str) -> bool {
+    let lower = doc.to_ascii_lowercase();
+    lower.match_indices("unique").any(|(i, _)| {
+        let before = &lower[..i];
+        let word_start = before
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric() && c != '-');
+        let word_end = lower[i + "unique".len()..]
+            .chars()
+            .next()
+            .is_none_or(|c| !c.is_alphanumeric());
+        let negated =
+            before.ends_with("non-") || before.ends_with("not ") || before.ends_with("non");
+        word_start && word_end && !negated
+    })
 }
 
 /// An answer an operation documents.
@@ -504,5 +529,23 @@ mod template_tests {
         assert_eq!(under_template("/buckets/all", "/buckets/{id}"), None);
         assert!(same_template("/buckets/{bucket_id}", "/buckets/{id}/"));
         assert!(!same_template("/buckets/{id}/collections", "/buckets/{id}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::says_unique;
+
+    #[test]
+    fn a_description_says_unique_only_when_it_is_not_negated() {
+        assert!(says_unique(
+            "The project's name, unique among the caller's projects."
+        ));
+        assert!(says_unique("Unique name"));
+        assert!(!says_unique("Names are not unique."));
+        assert!(!says_unique("A non-unique label"));
+        assert!(!says_unique("A nonunique label"));
+        assert!(!says_unique("The uniqueness of names is not checked"));
+        assert!(!says_unique("A name"));
     }
 }

@@ -39,6 +39,7 @@ pub fn from_api(api: &Api, raw: &Value) -> Schema {
                         readback: None,
                         secret: false,
                         default: None,
+                        unique: false,
                     }];
                     fields.extend(v.fields.iter().map(|f| field(api, f)));
                     let name = tagged_name(name, &v.value);
@@ -382,6 +383,7 @@ fn field(api: &Api, f: &codegen::ir::Field) -> Field {
         }),
         secret: f.secret,
         default: f.default.clone(),
+        unique: f.doc.as_deref().is_some_and(crate::meta::says_unique),
     }
 }
 

@@ -520,7 +520,16 @@ fn not_in_enum(shape: &Shape) -> Vec<Replacement> {
             open: false,
         } => {
             let first = values.first().map(String::as_str).unwrap_or("a");
-            strict([json!(format!("not-{first}"))])
+            let mut out = strict([json!(format!("not-{first}"))]);
+            // Near misses of a member, which must not act as it: another case, a space after.
+            let swapped = crate::http::swap_case(first);
+            let near = [swapped, format!("{first} ")];
+            out.extend(strict(
+                near.into_iter()
+                    .filter(|n| values.iter().all(|v| v != n))
+                    .map(Value::from),
+            ));
+            out
         }
         Shape::Values { values } => {
             let mut out = strict([json!("contract-tests-not-a-member")]);

@@ -104,7 +104,7 @@ fn why(
         404 if !d.names_an_item => "an unknown id: the path names no item".into(),
         404 => "an unknown id, or a deleted one: none got it".into(),
         405 => "a method the path lacks: none got it on this operation's path".into(),
-        409 => "a duplicate or a conflicting update: the document marks no value unique".into(),
+        409 => "a duplicate (a create sent again with the same values, where a field is unique or a create documents 409): none got it; a conflicting update has no recipe".into(),
         412 if d.if_match => "a stale If-Match: no item had an ETag to make stale".into(),
         412 => "a stale If-Match: the operation declares no If-Match header".into(),
         413 | 414 => "a request past the size limit: the document gives no limit".into(),

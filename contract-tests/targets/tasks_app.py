@@ -8,9 +8,14 @@ way, and its OpenAPI document is the one FastAPI makes of it (`tasks.openapi.jso
   `Idempotency-Key` header. GET /tasks lists the caller's tasks, their count in `X-Total-Count`,
   a page at a time by `limit` (20 by default) and `offset`.
 - /projects and /labels are lists of their own, paged otherwise: projects by `page` and
-  `per_page` (20 by default), labels by a `cursor` the answer gives as `next_cursor`.
+  `per_page` (20 by default), labels by a `cursor` the answer gives as `next_cursor`. A project's
+  name is unique among the caller's projects: another create or rename to it is a 409.
+- /projects/{project_id}/milestones holds a project's milestones: each is reached only under its
+  own project, and a project's delete deletes its milestones.
 - GET/PATCH/PUT/DELETE /tasks/{task_id} read, update (what is sent is applied, what is left out
-  kept, null clears `notes`), replace and delete one (204; then 404). A read carries an `ETag`.
+  kept, null clears `notes`), replace and delete one (204; then 404). A read carries an `ETag`,
+  which changes with the task; an `If-None-Match` naming it gets 304, and a change or delete whose
+  `If-Match` names another gets 412.
 - Each key in API_KEYS (comma-separated) is a user; a task is only ever seen by its owner.
 - A missing or wrong key is a 401; a body or parameter that breaks the schema a 422; a method the
   path does not have a 405 with `Allow`.
@@ -40,6 +45,15 @@ FAULTS (comma-separated) plants bugs, each one a thing the contract suite must c
   slow-read             a read takes 1.5 s
   repeat-500            the same update twice in a row crashes
   put-merges            a replace keeps the fields its body leaves out (it merges)
+  stale-if-match-accepted   a change whose If-Match is stale is done, not refused with 412
+  etag-unchanged        a task's ETag stays the same when the task changes
+  if-none-match-ignored a read whose If-None-Match is current gets the task, not 304
+  location-elsewhere    a create's Location names the task made before it
+  duplicate-name-accepted   a project may take a name another project of the caller has
+  milestone-under-any-project   a milestone reads under any of the caller's projects
+  milestones-outlive-project    a project's delete leaves its milestones, still readable
+  cursor-ends-early     the labels' last page is never offered when it holds one label
+  enum-case-folded      a label's color in another case (`Red`) or with a space is taken as it
 
 Run:  API_KEYS=k1,k2 FAULTS=delete-keeps uvicorn tasks_app:app --host 127.0.0.1 --port 8767
       python3 tasks_app.py --openapi > tasks.openapi.json
@@ -51,10 +65,12 @@ import os
 import sys
 import time
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import APIKeyHeader
-from pydantic import BaseModel, Field
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 API_KEYS = os.environ.get("API_KEYS", "reference-key,reference-key-2").split(",")
@@ -153,7 +169,21 @@ def owned(task_id: int, who: str, fault: str | None = None) -> dict:
 
 
 def etag(task: dict) -> str:
+    if on("etag-unchanged"):
+        return f'"{task["id"]}"'
     return '"' + str(abs(hash(json.dumps(task, sort_keys=True)))) + '"'
+
+
+# Conditional requests (RFC 9110, section 13) on a task.
+NOT_MODIFIED = {304: {"description": "Not modified: the If-None-Match given is the task's ETag."}}
+STALE = {412: {"description": "The If-Match given is not the task's ETag: it changed since."}}
+
+
+def precondition(task: dict, if_match: str | None) -> None:
+    if if_match is None or if_match == "*" or if_match == etag(task):
+        return
+    if not on("stale-if-match-accepted"):
+        raise HTTPException(status_code=412, detail="If-Match names another version of the task")
 
 
 IDEMPOTENCY = {
@@ -184,7 +214,7 @@ def create_task(task: TaskIn, request: Request, response: Response, who: str = D
     if not on("create-not-stored"):
         TASKS[n] = (who, stored)
     if not on("location-dropped"):
-        response.headers["Location"] = f"/tasks/{n}"
+        response.headers["Location"] = f"/tasks/{n - 1 if on('location-elsewhere') else n}"
     return Task(**stored)
 
 
@@ -216,13 +246,16 @@ def list_tasks(
     return page(mine, offset, limit)
 
 
+UNIQUE_NAME = "The project's name, unique among the caller's projects."
+
+
 class ProjectIn(BaseModel):
-    name: str = Field(min_length=1, max_length=80)
+    name: str = Field(min_length=1, max_length=80, description=UNIQUE_NAME)
     description: str | None = None
 
 
 class ProjectPatch(BaseModel):
-    name: str = Field(default=None, min_length=1, max_length=80)
+    name: str = Field(default=None, min_length=1, max_length=80, description=UNIQUE_NAME)
     description: str | None = None
 
 
@@ -232,20 +265,32 @@ class Project(BaseModel):
     description: str | None = None
 
 
+Color = Literal["grey", "red", "green", "blue"]
+
+
+def fold_color(v):
+    # The planted fault: a color in another case, or with spaces around it, taken as the color.
+    if on("enum-case-folded") and isinstance(v, str):
+        return v.strip().lower()
+    return v
+
+
 class LabelIn(BaseModel):
     name: str = Field(min_length=1, max_length=40)
-    color: str = Field(default="grey", max_length=20)
+    color: Color = "grey"
+    _fold = field_validator("color", mode="before")(fold_color)
 
 
 class LabelPatch(BaseModel):
     name: str = Field(default=None, min_length=1, max_length=40)
-    color: str = Field(default=None, max_length=20)
+    color: Color = None
+    _fold = field_validator("color", mode="before")(fold_color)
 
 
 class Label(BaseModel):
     id: int
     name: str
-    color: str
+    color: Color
 
 
 class LabelPage(BaseModel):
@@ -288,11 +333,20 @@ class Store:
 PROJECTS = Store("Project")
 LABELS = Store("Label")
 NOT_FOUND_ITEM = {404: {"description": "No such item (or not the caller's)."}}
+NAME_TAKEN = {409: {"description": "Another of the caller's projects has that name."}}
+
+
+def name_free(who: str, name: str | None, project_id: int | None = None) -> None:
+    if name is None or on("duplicate-name-accepted"):
+        return
+    if any(p["name"] == name and p["id"] != project_id for p in PROJECTS.listed(who)):
+        raise HTTPException(status_code=409, detail="A project of that name exists")
 
 
 @app.post("/projects", status_code=201, response_model=Project,
-          responses={201: {"description": "Created", "headers": LOCATION}})
+          responses={201: {"description": "Created", "headers": LOCATION}, **NAME_TAKEN})
 def create_project(project: ProjectIn, response: Response, who: str = Depends(user)) -> Project:
+    name_free(who, project.name)
     return Project(**PROJECTS.create(who, project.model_dump(), response, "/projects"))
 
 
@@ -310,16 +364,89 @@ def read_project(project_id: int, who: str = Depends(user)) -> Project:
     return Project(**PROJECTS.owned(project_id, who))
 
 
-@app.patch("/projects/{project_id}", response_model=Project, responses=NOT_FOUND_ITEM)
+@app.patch("/projects/{project_id}", response_model=Project, responses={**NOT_FOUND_ITEM, **NAME_TAKEN})
 def update_project(project_id: int, patch: ProjectPatch, who: str = Depends(user)) -> Project:
     stored = PROJECTS.owned(project_id, who)
-    stored.update(patch.model_dump(exclude_unset=True))
+    sent = patch.model_dump(exclude_unset=True)
+    name_free(who, sent.get("name"), project_id)
+    stored.update(sent)
     return Project(**stored)
 
 
 @app.delete("/projects/{project_id}", status_code=204, responses=NOT_FOUND_ITEM)
 def delete_project(project_id: int, who: str = Depends(user)) -> Response:
     PROJECTS.delete(project_id, who)
+    if not on("milestones-outlive-project"):
+        for m in [k for k, (_, p, _) in MILESTONES.items() if p == project_id]:
+            del MILESTONES[m]
+    return Response(status_code=204)
+
+
+class MilestoneIn(BaseModel):
+    title: str = Field(min_length=1, max_length=80)
+    done: bool = False
+
+
+class MilestonePatch(BaseModel):
+    title: str = Field(default=None, min_length=1, max_length=80)
+    done: bool = None
+
+
+class Milestone(BaseModel):
+    id: int
+    title: str
+    done: bool
+
+
+# Milestone id -> (owner, project id, milestone).
+MILESTONES: dict[int, tuple[str, int, dict]] = {}
+NO_MILESTONE = {404: {"description": "No such project, or no such milestone of it."}}
+
+
+def milestone(project_id: int, milestone_id: int, who: str) -> dict:
+    found = MILESTONES.get(milestone_id)
+    if found is None or found[0] != who:
+        raise HTTPException(status_code=404, detail="Milestone not found")
+    if not on("milestones-outlive-project"):
+        PROJECTS.owned(project_id, who)
+    if found[1] != project_id and not on("milestone-under-any-project"):
+        raise HTTPException(status_code=404, detail="Milestone not found")
+    return found[2]
+
+
+@app.post("/projects/{project_id}/milestones", status_code=201, response_model=Milestone,
+          responses={201: {"description": "Created", "headers": LOCATION}, **NO_MILESTONE})
+def create_milestone(project_id: int, m: MilestoneIn, response: Response, who: str = Depends(user)) -> Milestone:
+    PROJECTS.owned(project_id, who)
+    n = next(IDS)
+    stored = {"id": n, **m.model_dump()}
+    MILESTONES[n] = (who, project_id, stored)
+    response.headers["Location"] = f"/projects/{project_id}/milestones/{n}"
+    return Milestone(**stored)
+
+
+@app.get("/projects/{project_id}/milestones", response_model=list[Milestone], responses=NO_MILESTONE)
+def list_milestones(project_id: int, who: str = Depends(user)) -> list[Milestone]:
+    PROJECTS.owned(project_id, who)
+    return [Milestone(**m) for o, p, m in MILESTONES.values() if o == who and p == project_id]
+
+
+@app.get("/projects/{project_id}/milestones/{milestone_id}", response_model=Milestone, responses=NO_MILESTONE)
+def read_milestone(project_id: int, milestone_id: int, who: str = Depends(user)) -> Milestone:
+    return Milestone(**milestone(project_id, milestone_id, who))
+
+
+@app.patch("/projects/{project_id}/milestones/{milestone_id}", response_model=Milestone, responses=NO_MILESTONE)
+def update_milestone(project_id: int, milestone_id: int, patch: MilestonePatch, who: str = Depends(user)) -> Milestone:
+    stored = milestone(project_id, milestone_id, who)
+    stored.update(patch.model_dump(exclude_unset=True))
+    return Milestone(**stored)
+
+
+@app.delete("/projects/{project_id}/milestones/{milestone_id}", status_code=204, responses=NO_MILESTONE)
+def delete_milestone(project_id: int, milestone_id: int, who: str = Depends(user)) -> Response:
+    milestone(project_id, milestone_id, who)
+    del MILESTONES[milestone_id]
     return Response(status_code=204)
 
 
@@ -339,7 +466,8 @@ def list_labels(
     start = int(cursor or 0)
     items = page(mine, start, limit)
     end = start + limit
-    return LabelPage(items=[Label(**x) for x in items], next_cursor=str(end) if end < len(mine) else None)
+    last = len(mine) - 1 if on("cursor-ends-early") else len(mine)
+    return LabelPage(items=[Label(**x) for x in items], next_cursor=str(end) if end < last else None)
 
 
 @app.get("/labels/{label_id}", response_model=Label, responses=NOT_FOUND_ITEM)
@@ -363,9 +491,14 @@ def delete_label(label_id: int, who: str = Depends(user)) -> Response:
 @app.get(
     "/tasks/{task_id}",
     response_model=Task,
-    responses={200: {"description": "The task", "headers": ETAG}, **NOT_FOUND},
+    responses={200: {"description": "The task", "headers": ETAG}, **NOT_MODIFIED, **NOT_FOUND},
 )
-def read_task(task_id: int, response: Response, who: str = Depends(reader)):
+def read_task(
+    task_id: int,
+    response: Response,
+    who: str = Depends(reader),
+    if_none_match: str | None = Header(default=None, alias="If-None-Match"),
+):
     if on("slow-read"):
         time.sleep(1.5)
     found = TASKS.get(task_id)
@@ -376,6 +509,8 @@ def read_task(task_id: int, response: Response, who: str = Depends(reader)):
     else:
         task = owned(task_id, who, "read-after-delete-500")
     response.headers["ETag"] = etag(task)
+    if if_none_match == etag(task) and not on("if-none-match-ignored"):
+        return Response(status_code=304, headers={"ETag": etag(task)})
     if on("text-plain"):
         return PlainTextResponse(Task(**task).model_dump_json(), headers={"ETag": etag(task)})
     return Task(**task)
@@ -385,12 +520,18 @@ def read_task(task_id: int, response: Response, who: str = Depends(reader)):
 def post_to_task(task_id: int, response: Response, who: str = Depends(user)):
     if not on("method-served"):
         raise StarletteHTTPException(status_code=405, detail="Method Not Allowed")
-    return read_task(task_id, response, who)
+    return read_task(task_id, response, who, None)
 
 
-@app.patch("/tasks/{task_id}", response_model=Task, responses=NOT_FOUND)
-def update_task(task_id: int, patch: TaskPatch, who: str = Depends(user)) -> Task:
+@app.patch("/tasks/{task_id}", response_model=Task, responses={**NOT_FOUND, **STALE})
+def update_task(
+    task_id: int,
+    patch: TaskPatch,
+    who: str = Depends(user),
+    if_match: str | None = Header(default=None, alias="If-Match"),
+) -> Task:
     stored = owned(task_id, who)
+    precondition(stored, if_match)
     sent = patch.model_dump(exclude_unset=True)
     if on("repeat-500") and LAST_UPDATE[0] == (task_id, sent):
         raise RuntimeError("planted: repeat-500")
@@ -409,9 +550,14 @@ def update_task(task_id: int, patch: TaskPatch, who: str = Depends(user)) -> Tas
     return Task(**(before if on("stale-answer") else after))
 
 
-@app.put("/tasks/{task_id}", response_model=Task, responses=NOT_FOUND)
-def replace_task(task_id: int, task: TaskIn, who: str = Depends(user)) -> Task:
-    owned(task_id, who)
+@app.put("/tasks/{task_id}", response_model=Task, responses={**NOT_FOUND, **STALE})
+def replace_task(
+    task_id: int,
+    task: TaskIn,
+    who: str = Depends(user),
+    if_match: str | None = Header(default=None, alias="If-Match"),
+) -> Task:
+    precondition(owned(task_id, who), if_match)
     if on("put-merges"):
         stored = {**TASKS[task_id][1], "id": task_id, **task.model_dump(exclude_unset=True)}
     else:
@@ -420,12 +566,16 @@ def replace_task(task_id: int, task: TaskIn, who: str = Depends(user)) -> Task:
     return Task(**stored)
 
 
-@app.delete("/tasks/{task_id}", status_code=204, responses=NOT_FOUND)
-def delete_task(task_id: int, who: str = Depends(user)) -> Response:
+@app.delete("/tasks/{task_id}", status_code=204, responses={**NOT_FOUND, **STALE})
+def delete_task(
+    task_id: int,
+    who: str = Depends(user),
+    if_match: str | None = Header(default=None, alias="If-Match"),
+) -> Response:
     found = TASKS.get(task_id)
     if on("other-user-deletes") and found is not None:
         who = found[0]
-    owned(task_id, who, "second-delete-500")
+    precondition(owned(task_id, who, "second-delete-500"), if_match)
     DELETED[task_id] = TASKS.pop(task_id)
     return Response(status_code=204)
 

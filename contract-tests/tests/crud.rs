@@ -16,7 +16,7 @@ const OTHER: &str = "reference-key-2";
 const SEEDS: [u64; 3] = [0, 1, 2];
 
 /// Each planted fault and the check that must name it.
-const FAULTS: [(&str, &str); 23] = [
+const FAULTS: [(&str, &str); 32] = [
     ("create-not-stored", "ensure_resource_availability"),
     ("delete-keeps", "use_after_free"),
     ("list-shows-deleted", "use_after_free"),
@@ -40,6 +40,15 @@ const FAULTS: [(&str, &str); 23] = [
     ("slow-read", "max_response_time"),
     ("repeat-500", "not_a_server_error"),
     ("put-merges", "patch_semantics"),
+    ("stale-if-match-accepted", "conditional_requests"),
+    ("etag-unchanged", "conditional_requests"),
+    ("if-none-match-ignored", "conditional_requests"),
+    ("location-elsewhere", "ensure_resource_availability"),
+    ("duplicate-name-accepted", "unique_values"),
+    ("milestone-under-any-project", "nested_resources"),
+    ("milestones-outlive-project", "nested_resources"),
+    ("cursor-ends-early", "pagination_consistency"),
+    ("enum-case-folded", "negative_data_rejection"),
 ];
 
 /// The service's lists, each paged its own way.
@@ -91,6 +100,9 @@ fn the_clean_service_gives_no_failure_whatever_the_seed() {
             "missing_required_header",
             "ignored_auth",
             "pagination_consistency",
+            "conditional_requests",
+            "unique_values",
+            "nested_resources",
         ] {
             assert!(
                 r.per_check.get(check).copied().unwrap_or(0) > 0,

@@ -111,6 +111,7 @@ pub fn of_operation(
         }
     }
     let mut seen = BTreeSet::new();
+    let mut escapable = false;
     positions(
         schema,
         body,
@@ -129,6 +130,16 @@ pub fn of_operation(
             }
             if top && matches!(shape, Shape::Integer { .. }) {
                 out.push(mk(Kind::IntegerSpellingRefused, at, None));
+            }
+            if top && matches!(shape, Shape::String { .. } | Shape::Enum { .. }) {
+                escapable = true;
+            }
+            if let Shape::Enum {
+                values,
+                open: false,
+            } = shape
+            {
+                out.push(mk(Kind::EnumCaseFolded, at, Some(values.clone().into())));
             }
             bounds(shape, &mut |kind, arg| out.push(mk(kind, at, Some(arg))));
             match shape {
@@ -162,6 +173,10 @@ pub fn of_operation(
             }
         },
     );
+    // A string of the body written with escapes (`"\u0061"`), refused as if it were not one.
+    if escapable {
+        out.push(mk(Kind::EscapedUnicodeRefused, &root, None));
+    }
     // State and secrets: top-level fields of the body.
     if let Some(Shape::Object { name }) = Some(strip(body)) {
         if let Some(o) = schema.object(name) {
@@ -294,6 +309,11 @@ pub fn of_document(schema: &Schema) -> Vec<Generated> {
                 out.push(mk(Kind::ReplaceMerges, op.name.clone()));
             }
         }
+        if let (Some(op), Some(_)) = (r.op(schema, Role::Update), name(Role::Read)) {
+            if op.body.is_some() {
+                out.push(mk(Kind::RefusalApplied, op.name.clone()));
+            }
+        }
         for role in [Role::Update, Role::Replace] {
             if let (Some(op), Some(_)) = (r.op(schema, role), name(Role::Read)) {
                 let answers = op
@@ -308,6 +328,42 @@ pub fn of_document(schema: &Schema) -> Vec<Generated> {
         for role in [Role::Read, Role::Update, Role::Replace, Role::Delete] {
             if let Some(op) = r.op(schema, role).filter(|o| !o.auth.is_empty()) {
                 out.push(mk(Kind::OtherUserServed, op.name.clone()));
+            }
+        }
+        // A create whose answer documents `Location`, of an item that can be read there.
+        if let (Some(c), Some(_)) = (r.op(schema, Role::Create), name(Role::Read)) {
+            let located = c.responses.iter().any(|x| {
+                (200..300).contains(&x.status)
+                    && x.headers
+                        .iter()
+                        .any(|h| h.name.eq_ignore_ascii_case("location"))
+            });
+            if located {
+                out.push(mk(Kind::LocationElsewhere, c.name.clone()));
+            }
+            let unique = c
+                .body
+                .as_ref()
+                .and_then(|b| crate::resources::object_of(schema, b))
+                .is_some_and(|o| o.fields.iter().any(|f| f.unique));
+            if unique {
+                out.push(mk(Kind::DuplicateAccepted, c.name.clone()));
+            }
+        }
+        // A nested collection's items, under a parent the run can make (and delete).
+        if let (Some(read), true) = (r.op(schema, Role::Read), r.collection.contains('{')) {
+            let parent = resources
+                .iter()
+                .filter(|p| {
+                    !crate::meta::same_template(&r.collection, &p.item)
+                        && crate::meta::under_template(&r.collection, &p.item).is_some()
+                })
+                .max_by_key(|p| p.item.len());
+            if let Some(p) = parent.filter(|p| p.op(schema, Role::Create).is_some()) {
+                out.push(mk(Kind::ChildUnderAnyParent, read.name.clone()));
+                if p.op(schema, Role::Delete).is_some() {
+                    out.push(mk(Kind::ChildrenOutliveParent, read.name.clone()));
+                }
             }
         }
         // Conditional requests, where the document declares them (the mock keeps an ETag for
@@ -326,6 +382,12 @@ pub fn of_document(schema: &Schema) -> Vec<Generated> {
                         out.push(mk(Kind::StaleIfMatchAccepted, op.name.clone()));
                     }
                 }
+            }
+            if let Some(op) = r
+                .op(schema, Role::Delete)
+                .filter(|o| o.header_param("if-match").is_some() && o.documents(412))
+            {
+                out.push(mk(Kind::StaleIfMatchAccepted, op.name.clone()));
             }
         }
     }

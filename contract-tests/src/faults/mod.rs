@@ -119,6 +119,21 @@ pub enum Kind {
     UndeclaredKeyFolded,
     /// A replace (PUT) keeps the values of the fields its body leaves out: it merges.
     ReplaceMerges,
+    /// A create's `Location` names another item than the one it made.
+    LocationElsewhere,
+    /// A create that repeats a value the document marks unique is accepted.
+    DuplicateAccepted,
+    /// An item of a nested collection is read under any parent, not only its own.
+    ChildUnderAnyParent,
+    /// An item of a nested collection still reads once its parent is deleted.
+    ChildrenOutliveParent,
+    /// A body whose text escapes a printable character (`"\u0061"` for `"a"`), the same string
+    /// to JSON, is refused with a 422.
+    EscapedUnicodeRefused,
+    /// An update refused for one broken field applies the body's valid fields all the same.
+    RefusalApplied,
+    /// An enum value in another case, or with a space around it, is taken as the member.
+    EnumCaseFolded,
 }
 
 /// How long [`Kind::SlowAnswer`] holds an answer back: past the limit `cargo xtask mutants`
@@ -129,7 +144,7 @@ pub const SLOW_LIMIT: std::time::Duration = std::time::Duration::from_millis(100
 
 impl Kind {
     /// Every kind, with its name in fault names.
-    pub const ALL: [(Kind, &'static str); 44] = [
+    pub const ALL: [(Kind, &'static str); 51] = [
         (Kind::BoundBelow, "bound-below"),
         (Kind::BoundAbove, "bound-above"),
         (Kind::NullRejected, "null-rejected"),
@@ -180,6 +195,13 @@ impl Kind {
         (Kind::IntegerSpellingRefused, "integer-spelling-refused"),
         (Kind::UndeclaredKeyFolded, "undeclared-key-folded"),
         (Kind::ReplaceMerges, "replace-merges"),
+        (Kind::LocationElsewhere, "location-elsewhere"),
+        (Kind::DuplicateAccepted, "duplicate-accepted"),
+        (Kind::ChildUnderAnyParent, "child-under-any-parent"),
+        (Kind::ChildrenOutliveParent, "children-outlive-parent"),
+        (Kind::EscapedUnicodeRefused, "escaped-unicode-refused"),
+        (Kind::RefusalApplied, "refused-update-applied"),
+        (Kind::EnumCaseFolded, "enum-case-folded"),
     ];
 
     /// The kind's name.
@@ -233,6 +255,33 @@ pub fn fold_keys(object: &Object, body: &mut Value) -> bool {
         }
     }
     !renames.is_empty()
+}
+
+/// Whether a body's text writes a printable character as a `\uXXXX` escape, which serde_json
+/// (and most writers) never do: only a client respelling a string on purpose
+/// ([`Kind::EscapedUnicodeRefused`]).
+pub fn escapes_printable(raw: &[u8]) -> bool {
+    let mut i = 0;
+    while i + 1 < raw.len() {
+        if raw[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        if raw[i + 1] == b'u' {
+            let hex = raw
+                .get(i + 2..i + 6)
+                .and_then(|h| std::str::from_utf8(h).ok());
+            if hex
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .is_some_and(|c| c >= 0x20)
+            {
+                return true;
+            }
+        }
+        // The escape and the character it escapes (`\\` is one backslash).
+        i += 2;
+    }
+    false
 }
 
 /// Whether `near` is a near miss of `id` that a [`Kind::NearMissIdServed`] fault resolves to it:
@@ -339,6 +388,25 @@ impl Generated {
                 format!("{at}: an integer spelled with `.0` is refused with 422")
             }
             Kind::ReplaceMerges => "a replace keeps what its body leaves out".into(),
+            Kind::LocationElsewhere => {
+                "a create's Location names another item than the one it made".into()
+            }
+            Kind::DuplicateAccepted => {
+                "a create repeating a value the document marks unique is accepted".into()
+            }
+            Kind::ChildUnderAnyParent => "a nested item reads under any parent".into(),
+            Kind::EnumCaseFolded => {
+                format!("{at}: a member in another case or with a space around it is accepted")
+            }
+            Kind::RefusalApplied => {
+                "an update refused for a broken field applies its valid fields all the same".into()
+            }
+            Kind::EscapedUnicodeRefused => {
+                "a body escaping a printable character (`\\u0061`) is refused with 422".into()
+            }
+            Kind::ChildrenOutliveParent => {
+                "a nested item still reads once its parent is deleted".into()
+            }
             Kind::UndeclaredKeyFolded => {
                 "an undeclared key spelled like a declared one in another case is applied as it"
                     .into()
@@ -404,6 +472,20 @@ impl Generated {
             Kind::ServerErrorOnNul => {
                 values().any(|v| v.as_str().is_some_and(|s| s.contains('\0')))
             }
+            Kind::EnumCaseFolded => {
+                let Some(Value::Array(members)) = &self.arg else {
+                    return false;
+                };
+                values().any(|v| {
+                    v.as_str().is_some_and(|s| {
+                        let folded = s.trim();
+                        members.iter().any(|m| {
+                            m.as_str()
+                                .is_some_and(|m| m != s && m.eq_ignore_ascii_case(folded))
+                        })
+                    })
+                })
+            }
             _ => false,
         }
     }
@@ -420,7 +502,7 @@ impl Generated {
             return false;
         }
         match self.kind {
-            Kind::BoundBelow | Kind::BoundAbove => {
+            Kind::BoundBelow | Kind::BoundAbove | Kind::EnumCaseFolded => {
                 let before = errs.len();
                 errs.retain(|e| {
                     let loc = e.get("loc").and_then(Value::as_array);

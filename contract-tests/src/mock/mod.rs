@@ -335,6 +335,69 @@ fn etag_text(tag: u64) -> String {
     format!("\"{tag}\"")
 }
 
+/// The fields of a refused update's `body` that are valid on their own, applied to the item
+/// all the same ([`Kind::RefusalApplied`]); whether any was.
+fn apply_valid_part(m: &Mock, op: &Operation, path: &[&str], body: &Value) -> bool {
+    let Some((_, Role::Update)) = m.resource_of(&op.name) else {
+        return false;
+    };
+    let Some(object) = op
+        .body
+        .as_ref()
+        .and_then(|b| resources::object_of(&m.schema, b))
+    else {
+        return false;
+    };
+    let request_path = format!("/{}", path.join("/"));
+    let Some((collection, id)) = request_path.rsplit_once('/') else {
+        return false;
+    };
+    let collection = if collection.is_empty() {
+        "/"
+    } else {
+        collection
+    };
+    let mut store = m.store.lock().expect("store");
+    let Some(item) = store
+        .items
+        .get_mut(collection)
+        .and_then(|c| c.get_mut(&decode(id)))
+    else {
+        return false;
+    };
+    let mut applied = false;
+    for (k, v) in body.as_object().into_iter().flatten() {
+        let Some(f) = object.field(k) else { continue };
+        let valid = (v.is_null() && f.nullable)
+            || (!v.is_null() && judge::check(&m.schema, v, &f.shape).is_empty());
+        if valid && item.value.get(k) != Some(v) {
+            item.value.insert(k.clone(), v.clone());
+            applied = true;
+        }
+    }
+    applied
+}
+
+/// Whether `op`'s answers lose their `ETag` ([`Kind::ResponseHeaderDropped`] of that header).
+fn etag_dropped(m: &Mock, op: &str) -> bool {
+    m.on(Kind::ResponseHeaderDropped, op).iter().any(|g| {
+        g.arg
+            .as_ref()
+            .and_then(Value::as_str)
+            .is_some_and(|h| h.eq_ignore_ascii_case("etag"))
+    })
+}
+
+/// Whether the concrete path `path` is an address of the template `template`.
+fn fits(template: &str, path: &str) -> bool {
+    let t: Vec<&str> = template.trim_matches('/').split('/').collect();
+    let p: Vec<&str> = path.trim_matches('/').split('/').collect();
+    t.len() == p.len()
+        && t.iter()
+            .zip(&p)
+            .all(|(a, b)| a == b || (a.starts_with('{') && a.ends_with('}')))
+}
+
 /// `resp` with the `ETag` of version `tag`, when the item has one (it replaces a made-up one a
 /// documented header would get).
 fn with_etag(mut resp: Response, tag: Option<u64>) -> Response {
@@ -461,6 +524,11 @@ async fn handle(
         }
     }
 
+    // A string escaped on the wire is the same string: refused only with the fault on.
+    if crate::faults::escapes_printable(&bytes) && m.fire(Kind::EscapedUnicodeRefused, name) {
+        let errs = json!([{"type": "string_type", "loc": ["body"], "msg": "Input should be a valid string"}]);
+        return answer(&schema, op, refusal(op), Some(json!({ "detail": errs })));
+    }
     // The request against its schemas.
     let (body, body_error) = if bytes.is_empty() {
         (None, None)
@@ -482,6 +550,11 @@ async fn handle(
         }
     }
     if !errs.is_empty() {
+        if let (Some(b), false) = (&body, m.on(Kind::RefusalApplied, name).is_empty()) {
+            if apply_valid_part(&m, op, &path, b) {
+                m.fired.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
         return answer(&schema, op, refusal(op), Some(json!({ "detail": errs })));
     }
 
@@ -518,15 +591,75 @@ async fn handle(
             .items
             .get(&parent_collection)
             .is_some_and(|items| items.contains_key(&parent_id));
-        if !there {
+        // Its items left behind, and still served.
+        let orphan = role == Role::Read
+            && id.as_ref().is_some_and(|i| {
+                store
+                    .items
+                    .get(&collection)
+                    .is_some_and(|c| c.contains_key(i))
+            });
+        let served_orphan = orphan && !there && m.fire(Kind::ChildrenOutliveParent, name);
+        if !there && !served_orphan {
+            // Served as if it were there.
+            if m.fire(Kind::UnknownIdServed, name) {
+                drop(store);
+                let echo = body
+                    .clone()
+                    .filter(|_| role != Role::Read && role != Role::List);
+                return success_answer(&m, op, status, echo);
+            }
             return not_found(store);
         }
     }
     match role {
         Role::Create => {
+            // A value the document marks unique, already an item's: a conflict.
+            let unique_taken = body.as_ref().is_some_and(|b| {
+                let object = op
+                    .body
+                    .as_ref()
+                    .and_then(|s| resources::object_of(&schema, s));
+                let items = store.items.get(&collection);
+                object.into_iter().flat_map(|o| &o.fields).any(|f| {
+                    f.unique
+                        && b.get(&f.name).is_some_and(|v| {
+                            !v.is_null()
+                                && items.is_some_and(|c| {
+                                    c.values().any(|i| i.value.get(&f.name) == Some(v))
+                                })
+                        })
+                })
+            });
+            if unique_taken && !m.fire(Kind::DuplicateAccepted, name) {
+                drop(store);
+                let status = if op.documents(409) { 409 } else { refusal(op) };
+                return answer(
+                    &schema,
+                    op,
+                    status,
+                    Some(json!({"detail": "An item with that value exists"})),
+                );
+            }
             store.next_id += 1;
             let n = store.next_id;
             let id = create_id(&schema, op, res, n);
+            // Its address, for a `Location` the document gives the answer; with the fault, an
+            // address of another item (or of none).
+            let mut located = id.0.clone();
+            if !m.on(Kind::LocationElsewhere, name).is_empty() {
+                let other = store
+                    .items
+                    .get(&collection)
+                    .and_then(|c| c.keys().next_back().cloned());
+                located = other.unwrap_or_else(|| format!("{}0", id.0));
+                m.fired.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            let location = format!(
+                "{}/{}",
+                collection.trim_end_matches('/'),
+                openapi_runtime::encode_component(&located)
+            );
             let mut value = body
                 .as_ref()
                 .and_then(Value::as_object)
@@ -560,8 +693,21 @@ async fn handle(
                 );
             }
             drop(store);
-            let resp = success_answer(&m, op, status, Some(shown));
-            with_etag(resp, m.conditional(res).then_some(tag))
+            let mut resp = success_answer(&m, op, status, Some(shown));
+            let declared = op.response(status).is_some_and(|r| {
+                r.headers
+                    .iter()
+                    .any(|h| h.name.eq_ignore_ascii_case("location"))
+            });
+            if declared && resp.headers().contains_key(axum::http::header::LOCATION) {
+                if let Ok(v) = HeaderValue::from_str(&location) {
+                    resp.headers_mut().insert(axum::http::header::LOCATION, v);
+                }
+            }
+            with_etag(
+                resp,
+                (m.conditional(res) && !etag_dropped(&m, name)).then_some(tag),
+            )
         }
         Role::List => {
             let mut list: Vec<Value> = store
@@ -636,6 +782,17 @@ async fn handle(
                 .get(&collection)
                 .and_then(|c| c.get(&id))
                 .cloned();
+            // Not under this parent: with the fault, found under any other.
+            if item.is_none() && role == Role::Read && res.collection.contains('{') {
+                let elsewhere = store
+                    .items
+                    .iter()
+                    .filter(|(c, _)| **c != collection && fits(&res.collection, c))
+                    .find_map(|(_, items)| items.get(&id).cloned());
+                if elsewhere.is_some() && m.fire(Kind::ChildUnderAnyParent, name) {
+                    item = elsewhere;
+                }
+            }
             if let Some(i) = &item {
                 let others = i.owner != user && !m.fire(Kind::OtherUserServed, name);
                 if others {
@@ -658,7 +815,9 @@ async fn handle(
                     return refused;
                 }
             }
-            let tag_of = |t: u64| conditional.then_some(t);
+            // A dropped `ETag` stays dropped (the fault of a documented header).
+            let etag_dropped = etag_dropped(&m, name);
+            let tag_of = |t: u64| (conditional && !etag_dropped).then_some(t);
             match role {
                 Role::Read => {
                     drop(store);

@@ -121,7 +121,15 @@ impl Run<'_> {
         }
         let ex = self
             .target
-            .send(method, &r.target(), &r.headers, r.body.as_ref(), auth)
+            .send_text(
+                method,
+                &r.target(),
+                &r.headers,
+                r.body
+                    .as_ref()
+                    .map(|b| crate::http::write_body(b, r.spelling.as_ref())),
+                auth,
+            )
             .await?;
         if matches!(&ex.outcome, Err(f) if f.kind == "connect") {
             self.gone = true;
@@ -311,6 +319,7 @@ impl Run<'_> {
                 query: Vec::new(),
                 headers: Vec::new(),
                 body: None,
+                spelling: None,
             };
             let auth = self.auth(op);
             if self.send(op, &r, auth).await.is_err() {
@@ -388,8 +397,15 @@ impl Run<'_> {
                 continue;
             }
             let again = self.target.resend(&v.exchange.sent).await;
+            // A create that was taken, sent again, may meet itself: a 409 to the second says
+            // the first was stored, as it was found (a unique name).
+            let created = |a: &crate::http::Answer, e: &Exchange| {
+                v.exchange.sent.method == "POST"
+                    && (200..300).contains(&a.status)
+                    && e.status() == Some(409)
+            };
             let same = match (&again, &v.exchange.outcome) {
-                (Ok(e), Ok(a)) => e.status() == Some(a.status),
+                (Ok(e), Ok(a)) => e.status() == Some(a.status) || created(a, e),
                 (Ok(e), Err(_)) => e.outcome.is_err(),
                 (Err(_), _) => true,
             };

@@ -111,6 +111,23 @@ impl Run<'_> {
                 };
                 self.send_bodies(op, &valid, spelled, &format!("{label} (spelling)"), auth)
                     .await?;
+                // And each integer and string of the first body in a spelling only its text
+                // shows (`6e2`, `"\u0061"`): the body is the same value.
+                let raw = match (&drawn_op.body, &valid.body, case) {
+                    (Some(shape), Some(body), 0) => draw::spelled_bodies(schema, shape, body),
+                    _ => Vec::new(),
+                };
+                for (body, sp) in raw {
+                    let mut r = Request {
+                        body: Some(body),
+                        spelling: Some(sp),
+                        ..valid.clone()
+                    };
+                    crate::triage::apply_holds(&self.report.held, &op.name, &mut r);
+                    let secrets = secret_values(self.schema, op, r.body.as_ref());
+                    let field = format!("{label} (spelling)");
+                    self.send_valid(op, &r, &field, auth, &secrets).await?;
+                }
             }
             // Every mutation of the first cases; later cases repeat the rules already probed.
             if case >= 2 {
@@ -485,7 +502,11 @@ impl Run<'_> {
             a.credential(self.s.key_for(&self.target.options().shown.credential))
                 .is_some()
         }));
-        for auth in auths {
+        for (n, auth) in auths.into_iter().enumerate() {
+            // A create of a unique value already made is refused as a duplicate, whoever asks.
+            let mut fresh = valid.clone();
+            requests::freshen_unique(self.schema, op, &mut fresh, n);
+            let valid = &fresh;
             let ex = self.send(op, valid, auth).await?;
             let field = format!("{label} {}", auth.label());
             self.common(op, &ex, &field, None, &[]);

@@ -10,6 +10,9 @@ pub struct Request {
     pub query: Vec<(String, String)>,
     pub headers: Vec<(String, String)>,
     pub body: Option<Value>,
+    /// How the body is written on the wire, where not as serde_json writes it: one value in
+    /// another JSON spelling ([`crate::http::Spelling`]).
+    pub spelling: Option<crate::http::Spelling>,
 }
 
 impl Request {
@@ -49,6 +52,11 @@ pub(crate) fn requests_with(
         let Some(place) = Place::of(&p.location) else {
             continue;
         };
+        // An optional precondition (`If-Match`) drawn at random never holds: its 412 would hide
+        // what the request tests. The conditional scenarios send the real ones.
+        if p.location == "header" && !p.required && crate::meta::is_precondition(&p.name) {
+            continue;
+        }
         // `null` has no spelling in a path, a query or a header: a nullable parameter is drawn
         // from its non-null shape (absent stands for nothing).
         let shape = match &p.shape {
@@ -126,6 +134,7 @@ pub(crate) fn requests_with(
                 query: Vec::new(),
                 headers: Vec::new(),
                 body,
+                spelling: None,
             };
             for (loc, name, v) in params.into_iter().flatten() {
                 match loc.as_str() {
@@ -168,6 +177,39 @@ pub(crate) fn invalid(
         }
     }
     for p in &op.params {
+        // A path parameter of the wrong type (`/tasks/not-a-number`): the 422 or 404 a document
+        // gives its item operations.
+        if p.location == "path" {
+            let Some((rule, bad)) = wrong_text(p) else {
+                continue;
+            };
+            let slot = format!("{{{}}}", p.name);
+            let template: Vec<&str> = op.path.trim_matches('/').split('/').collect();
+            let mut segments: Vec<String> = valid
+                .path
+                .trim_matches('/')
+                .split('/')
+                .map(str::to_string)
+                .collect();
+            let Some(i) = template.iter().position(|t| *t == slot) else {
+                continue;
+            };
+            if segments.len() != template.len() {
+                continue;
+            }
+            segments[i] = openapi_runtime::encode_component(&bad);
+            let mut r = valid.clone();
+            r.path = format!("/{}", segments.join("/"));
+            let m = mutate::Mutation {
+                rule,
+                field: format!("(path {})", p.name),
+                path: vec![json!("path"), json!(p.name)],
+                body: Value::Null,
+                coercible: false,
+            };
+            out.push((m, r));
+            continue;
+        }
         let Some(place) = ["query", "header"].iter().find(|l| **l == p.location) else {
             continue;
         };
@@ -201,6 +243,37 @@ pub(crate) fn invalid(
         }
     }
     out
+}
+
+/// `r` with each string its body gives a field the document marks unique made another one
+/// (`n` tells the calls apart), where the body stays valid: a valid create sent again (without a
+/// credential, say) is then not refused as a duplicate of itself.
+pub(crate) fn freshen_unique(schema: &Schema, op: &Operation, r: &mut Request, n: usize) {
+    let (Some(shape), Some(Value::Object(body))) = (&op.body, r.body.as_mut()) else {
+        return;
+    };
+    let Some(object) = crate::resources::object_of(schema, shape) else {
+        return;
+    };
+    for f in object.fields.iter().filter(|f| f.unique) {
+        let Some(Value::String(was)) = body.get(&f.name).cloned() else {
+            continue;
+        };
+        let suffix = format!("~{n:x}");
+        let kept = was.chars().count().saturating_sub(suffix.len());
+        let shorter: String = was.chars().take(kept).chain(suffix.chars()).collect();
+        let longer = format!("{was}{suffix}");
+        for fresh in [shorter, longer] {
+            if fresh == was {
+                continue;
+            }
+            body.insert(f.name.clone(), Value::String(fresh));
+            if crate::judge::check(schema, &Value::Object(body.clone()), shape).is_empty() {
+                break;
+            }
+            body.insert(f.name.clone(), Value::String(was.clone()));
+        }
+    }
 }
 
 /// A text no value of the parameter's shape reads as, with the rule it breaks.

@@ -6,13 +6,15 @@ use super::*;
 impl Suite<'_> {
     /// A PATCH of the CVM under test with `body`, with the key.
     pub(super) async fn patch_cvm(&self, body: &Value) -> Result<Exchange, Exhausted> {
+        let spelling = self.spelling.borrow_mut().take();
+        let text = crate::http::write_body(body, spelling.as_ref());
         let ex = self
             .target
-            .send(
+            .send_text(
                 "PATCH",
                 &self.path(&self.s.cvm_id),
                 &[],
-                Some(body),
+                Some(text),
                 Auth::Key,
             )
             .await?;
@@ -170,10 +172,20 @@ impl Suite<'_> {
         bodies.extend(crate::draw::spelled_edges(self.schema(), shape, &base));
         // A stable sort: changing bodies first, each group in the document's order.
         bodies.sort_by_key(|b| !self.changes(b));
+        // Each integer and string field once more in a spelling only the text shows (`6e2`,
+        // `"\u00e9"`): the same value, taken alike.
+        let spelled = crate::draw::spelled_bodies(self.schema(), shape, &base);
         for body in bodies {
             for v in self.send_valid(&body).await? {
                 self.rec.record(v);
             }
+        }
+        for (body, sp) in spelled {
+            *self.spelling.borrow_mut() = Some(sp);
+            for v in self.send_valid(&body).await? {
+                self.rec.record(v);
+            }
+            self.spelling.borrow_mut().take();
         }
         Ok(())
     }

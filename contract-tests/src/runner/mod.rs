@@ -373,6 +373,7 @@ pub fn run_on(settings: &Settings, subj: &Subject, scope: Scope) -> Report {
         composed: RefCell::new(Composed::default()),
         direct: RefCell::new(false),
         deferred: RefCell::new(Vec::new()),
+        spelling: RefCell::new(None),
     };
     for phase in PHASES.into_iter().filter(|p| p.in_scope(scope)) {
         if suite.rec.report.borrow().could_not_run.is_some() {
@@ -630,6 +631,9 @@ struct Suite<'a> {
     /// after the valid updates, so that they fill the wait for the last one instead of adding to
     /// it.
     deferred: RefCell<Vec<Mutation>>,
+    /// How the next update's body is written, where not as serde_json writes it (the edges'
+    /// raw spellings); taken by the update that sends it.
+    spelling: RefCell<Option<crate::http::Spelling>>,
 }
 
 /// Mutations held back at most; at it the older half is sent (memory stays bounded, and the
@@ -785,7 +789,7 @@ impl Suite<'_> {
             Phase::ExtraKey if self.s.mode == Mode::Full => self.extra_key_probe().await,
             Phase::ExtraKey => Ok(()),
             Phase::ReplayPersisted => self.replay_persisted().await,
-            Phase::Sweep => self.sweep().await,
+            Phase::Sweep => self.sweep_changes_nothing().await,
             Phase::Edges if self.s.mode == Mode::Full => self.edges().await,
             Phase::Edges => Ok(()),
             Phase::Breadth if self.s.mode == Mode::Full => self.breadth().await,

@@ -129,6 +129,53 @@ impl Suite<'_> {
         Ok(())
     }
 
+    /// The sweep of every mutation; in full mode, where every one was refused, the item then
+    /// reads back with each field an update shows as it was before the sweep: a refused request
+    /// changed nothing (`rejection_changes_nothing`). Negative mode judges the whole run at its
+    /// end ([`Suite::rejection_changes_nothing`]).
+    pub(super) async fn sweep_changes_nothing(&self) -> Result<(), Exhausted> {
+        let full = self.s.mode == Mode::Full && !*self.stale.borrow();
+        let before = if full {
+            self.settle().await?;
+            self.read_back(&self.s.cvm_id).await?
+        } else {
+            None
+        };
+        self.sweep().await?;
+        // A lax target took some broken body: what it made of it is not known.
+        let Some(before) = before.filter(|_| !*self.stale.borrow()) else {
+            return Ok(());
+        };
+        let ex = self.get(&self.s.cvm_id).await?;
+        let Some(after) = ex.outcome.as_ref().ok().and_then(|a| a.json()) else {
+            return Ok(());
+        };
+        let field = "(read-back after refused bodies)";
+        self.rec.tick(checks::REJECTION_CHANGES_NOTHING, field);
+        let changed = self.body().fields.iter().find_map(|f| {
+            let rb = f.readback.as_ref()?;
+            let (was, now) = (
+                composed::read(&before, &rb.field),
+                composed::read(&after, &rb.field),
+            );
+            (was != now).then(|| (rb.field.clone(), was, now))
+        });
+        if let Some((shown, was, now)) = changed {
+            let m = format!(
+                "every broken body was refused, and yet {shown} changed: it read {was} before them and {now} after"
+            );
+            self.rec.record(self.rec.violation(
+                checks::REJECTION_CHANGES_NOTHING,
+                &shown,
+                None,
+                m,
+                &ex,
+                false,
+            ));
+        }
+        Ok(())
+    }
+
     pub(super) async fn auth_phase(&self) -> Result<(), Exhausted> {
         let before = self.state.borrow().clone();
         let body = match (&before, self.s.mode) {

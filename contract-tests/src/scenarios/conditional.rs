@@ -46,12 +46,13 @@ impl Run<'_> {
         let Some(read_op) = item.resource.op(schema, Role::Read) else {
             return Ok(());
         };
-        let update = [Role::Update, Role::Replace]
+        let updates: Vec<&Operation> = [Role::Update, Role::Replace]
             .into_iter()
             .filter_map(|r| item.resource.op(schema, r))
-            .find(|op| takes_if_match(op));
+            .filter(|op| takes_if_match(op))
+            .collect();
         let if_none_match = read_op.header_param("if-none-match").is_some();
-        if update.is_none() && !if_none_match {
+        if updates.is_empty() && !if_none_match {
             return Ok(());
         }
         let field = format!("{label} (read for its ETag)");
@@ -88,10 +89,83 @@ impl Run<'_> {
             }
         }
 
-        let Some(op) = update else {
+        // Each update that takes If-Match (a PATCH and a PUT are two code paths), each from the
+        // item's ETag as it then is.
+        for (i, op) in updates.into_iter().enumerate() {
+            let tag = if i == 0 {
+                tag.clone()
+            } else {
+                let field = format!("{label} (read for its ETag)");
+                match self.read(item, &field).await? {
+                    Some(ex) if is_success(&ex) => match etag(&ex) {
+                        Some(t) => t,
+                        None => return Ok(()),
+                    },
+                    _ => return Ok(()),
+                }
+            };
+            self.if_match(drawn, item, op, tag, salt + 17 + i as u64)
+                .await?;
+        }
+        self.stale_delete(item, &tag).await
+    }
+
+    /// A delete with `If-Match` set to `first`, the item's `ETag` before the updates, now stale:
+    /// refused with the 412 the delete documents, and the item still there.
+    async fn stale_delete(&mut self, item: &mut Item<'_>, first: &str) -> Result<(), Exhausted> {
+        let schema = self.schema;
+        let Some(delete) = item
+            .resource
+            .op(schema, Role::Delete)
+            .filter(|d| takes_if_match(d) && d.documents(412))
+        else {
             return Ok(());
         };
-        let Some(mut req) = self.draw(drawn, op, &item.path, salt + 17) else {
+        let label = item.resource.collection.clone();
+        let field = format!("{label} (read for its ETag)");
+        let now = match self.read(item, &field).await? {
+            Some(ex) if is_success(&ex) => etag(&ex),
+            _ => return Ok(()),
+        };
+        // Only a tag the item no longer has is stale.
+        if now.as_deref().is_none_or(|t| t == first) {
+            return Ok(());
+        }
+        let field = format!("{label} (delete, If-Match stale)");
+        let r = bare(&item.path, "If-Match", first);
+        let ex = self
+            .step(delete, &r, self.auth(delete), &field, false)
+            .await?;
+        match ex.status() {
+            Some(412) => self.pass(checks::CONDITIONAL_REQUESTS, &field),
+            Some(s) => {
+                let m = format!(
+                    "DELETE {} with If-Match: {first}, an ETag the item no longer has, got {s}, not 412 Precondition Failed",
+                    item.path
+                );
+                self.fail(checks::CONDITIONAL_REQUESTS, &field, m, &ex);
+            }
+            None => {}
+        }
+        Ok(())
+    }
+
+    /// An update `op` of `item` with a current `If-Match` (`tag`), then the same with it stale.
+    async fn if_match(
+        &mut self,
+        drawn: &Arc<crate::meta::Schema>,
+        item: &mut Item<'_>,
+        op: &Operation,
+        tag: String,
+        salt: u64,
+    ) -> Result<(), Exhausted> {
+        let label = item.resource.collection.clone();
+        let what = if op.method == "PUT" {
+            "replace"
+        } else {
+            "update"
+        };
+        let Some(mut req) = self.draw(drawn, op, &item.path, salt) else {
             return Ok(());
         };
         req.path = item.path.clone();
@@ -99,7 +173,7 @@ impl Run<'_> {
             .retain(|(k, _)| !k.eq_ignore_ascii_case("if-match"));
 
         // A current If-Match: the update is done.
-        let field = format!("{label} (update, If-Match current)");
+        let field = format!("{label} ({what}, If-Match current)");
         let mut current = req.clone();
         current.headers.push(("If-Match".into(), tag.clone()));
         let before = item.shown.clone();
@@ -149,7 +223,7 @@ impl Run<'_> {
         if !op.documents(412) {
             return Ok(());
         }
-        let field = format!("{label} (update, If-Match stale)");
+        let field = format!("{label} ({what}, If-Match stale)");
         let now = item.shown.clone();
         let mut stale = req.clone();
         stale.headers.push(("If-Match".into(), tag.clone()));
@@ -190,5 +264,6 @@ fn bare(path: &str, name: &str, value: &str) -> Request {
         query: Vec::new(),
         headers: vec![(name.to_string(), value.to_string())],
         body: None,
+        spelling: None,
     }
 }

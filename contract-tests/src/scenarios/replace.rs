@@ -75,6 +75,7 @@ impl Run<'_> {
             query: Vec::new(),
             headers: Vec::new(),
             body: Some(Value::Object(b)),
+            spelling: None,
         };
         let field = format!("{label} (replace, every field set)");
         let ex = self

@@ -85,6 +85,14 @@ pub(crate) async fn patch_cvm(
 ) -> Response {
     let mut inner = s.lock().expect("state lock");
     let faults = inner.faults.clone();
+    let (_, op) = op_names();
+    // A string escaped on the wire is the same string: refused only with the fault on.
+    if crate::faults::escapes_printable(&body) && inner.fire(Kind::EscapedUnicodeRefused, op) {
+        let items = vec![
+            json!({"type": "string_type", "loc": ["body"], "msg": "Input should be a valid string", "input": {}}),
+        ];
+        return validation_error(items, &faults);
+    }
     // FastAPI decodes the JSON first: malformed JSON is a 422 whatever the credentials.
     let body: Value = if body.is_empty() {
         Value::Null
@@ -99,7 +107,6 @@ pub(crate) async fn patch_cvm(
             }
         }
     };
-    let (_, op) = op_names();
     if !authorized(&mut inner, &headers, op) {
         return detail(StatusCode::UNAUTHORIZED, "Authentication required");
     }

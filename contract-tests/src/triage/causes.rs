@@ -50,6 +50,8 @@ impl Category {
             checks::HEADER_FLOWS,
             checks::UNKNOWN_ID_NOT_FOUND,
             checks::CONDITIONAL_REQUESTS,
+            checks::UNIQUE_VALUES,
+            checks::NESTED_RESOURCES,
         ]
         .contains(&check)
         {

@@ -308,7 +308,15 @@ impl Oracle for Replayer<'_> {
         }
         let ex = self
             .target
-            .send(p.method, &p.target(), &p.headers, p.body.as_ref(), p.auth)
+            .send_text(
+                p.method,
+                &p.target(),
+                &p.headers,
+                p.body
+                    .as_ref()
+                    .map(|b| crate::http::write_body(b, p.spelling.as_ref())),
+                p.auth,
+            )
             .await
             .ok()?;
         // "The same way" is held tighter than the same status class, so that shrinking does not
@@ -455,6 +463,7 @@ pub async fn shrink_failure<T: proptest::strategy::ValueTree<Value = crate::prob
             headers: r.headers.clone(),
             body: r.body.clone(),
             auth,
+            spelling: r.spelling.clone(),
         };
         let (best, n) = shrink::by_tree(tree, to_parts, &mut replayer, job.budget / 2).await;
         tries += n;
@@ -600,6 +609,7 @@ mod tests {
             query: vec![("limit".into(), "900".into()), ("q".into(), "a".into())],
             headers: vec![("X-Version".into(), "zz".into())],
             body: Some(json!({"a": {"b": 1, "c": 2}, "d": 3})),
+            spelling: None,
         };
         let hold = |part: Part, value: Option<Value>| Hold {
             operation: "op".into(),

@@ -17,14 +17,38 @@ pub struct Parts {
     pub headers: Vec<(String, String)>,
     pub body: Option<Value>,
     pub auth: Auth,
+    /// The body's value in another JSON spelling, as it was sent ([`crate::http::Spelling`]).
+    pub spelling: Option<crate::http::Spelling>,
+}
+
+/// The spelling `text` (the body as sent) writes `body` in: `None` for serde_json's own, else
+/// the one key and form that write it so.
+fn spelling_of(body: &Value, text: &str) -> Option<crate::http::Spelling> {
+    use crate::http::{write_body, Form, Spelling};
+    if write_body(body, None) == text {
+        return None;
+    }
+    body.as_object()?.keys().find_map(|k| {
+        [Form::Exponent, Form::EscapedUnicode]
+            .into_iter()
+            .map(|form| Spelling {
+                key: k.clone(),
+                form,
+            })
+            .find(|sp| write_body(body, Some(sp)) == text)
+    })
 }
 
 impl Parts {
     /// `sent` taken apart; `None` when its body is not JSON (it is then shown as found).
     pub fn of(sent: &Sent) -> Option<Parts> {
-        let body = match &sent.body {
+        let body: Option<Value> = match &sent.body {
             Some(text) => Some(serde_json::from_str(text).ok()?),
             None => None,
+        };
+        let spelling = match (&body, &sent.body) {
+            (Some(b), Some(text)) => spelling_of(b, text),
+            _ => None,
         };
         let (path, query) = match sent.path.split_once('?') {
             Some((p, q)) => (p.to_string(), query_pairs(q)),
@@ -37,6 +61,7 @@ impl Parts {
             headers: sent.headers.clone(),
             body,
             auth: sent.auth,
+            spelling,
         })
     }
 
@@ -198,6 +223,18 @@ mod tests {
             body: body.map(str::to_string),
             shown: Arc::new(Shown::default()),
         }
+    }
+
+    #[test]
+    fn a_body_in_another_spelling_comes_apart_and_back_in_it() {
+        for text in [r#"{"n":6e2,"s":"x"}"#, r#"{"n":600,"s":"\u0078"}"#] {
+            let p = Parts::of(&sent("/t", Some(text))).unwrap();
+            assert!(p.spelling.is_some(), "{text}");
+            let again = crate::http::write_body(p.body.as_ref().unwrap(), p.spelling.as_ref());
+            assert_eq!(again, text);
+        }
+        let plain = Parts::of(&sent("/t", Some(r#"{"n":600}"#))).unwrap();
+        assert_eq!(plain.spelling, None);
     }
 
     #[test]

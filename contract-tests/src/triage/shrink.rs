@@ -656,6 +656,7 @@ mod tests {
                 json!({"name": "n0", "tags": ["a", "b"], "flows": {"limit": 900, "id": "x", "deep": {"a": 3}}}),
             ),
             auth: Auth::Missing,
+            spelling: None,
         }
     }
 
