@@ -143,8 +143,11 @@ pub fn spelled_bodies(
     let Some((object, fields)) = object_and_fields(schema, shape, base) else {
         return Vec::new();
     };
+    // As with `600.0`: only integers a double holds exactly, which every JSON reader takes alike.
     let form_of = |v: &Value| match v {
-        Value::Number(n) if n.as_i64().is_some() => Some(Form::Exponent),
+        Value::Number(n) if n.as_i64().is_some_and(|i| i.unsigned_abs() <= 1 << 53) => {
+            Some(Form::Exponent)
+        }
         Value::String(s) if !s.is_empty() => Some(Form::EscapedUnicode),
         _ => None,
     };
@@ -154,10 +157,23 @@ pub fn spelled_bodies(
             .get(&f.name)
             .filter(|v| form_of(v).is_some())
             .cloned();
+        // Text of our own only where any text goes: the judge leaves patterns and formats to
+        // the server, so a made-up string could break one.
+        let free_text = matches!(
+            strip_nullable(&f.shape),
+            Shape::String {
+                pattern: None,
+                format: None,
+                ..
+            }
+        );
+        let made_up = [Value::from("\u{e9}"), Value::from("a")]
+            .into_iter()
+            .filter(|_| free_text);
         let candidates = own.into_iter().chain(
             edges(schema, &f.shape)
                 .into_iter()
-                .chain([Value::from("\u{e9}"), Value::from("a")])
+                .chain(made_up)
                 .filter(|v| form_of(v).is_some()),
         );
         for v in candidates {
@@ -175,6 +191,14 @@ pub fn spelled_bodies(
         }
     }
     out
+}
+
+/// `shape` without a nullable wrapper.
+fn strip_nullable(shape: &Shape) -> &Shape {
+    match shape {
+        Shape::Nullable { inner } => inner,
+        s => s,
+    }
 }
 
 /// The integer edges of [`body_edges`], and `base`'s own integers, each respelled as

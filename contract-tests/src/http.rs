@@ -290,6 +290,17 @@ impl Sent {
     }
 }
 
+impl Exchange {
+    /// The JSON body of a success (2xx), if there was one.
+    pub fn json_success(&self) -> Option<Value> {
+        self.outcome
+            .as_ref()
+            .ok()
+            .filter(|a| (200..300).contains(&a.status))
+            .and_then(Answer::json)
+    }
+}
+
 /// An answer as received (body bounded).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Answer {

@@ -41,6 +41,7 @@ fn spec_has_faults_of_every_family_and_their_names_round_trip() {
         Kind::ChildrenOutliveParent,
         Kind::RefusalApplied,
         Kind::EnumCaseFolded,
+        Kind::NearMissApplied,
     ];
     let kinds: BTreeSet<Kind> = all.iter().map(|g| g.kind).collect();
     for (k, name) in Kind::ALL {

@@ -179,8 +179,9 @@ fn a_planted_fault_is_caught_and_the_reports_hide_every_credential() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Each fault of conditional requests the document's headers imply, and an id lookup that a near
-/// miss fools, is caught by the check that names it, under 3 seeds.
+/// Each fault of conditional requests the document's headers imply, an id lookup that a near
+/// miss fools, and a near miss refused but done to the real item, is caught by the check that
+/// names it, under 3 seeds.
 #[test]
 fn a_lost_update_a_fixed_etag_an_ignored_if_none_match_and_a_near_miss_id_are_caught() {
     let schema = Arc::new(Schema::from_document(DOC).unwrap());
@@ -193,6 +194,7 @@ fn a_lost_update_a_fixed_etag_an_ignored_if_none_match_and_a_near_miss_id_are_ca
                     | faults::Kind::EtagUnchanged
                     | faults::Kind::IfNoneMatchIgnored
                     | faults::Kind::NearMissIdServed
+                    | faults::Kind::NearMissApplied
             )
         })
         .collect();
@@ -202,6 +204,8 @@ fn a_lost_update_a_fixed_etag_an_ignored_if_none_match_and_a_near_miss_id_are_ca
         [
             "etag-unchanged:replace_note",
             "if-none-match-ignored:get_note",
+            "near-miss-id-applied:delete_note",
+            "near-miss-id-applied:replace_note",
             "near-miss-id-served:delete_note",
             "near-miss-id-served:get_note",
             "near-miss-id-served:replace_note",
@@ -214,10 +218,10 @@ fn a_lost_update_a_fixed_etag_an_ignored_if_none_match_and_a_near_miss_id_are_ca
             let r = probe::run(&settings(&srv.url, seed), schema.clone(), &[]);
             let text = report::summary(&r, &[]);
             assert!(srv.fired() > 0, "{} never fired", fault.name());
-            let check = if fault.kind == faults::Kind::NearMissIdServed {
-                "unknown_id_not_found"
-            } else {
-                "conditional_requests"
+            let check = match fault.kind {
+                faults::Kind::NearMissIdServed => "unknown_id_not_found",
+                faults::Kind::NearMissApplied => "rejection_changes_nothing",
+                _ => "conditional_requests",
             };
             assert!(
                 r.violations.iter().any(|v| v.check.name == check),

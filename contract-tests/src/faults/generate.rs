@@ -314,6 +314,23 @@ pub fn of_document(schema: &Schema) -> Vec<Generated> {
                 out.push(mk(Kind::RefusalApplied, op.name.clone()));
             }
         }
+        // A write to a near miss of an id of text, refused and done all the same: on items the
+        // run makes (a create), which it can read back.
+        if let (Some(_), Some(_)) = (name(Role::Create), name(Role::Read)) {
+            for role in [Role::Update, Role::Replace, Role::Delete] {
+                let Some(op) = r.op(schema, role) else {
+                    continue;
+                };
+                let text_id = op.params.iter().any(|p| {
+                    p.location == "path"
+                        && p.name == r.param
+                        && matches!(strip(&p.shape), Shape::String { format, .. } if format.as_deref() != Some("uuid"))
+                });
+                if text_id && op.documents(404) {
+                    out.push(mk(Kind::NearMissApplied, op.name.clone()));
+                }
+            }
+        }
         for role in [Role::Update, Role::Replace] {
             if let (Some(op), Some(_)) = (r.op(schema, role), name(Role::Read)) {
                 let answers = op

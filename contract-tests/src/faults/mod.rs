@@ -134,6 +134,9 @@ pub enum Kind {
     RefusalApplied,
     /// An enum value in another case, or with a space around it, is taken as the member.
     EnumCaseFolded,
+    /// A change or delete sent to a near miss of a real id is answered 404, and done to the
+    /// real item all the same.
+    NearMissApplied,
 }
 
 /// How long [`Kind::SlowAnswer`] holds an answer back: past the limit `cargo xtask mutants`
@@ -144,7 +147,7 @@ pub const SLOW_LIMIT: std::time::Duration = std::time::Duration::from_millis(100
 
 impl Kind {
     /// Every kind, with its name in fault names.
-    pub const ALL: [(Kind, &'static str); 51] = [
+    pub const ALL: [(Kind, &'static str); 52] = [
         (Kind::BoundBelow, "bound-below"),
         (Kind::BoundAbove, "bound-above"),
         (Kind::NullRejected, "null-rejected"),
@@ -202,6 +205,7 @@ impl Kind {
         (Kind::EscapedUnicodeRefused, "escaped-unicode-refused"),
         (Kind::RefusalApplied, "refused-update-applied"),
         (Kind::EnumCaseFolded, "enum-case-folded"),
+        (Kind::NearMissApplied, "near-miss-id-applied"),
     ];
 
     /// The kind's name.
@@ -232,7 +236,7 @@ pub struct Generated {
 }
 
 /// `body` with each undeclared top-level key that is a declared one of `object` in another case
-/// renamed to it (unless that one is there too), as a server that folds case does; whether any
+/// or with spaces around it renamed to it (unless that one is there too), as a server that folds case does; whether any
 /// was ([`Kind::UndeclaredKeyFolded`]).
 pub fn fold_keys(object: &Object, body: &mut Value) -> bool {
     let Some(o) = body.as_object_mut() else {
@@ -245,7 +249,7 @@ pub fn fold_keys(object: &Object, body: &mut Value) -> bool {
             let twin = object
                 .fields
                 .iter()
-                .find(|f| f.name.eq_ignore_ascii_case(k) && !o.contains_key(&f.name))?;
+                .find(|f| f.name.eq_ignore_ascii_case(k.trim()) && !o.contains_key(&f.name))?;
             Some((k.clone(), twin.name.clone()))
         })
         .collect();
@@ -397,6 +401,10 @@ impl Generated {
             Kind::ChildUnderAnyParent => "a nested item reads under any parent".into(),
             Kind::EnumCaseFolded => {
                 format!("{at}: a member in another case or with a space around it is accepted")
+            }
+            Kind::NearMissApplied => {
+                "a change sent to a near miss of a real id is refused, and done to the real item"
+                    .into()
             }
             Kind::RefusalApplied => {
                 "an update refused for a broken field applies its valid fields all the same".into()

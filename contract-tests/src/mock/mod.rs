@@ -775,6 +775,18 @@ async fn handle(
             if let Some(real) = near {
                 if m.fire(Kind::NearMissIdServed, name) {
                     id = real;
+                } else if role != Role::Read && m.fire(Kind::NearMissApplied, name) {
+                    // Done to the real item, and answered as if there were none.
+                    if let Some(c) = store.items.get_mut(&collection) {
+                        if role == Role::Delete {
+                            c.remove(&real);
+                        } else if let (Some(item), Some(Value::Object(patch))) =
+                            (c.get_mut(&real), body.as_ref())
+                        {
+                            item.value.extend(patch.clone());
+                        }
+                    }
+                    return not_found(store);
                 }
             }
             let mut item = store

@@ -4,6 +4,12 @@
 
 use super::*;
 
+/// The size of a body sent for a documented 413: 2 MiB, past the 1 MiB many servers and proxies
+/// allow by default.
+const OVERSIZED: usize = 2 << 20;
+/// The length of an address sent for a documented 414: 64 KiB, past the 8 KiB most servers take.
+const OVERSIZED_URI: usize = 64 << 10;
+
 impl Run<'_> {
     pub(crate) async fn operation(
         &mut self,
@@ -202,7 +208,50 @@ impl Run<'_> {
         if !op.auth.is_empty() {
             self.ignored_auth(op, &r, label).await?;
         }
+        self.oversized(op, &r, label).await?;
         self.unknown_id(schema, drawn_op, op, fixed, label).await
+    }
+
+    /// Where an operation documents 413 or 414, the request that status is for: a body of
+    /// [`OVERSIZED`] bytes (its valid body with a string that long under an undeclared key, or
+    /// the string alone where the body is no object), a query of [`OVERSIZED_URI`] bytes. Judged
+    /// by the checks of every answer: a crash or a status the document does not give is a
+    /// finding; a server that takes the size is within its rights, since no size was documented.
+    async fn oversized(
+        &mut self,
+        op: &Operation,
+        valid: &Request,
+        label: &str,
+    ) -> Result<(), Exhausted> {
+        if op.documents(413) && op.body.is_some() {
+            let pad = Value::String("x".repeat(OVERSIZED));
+            let body = match valid.body.clone() {
+                Some(Value::Object(mut o)) => {
+                    o.insert("contract_tests_padding".into(), pad);
+                    Value::Object(o)
+                }
+                _ => pad,
+            };
+            let r = Request {
+                body: Some(body),
+                spelling: None,
+                ..valid.clone()
+            };
+            let ex = self.send(op, &r, self.auth(op)).await?;
+            let field = format!("{label} (a body of {OVERSIZED} bytes)");
+            self.common(op, &ex, &field, None, &[]);
+            self.report.cover(&field, "oversized", &ex);
+        }
+        if op.documents(414) {
+            let mut r = valid.clone();
+            r.query
+                .push(("contract_tests_padding".into(), "x".repeat(OVERSIZED_URI)));
+            let ex = self.send(op, &r, self.auth(op)).await?;
+            let field = format!("{label} (an address of {OVERSIZED_URI} bytes)");
+            self.common(op, &ex, &field, None, &[]);
+            self.report.cover(&field, "oversized", &ex);
+        }
+        Ok(())
     }
 
     /// Counts an answer of a secured operation to the run's own credential (`missing_auth`).
@@ -450,6 +499,26 @@ impl Run<'_> {
         if !text {
             return Ok(());
         }
+        // A write to a near miss that is refused must leave the real item as it was: read it
+        // before and after them, where the path has a read.
+        let read_op = (op.method != "GET")
+            .then(|| {
+                self.schema
+                    .operations
+                    .values()
+                    .find(|o| o.method == "GET" && crate::meta::same_template(&o.path, &op.path))
+            })
+            .flatten();
+        let read_real = read_op.and_then(|read| {
+            let drawn_read = drawn.operations.get(&read.name).unwrap_or(read);
+            let r = self.request_with_ids(drawn, drawn_read, read, fixed, 0x4f)?;
+            Some((read, r))
+        });
+        let before = match &read_real {
+            Some((read, r)) => self.send(read, r, self.auth(read)).await?.json_success(),
+            None => None,
+        };
+        let mut any_served = false;
         for (near, how) in requests::near_misses(real, case_free) {
             // A near miss the parameter's own schema refuses is an invalid request, not a test
             // of the lookup.
@@ -473,6 +542,7 @@ impl Run<'_> {
             if !(200..300).contains(&a.status) {
                 continue;
             }
+            any_served = true;
             let served = match a.json() {
                 Some(body) => requests::shows_id(&body, real),
                 None => op.method != "PUT",
@@ -484,6 +554,47 @@ impl Run<'_> {
                     op.method, a.status
                 );
                 self.record(checks::UNKNOWN_ID_NOT_FOUND, &field, None, m, &ex, true);
+            }
+        }
+        // Every near miss refused: the real item reads as before them. A second read tells a
+        // change they made from a value that moves by itself (a clock).
+        let (Some((read, r)), Some(before), false) = (read_real, before, any_served) else {
+            return Ok(());
+        };
+        let field = format!("{label} (read after near misses of an id)");
+        let ex = self.send(read, &r, self.auth(read)).await?;
+        self.report.tick(checks::REJECTION_CHANGES_NOTHING, &field);
+        let Some(after) = ex.json_success() else {
+            let m = format!(
+                "after {} requests to near misses of `{real}`, all refused, the item `{real}` reads as {}",
+                op.method,
+                ex.status().map_or_else(|| "no answer".into(), |s| s.to_string())
+            );
+            self.record(
+                checks::REJECTION_CHANGES_NOTHING,
+                &field,
+                None,
+                m,
+                &ex,
+                true,
+            );
+            return Ok(());
+        };
+        if after != before {
+            let again = self.send(read, &r, self.auth(read)).await?;
+            if again.json_success().as_ref() == Some(&after) {
+                let m = format!(
+                    "{} requests to near misses of `{real}` were all refused, and yet the item `{real}` changed",
+                    op.method
+                );
+                self.record(
+                    checks::REJECTION_CHANGES_NOTHING,
+                    &field,
+                    None,
+                    m,
+                    &ex,
+                    true,
+                );
             }
         }
         Ok(())

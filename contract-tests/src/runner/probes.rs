@@ -386,8 +386,9 @@ impl Suite<'_> {
         self.look_alike_keys().await
     }
 
-    /// Undeclared keys spelled like declared ones in another case (`VCPU` for `vcpu`), each
-    /// with a value that would change its twin: a correct server ignores the key (or refuses the
+    /// Undeclared keys spelled like declared ones: another case (`VCPU` for `vcpu`), a space
+    /// after, a prefix, one character more, a look-alike letter, each with a value that would
+    /// change its twin: a correct server ignores the key (or refuses the
     /// body), and the read-back shows the twin as it was (`patch_semantics`: a field left out
     /// keeps its value). Only fields that read back, where the schema allows undeclared keys.
     async fn look_alike_keys(&self) -> Result<(), Exhausted> {
@@ -400,8 +401,14 @@ impl Suite<'_> {
             if f.readback.is_none() {
                 continue;
             }
-            let twin = crate::http::swap_case(&f.name);
-            if twin == f.name || declared.contains(twin.as_str()) {
+            // Its near misses (another case, a space after, a prefix, one character more, a
+            // look-alike letter), all in one body: none may act as the field.
+            let twins: Vec<String> = crate::probe::requests::near_misses(&f.name, false)
+                .into_iter()
+                .map(|(n, _)| n)
+                .filter(|n| *n != f.name && !declared.contains(n.as_str()))
+                .collect();
+            if twins.is_empty() {
                 continue;
             }
             let base = self.base();
@@ -413,7 +420,9 @@ impl Suite<'_> {
                 continue;
             };
             o.remove(&f.name);
-            o.insert(twin, changed[f.name.as_str()].clone());
+            for twin in twins {
+                o.insert(twin, changed[f.name.as_str()].clone());
+            }
             if judge::check(self.schema(), &body, &shape).is_empty() {
                 bodies.push(body);
             }

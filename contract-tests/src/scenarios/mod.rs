@@ -1022,14 +1022,17 @@ impl Run<'_> {
         // Read again by smaller pages: about three pages of the first read's items each, then
         // two and one a page, where that is at most forty pages. An off-by-one at a page's
         // boundary shows at some sizes and not at others (a last page of one item never offered).
-        let third = ((large.len() as i64 + 2) / 3).max(1);
-        let mut sizes = vec![third];
-        for n in [2, 1] {
-            if !sizes.contains(&n) && large.len() as i64 <= 40 * n {
+        // And sizes whose last page holds exactly one item (all but one), or that end exactly
+        // at the list's end (half of an even list): where a boundary test is off by one.
+        let len = large.len() as i64;
+        let third = ((len + 2) / 3).max(1);
+        let mut sizes: Vec<i64> = Vec::new();
+        for n in [third, len - 1, len / 2, 2, 1] {
+            let pages = (len + n - 1) / n.max(1);
+            if n > 0 && !sizes.contains(&n) && pages <= 40 && Some(n) < largest {
                 sizes.push(n);
             }
         }
-        sizes.retain(|n| Some(*n) < largest);
         if sizes.is_empty() {
             self.pass(checks::PAGINATION_CONSISTENCY, &field);
             return Ok(());
