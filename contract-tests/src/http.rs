@@ -662,9 +662,15 @@ impl Target {
             rb = rb.header(k, v);
         }
         if let Some(b) = &sent.body {
-            rb = rb
-                .header("content-type", "application/json")
-                .body(b.clone());
+            // JSON, unless the request says otherwise (the recipe of a 415).
+            if !sent
+                .headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            {
+                rb = rb.header("content-type", "application/json");
+            }
+            rb = rb.body(b.clone());
         }
         let started = Instant::now();
         let limit = self.opts.read_limit;

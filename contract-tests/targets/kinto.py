@@ -156,7 +156,9 @@ def ours(args, workdir: str) -> dict:
         "unreviewed": unreviewed,
         "stateful_judged": {c: r["checks"][c]["judged"] for c in STATEFUL + ("pagination_consistency",)},
         "status_coverage": {"provoked": r["status_coverage"]["provoked"],
-                            "documented": r["status_coverage"]["documented"]},
+                            "documented": r["status_coverage"]["documented"],
+                            "not_provoked_by_status": dict(collections.Counter(
+                                str(m["status"]) for m in r["status_coverage"]["not_provoked"]))},
         "secret_in_output": any(s.split(":")[1] in open(report).read() for s in (ALICE, BOB)),
         "tracebacks_in_server_log": log.count("Traceback"),
         "cause_list": [{"check": c["check"], "count": c["count"], "operations": c["operations"],

@@ -17,6 +17,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -43,7 +44,7 @@ def start_tasks(fault: str):
     port = free_port()
     env = dict(os.environ, API_KEYS=KEYS, FAULTS=fault)
     p = subprocess.Popen(
-        ["python3", "-m", "uvicorn", "tasks_app:app", "--host", "127.0.0.1", "--port", str(port),
+        [sys.executable, "-m", "uvicorn", "tasks_app:app", "--host", "127.0.0.1", "--port", str(port),
          "--log-level", "critical"],
         cwd=HERE, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait(port)
@@ -64,7 +65,7 @@ def schemathesis(doc: str, url: str, key, args) -> set:
     """Schemathesis's failures as (operation, check title, status)."""
     with tempfile.TemporaryDirectory() as d:
         junit = os.path.join(d, "junit.xml")
-        cmd = ["st", "run", doc, "--url", url, "--checks", "all",
+        cmd = [args.schemathesis, "run", doc, "--url", url, "--checks", "all",
                "--max-examples", str(args.max_examples), "--seed", str(args.seed),
                "--max-response-time", "1",
                "--report", "junit", "--report-junit-path", junit]
@@ -110,6 +111,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--contract", required=True, help="our suite's binary (target/debug/contract)")
     p.add_argument("--json-server", help="json-server's command; its row is skipped without it")
+    p.add_argument("--schemathesis", default="st", help="schemathesis's `st` (default: on PATH)")
     p.add_argument("--max-examples", type=int, default=10)
     p.add_argument("--cases", type=int, default=10)
     p.add_argument("--seed", type=int, default=1)

@@ -209,7 +209,55 @@ impl Run<'_> {
             self.ignored_auth(op, &r, label).await?;
         }
         self.oversized(op, &r, label).await?;
+        self.preconditions(op, &r, label).await?;
         self.unknown_id(schema, drawn_op, op, fixed, label).await
+    }
+
+    /// Where an operation declares a precondition header and documents the 412 or 304 it
+    /// answers, the request that status is for: `If-Match` with an `ETag` nothing has,
+    /// `If-None-Match: *` (on a read, the 304 of a current item; on a change, the 412 of an item
+    /// that exists), `If-Unmodified-Since` the epoch, `If-Modified-Since` a date to come; where it
+    /// documents 406, an `Accept` of a type nothing is; where 415, its body said to be text.
+    /// Judged by the checks of every answer; what each precondition must do on a live item is
+    /// the conditional scenario's (`conditional_requests`).
+    async fn preconditions(
+        &mut self,
+        op: &Operation,
+        valid: &Request,
+        label: &str,
+    ) -> Result<(), Exhausted> {
+        let tries: [(&str, &str); 4] = [
+            ("if-match", "\"contract-tests-stale\""),
+            ("if-none-match", "*"),
+            ("if-unmodified-since", "Thu, 01 Jan 1970 00:00:00 GMT"),
+            ("if-modified-since", "Fri, 31 Dec 9999 23:59:59 GMT"),
+        ];
+        let conditional = op.documents(412) || op.documents(304);
+        let mut sends: Vec<(String, String)> = tries
+            .into_iter()
+            .filter(|_| conditional)
+            .filter_map(|(name, value)| Some((op.header_param(name)?.name.clone(), value.into())))
+            .collect();
+        // And content negotiation: an `Accept` nothing answers (406), a body as text (415).
+        if op.documents(406) {
+            sends.push(("Accept".into(), "application/x-contract-tests-none".into()));
+        }
+        if op.documents(415) && valid.body.is_some() {
+            sends.push(("Content-Type".into(), "text/plain".into()));
+        }
+        for (name, value) in sends {
+            let mut r = valid.clone();
+            r.headers.retain(|(k, _)| !k.eq_ignore_ascii_case(&name));
+            r.headers.push((name.clone(), value.clone()));
+            let p_name = name;
+            let ex = self.send(op, &r, self.auth(op)).await?;
+            let field = format!("{label} ({p_name}: {value})");
+            self.common(op, &ex, &field, None, &[]);
+            self.report.cover(&field, "precondition", &ex);
+            // A delete that went through all the same: its item is gone.
+            self.forget_deleted(op, &ex);
+        }
+        Ok(())
     }
 
     /// Where an operation documents 413 or 414, the request that status is for: a body of
@@ -359,6 +407,20 @@ impl Run<'_> {
                     }
                 };
                 self.report.cover(&field, "unsupported method", &ex);
+                // A 405 to a method the path lacks is the one each operation of the path that
+                // documents 405 gives (status coverage, per operation).
+                if a.status == 405 {
+                    let of_path: Vec<String> = self
+                        .schema
+                        .operations
+                        .values()
+                        .filter(|o| o.path == path && o.documents(405))
+                        .map(|o| o.name.clone())
+                        .collect();
+                    for name in of_path {
+                        self.report.answered(&name, Some(405));
+                    }
+                }
                 let verdicts = [
                     (
                         checks::UNSUPPORTED_METHOD,
@@ -624,6 +686,15 @@ impl Run<'_> {
             self.report.cover(&field, "auth", &ex);
             self.report.tick(checks::IGNORED_AUTH, &field);
             if let Some(s) = ex.status().filter(|s| (200..300).contains(s)) {
+                // A create a credential of its own made: where every credential is an account
+                // (Kinto's basic auth), it made another user's item, which the run's own
+                // credential cannot read. Served as the run's user, it can.
+                if auth != Auth::Missing && self.made_for_another(op, &ex).await? {
+                    self.report.skip(format!(
+                        "{field}: the create was served, as another account's (the run's own credential cannot read what it made): not judged"
+                    ));
+                    continue;
+                }
                 let m = format!(
                     "{} {} {} was served ({s})",
                     op.method,
@@ -634,6 +705,47 @@ impl Run<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Whether `ex`, a create of `op` that succeeded, made an item the run's own credential
+    /// cannot read (a 401, 403 or 404 to it): an item of another account.
+    async fn made_for_another(&mut self, op: &Operation, ex: &Exchange) -> Result<bool, Exhausted> {
+        let Some(r) = crate::resources::infer(self.schema)
+            .into_iter()
+            .find(|r| r.role_of(&op.name) == Some(crate::resources::Role::Create))
+        else {
+            return Ok(false);
+        };
+        let Some(read) = r.op(self.schema, crate::resources::Role::Read) else {
+            return Ok(false);
+        };
+        let Some(id) = crate::scenarios::created_id(&r, ex) else {
+            return Ok(false);
+        };
+        // The item's address under the parent the create's own path names.
+        let parents = crate::meta::path_params(&op.path, &ex.sent.path);
+        let id = id.as_str().map_or_else(|| id.to_string(), str::to_string);
+        let path = parents.iter().chain([(r.param.clone(), id)].iter()).fold(
+            read.path.clone(),
+            |p, (name, v)| {
+                p.replace(
+                    &format!("{{{name}}}"),
+                    &openapi_runtime::encode_component(v),
+                )
+            },
+        );
+        if path.contains('{') {
+            return Ok(false);
+        }
+        let req = Request {
+            path,
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: None,
+            spelling: None,
+        };
+        let got = self.send(read, &req, self.auth(read)).await?;
+        Ok(matches!(got.status(), Some(401 | 403 | 404)))
     }
 
     /// `valid` once with each of `bodies` in place of its body, each judged as a valid request.
