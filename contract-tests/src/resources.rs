@@ -111,6 +111,14 @@ impl Resource {
         at.insert(last.to_string(), id);
     }
 
+    /// The address of the item `id` of this resource, its bound parameters set.
+    pub fn item_path(&self, id: &Value) -> String {
+        self.bind(&self.item).replace(
+            &format!("{{{}}}", self.param),
+            &openapi_runtime::encode_component(&id_text(id)),
+        )
+    }
+
     /// The shape the id field has in `op`'s success answer.
     pub fn id_shape<'s>(&self, schema: &'s Schema, shape: &'s Shape) -> Option<&'s Shape> {
         let path = self.id_field.as_deref()?;
@@ -126,6 +134,22 @@ impl Resource {
 fn trailing_param(path: &str) -> Option<&str> {
     let last = path.rsplit('/').next()?;
     last.strip_prefix('{')?.strip_suffix('}')
+}
+
+/// An id as it goes in a path: a string as it is, a number as written.
+pub fn id_text(id: &Value) -> String {
+    id.as_str().map_or_else(|| id.to_string(), str::to_string)
+}
+
+/// The resource of `all` that `r`'s collection is nested under: the one with the longest item
+/// path that `r.collection` extends (`/notes/{note_id}` for `/notes/{note_id}/comments`).
+pub fn parent_of<'a>(all: &'a [Resource], r: &Resource) -> Option<&'a Resource> {
+    all.iter()
+        .filter(|p| {
+            !crate::meta::same_template(&r.collection, &p.item)
+                && crate::meta::under_template(&r.collection, &p.item).is_some()
+        })
+        .max_by_key(|p| p.item.len())
 }
 
 /// Every resource of the document, by item path. A path ending in a parameter is an item path;

@@ -369,13 +369,7 @@ pub fn of_document(schema: &Schema) -> Vec<Generated> {
         }
         // A nested collection's items, under a parent the run can make (and delete).
         if let (Some(read), true) = (r.op(schema, Role::Read), r.collection.contains('{')) {
-            let parent = resources
-                .iter()
-                .filter(|p| {
-                    !crate::meta::same_template(&r.collection, &p.item)
-                        && crate::meta::under_template(&r.collection, &p.item).is_some()
-                })
-                .max_by_key(|p| p.item.len());
+            let parent = crate::resources::parent_of(&resources, r);
             if let Some(p) = parent.filter(|p| p.op(schema, Role::Create).is_some()) {
                 out.push(mk(Kind::ChildUnderAnyParent, read.name.clone()));
                 if p.op(schema, Role::Delete).is_some() {

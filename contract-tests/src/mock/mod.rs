@@ -293,14 +293,7 @@ impl Mock {
         if !r.collection.contains('{') {
             return None;
         }
-        let parent = self
-            .resources
-            .iter()
-            .filter(|p| {
-                !crate::meta::same_template(&r.collection, &p.item)
-                    && crate::meta::under_template(&r.collection, &p.item).is_some()
-            })
-            .max_by_key(|p| p.item.len())?;
+        let parent = resources::parent_of(&self.resources, r)?;
         if parent.op(&self.schema, Role::Create).is_none() && parent.collection.contains('{') {
             return None;
         }

@@ -710,7 +710,7 @@ impl Run<'_> {
     /// Whether `ex`, a create of `op` that succeeded, made an item the run's own credential
     /// cannot read (a 401, 403 or 404 to it): an item of another account.
     async fn made_for_another(&mut self, op: &Operation, ex: &Exchange) -> Result<bool, Exhausted> {
-        let Some(r) = crate::resources::infer(self.schema)
+        let Some(mut r) = crate::resources::infer(self.schema)
             .into_iter()
             .find(|r| r.role_of(&op.name) == Some(crate::resources::Role::Create))
         else {
@@ -723,27 +723,12 @@ impl Run<'_> {
             return Ok(false);
         };
         // The item's address under the parent the create's own path names.
-        let parents = crate::meta::path_params(&op.path, &ex.sent.path);
-        let id = id.as_str().map_or_else(|| id.to_string(), str::to_string);
-        let path = parents.iter().chain([(r.param.clone(), id)].iter()).fold(
-            read.path.clone(),
-            |p, (name, v)| {
-                p.replace(
-                    &format!("{{{name}}}"),
-                    &openapi_runtime::encode_component(v),
-                )
-            },
-        );
+        r.bound = crate::meta::path_params(&op.path, &ex.sent.path);
+        let path = r.item_path(&id);
         if path.contains('{') {
             return Ok(false);
         }
-        let req = Request {
-            path,
-            query: Vec::new(),
-            headers: Vec::new(),
-            body: None,
-            spelling: None,
-        };
+        let req = Request::bare(path);
         let got = self.send(read, &req, self.auth(read)).await?;
         Ok(matches!(got.status(), Some(401 | 403 | 404)))
     }

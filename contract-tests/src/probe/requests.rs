@@ -16,6 +16,17 @@ pub struct Request {
 }
 
 impl Request {
+    /// A request of `path` alone: no query, no header, no body (a read or a delete of an item).
+    pub fn bare(path: String) -> Request {
+        Request {
+            path,
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: None,
+            spelling: None,
+        }
+    }
+
     /// The path with its query string.
     pub fn target(&self) -> String {
         crate::http::with_query(&self.path, &self.query)

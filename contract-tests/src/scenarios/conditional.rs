@@ -259,11 +259,7 @@ impl Run<'_> {
 
 /// A request for `path` with only the header `name: value`.
 fn bare(path: &str, name: &str, value: &str) -> Request {
-    Request {
-        path: path.to_string(),
-        query: Vec::new(),
-        headers: vec![(name.to_string(), value.to_string())],
-        body: None,
-        spelling: None,
-    }
+    let mut r = Request::bare(path.to_string());
+    r.headers.push((name.to_string(), value.to_string()));
+    r
 }

@@ -65,11 +65,8 @@ impl Run<'_> {
             })
             .collect();
         let r = Request {
-            path,
             query,
-            headers: Vec::new(),
-            body: None,
-            spelling: None,
+            ..Request::bare(path)
         };
         let ex = self
             .step(read_op, &r, self.auth(read_op), &field, false)

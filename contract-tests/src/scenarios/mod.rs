@@ -34,7 +34,6 @@ use crate::http::{Auth, Exchange, Exhausted};
 use crate::meta::{Object, Operation, Schema, Shape};
 use crate::probe::{requests, secret_values, Request, Run};
 use crate::resources::{self, Resource, Role};
-use openapi_runtime::encode_component;
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{json, Map, Value};
@@ -265,12 +264,11 @@ impl Run<'_> {
                     continue;
                 };
                 if let Some(id) = created_id(r, &ex) {
-                    self.made
-                        .insert(id.as_str().map_or_else(|| id.to_string(), str::to_string));
+                    self.made.insert(resources::id_text(&id));
                     self.fixtures.push(crate::probe::Fixture {
                         item: r.item.clone(),
                         param: r.param.clone(),
-                        id: id.as_str().map_or_else(|| id.to_string(), str::to_string),
+                        id: resources::id_text(&id),
                         for_delete,
                         delete: delete.clone(),
                         parents: r.bound.clone(),
@@ -446,13 +444,10 @@ impl Run<'_> {
             ));
             return Ok(());
         };
-        let text = id.as_str().map_or_else(|| id.to_string(), str::to_string);
-        self.made.insert(text.clone());
+        self.made.insert(resources::id_text(&id));
         let mut item = Item {
             resource: r,
-            path: r
-                .bind(&r.item)
-                .replace(&format!("{{{}}}", r.param), &encode_component(&text)),
+            path: r.item_path(&id),
             id,
             shown: Map::new(),
             sent: BTreeMap::new(),
@@ -563,13 +558,7 @@ impl Run<'_> {
         let Some(delete) = r.op(schema, Role::Delete) else {
             return Ok(());
         };
-        let del = Request {
-            path: item.path.clone(),
-            query: Vec::new(),
-            headers: Vec::new(),
-            body: None,
-            spelling: None,
-        };
+        let del = Request::bare(item.path.clone());
         let ex = self
             .step(
                 delete,
@@ -700,13 +689,7 @@ impl Run<'_> {
         let Some(op) = item.resource.op(self.schema, Role::Read) else {
             return Ok(None);
         };
-        let r = Request {
-            path: item.path.clone(),
-            query: Vec::new(),
-            headers: Vec::new(),
-            body: None,
-            spelling: None,
-        };
+        let r = Request::bare(item.path.clone());
         let ex = self.step(op, &r, self.auth(op), field, false).await?;
         if is_success(&ex) {
             if let Some(Value::Object(o)) = ex.outcome.as_ref().ok().and_then(|a| a.json()) {
@@ -850,13 +833,7 @@ impl Run<'_> {
             tried = true;
             let mut req = self
                 .draw(drawn, op, &item.path, salt + 11)
-                .unwrap_or(Request {
-                    path: item.path.clone(),
-                    query: Vec::new(),
-                    headers: Vec::new(),
-                    body: None,
-                    spelling: None,
-                });
+                .unwrap_or_else(|| Request::bare(item.path.clone()));
             req.path = item.path.clone();
             let field = format!("{label} ({:?}, the other user)", role).to_lowercase();
             let ex = self.step(op, &req, Auth::Other, &field, false).await?;

@@ -11,17 +11,11 @@
 use super::{created_id, is_gone, is_success};
 use crate::checks;
 use crate::http::Exhausted;
-use crate::meta::{same_template, under_template, Operation, Schema};
+use crate::meta::{under_template, Operation, Schema};
 use crate::probe::{Request, Run};
-use crate::resources::{self, Resource, Role};
-use openapi_runtime::encode_component;
+use crate::resources::{self, id_text, Resource, Role};
 use serde_json::Value;
 use std::sync::Arc;
-
-/// The id as it goes in a path.
-fn text(id: &Value) -> String {
-    id.as_str().map_or_else(|| id.to_string(), str::to_string)
-}
 
 /// `child`'s item path bound under the parent `parent` (already bound itself) whose item is
 /// `parent_id`; the child's own parameter left as a template.
@@ -38,38 +32,12 @@ fn under(child: &Resource, parent: &Resource, parent_id: &Value) -> Option<Resou
         .bound
         .iter()
         .map(|(n, v)| (renamed(n), v.clone()))
-        .chain([(renamed(&parent.param), text(parent_id))])
+        .chain([(renamed(&parent.param), id_text(parent_id))])
         .collect();
     c.collection_path().map(|_| c)
 }
 
-/// The item path of `id` in `r`.
-fn item_path(r: &Resource, id: &Value) -> String {
-    r.bind(&r.item)
-        .replace(&format!("{{{}}}", r.param), &encode_component(&text(id)))
-}
-
-fn bare(path: String) -> Request {
-    Request {
-        path,
-        query: Vec::new(),
-        headers: Vec::new(),
-        body: None,
-        spelling: None,
-    }
-}
-
 impl Run<'_> {
-    /// The resource `r`'s collection is nested under: the one with the longest item path that
-    /// `r.collection` extends.
-    fn parent_of(&self, r: &Resource) -> Option<Resource> {
-        resources::infer(self.schema)
-            .into_iter()
-            .filter(|p| !same_template(&r.collection, &p.item))
-            .filter(|p| under_template(&r.collection, &p.item).is_some())
-            .max_by_key(|p| p.item.len())
-    }
-
     /// The nested scenario of `r` (unbound, as inferred), when its collection sits under an item
     /// of another resource the run can make.
     pub(super) async fn nested(
@@ -80,10 +48,12 @@ impl Run<'_> {
         salt: u64,
     ) -> Result<(), Exhausted> {
         let schema = self.schema;
-        let (Some(parent), Some(read)) = (self.parent_of(r), r.op(schema, Role::Read)) else {
+        let all = resources::infer(schema);
+        let (Some(parent), Some(read)) = (resources::parent_of(&all, r), r.op(schema, Role::Read))
+        else {
             return Ok(());
         };
-        let Some(parent) = self.bound(&parent) else {
+        let Some(parent) = self.bound(parent) else {
             return Ok(());
         };
         let Some(pcreate) = parent.op(schema, Role::Create) else {
@@ -103,7 +73,7 @@ impl Run<'_> {
             let Some(id) = created_id(&parent, &ex) else {
                 return self.remove_all(&parent, &parents).await;
             };
-            self.made.insert(text(&id));
+            self.made.insert(id_text(&id));
             parents.push(id);
         }
         let (Some(in_a), Some(in_b)) = (
@@ -119,16 +89,16 @@ impl Run<'_> {
         let Some(child) = made.and_then(|(_, ex)| created_id(&in_a, &ex)) else {
             return self.remove_all(&parent, &parents).await;
         };
-        self.made.insert(text(&child));
-        let own = item_path(&in_a, &child);
+        self.made.insert(id_text(&child));
+        let own = in_a.item_path(&child);
 
         // Under the other parent: not found.
         let field = format!("{label} (read under another parent)");
-        let elsewhere = item_path(&in_b, &child);
+        let elsewhere = in_b.item_path(&child);
         let ex = self
             .step(
                 read,
-                &bare(elsewhere.clone()),
+                &Request::bare(elsewhere.clone()),
                 self.auth(read),
                 &field,
                 false,
@@ -148,7 +118,7 @@ impl Run<'_> {
         let mut left = parents.clone();
         if let Some(pdelete) = parent.op(schema, Role::Delete) {
             let field = format!("{} (delete a parent of {label})", parent.collection);
-            let del = bare(item_path(&parent, &parents[0]));
+            let del = Request::bare(parent.item_path(&parents[0]));
             let ex = self
                 .step(pdelete, &del, self.auth(pdelete), &field, true)
                 .await?;
@@ -157,7 +127,13 @@ impl Run<'_> {
                 left.remove(0);
                 let field = format!("{label} (read after its parent's delete)");
                 let ex = self
-                    .step(read, &bare(own.clone()), self.auth(read), &field, false)
+                    .step(
+                        read,
+                        &Request::bare(own.clone()),
+                        self.auth(read),
+                        &field,
+                        false,
+                    )
                     .await?;
                 if is_gone(&ex) {
                     self.pass(checks::NESTED_RESOURCES, &field);

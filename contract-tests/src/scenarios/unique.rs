@@ -11,7 +11,6 @@ use crate::http::Exhausted;
 use crate::meta::{Operation, Schema};
 use crate::probe::{Request, Run};
 use crate::resources::{self, Resource, Role};
-use openapi_runtime::encode_component;
 use std::sync::Arc;
 
 /// The fields of `create`'s body marked unique that `body` sets (not to null).
@@ -104,17 +103,7 @@ impl Run<'_> {
         let Some(delete) = r.op(self.schema, Role::Delete) else {
             return Ok(());
         };
-        let text = id.as_str().map_or_else(|| id.to_string(), str::to_string);
-        let path = r
-            .bind(&r.item)
-            .replace(&format!("{{{}}}", r.param), &encode_component(&text));
-        let req = Request {
-            path,
-            query: Vec::new(),
-            headers: Vec::new(),
-            body: None,
-            spelling: None,
-        };
+        let req = Request::bare(r.item_path(id));
         let auth = self.auth(delete);
         let ex = self.send(delete, &req, auth).await?;
         self.forget_deleted(delete, &ex);
